@@ -1,0 +1,98 @@
+// Taproute's configuration: one TypeBox schema gives both validation and types.
+// Destination settings are validated by each destination's own schema when the config is loaded.
+import { Type, type Static } from '@sinclair/typebox';
+
+const Duration = Type.Union([Type.Integer({ minimum: 0 }), Type.String({ pattern: '^[0-9]+(ms|s|m|h|d)$' })], {
+  description: 'milliseconds, or a string such as 30s, 5m, 24h',
+});
+
+export const SourceSchema = Type.Object(
+  {
+    id: Type.String({ pattern: '^[A-Za-z0-9_-]{1,64}$' }),
+    type: Type.Union([Type.Literal('segment'), Type.Literal('clevertap'), Type.Literal('mparticle')]),
+    /** segment / clevertap: the write key of the Segment tracking API. */
+    writeKey: Type.Optional(Type.String({ minLength: 1 })),
+    /** mparticle: the feed's API key and secret (HTTP Basic key:secret). */
+    key: Type.Optional(Type.String({ minLength: 1 })),
+    secret: Type.Optional(Type.String({ minLength: 1 })),
+  },
+  { additionalProperties: false },
+);
+export type SourceConfig = Static<typeof SourceSchema>;
+
+export const DestinationSchema = Type.Object(
+  {
+    id: Type.String({ pattern: '^[A-Za-z0-9_-]{1,64}$' }),
+    type: Type.Union([Type.Literal('clevertap'), Type.Literal('warehouse'), Type.Literal('webhook')]),
+    settings: Type.Record(Type.String(), Type.Unknown()),
+  },
+  { additionalProperties: false },
+);
+export type DestinationConfig = Static<typeof DestinationSchema>;
+
+export const ConnectionSchema = Type.Object(
+  {
+    source: Type.String(),
+    destination: Type.String(),
+    /** Events that came from CleverTap go to a CleverTap destination only when this is true (loop guard). */
+    allowCleverTapLoop: Type.Optional(Type.Boolean()),
+  },
+  { additionalProperties: false },
+);
+export type ConnectionConfig = Static<typeof ConnectionSchema>;
+
+export const ConfigSchema = Type.Object(
+  {
+    server: Type.Optional(
+      Type.Object(
+        {
+          port: Type.Optional(Type.Integer({ minimum: 0, maximum: 65535 })),
+          host: Type.Optional(Type.String()),
+        },
+        { additionalProperties: false },
+      ),
+    ),
+    storage: Type.Optional(
+      Type.Object(
+        {
+          sqlite: Type.Optional(Type.String()),
+          /** FULL fsyncs every group commit (survives power loss); NORMAL survives process crashes only. */
+          synchronous: Type.Optional(Type.Union([Type.Literal('FULL'), Type.Literal('NORMAL')])),
+        },
+        { additionalProperties: false },
+      ),
+    ),
+    ingest: Type.Optional(
+      Type.Object(
+        {
+          maxEventBytes: Type.Optional(Type.Integer({ minimum: 1 })),
+          maxRequestBytes: Type.Optional(Type.Integer({ minimum: 1 })),
+          maxBatchEvents: Type.Optional(Type.Integer({ minimum: 1 })),
+          dedupeWindow: Type.Optional(Duration),
+          /** Pending jobs above which ingest answers 429 with Retry-After. */
+          maxBacklog: Type.Optional(Type.Integer({ minimum: 1 })),
+        },
+        { additionalProperties: false },
+      ),
+    ),
+    router: Type.Optional(
+      Type.Object(
+        {
+          /** Retry a failing event until it is this old, then dead-letter it. */
+          maxRetryAge: Type.Optional(Duration),
+          retryBase: Type.Optional(Duration),
+          retryMax: Type.Optional(Duration),
+          pollInterval: Type.Optional(Duration),
+        },
+        { additionalProperties: false },
+      ),
+    ),
+    admin: Type.Optional(Type.Object({ token: Type.Optional(Type.String({ minLength: 8 })) }, { additionalProperties: false })),
+    log: Type.Optional(Type.Object({ level: Type.Optional(Type.String()) }, { additionalProperties: false })),
+    sources: Type.Array(SourceSchema, { default: [] }),
+    destinations: Type.Array(DestinationSchema, { default: [] }),
+    connections: Type.Array(ConnectionSchema, { default: [] }),
+  },
+  { additionalProperties: false },
+);
+export type Config = Static<typeof ConfigSchema>;

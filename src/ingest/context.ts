@@ -1,0 +1,35 @@
+// What every protocol handler (Segment, mParticle, webhooks) gets from the server.
+// Handlers authenticate, parse their protocol into canonical messages, and call accept().
+import type { FastifyInstance } from 'fastify';
+import type { SourceConfig } from '../config/schema.js';
+import type { InboundMessage } from '../spec/message.js';
+
+export interface AcceptResult {
+  /** Messages stored durably (the promise resolves only after the commit). */
+  accepted: number;
+  /** Messages dropped as duplicates of (source, messageId) within the dedupe window. */
+  duplicates: number;
+  /** Messages rejected by validation: index into the given array and a reason. */
+  rejected: { index: number; messageId?: string; error: string }[];
+}
+
+export interface IngestContext {
+  sources: readonly SourceConfig[];
+  /** Constant-time lookups of a source by its credentials. */
+  sourceByWriteKey(writeKey: string): SourceConfig | undefined;
+  sourceByKeySecret(key: string, secret: string): SourceConfig | undefined;
+  sourceById(id: string): SourceConfig | undefined;
+  /**
+   * Validates, stamps (messageId, receivedAt, clock correction), dedupes and stores messages.
+   * `origin` marks where they came from (e.g. 'clevertap' arms the loop guard).
+   */
+  accept(source: SourceConfig, messages: unknown[], opts?: { receivedAt?: number; origin?: string }): Promise<AcceptResult>;
+  /** True when the pending backlog is past the configured bound: answer 429 with Retry-After. */
+  overloaded(): boolean;
+  /** Request-level dedupe (mParticle source_request_id): true if the id was already seen for this source. */
+  seenRequest(sourceId: string, requestId: string): boolean;
+  limits: { maxEventBytes: number; maxRequestBytes: number; maxBatchEvents: number };
+}
+
+export type ProtocolRoutes = (app: FastifyInstance, ctx: IngestContext) => void;
+export type { InboundMessage };
