@@ -1,5 +1,85 @@
-import type { Command } from 'commander';
+// `taproute emulator`: runs the CleverTap API emulator until SIGINT/SIGTERM.
+import { InvalidArgumentError, type Command } from 'commander';
+import { startEmulator } from '../emulator/index.js';
+import type { EmulatorAccount, Faults } from '../emulator/index.js';
+
+function parseAccount(value: string, previous: EmulatorAccount[] | undefined): EmulatorAccount[] {
+  const i = value.indexOf(':');
+  // Passcodes may contain ':', account ids do not.
+  if (i <= 0 || i === value.length - 1) throw new InvalidArgumentError('expected ID:PASSCODE');
+  return [...(previous ?? []), { id: value.slice(0, i), passcode: value.slice(i + 1) }];
+}
+
+function int(min: number) {
+  return (value: string): number => {
+    const n = Number(value);
+    if (!Number.isInteger(n) || n < min) throw new InvalidArgumentError(`expected an integer >= ${min}`);
+    return n;
+  };
+}
+
+function rate(value: string): number {
+  const n = Number(value);
+  if (!(n >= 0 && n <= 1)) throw new InvalidArgumentError('expected a number between 0 and 1');
+  return n;
+}
+
+interface EmulatorCliOptions {
+  port: number;
+  host: string;
+  account: EmulatorAccount[];
+  maxInFlight?: number;
+  maxRecords?: number;
+  maxEventProperties?: number;
+  retain?: number;
+  failureRate?: number;
+  partialRate?: number;
+  status?: number;
+  latencyMs?: number;
+}
 
 export function registerEmulator(program: Command): void {
-  void program; // TODO
+  program
+    .command('emulator')
+    .description("Run a local emulator of CleverTap's server API (upload, delete, demerge, profile) with fault injection")
+    .requiredOption('--account <id:passcode>', 'account accepted by the emulator (repeatable)', parseAccount)
+    .option('--port <port>', 'port to listen on (0 = random)', int(0), 9000)
+    .option('--host <host>', 'interface to bind', '127.0.0.1')
+    .option('--max-in-flight <n>', 'concurrent requests per account before 429 (CleverTap: 15)', int(1))
+    .option('--max-records <n>', 'records per upload request (CleverTap: 1000)', int(1))
+    .option('--max-event-properties <n>', 'properties per event (CleverTap: 256)', int(1))
+    .option('--retain <n>', 'events/profiles kept for inspection per account', int(0))
+    .option('--failure-rate <r>', 'fraction (0..1) of requests answered with --status (default 503)', rate)
+    .option('--partial-rate <r>', 'fraction (0..1) of records answered as unprocessed 555', rate)
+    .option('--status <code>', 'answer requests with this HTTP status (all of them unless --failure-rate)', int(100))
+    .option('--latency-ms <ms>', 'added latency per request', int(0))
+    .action(async (o: EmulatorCliOptions) => {
+      const faults: Faults = {};
+      if (o.failureRate !== undefined) faults.failureRate = o.failureRate;
+      if (o.partialRate !== undefined) faults.partialRate = o.partialRate;
+      if (o.status !== undefined) faults.status = o.status;
+      if (o.latencyMs !== undefined) faults.latencyMs = o.latencyMs;
+      const emu = await startEmulator({
+        port: o.port,
+        host: o.host,
+        accounts: o.account,
+        maxInFlight: o.maxInFlight,
+        maxRecords: o.maxRecords,
+        maxEventProperties: o.maxEventProperties,
+        retain: o.retain,
+        faults,
+      });
+      // Never print passcodes; the real port is printed even for --port 0.
+      console.log(`CleverTap emulator listening on ${emu.url} (accounts: ${o.account.map((a) => a.id).join(', ')})`);
+      await new Promise<void>((resolve) => {
+        const stop = () => {
+          process.off('SIGINT', stop);
+          process.off('SIGTERM', stop);
+          resolve();
+        };
+        process.on('SIGINT', stop);
+        process.on('SIGTERM', stop);
+      });
+      await emu.close();
+    });
 }

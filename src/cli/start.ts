@@ -1,5 +1,40 @@
 import type { Command } from 'commander';
+import { loadConfig } from '../config/load.js';
+import { sandboxConfig } from '../config/sandbox.js';
+import { startServer } from '../server.js';
 
 export function registerStart(program: Command): void {
-  void program; // TODO
+  program
+    .command('start')
+    .description('Run Taproute: ingest, store and delivery (a sandbox with an emulated CleverTap when no --config is given)')
+    .option('-c, --config <file>', 'YAML or JSON config file')
+    .option('-p, --port <port>', 'override server.port')
+    .option('--data <dir>', 'sandbox data directory', 'data')
+    .action(async (opts: { config?: string; port?: string; data: string }) => {
+      let sandbox: Awaited<ReturnType<typeof sandboxConfig>> | null = null;
+      const config = opts.config ? loadConfig(opts.config) : (sandbox = await sandboxConfig(opts.data, opts.port ? Number(opts.port) : undefined)).config;
+      if (opts.port) config.server = { ...config.server, port: Number(opts.port) };
+      const server = await startServer(config);
+      if (sandbox) {
+        const { secrets, emulator } = sandbox;
+        const auth = Buffer.from(`${secrets.writeKey}:`).toString('base64');
+        console.log(`
+Taproute sandbox is running on ${server.url}
+  write key:    ${secrets.writeKey}   (source "default")
+  admin token:  kept in ${opts.data}/sandbox.json
+  CleverTap:    ${emulator ? `emulator at ${emulator.url} (account "sandbox")` : 'your account (CLEVERTAP_ACCOUNT_ID)'}
+
+Send an event:
+  curl -s ${server.url}/v1/track -H 'Authorization: Basic ${auth}' -H 'Content-Type: application/json' \\
+    -d '{"userId":"u1","event":"Signed Up","properties":{"plan":"pro"}}'
+${emulator ? `See it in the emulated CleverTap:\n  curl -s ${emulator.url}/_emulator/accounts/sandbox/events\n` : ''}`);
+      } else console.log(`Taproute listening on ${server.url}`);
+      const stop = async () => {
+        await server.close();
+        await sandbox?.emulator?.close();
+        process.exit(0);
+      };
+      process.once('SIGINT', stop);
+      process.once('SIGTERM', stop);
+    });
 }

@@ -19,7 +19,9 @@ export interface Job {
 /** What became of one job after a delivery attempt. */
 export type Outcome =
   | { jobId: number; status: 'done' }
-  | { jobId: number; status: 'retry'; code?: string; reason: string; retryAfterMs?: number }
+  /** scope 'request': the whole request failed (destination trouble), so the router backs off the destination
+   *  instead of holding back this user alone. */
+  | { jobId: number; status: 'retry'; code?: string; reason: string; retryAfterMs?: number; scope?: 'record' | 'request' }
   | { jobId: number; status: 'dead'; code: string; reason: string }
   | { jobId: number; status: 'filtered'; reason: string };
 

@@ -1,0 +1,85 @@
+// Admin HTTP API (bearer token): status, dead letters (list, inspect, replay), user deletion, resume.
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { Config } from '../config/schema.js';
+import { deleteCleverTapProfiles } from '../destinations/clevertap/deliver.js';
+import { parseCleverTapSettings } from '../destinations/clevertap/settings.js';
+import type { DestinationWorker } from '../router/worker.js';
+import type { FailureFilter, Store } from '../store/types.js';
+import type { Logger } from '../util/logger.js';
+import { safeEqual } from '../util/secrets.js';
+import { statusReport } from './status.js';
+
+interface Deps {
+  config: Config;
+  store: Store;
+  workers: Map<string, DestinationWorker>;
+  log: Logger;
+}
+
+/** Reads a failure filter from query or body fields (times as ISO strings or epoch ms). */
+export function failureFilter(q: Record<string, unknown>): FailureFilter {
+  const time = (v: unknown) => (v === undefined || v === '' ? undefined : /^\d+$/.test(String(v)) ? Number(v) : Date.parse(String(v)));
+  const ids = q.ids === undefined ? undefined : (Array.isArray(q.ids) ? q.ids : String(q.ids).split(',')).map(Number);
+  return {
+    destination: q.destination ? String(q.destination) : undefined,
+    code: q.code ? String(q.code) : undefined,
+    from: time(q.from ?? q.since),
+    to: time(q.to ?? q.until),
+    ids,
+    limit: q.limit ? Number(q.limit) : undefined,
+  };
+}
+
+export function adminRoutes(app: FastifyInstance, deps: Deps): void {
+  const token = deps.config.admin?.token;
+  const guard = async (req: FastifyRequest, reply: FastifyReply) => {
+    const h = req.headers.authorization ?? '';
+    const given = /^bearer /i.test(h) ? h.slice(7).trim() : '';
+    if (!token) return reply.code(403).send({ error: 'admin API disabled: set admin.token in the config' });
+    if (!given || !safeEqual(given, token)) return reply.code(401).send({ error: 'admin token required' });
+  };
+
+  app.register(async (admin) => {
+    admin.addHook('onRequest', guard);
+    admin.get('/admin/status', async () => statusReport(deps.store, deps.workers));
+    admin.get('/admin/failures', async (req) => deps.store.failures(failureFilter(req.query as Record<string, unknown>)));
+    admin.get('/admin/failures/:id', async (req, reply) => {
+      const f = deps.store.failure(Number((req.params as { id: string }).id));
+      return f ?? reply.code(404).send({ error: 'no such failure' });
+    });
+    admin.post('/admin/failures/replay', async (req) => {
+      const n = deps.store.replay(failureFilter((req.body ?? {}) as Record<string, unknown>));
+      for (const w of deps.workers.values()) w.wake();
+      return { replayed: n };
+    });
+    admin.post('/admin/destinations/:id/resume', async (req, reply) => {
+      const w = deps.workers.get((req.params as { id: string }).id);
+      if (!w) return reply.code(404).send({ error: 'no such destination' });
+      w.resume();
+      return { ok: true };
+    });
+    // RudderStack's regulation shape: {"regulationType":"suppress_with_delete","users":[{"userId":"..."}]}
+    admin.post('/admin/regulations', async (req, reply) => {
+      const b = (req.body ?? {}) as { regulationType?: string; destinationIds?: string[]; users?: { userId?: string }[] };
+      if (b.regulationType !== 'suppress_with_delete' && b.regulationType !== 'suppress')
+        return reply.code(400).send({ error: 'regulationType must be "suppress_with_delete" or "suppress"' });
+      if (!Array.isArray(b.users) || b.users.length === 0) return reply.code(400).send({ error: 'users must be a non-empty array' });
+      const userIds = b.users.map((u) => u?.userId).filter((u): u is string => typeof u === 'string' && u !== '');
+      if (userIds.length === 0) return reply.code(400).send({ error: 'every user needs a userId' });
+      deps.store.suppress(userIds, Date.now());
+      const deleted: Record<string, number> = {};
+      if (b.regulationType === 'suppress_with_delete') {
+        for (const d of deps.config.destinations) {
+          if (d.type !== 'clevertap' || (b.destinationIds && !b.destinationIds.includes(d.id))) continue;
+          try {
+            deleted[d.id] = (await deleteCleverTapProfiles(parseCleverTapSettings(d.settings), userIds)).deleted;
+          } catch (err) {
+            deps.log.error({ destination: d.id, err: (err as Error).message }, 'user deletion failed');
+            return reply.code(502).send({ error: `deletion in ${d.id} failed: ${(err as Error).message}`, suppressed: userIds.length });
+          }
+        }
+      }
+      return { status: 'successful', suppressed: userIds.length, deleted };
+    });
+  });
+}

@@ -1,0 +1,112 @@
+// HTTP client for CleverTap's server API: upload and delete, over undici with a keep-alive pool.
+// It only speaks HTTP; reading per-record results into job outcomes is in deliver.ts.
+import { Agent, request } from 'undici';
+import { AuthError, RetryableError } from '../types.js';
+import type { CleverTapRecord } from './records.js';
+import { cleverTapBaseUrl, type CleverTapSettings } from './settings.js';
+
+export interface UploadAnswer {
+  /** HTTP status; 200 even when records fail. */
+  status: number;
+  body: {
+    status?: 'success' | 'partial' | 'fail';
+    processed?: number;
+    unprocessed?: { status?: string; code?: number; error?: string; record?: unknown }[];
+    error?: string;
+    code?: number;
+  };
+}
+
+/** Concurrency gate per CleverTap account: CleverTap allows N in-flight requests per account, not per destination. */
+class Gate {
+  private active = 0;
+  private waiters: (() => void)[] = [];
+  constructor(public limit: number) {}
+  async acquire(): Promise<void> {
+    if (this.active < this.limit) {
+      this.active++;
+      return;
+    }
+    await new Promise<void>((r) => this.waiters.push(r));
+  }
+  release(): void {
+    const next = this.waiters.shift();
+    if (next) next();
+    else this.active--;
+  }
+}
+const gates = new Map<string, Gate>();
+
+export class CleverTapClient {
+  readonly base: string;
+  private readonly agent: Agent;
+  private readonly headers: Record<string, string>;
+  private readonly gate: Gate;
+  private readonly timeoutMs: number;
+
+  constructor(settings: CleverTapSettings) {
+    this.base = cleverTapBaseUrl(settings);
+    this.timeoutMs = settings.requestTimeoutMs ?? 30_000;
+    const limit = settings.maxInFlight ?? 15;
+    this.agent = new Agent({ connections: limit, keepAliveTimeout: 30_000, pipelining: 1 });
+    this.headers = {
+      'content-type': 'application/json; charset=utf-8',
+      'x-clevertap-account-id': settings.accountId,
+      'x-clevertap-passcode': settings.passcode,
+    };
+    const key = `${this.base}|${settings.accountId}`;
+    let gate = gates.get(key);
+    if (!gate) gates.set(key, (gate = new Gate(limit)));
+    this.gate = gate;
+  }
+
+  /** POST /1/upload. Throws RetryableError (429, 5xx, network, timeout) or AuthError (401/403); returns 200 and 400 answers. */
+  async upload(records: CleverTapRecord[]): Promise<UploadAnswer> {
+    return this.post('/1/upload', { d: records });
+  }
+
+  /** POST /1/delete/profiles.json for up to 100 identities. */
+  async deleteProfiles(identities: string[]): Promise<UploadAnswer> {
+    if (identities.length > 100) throw new Error('at most 100 identities per delete call');
+    return this.post('/1/delete/profiles.json', { identity: identities });
+  }
+
+  private async post(path: string, payload: unknown): Promise<UploadAnswer> {
+    await this.gate.acquire();
+    try {
+      let res;
+      try {
+        res = await request(this.base + path, {
+          method: 'POST',
+          headers: this.headers,
+          body: JSON.stringify(payload),
+          dispatcher: this.agent,
+          headersTimeout: this.timeoutMs,
+          bodyTimeout: this.timeoutMs,
+        });
+      } catch (err) {
+        throw new RetryableError(`network error: ${(err as Error).message}`, undefined, 'network');
+      }
+      const text = await res.body.text().catch(() => '');
+      let body: UploadAnswer['body'] = {};
+      try {
+        body = text ? JSON.parse(text) : {};
+      } catch {
+        body = { error: text.slice(0, 200) };
+      }
+      const status = res.statusCode;
+      if (status === 401 || status === 403) throw new AuthError(`CleverTap answered ${status}: ${body.error ?? 'unauthorised'}`, `http_${status}`);
+      if (status === 429 || status >= 500) {
+        const ra = Number(res.headers['retry-after']);
+        throw new RetryableError(`CleverTap answered ${status}: ${body.error ?? text.slice(0, 120)}`, Number.isFinite(ra) && ra > 0 ? ra * 1000 : undefined, `http_${status}`);
+      }
+      return { status, body };
+    } finally {
+      this.gate.release();
+    }
+  }
+
+  async close(): Promise<void> {
+    await this.agent.close();
+  }
+}

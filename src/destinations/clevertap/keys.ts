@@ -1,0 +1,60 @@
+// Key conversions for the compat modes. Results are cached: a destination sees the same few hundred keys.
+
+const cache = new Map<string, string>();
+const MAX_CACHE = 10_000;
+
+function isUpper(c: number): boolean {
+  return c >= 65 && c <= 90;
+}
+function isLowerOrDigit(c: number): boolean {
+  return (c >= 97 && c <= 122) || (c >= 48 && c <= 57);
+}
+function isWordChar(c: number): boolean {
+  return isUpper(c) || isLowerOrDigit(c) || c >= 128;
+}
+
+function convert(k: string): string {
+  let out = '';
+  let pendingSep = false;
+  for (let i = 0; i < k.length; i++) {
+    const c = k.charCodeAt(i);
+    if (!isWordChar(c)) {
+      pendingSep = out.length > 0;
+      continue;
+    }
+    if (isUpper(c) && out.length > 0) {
+      const prev = k.charCodeAt(i - 1);
+      const next = i + 1 < k.length ? k.charCodeAt(i + 1) : 0;
+      // fooBar → foo_bar; HTTPServer → http_server (an upper followed by a lower starts a word after an acronym).
+      if (isLowerOrDigit(prev) || (isUpper(prev) && next >= 97 && next <= 122)) pendingSep = true;
+    }
+    if (pendingSep) out += '_';
+    pendingSep = false;
+    out += c < 128 ? String.fromCharCode(isUpper(c) ? c + 32 : c) : k[i].toLowerCase();
+  }
+  return out;
+}
+
+/**
+ * Segment's cloud-mode key style (seed 004: "lower case and snake_case"): words split at case changes and at
+ * any non-alphanumeric run, joined by "_", lower-cased. Digits stay with their word ("utm2" → "utm2").
+ */
+export function snakeCase(k: string): string {
+  let v = cache.get(k);
+  if (v === undefined) {
+    v = convert(k);
+    if (cache.size >= MAX_CACHE) cache.clear();
+    cache.set(k, v);
+  }
+  return v;
+}
+
+const MSG = new Map(['MSG-email', 'MSG-push', 'MSG-sms', 'MSG-whatsapp'].map((k) => [k.toLowerCase(), k]));
+
+/** CleverTap's subscription key for any casing of it ("msg-Email" → "MSG-email"), else undefined. */
+export function msgKey(k: string): string | undefined {
+  if (k.length < 7 || k.length > 12) return undefined;
+  const c = k.charCodeAt(0);
+  if (c !== 77 && c !== 109) return undefined;
+  return MSG.get(k.toLowerCase());
+}

@@ -1,0 +1,510 @@
+// CleverTap's rules, enforced on every record after mapping, in every mode (clevertap-api.md §1.7, §2; seed 003).
+// The one place that decides what CleverTap may receive. Pure functions; `enforceRecord` fixes a freshly built
+// record in place (it never mutates nested input values: Items and subscription objects are rebuilt).
+//
+// Policy:
+// - A value that can be fixed is fixed, with a warning naming the field (truncate, strip characters, stringify,
+//   convert to CleverTap's form: male → M, true → Y, ISO date → $D_, phone punctuation removed, country code added).
+// - A standard profile field whose value cannot be fixed (Gender "x", Email "1234", Phone "12") is dropped with a
+//   warning, not the whole profile: CleverTap would reject the record (514–520) and lose every other trait with it.
+// - A record that cannot be fixed is rejected with CleverTap's code: no identity (523), no event name (509),
+//   restricted system event (513), too many event properties (522: we reject too, as CleverTap does, rather than
+//   drop an arbitrary subset), evtData not an object (512).
+// - Prohibited characters (SDK list plus seed 003's) and control characters are stripped from keys and event
+//   names alike; none of them occurs in CleverTap's own keys (MSG-email, Customer Type, Charged ID). String VALUES
+//   keep their characters: only their length is limited.
+// - Keys are cut to 120 UTF-8 bytes (profile keys are documented in bytes, event keys in characters: bytes is the
+//   stricter of the two). Values and event names are cut to 512 bytes, never inside a character.
+// - Only DOB is converted to a $D_ date. Other ISO-8601 strings stay strings: a property cannot be known to be a
+//   date by its value alone, and a wrong guess would change its type in CleverTap for good.
+// - null values are dropped silently (CleverTap has no null type; a null cannot unset a property).
+import type { Warning, TransformError } from '../types.js';
+import type { CleverTapRecord } from './records.js';
+
+export const MAX_KEY_BYTES = 120;
+export const MAX_VALUE_BYTES = 512;
+export const MAX_EVENT_NAME_BYTES = 512;
+export const DEFAULT_MAX_EVENT_PROPERTIES = 256;
+
+/** Stripped from keys and event names: CleverTap SDK's list (. : $ ' " \) plus seed 003's (& % > < !). */
+export const PROHIBITED_CHARS: readonly string[] = ['.', ':', '$', "'", '"', '\\', '&', '%', '>', '<', '!'];
+
+/** Event-name templates a compat mode documents; the prefix keeps its shape, the name after it is cleaned. */
+export const EVENT_NAME_TEMPLATES: readonly string[] = ['Web Page Viewed: ', 'Screen Viewed: '];
+
+/**
+ * Never raised as custom events (case-insensitive): the SDK's restricted list (API code 513), then the other
+ * system events CleverTap raises itself (clevertap-api.md §5, seeds 000/001): raising them from outside would
+ * fake CleverTap's own data, and they are exactly what a CleverTap export feeds back in.
+ */
+export const RESTRICTED_EVENT_NAMES: readonly string[] = [
+  'Stayed', 'Notification Clicked', 'Notification Viewed', 'UTM Visited', 'Notification Sent', 'App Launched',
+  'wzrk_d', 'App Uninstalled', 'Notification Bounced', 'Geocluster Entered', 'Geocluster Exited',
+  'SCOutgoing', 'SCIncoming', 'SCEnd', 'SCCampaignOptOut',
+  'App Installed', 'App Version Changed', 'App Upgraded', 'Web Session Started', 'Session Concluded',
+  'Notification Failed', 'Notification Delivered', 'Notification Replied', 'Push Impressions', 'Reply Sent',
+  'Webhook Delivered', 'Channel Unsubscribed', 'Channel Subscribed', 'State Transitioned', 'Partner Sync',
+  'AB Test Enter', 'AB Test Exit', 'AB Experiment Rendered', 'AB Experiment Rolled Out', 'AB Experiment Stopped',
+  'AB Experiment Disqualified', 'A/B Experiment Rendered', 'A/B Experiment Rolled Out', 'A/B Experiment Stopped',
+  'A/B Experiment Disqualified', 'Control Group', 'Custom Control Group', 'System Control Group',
+  'Identity Set', 'Identity Reset', 'Identity Error', 'Reachable By', 'Push Unregistered',
+  'CT Coupon Rewarded', 'CT Coupon Redeemed', 'CT Coupon Reverted', 'CT Points Credited', 'CT Points Debited',
+  'CT Partner Voucher Rewarded',
+];
+
+export const CHARGED_EVENT = 'Charged';
+export const CHARGED_ITEMS_KEY = 'Items';
+/** Subscription flags: booleans that set the user's Do-Not-Disturb status per channel. */
+export const MSG_KEYS: readonly string[] = ['MSG-email', 'MSG-push', 'MSG-sms', 'MSG-whatsapp'];
+/** CleverTap subscription-group objects ({channel: [group, ...]}): kept as objects, like RudderStack does. */
+export const SUBSCRIPTION_KEYS: readonly string[] = ['category-unsubscribe', 'category-resubscribe'];
+export const EDUCATION_VALUES: readonly string[] = ['School', 'College', 'Graduate'];
+export const TOKEN_TYPES: readonly string[] = ['fcm', 'apns', 'gcm', 'wns', 'mpns', 'chrome'];
+
+/** CleverTap's own per-record error codes (clevertap-api.md §1.7). */
+export const CLEVERTAP_CODES = {
+  missingEventName: 509,
+  invalidEventStructure: 512,
+  restrictedEvent: 513,
+  tooManyProperties: 522,
+  missingIdentity: 523,
+  invalidTs: 525,
+  invalidTokenObjectId: 530,
+  missingTokenId: 532,
+  missingTokenType: 533,
+  invalidTokenType: 534,
+} as const;
+
+export interface RuleOptions {
+  maxEventProperties: number;
+  /** Country calling code without '+', e.g. "91". */
+  defaultCountryCode?: string;
+}
+
+export function ruleOptions(s: { maxEventProperties?: number; defaultCountryCode?: string }): RuleOptions {
+  const cc = s.defaultCountryCode?.replace(/^\+/, '');
+  return { maxEventProperties: s.maxEventProperties ?? DEFAULT_MAX_EVENT_PROPERTIES, defaultCountryCode: cc || undefined };
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Keys and names
+
+// 1 = stripped from keys and event names (prohibited or control character).
+const STRIP = new Uint8Array(128);
+for (let c = 0; c < 32; c++) STRIP[c] = 1;
+STRIP[127] = 1;
+for (const ch of PROHIBITED_CHARS) STRIP[ch.charCodeAt(0)] = 1;
+
+function needsStrip(s: string): boolean {
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c < 128 && STRIP[c] === 1) return true;
+  }
+  return false;
+}
+
+function strip(s: string): string {
+  let out = '';
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c >= 128 || STRIP[c] !== 1) out += s[i];
+  }
+  // Removing a character can leave doubled or edge spaces ("Tom's & Home" → "Toms  Home").
+  return out.replace(/\s+/g, ' ').trim();
+}
+
+/** UTF-8 byte length. */
+export function utf8Bytes(s: string): number {
+  return Buffer.byteLength(s, 'utf8');
+}
+
+/** Cuts a string to at most maxBytes of UTF-8, never inside a character (a surrogate pair is kept whole). */
+export function truncateUtf8(s: string, maxBytes: number): string {
+  if (s.length * 3 <= maxBytes || utf8Bytes(s) <= maxBytes) return s;
+  let bytes = 0;
+  let i = 0;
+  while (i < s.length) {
+    const c = s.charCodeAt(i);
+    let n = 3;
+    let w = 1;
+    if (c < 0x80) n = 1;
+    else if (c < 0x800) n = 2;
+    else if (c >= 0xd800 && c <= 0xdbff && i + 1 < s.length) {
+      const d = s.charCodeAt(i + 1);
+      if (d >= 0xdc00 && d <= 0xdfff) (n = 4), (w = 2);
+    }
+    if (bytes + n > maxBytes) break;
+    bytes += n;
+    i += w;
+  }
+  return s.slice(0, i);
+}
+
+/** True when a key needs no change (the common case: checked without allocating). */
+export function isCleanKey(k: string): boolean {
+  if (k.length === 0) return false;
+  if (k.length > 40 && utf8Bytes(k) > MAX_KEY_BYTES) return false;
+  const a = k.charCodeAt(0);
+  const z = k.charCodeAt(k.length - 1);
+  if (a === 32 || z === 32) return false;
+  return !needsStrip(k);
+}
+
+/** The key CleverTap may receive ('' when nothing is left). */
+export function cleanKey(k: string): string {
+  if (isCleanKey(k)) return k;
+  return truncateUtf8(needsStrip(k) ? strip(k) : k.trim(), MAX_KEY_BYTES).trimEnd();
+}
+
+/** The event name CleverTap may receive ('' when nothing is left). Template prefixes keep their ':' (see above). */
+export function cleanEventName(name: string): string {
+  for (const t of EVENT_NAME_TEMPLATES) {
+    if (name.startsWith(t)) {
+      const rest = cleanEventName(name.slice(t.length));
+      return rest ? truncateUtf8(t + rest, MAX_EVENT_NAME_BYTES) : t.slice(0, -2);
+    }
+  }
+  const s = needsStrip(name) ? strip(name) : name.trim();
+  return truncateUtf8(s, MAX_EVENT_NAME_BYTES).trimEnd();
+}
+
+const RESTRICTED = new Set(RESTRICTED_EVENT_NAMES.map((n) => n.toLowerCase()));
+const RESTRICTED_LENGTHS = new Set(RESTRICTED_EVENT_NAMES.map((n) => n.length));
+
+export function isRestrictedEventName(name: string): boolean {
+  const n = name.trim();
+  return RESTRICTED_LENGTHS.has(n.length) && RESTRICTED.has(n.toLowerCase());
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Standard profile values. Each returns the CleverTap form, or undefined when the value cannot be fixed.
+
+/** A CleverTap date: "$D_<epoch seconds>" from "$D_…", an ISO date or date-time, a date string, or epoch s/ms. */
+export function toCleverTapDate(v: unknown): string | undefined {
+  let ms = NaN;
+  if (typeof v === 'number') ms = Math.abs(v) < 1e11 ? v * 1000 : v;
+  else if (typeof v === 'string') {
+    const s = v.trim();
+    if (/^\$D_-?\d+$/.test(s)) return s;
+    if (/^-?\d+(\.\d+)?$/.test(s)) return toCleverTapDate(Number(s));
+    const d = /^(\d{4})-(\d{2})-(\d{2})$/.exec(s); // a bare date is a calendar day: midnight UTC
+    ms = d ? Date.UTC(+d[1], +d[2] - 1, +d[3]) : Date.parse(s);
+  }
+  if (!Number.isFinite(ms)) return undefined;
+  return `$D_${Math.floor(ms / 1000)}`;
+}
+
+export function normaliseGender(v: unknown): 'M' | 'F' | undefined {
+  if (typeof v !== 'string') return undefined;
+  const s = v.trim().toLowerCase();
+  if (s === 'm' || s === 'male') return 'M';
+  if (s === 'f' || s === 'female') return 'F';
+  return undefined;
+}
+
+/** Employed / Married: booleans, y/n, yes/no, true/false, 1/0 → "Y" / "N". */
+export function normaliseYesNo(v: unknown): 'Y' | 'N' | undefined {
+  if (v === true || v === 1) return 'Y';
+  if (v === false || v === 0) return 'N';
+  if (typeof v !== 'string') return undefined;
+  const s = v.trim().toLowerCase();
+  if (s === 'y' || s === 'yes' || s === 'true' || s === '1') return 'Y';
+  if (s === 'n' || s === 'no' || s === 'false' || s === '0') return 'N';
+  return undefined;
+}
+
+/** MSG-* flags: booleans; y/n, yes/no, true/false, 1/0 are converted. */
+export function normaliseFlag(v: unknown): boolean | undefined {
+  const yn = normaliseYesNo(v);
+  return yn === undefined ? undefined : yn === 'Y';
+}
+
+export function normaliseEducation(v: unknown): string | undefined {
+  if (typeof v !== 'string') return undefined;
+  const s = v.trim().toLowerCase();
+  return EDUCATION_VALUES.find((e) => e.toLowerCase() === s);
+}
+
+export function normaliseAge(v: unknown): number | undefined {
+  const n = typeof v === 'number' ? v : typeof v === 'string' && v.trim() !== '' ? Number(v) : NaN;
+  return Number.isFinite(n) && n >= 0 && n < 200 ? n : undefined;
+}
+
+const E164 = /^\+[1-9]\d{6,14}$/;
+
+/**
+ * Phone in E.164: spaces, dashes, dots, slashes and parentheses removed, a leading 00 read as +. A number
+ * without a country code gets defaultCountryCode, minus its national trunk 0 (except Italy, +39, which keeps it).
+ */
+export function normalisePhone(v: unknown, defaultCountryCode?: string): string | undefined {
+  let s: string;
+  if (typeof v === 'number' && Number.isSafeInteger(v) && v > 0) s = String(v);
+  else if (typeof v === 'string') s = v.replace(/[\s\-.()/\u00a0]/g, '');
+  else return undefined;
+  if (s.startsWith('00')) s = '+' + s.slice(2);
+  if (!s.startsWith('+')) {
+    if (!defaultCountryCode || !/^\d+$/.test(s)) return undefined;
+    if (s.startsWith('0') && defaultCountryCode !== '39') s = s.slice(1);
+    s = `+${defaultCountryCode}${s}`;
+  }
+  return E164.test(s) ? s : undefined;
+}
+
+/** A plausible address: one @, a local part ≤ 64, a dotted domain, no spaces. Returns the trimmed address. */
+export function normaliseEmail(v: unknown): string | undefined {
+  if (typeof v !== 'string') return undefined;
+  const s = v.trim();
+  if (s.length < 5 || s.length > 254) return undefined;
+  const at = s.indexOf('@');
+  if (at < 1 || at > 64 || at !== s.lastIndexOf('@')) return undefined;
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c <= 32 || c === 127 || c === 44 || c === 59 || c === 60 || c === 62 || c === 40 || c === 41 || c === 91 || c === 93 || c === 92 || c === 34) return undefined;
+  }
+  const domain = s.slice(at + 1);
+  const dot = domain.lastIndexOf('.');
+  if (dot < 1 || domain.length - dot < 3 || domain.startsWith('.') || domain.includes('..') || domain.startsWith('-')) return undefined;
+  if (s[at - 1] === '.' || s[0] === '.' || s.slice(0, at).includes('..')) return undefined;
+  return s;
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Values
+
+function warn(warnings: Warning[], code: string, field: string, message: string): void {
+  warnings.push({ code, field, message });
+}
+
+function stringify(v: unknown): string | undefined {
+  try {
+    return JSON.stringify(v, (_k, x) => (typeof x === 'bigint' ? x.toString() : x));
+  } catch {
+    return undefined;
+  }
+}
+
+const DROP = Symbol('drop');
+
+/** A scalar CleverTap accepts, or DROP. Nested values are stringified (with a warning). */
+function scalar(key: string, v: unknown, warnings: Warning[]): unknown {
+  switch (typeof v) {
+    case 'string':
+      if (v.length * 3 > MAX_VALUE_BYTES && utf8Bytes(v) > MAX_VALUE_BYTES) {
+        warn(warnings, 'value_truncated', key, `value cut to ${MAX_VALUE_BYTES} bytes`);
+        return truncateUtf8(v, MAX_VALUE_BYTES);
+      }
+      return v;
+    case 'number':
+      if (Number.isFinite(v)) return v;
+      warn(warnings, 'value_dropped', key, `${v} is not a number CleverTap accepts`);
+      return DROP;
+    case 'boolean':
+      return v;
+    case 'bigint':
+      warn(warnings, 'value_stringified', key, 'bigint sent as a string');
+      return v.toString();
+    case 'object': {
+      if (v === null) return DROP;
+      const s = stringify(v);
+      if (s === undefined) {
+        warn(warnings, 'value_dropped', key, 'value cannot be serialised');
+        return DROP;
+      }
+      warn(warnings, 'value_stringified', key, `${Array.isArray(v) ? 'array' : 'object'} sent as a JSON string (CleverTap takes scalars only)`);
+      return scalar(key, s, warnings);
+    }
+    default:
+      if (v !== undefined) warn(warnings, 'value_dropped', key, `${typeof v} values are not sent`);
+      return DROP;
+  }
+}
+
+/** Charged Items: an array of flat objects, rebuilt (input is never mutated). */
+function items(v: unknown, warnings: Warning[]): Record<string, unknown>[] | typeof DROP {
+  if (!Array.isArray(v)) return DROP;
+  const out: Record<string, unknown>[] = [];
+  for (let i = 0; i < v.length; i++) {
+    const it = v[i];
+    if (it === null || typeof it !== 'object' || Array.isArray(it)) {
+      warn(warnings, 'item_dropped', `${CHARGED_ITEMS_KEY}[${i}]`, 'Charged Items must be objects');
+      continue;
+    }
+    const o: Record<string, unknown> = {};
+    for (const k in it) {
+      const key = cleanKey(k);
+      const field = `${CHARGED_ITEMS_KEY}[${i}].${k}`;
+      if (key !== k) keyWarning(warnings, field, key);
+      if (!key || key === '__proto__') continue;
+      const x = scalar(field, (it as Record<string, unknown>)[k], warnings);
+      if (x !== DROP) o[key] = x;
+    }
+    out.push(o);
+  }
+  return out.length ? out : DROP;
+}
+
+/** Subscription objects: {channel: [group, ...]} kept as objects; anything else is stringified. */
+function subscription(key: string, v: unknown, warnings: Warning[]): unknown {
+  if (v === null || typeof v !== 'object' || Array.isArray(v)) return scalar(key, v, warnings);
+  const o: Record<string, string[]> = {};
+  for (const [ch, groups] of Object.entries(v)) {
+    if (!Array.isArray(groups) || !groups.every((g) => typeof g === 'string')) return scalar(key, v, warnings);
+    o[ch] = groups.map((g: string) => truncateUtf8(g, MAX_VALUE_BYTES));
+  }
+  return o;
+}
+
+function keyWarning(warnings: Warning[], field: string, key: string): void {
+  if (!key) warn(warnings, 'key_dropped', field, 'key has no valid characters left');
+  else warn(warnings, 'key_cleaned', field, `key sent as "${key}" (prohibited characters or over ${MAX_KEY_BYTES} bytes)`);
+}
+
+type Kind = 'event' | 'charged' | 'profile';
+
+function value(kind: Kind, key: string, v: unknown, warnings: Warning[]): unknown {
+  if (kind === 'charged' && key === CHARGED_ITEMS_KEY) return items(v, warnings);
+  if (kind === 'profile' && (key === 'category-unsubscribe' || key === 'category-resubscribe')) return subscription(key, v, warnings);
+  return scalar(key, v, warnings);
+}
+
+/** Cleans keys and values; returns the same object when no key changed (values are fixed in place). */
+function cleanData(data: Record<string, unknown>, kind: Kind, warnings: Warning[]): Record<string, unknown> {
+  let dirty = false;
+  for (const k in data) {
+    if (!isCleanKey(k)) {
+      dirty = true;
+      break;
+    }
+  }
+  if (!dirty) {
+    for (const k in data) {
+      const v = data[k];
+      const x = typeof v === 'string' && v.length <= 170 ? v : value(kind, k, v, warnings);
+      if (x === DROP) delete data[k];
+      else if (x !== v) data[k] = x;
+    }
+    return data;
+  }
+  const out: Record<string, unknown> = {};
+  for (const k in data) {
+    const key = cleanKey(k);
+    if (key !== k) keyWarning(warnings, k, key);
+    if (!key || key === '__proto__') continue;
+    const x = value(kind, key, data[k], warnings);
+    if (x !== DROP) out[key] = x;
+  }
+  return out;
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Standard profile fields
+
+type Fix = (v: unknown, o: RuleOptions) => unknown;
+const PROFILE_FIELDS: [key: string, fix: Fix, invalidCode: string, expected: string][] = [
+  ['DOB', (v) => toCleverTapDate(v), 'invalid_date', 'a date'],
+  ['Gender', (v) => normaliseGender(v), 'invalid_gender', 'M or F (male/female)'],
+  ['Email', (v) => normaliseEmail(v), 'invalid_email', 'a valid email address'],
+  ['Phone', (v, o) => normalisePhone(v, o.defaultCountryCode), 'invalid_phone', 'an E.164 number (+<country code><number>)'],
+  ['Employed', (v) => normaliseYesNo(v), 'invalid_employed', 'Y or N'],
+  ['Married', (v) => normaliseYesNo(v), 'invalid_married', 'Y or N'],
+  ['Education', (v) => normaliseEducation(v), 'invalid_education', 'School, College or Graduate'],
+  ['Age', (v) => normaliseAge(v), 'invalid_age', 'a number'],
+  ...MSG_KEYS.map((k): [string, Fix, string, string] => [k, (v) => normaliseFlag(v), 'invalid_flag', 'true or false']),
+];
+
+function show(v: unknown): string {
+  const s = typeof v === 'string' ? JSON.stringify(v) : String(stringify(v));
+  return s.length > 60 ? s.slice(0, 57) + '...' : s;
+}
+
+function profileFields(pd: Record<string, unknown>, o: RuleOptions, warnings: Warning[]): void {
+  for (const [key, fix, code, expected] of PROFILE_FIELDS) {
+    const v = pd[key];
+    if (v === undefined) continue;
+    if (v === null) {
+      delete pd[key];
+      continue;
+    }
+    const x = fix(v, o);
+    if (x === undefined) {
+      warn(warnings, code, key, `${key} ${show(v)} dropped: CleverTap needs ${expected}`);
+      delete pd[key];
+    } else if (x !== v) {
+      warn(warnings, 'value_normalised', key, `${key} ${show(v)} sent as ${show(x)}`);
+      pd[key] = x;
+    }
+  }
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Records
+
+function reject(code: string, message: string, clevertapCode?: number): TransformError {
+  return clevertapCode === undefined ? { code, message } : { code, message, clevertapCode };
+}
+
+function isObject(v: unknown): v is Record<string, unknown> {
+  return v !== null && typeof v === 'object' && !Array.isArray(v);
+}
+
+function checkTs(rec: { ts?: number }, warnings: Warning[]): void {
+  if (rec.ts === undefined) return;
+  if (!Number.isInteger(rec.ts) || rec.ts <= 0) {
+    warn(warnings, 'invalid_ts', 'ts', `ts ${show(rec.ts)} is not epoch seconds: CleverTap uses its receive time`);
+    delete rec.ts;
+  }
+}
+
+/**
+ * Applies CleverTap's rules to one record: fixes what can be fixed (pushing warnings), returns the rejection
+ * otherwise. Token records are checked for shape only (530–534).
+ */
+export function enforceRecord(rec: CleverTapRecord, o: RuleOptions, warnings: Warning[]): TransformError | null {
+  if (rec.type === 'token') {
+    if (typeof rec.objectId !== 'string' || !rec.objectId) return reject('invalid_token', 'device token needs an objectId', CLEVERTAP_CODES.invalidTokenObjectId);
+    if (!rec.tokenData || typeof rec.tokenData.id !== 'string' || !rec.tokenData.id) return reject('invalid_token', 'device token id is missing', CLEVERTAP_CODES.missingTokenId);
+    if (typeof rec.tokenData.type !== 'string' || !rec.tokenData.type) return reject('invalid_token', 'device token type is missing', CLEVERTAP_CODES.missingTokenType);
+    if (!TOKEN_TYPES.includes(rec.tokenData.type)) return reject('invalid_token', `device token type ${show(rec.tokenData.type)} is not one of ${TOKEN_TYPES.join(', ')}`, CLEVERTAP_CODES.invalidTokenType);
+    return null;
+  }
+  if (!rec.identity && !rec.objectId) return reject('missing_identity', 'no identity: the message needs a userId or an anonymousId', CLEVERTAP_CODES.missingIdentity);
+  checkTs(rec, warnings);
+
+  if (rec.type === 'profile') {
+    if (!isObject(rec.profileData)) return reject('invalid_profile', 'profileData must be an object', 524);
+    const pd = rec.profileData as Record<string, unknown>;
+    profileFields(pd, o, warnings);
+    rec.profileData = cleanData(pd, 'profile', warnings) as typeof rec.profileData;
+    return null;
+  }
+
+  // event
+  const raw = rec.evtName as unknown;
+  if (typeof raw !== 'string' || raw.trim() === '') return reject('missing_event_name', 'the event has no name', CLEVERTAP_CODES.missingEventName);
+  const name = cleanEventName(raw);
+  if (!name) return reject('missing_event_name', `event name ${show(raw)} has no valid characters`, CLEVERTAP_CODES.missingEventName);
+  if (name !== raw) {
+    warn(warnings, 'event_name_cleaned', 'evtName', `event name sent as ${show(name)} (prohibited characters, spaces or over ${MAX_EVENT_NAME_BYTES} bytes)`);
+    rec.evtName = name;
+  }
+  if (isRestrictedEventName(name)) return reject('restricted_event', `"${name}" is a CleverTap system event and cannot be raised`, CLEVERTAP_CODES.restrictedEvent);
+  if (!isObject(rec.evtData)) return reject('invalid_event', 'evtData must be an object', CLEVERTAP_CODES.invalidEventStructure);
+  const data = cleanData(rec.evtData as Record<string, unknown>, name === CHARGED_EVENT ? 'charged' : 'event', warnings);
+  rec.evtData = data as typeof rec.evtData;
+  if (name === CHARGED_EVENT && data.Amount !== undefined && typeof data.Amount !== 'number') {
+    const n = typeof data.Amount === 'string' && data.Amount.trim() !== '' ? Number(data.Amount) : NaN;
+    if (Number.isFinite(n)) {
+      warn(warnings, 'value_normalised', 'Amount', `Amount ${show(data.Amount)} sent as the number ${n}`);
+      data.Amount = n;
+    } else {
+      warn(warnings, 'invalid_amount', 'Amount', `Amount ${show(data.Amount)} dropped: CleverTap needs a number`);
+      delete data.Amount;
+    }
+  }
+  let count = 0;
+  for (const _ in data) count++;
+  if (count > o.maxEventProperties) {
+    return reject('too_many_properties', `the event has ${count} properties; the limit is ${o.maxEventProperties}`, CLEVERTAP_CODES.tooManyProperties);
+  }
+  return null;
+}

@@ -1,0 +1,119 @@
+// The one path every protocol's messages take into the store: validate, stamp, route, store durably.
+import { randomUUID } from 'node:crypto';
+import type { ConnectionConfig, DestinationConfig, SourceConfig } from '../config/schema.js';
+import { validateInbound } from '../spec/message.js';
+import { correctedTimestamp } from '../spec/time.js';
+import type { Store, StoredMessage } from '../store/types.js';
+import { safeEqual } from '../util/secrets.js';
+import type { AcceptResult, IngestContext } from './context.js';
+
+export interface IngestOptions {
+  maxEventBytes: number;
+  maxRequestBytes: number;
+  maxBatchEvents: number;
+  maxBacklog: number;
+}
+
+interface Route {
+  destination: string;
+  /** Set when this route is closed to messages from CleverTap (the loop guard). */
+  loopGuarded: boolean;
+}
+
+export function createIngestContext(
+  sources: SourceConfig[],
+  destinations: DestinationConfig[],
+  connections: ConnectionConfig[],
+  store: Store,
+  opts: IngestOptions,
+  onStored: (destinationIds: string[]) => void,
+): IngestContext {
+  const destType = new Map(destinations.map((d) => [d.id, d.type]));
+  const routes = new Map<string, Route[]>();
+  for (const c of connections) {
+    const list = routes.get(c.source) ?? [];
+    list.push({ destination: c.destination, loopGuarded: destType.get(c.destination) === 'clevertap' && !c.allowCleverTapLoop });
+    routes.set(c.source, list);
+  }
+  const byId = new Map(sources.map((s) => [s.id, s]));
+
+  async function accept(source: SourceConfig, raw: unknown[], o: { receivedAt?: number; origin?: string } = {}): Promise<AcceptResult> {
+    const now = o.receivedAt ?? Date.now();
+    const receivedAt = new Date(now).toISOString();
+    const fromCleverTap = o.origin === 'clevertap';
+    const srcRoutes = routes.get(source.id) ?? [];
+    const stored: StoredMessage[] = [];
+    const index: number[] = [];
+    const rejected: AcceptResult['rejected'] = [];
+    for (let i = 0; i < raw.length; i++) {
+      const m = raw[i] as Record<string, unknown>;
+      if (m === null || typeof m !== 'object' || Array.isArray(m)) {
+        rejected.push({ index: i, error: 'message must be a JSON object' });
+        continue;
+      }
+      // SDKs sometimes send numeric ids; CleverTap identities are strings.
+      if (typeof m.userId === 'number') m.userId = String(m.userId);
+      if (typeof m.anonymousId === 'number') m.anonymousId = String(m.anonymousId);
+      const err = validateInbound(m);
+      if (err) {
+        rejected.push({ index: i, messageId: typeof m.messageId === 'string' ? m.messageId : undefined, error: err });
+        continue;
+      }
+      if (!m.messageId) m.messageId = randomUUID();
+      const original = (m.originalTimestamp ?? m.timestamp) as string | undefined;
+      const ts = correctedTimestamp(now, original, m.sentAt as string | undefined);
+      m.receivedAt = receivedAt;
+      m.timestamp = Number.isFinite(ts) ? new Date(ts).toISOString() : receivedAt;
+      if (original) m.originalTimestamp = original;
+      const payload = JSON.stringify(m);
+      // Byte length only when the char length could exceed the limit (UTF-8 is at most 3 bytes per UTF-16 unit).
+      if (payload.length * 3 > opts.maxEventBytes && Buffer.byteLength(payload) > opts.maxEventBytes) {
+        rejected.push({ index: i, messageId: m.messageId as string, error: `event larger than ${opts.maxEventBytes} bytes` });
+        continue;
+      }
+      const dests: string[] = [];
+      let filtered: StoredMessage['filtered'];
+      for (const r of srcRoutes) {
+        if (fromCleverTap && r.loopGuarded) (filtered ??= []).push({ destination: r.destination, reason: 'loop_guard' });
+        else dests.push(r.destination);
+      }
+      stored.push({
+        messageId: m.messageId as string,
+        userKey: String(m.userId || m.anonymousId),
+        receivedAt: now,
+        payload,
+        destinations: dests,
+        filtered,
+      });
+      index.push(i);
+    }
+    const res = await store.append(source.id, stored);
+    store.countRejected(source.id, rejected.length);
+    if (res.accepted > 0) onStored(srcRoutes.map((r) => r.destination));
+    return { accepted: res.accepted, duplicates: res.duplicates.length, rejected };
+  }
+
+  return {
+    sources,
+    limits: { maxEventBytes: opts.maxEventBytes, maxRequestBytes: opts.maxRequestBytes, maxBatchEvents: opts.maxBatchEvents },
+    sourceByWriteKey: (key) => findSecret(sources, (s) => s.writeKey, key),
+    sourceByKeySecret: (key, secret) => {
+      const s = findSecret(sources, (x) => x.key, key);
+      return s && s.secret !== undefined && safeEqual(s.secret, secret) ? s : undefined;
+    },
+    sourceById: (id) => byId.get(id),
+    accept,
+    overloaded: () => store.pendingTotal() >= opts.maxBacklog,
+    seenRequest: (sourceId, requestId) => store.seenRequest(sourceId, requestId, Date.now()),
+  };
+}
+
+/** Compares against every source so the time taken does not depend on which key matched. */
+function findSecret(sources: SourceConfig[], pick: (s: SourceConfig) => string | undefined, given: string): SourceConfig | undefined {
+  let found: SourceConfig | undefined;
+  for (const s of sources) {
+    const v = pick(s);
+    if (v !== undefined && safeEqual(v, given) && !found) found = s;
+  }
+  return found;
+}

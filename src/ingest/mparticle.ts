@@ -1,0 +1,142 @@
+// mParticle Events API (server-to-server) emulation, for CleverTap's "mParticle Export" feed.
+//   POST /v2/events                     one batch
+//   POST /v2/bulkevents                 a JSON array of at most 100 batches
+//   POST /v2/bulkevents/historical      same, with mParticle's historical rules (see convert.ts)
+// Auth: HTTP Basic key:secret selects a source of type `mparticle` (ctx.sourceByKeySecret).
+//
+// Decisions (the issue was silent on these; contract in ingest-contracts-and-peers.md §2):
+// - Auth runs in an onRequest hook, before the body is read: no/unparseable Authorization → 401, credentials that
+//   match no mparticle source → 403 (even for an oversized body).
+// - Request body over 256 KB → 413 (mParticle documents the limit but not the status; 413 is the HTTP meaning and
+//   what the server's body limit gives). A batch over 128 KB (measured as its re-serialised JSON) → 400. More
+//   than 100 batches → 400. Invalid JSON, a non-object batch on /v2/events, a non-array body on /v2/bulkevents,
+//   or a batch that yields nothing but errors on /v2/events → 400. On /v2/bulkevents a bad batch is skipped
+//   and the request still gets 202, as mParticle does ("If some batches fail and others succeed the response is
+//   still 202").
+// - ctx.overloaded() → 429 with `Retry-After: 5` and `X-mp-rate-limit-exceeded: feed`.
+// - Request dedupe: a batch whose source_request_id was already seen for this source is answered 202 and not
+//   stored (checked per batch, so in a bulk request each batch dedupes on its own id).
+// - Every message is accepted with origin 'clevertap' (mparticle sources exist to receive CleverTap's feed).
+// - 202 body: { accepted, duplicates, rejected, errors? } for operators (mParticle's own 202 has no useful body;
+//   clients ignore it). Error bodies: {"errors":[{"code":"BAD_REQUEST"|"UNAUTHORIZED"|"FORBIDDEN"|
+//   "REQUEST_TOO_LARGE"|"TOO_MANY_REQUESTS","message":"..."}]}.
+// - Historical batches are stored like any other (Taproute has no separate event/warehouse forwarding switch);
+//   they are marked context.mparticle.historical = true.
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { SourceConfig } from '../config/schema.js';
+import { mparticleBatchToMessages } from '../sources/mparticle/convert.js';
+import { parseBasicAuth } from '../util/secrets.js';
+import type { InboundMessage, IngestContext, ProtocolRoutes } from './context.js';
+
+export const MPARTICLE_MAX_REQUEST_BYTES = 256 * 1024;
+export const MPARTICLE_MAX_BATCH_BYTES = 128 * 1024;
+export const MPARTICLE_MAX_BATCHES = 100;
+const RETRY_AFTER_SECONDS = 5;
+
+type Code = 'BAD_REQUEST' | 'UNAUTHORIZED' | 'FORBIDDEN' | 'REQUEST_TOO_LARGE' | 'TOO_MANY_REQUESTS' | 'INTERNAL_ERROR';
+
+function fail(reply: FastifyReply, status: number, code: Code, message: string): FastifyReply {
+  return reply.code(status).send({ errors: [{ code, message }] });
+}
+
+const sourceOf = new WeakMap<FastifyRequest, SourceConfig>();
+
+function authenticate(ctx: IngestContext) {
+  return async (req: FastifyRequest, reply: FastifyReply) => {
+    const creds = parseBasicAuth(req.headers.authorization);
+    if (!creds || creds.user === '') return fail(reply, 401, 'UNAUTHORIZED', 'missing HTTP Basic credentials (API key:secret)');
+    const source = ctx.sourceByKeySecret(creds.user, creds.pass);
+    if (!source || source.type !== 'mparticle') return fail(reply, 403, 'FORBIDDEN', 'invalid API key or secret');
+    sourceOf.set(req, source);
+  };
+}
+
+function errorHandler(err: Error & { statusCode?: number; code?: string }, req: FastifyRequest, reply: FastifyReply) {
+  if (err.code === 'FST_ERR_CTP_BODY_TOO_LARGE' || err.statusCode === 413) {
+    return fail(reply, 413, 'REQUEST_TOO_LARGE', `request body larger than ${MPARTICLE_MAX_REQUEST_BYTES} bytes`);
+  }
+  const status = err.statusCode && err.statusCode >= 400 && err.statusCode < 500 ? err.statusCode : 500;
+  if (status === 500) req.log.error({ err: err.message }, 'mparticle ingest failed');
+  return fail(reply, status, status === 500 ? 'INTERNAL_ERROR' : 'BAD_REQUEST', status === 500 ? 'internal error' : err.message || 'bad request');
+}
+
+function batchBytes(batch: unknown): number {
+  return Buffer.byteLength(JSON.stringify(batch) ?? '');
+}
+
+async function handle(ctx: IngestContext, req: FastifyRequest, reply: FastifyReply, mode: 'single' | 'bulk' | 'historical') {
+  const source = sourceOf.get(req);
+  if (!source) return fail(reply, 401, 'UNAUTHORIZED', 'missing HTTP Basic credentials (API key:secret)');
+  const receivedAt = Date.now();
+  const body = req.body;
+
+  let batches: unknown[];
+  if (mode === 'single') {
+    if (typeof body !== 'object' || body === null || Array.isArray(body)) {
+      return fail(reply, 400, 'BAD_REQUEST', 'body must be one batch (a JSON object)');
+    }
+    batches = [body];
+  } else {
+    if (!Array.isArray(body)) return fail(reply, 400, 'BAD_REQUEST', 'body must be a JSON array of batches');
+    if (body.length > MPARTICLE_MAX_BATCHES) {
+      return fail(reply, 400, 'BAD_REQUEST', `at most ${MPARTICLE_MAX_BATCHES} batches per request (got ${body.length})`);
+    }
+    batches = body;
+  }
+  for (let i = 0; i < batches.length; i++) {
+    const n = batchBytes(batches[i]);
+    if (n > MPARTICLE_MAX_BATCH_BYTES) {
+      return fail(reply, 400, 'BAD_REQUEST', `batch ${i} is ${n} bytes; at most ${MPARTICLE_MAX_BATCH_BYTES} bytes per batch`);
+    }
+  }
+  if (ctx.overloaded()) {
+    reply.header('Retry-After', String(RETRY_AFTER_SECONDS)).header('X-mp-rate-limit-exceeded', 'feed');
+    return fail(reply, 429, 'TOO_MANY_REQUESTS', 'backlog full, retry later');
+  }
+
+  // Convert everything first, so a request that is bad as a whole is refused before any request id is recorded.
+  const converted = batches.map((b) => mparticleBatchToMessages(b, { receivedAt, historical: mode === 'historical' }));
+  if (mode === 'single') {
+    const only = converted[0];
+    if (only.messages.length === 0 && only.errors.length > 0) return fail(reply, 400, 'BAD_REQUEST', only.errors.join('; '));
+  }
+
+  const messages: InboundMessage[] = [];
+  const errors: string[] = [];
+  let duplicateRequests = 0;
+  converted.forEach((c, i) => {
+    const prefix = mode === 'single' ? '' : `batch ${i}: `;
+    for (const e of c.errors) errors.push(prefix + e);
+    const b = batches[i] as Record<string, unknown> | null;
+    const rid = b && typeof b === 'object' ? b.source_request_id : undefined;
+    if ((typeof rid === 'string' && rid !== '') || typeof rid === 'number') {
+      if (ctx.seenRequest(source.id, String(rid))) {
+        duplicateRequests++;
+        return;
+      }
+    }
+    messages.push(...c.messages);
+  });
+
+  let accepted = 0;
+  let duplicates = 0;
+  let rejected: { index: number; messageId?: string; error: string }[] = [];
+  if (messages.length > 0) {
+    const r = await ctx.accept(source, messages, { receivedAt, origin: 'clevertap' });
+    accepted = r.accepted;
+    duplicates = r.duplicates;
+    rejected = r.rejected;
+  }
+  const out: Record<string, unknown> = { accepted, duplicates, rejected: rejected.length };
+  if (duplicateRequests > 0) out.duplicateRequests = duplicateRequests;
+  const details = [...errors, ...rejected.map((r) => `message ${r.messageId ?? r.index}: ${r.error}`)];
+  if (details.length > 0) out.errors = details.slice(0, 100);
+  return reply.code(202).send(out);
+}
+
+export const mparticleRoutes: ProtocolRoutes = (app, ctx) => {
+  const base = { bodyLimit: MPARTICLE_MAX_REQUEST_BYTES, onRequest: authenticate(ctx), errorHandler };
+  app.post('/v2/events', base, (req, reply) => handle(ctx, req, reply, 'single'));
+  app.post('/v2/bulkevents', base, (req, reply) => handle(ctx, req, reply, 'bulk'));
+  app.post('/v2/bulkevents/historical', base, (req, reply) => handle(ctx, req, reply, 'historical'));
+};

@@ -1,0 +1,93 @@
+// CleverTap webhook campaigns: POST /webhooks/clevertap/:sourceId (payload handling in sources/clevertap/webhook.ts).
+//
+// Decisions (the issue was silent on these):
+// - The source must be `type: clevertap` with a `secret`. Auth, in an onRequest hook before the body is read:
+//   HTTP Basic whose password is the secret (any username: CleverTap's Basic auth form asks for both),
+//   `X-Taproute-Secret: <secret>`, or `Authorization: Bearer <secret>`; compared with safeEqual.
+//   No credentials → 401 (with `WWW-Authenticate: Basic`); credentials given but wrong, or an unknown source id,
+//   a source of another type or one without a secret → 403 (the same answer, so source ids cannot be probed).
+// - Invalid JSON, a body that is not an object, or one without `profiles` → 400 {"ok":false,"error":...}.
+//   Profiles that cannot be used (no identity and no objectId) are skipped and listed in `errors`, still 200,
+//   so CleverTap neither retries nor marks the whole dispatch failed for one bad profile.
+// - 200 {"ok":true,"accepted","duplicates","rejected","errors"?} only after ctx.accept() resolved (stored
+//   durably), with origin 'clevertap'. The store's group commit is well inside CleverTap's 3-second wait; the
+//   answer is never sent before the data is stored, because CleverTap retries only once.
+// - ctx.overloaded() → 429 with Retry-After (CleverTap retries once).
+// - Body limit: the server's default (maxRequestBytes) — broadcast webhooks batch profiles, so no smaller limit.
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { SourceConfig } from '../config/schema.js';
+import { webhookToMessages } from '../sources/clevertap/webhook.js';
+import { parseBasicAuth, safeEqual } from '../util/secrets.js';
+import type { IngestContext, ProtocolRoutes } from './context.js';
+
+const RETRY_AFTER_SECONDS = 5;
+
+function fail(reply: FastifyReply, status: number, error: string): FastifyReply {
+  return reply.code(status).send({ ok: false, error });
+}
+
+/** The secret the request presents, or undefined when it presents none. */
+export function presentedSecret(headers: FastifyRequest['headers']): string | undefined {
+  const h = headers['x-taproute-secret'];
+  const header = Array.isArray(h) ? h[0] : h;
+  if (typeof header === 'string' && header !== '') return header;
+  const auth = headers.authorization;
+  if (typeof auth === 'string') {
+    const basic = parseBasicAuth(auth);
+    if (basic && basic.pass !== '') return basic.pass;
+    const m = /^bearer\s+(.+)$/i.exec(auth.trim());
+    if (m) return m[1].trim();
+  }
+  return undefined;
+}
+
+const sourceOf = new WeakMap<FastifyRequest, SourceConfig>();
+
+function authenticate(ctx: IngestContext) {
+  return async (req: FastifyRequest<{ Params: { sourceId: string } }>, reply: FastifyReply) => {
+    const given = presentedSecret(req.headers);
+    if (given === undefined) {
+      reply.header('WWW-Authenticate', 'Basic realm="taproute"');
+      return fail(reply, 401, 'missing credentials');
+    }
+    const source = ctx.sourceById(req.params.sourceId);
+    // Compare even when the source is unusable, so the timing does not tell which ids exist.
+    const ok = safeEqual(source?.secret ?? '\u0000no-secret', given);
+    if (!source || source.type !== 'clevertap' || source.secret === undefined || !ok) return fail(reply, 403, 'forbidden');
+    sourceOf.set(req, source);
+  };
+}
+
+function errorHandler(err: Error & { statusCode?: number; code?: string }, req: FastifyRequest, reply: FastifyReply) {
+  if (err.code === 'FST_ERR_CTP_BODY_TOO_LARGE' || err.statusCode === 413) return fail(reply, 413, 'request body too large');
+  const status = err.statusCode && err.statusCode >= 400 && err.statusCode < 500 ? err.statusCode : 500;
+  if (status === 500) req.log.error({ err: err.message }, 'webhook ingest failed');
+  return fail(reply, status, status === 500 ? 'internal error' : /json/i.test(err.message) ? 'invalid JSON' : err.message);
+}
+
+async function handle(ctx: IngestContext, req: FastifyRequest, reply: FastifyReply) {
+  const source = sourceOf.get(req);
+  if (!source) return fail(reply, 401, 'missing credentials');
+  const receivedAt = Date.now();
+  const body = req.body;
+  if (typeof body !== 'object' || body === null || Array.isArray(body)) return fail(reply, 400, 'body must be a JSON object');
+  const { messages, errors } = webhookToMessages(body, { receivedAt });
+  if (messages.length === 0) return fail(reply, 400, errors.join('; ') || 'no profiles');
+  if (ctx.overloaded()) {
+    reply.header('Retry-After', String(RETRY_AFTER_SECONDS));
+    return fail(reply, 429, 'backlog full, retry later');
+  }
+  const r = await ctx.accept(source, messages, { receivedAt, origin: 'clevertap' });
+  const out: Record<string, unknown> = { ok: true, accepted: r.accepted, duplicates: r.duplicates, rejected: r.rejected.length };
+  const details = [...errors, ...r.rejected.map((x) => `message ${x.messageId ?? x.index}: ${x.error}`)];
+  if (details.length) out.errors = details.slice(0, 100);
+  return reply.code(200).send(out);
+}
+
+export const webhookRoutes: ProtocolRoutes = (app, ctx) => {
+  app.post<{ Params: { sourceId: string } }>(
+    '/webhooks/clevertap/:sourceId',
+    { onRequest: authenticate(ctx), errorHandler },
+    (req, reply) => handle(ctx, req, reply),
+  );
+};

@@ -1,0 +1,181 @@
+// One worker per destination: claim due jobs → deliver (the destination maps and sends) → settle each job.
+// Retry and dead-letter are first-class: a failing record holds back only its own user; a failing
+// destination (5xx, 429, network) backs off as a whole and keeps every job where it is.
+import type { Deliverer, Job, Outcome } from '../destinations/types.js';
+import { AuthError, RetryableError } from '../destinations/types.js';
+import type { Settlement, Store } from '../store/types.js';
+import type { Logger } from '../util/logger.js';
+
+export interface RetryPolicy {
+  maxRetryAgeMs: number;
+  baseMs: number;
+  maxMs: number;
+  /** How long to wait before trying a destination again after CleverTap refused its credentials. */
+  authProbeMs: number;
+  /** How long to wait for more jobs before sending a small batch. */
+  lingerMs: number;
+  pollMs: number;
+}
+
+export type WorkerState = { state: 'running' } | { state: 'backoff'; until: number; reason: string } | { state: 'paused'; reason: string };
+
+export interface DeliveryStats {
+  requests: number;
+  failures: number;
+}
+
+/** Exponential backoff with full jitter: a random delay in [base·2^n / 2, base·2^n], capped. */
+export function backoffMs(attempt: number, p: Pick<RetryPolicy, 'baseMs' | 'maxMs'>): number {
+  const cap = Math.min(p.maxMs, p.baseMs * 2 ** Math.min(attempt, 30));
+  return Math.round(cap / 2 + Math.random() * (cap / 2));
+}
+
+export class DestinationWorker {
+  private inflight = 0;
+  private backoffUntil = 0;
+  private failures = 0;
+  private paused: string | null = null;
+  private timer: NodeJS.Timeout | null = null;
+  private stopped = false;
+  private idle: (() => void)[] = [];
+  readonly stats: DeliveryStats = { requests: 0, failures: 0 };
+
+  constructor(
+    readonly id: string,
+    private readonly store: Store,
+    private readonly deliverer: Deliverer,
+    private readonly policy: RetryPolicy,
+    private readonly log: Logger,
+    private readonly onSettled?: (destinationId: string, outcomes: Outcome[]) => void,
+  ) {}
+
+  start(): void {
+    this.schedule(0);
+  }
+
+  /** New jobs were stored: claim soon (after a short linger so batches fill up). */
+  wake(): void {
+    if (this.timer === null && !this.stopped) this.schedule(this.policy.lingerMs);
+  }
+
+  /** Resumes a destination paused by an authentication failure. */
+  resume(): void {
+    this.paused = null;
+    this.backoffUntil = 0;
+    this.schedule(0);
+  }
+
+  status(): WorkerState {
+    if (this.paused) return { state: 'paused', reason: this.paused };
+    if (this.backoffUntil > Date.now()) return { state: 'backoff', until: this.backoffUntil, reason: `retrying after ${this.failures} failed attempts` };
+    return { state: 'running' };
+  }
+
+  inFlight(): number {
+    return this.inflight;
+  }
+
+  private schedule(ms: number): void {
+    if (this.stopped) return;
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = setTimeout(() => {
+      this.timer = null;
+      this.pump();
+    }, ms);
+  }
+
+  private pump(): void {
+    if (this.stopped || this.paused) return;
+    const now = Date.now();
+    if (now < this.backoffUntil) return this.schedule(this.backoffUntil - now);
+    while (this.inflight < this.deliverer.maxInFlight) {
+      const jobs = this.store.claim(this.id, this.deliverer.maxBatch, Date.now());
+      if (jobs.length === 0) break;
+      this.inflight++;
+      void this.run(jobs).finally(() => {
+        this.inflight--;
+        if (this.inflight === 0) for (const f of this.idle.splice(0)) f();
+        if (!this.stopped) this.pump();
+      });
+    }
+    if (this.timer === null && this.inflight < this.deliverer.maxInFlight) this.schedule(this.policy.pollMs);
+  }
+
+  private async run(jobs: Job[]): Promise<void> {
+    const suppressed = this.store.suppressed();
+    const out: Outcome[] = [];
+    const send: Job[] = [];
+    for (const j of jobs) {
+      const uid = j.message.userId;
+      if (suppressed.size && uid && suppressed.has(uid)) out.push({ jobId: j.id, status: 'filtered', reason: 'suppressed: user deleted on request' });
+      else send.push(j);
+    }
+    if (send.length) {
+      this.stats.requests++;
+      try {
+        out.push(...(await this.deliverer.deliver(send)));
+      } catch (err) {
+        this.stats.failures++;
+        if (err instanceof AuthError) {
+          this.paused = err.message;
+          this.log.error({ destination: this.id, code: err.code }, 'destination paused: credentials refused');
+          this.settle(send.map((j) => ({ jobId: j.id, status: 'release' as const })), out);
+          setTimeout(() => this.paused && this.resume(), this.policy.authProbeMs).unref();
+          return;
+        }
+        const reason = (err as Error).message;
+        const retryAfterMs = err instanceof RetryableError ? err.retryAfterMs : undefined;
+        if (!(err instanceof RetryableError)) this.log.error({ destination: this.id, err: reason }, 'delivery failed unexpectedly');
+        for (const j of send) out.push({ jobId: j.id, status: 'retry', code: 'delivery_error', reason, retryAfterMs, scope: 'request' });
+      }
+    }
+    this.settle([], out, jobs);
+  }
+
+  /** Turns outcomes into settlements: retries past the age limit become dead letters. */
+  private settle(pre: Settlement[], outcomes: Outcome[], jobs: Job[] = []): void {
+    const now = Date.now();
+    const byId = new Map(jobs.map((j) => [j.id, j]));
+    const settlements: Settlement[] = pre;
+    let requestFailure: { retryAfterMs?: number; reason: string } | null = null;
+    let anyDone = false;
+    const seen = new Set<number>();
+    for (const o of outcomes) {
+      seen.add(o.jobId);
+      if (o.status !== 'retry') {
+        if (o.status === 'done') anyDone = true;
+        settlements.push(o);
+        continue;
+      }
+      const job = byId.get(o.jobId);
+      if (job && now - job.receivedAt > this.policy.maxRetryAgeMs) {
+        settlements.push({ jobId: o.jobId, status: 'dead', code: o.code ?? 'retry_exhausted', reason: `gave up after ${job.attempts + 1} attempts: ${o.reason}` });
+      } else if (o.scope === 'request') {
+        requestFailure = { retryAfterMs: o.retryAfterMs, reason: o.reason };
+        settlements.push({ jobId: o.jobId, status: 'release' });
+      } else {
+        const delay = o.retryAfterMs ?? backoffMs(job?.attempts ?? 0, this.policy);
+        settlements.push({ jobId: o.jobId, status: 'retry_at', nextAt: now + delay, code: o.code, reason: o.reason });
+      }
+    }
+    // A job the destination forgot to answer for is retried rather than lost.
+    for (const j of jobs) if (!seen.has(j.id)) settlements.push({ jobId: j.id, status: 'release' });
+    if (settlements.length) this.store.settle(this.id, settlements, now);
+    if (requestFailure) {
+      this.failures++;
+      const delay = requestFailure.retryAfterMs ?? backoffMs(this.failures - 1, this.policy);
+      this.backoffUntil = Math.max(this.backoffUntil, now + delay);
+      this.log.warn({ destination: this.id, delayMs: delay, reason: requestFailure.reason }, 'destination backing off');
+    } else if (anyDone) this.failures = 0;
+    this.onSettled?.(this.id, outcomes);
+  }
+
+  /** Stops claiming and waits for requests in flight. */
+  async stop(): Promise<void> {
+    this.stopped = true;
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = null;
+    if (this.inflight > 0) await new Promise<void>((r) => this.idle.push(r));
+    await this.deliverer.close();
+  }
+}

@@ -1,0 +1,133 @@
+// Assembles a running Taproute node: store → ingest (HTTP) → router workers → destinations.
+import Fastify, { type FastifyInstance } from 'fastify';
+import { resolve } from 'node:path';
+import { adminRoutes } from './admin/routes.js';
+import type { Config } from './config/schema.js';
+import { DESTINATIONS } from './destinations/registry.js';
+import { createIngestContext } from './ingest/accept.js';
+import { mparticleRoutes } from './ingest/mparticle.js';
+import { segmentRoutes } from './ingest/segment.js';
+import { webhookRoutes } from './ingest/webhooks.js';
+import { createMetrics } from './metrics.js';
+import { DestinationWorker, type RetryPolicy } from './router/worker.js';
+import { SqliteStore } from './store/sqlite.js';
+import type { Store } from './store/types.js';
+import { durationMs } from './util/duration.js';
+import { createLogger, type Logger } from './util/logger.js';
+
+export interface RunningServer {
+  url: string;
+  port: number;
+  app: FastifyInstance;
+  store: Store;
+  workers: Map<string, DestinationWorker>;
+  config: Config;
+  close(): Promise<void>;
+}
+
+export const DEFAULTS = {
+  maxEventBytes: 32 * 1024,
+  maxRequestBytes: 500 * 1024,
+  maxBatchEvents: 2500,
+  maxBacklog: 5_000_000,
+  dedupeWindowMs: 86_400_000,
+};
+
+export function retryPolicy(cfg: Config): RetryPolicy {
+  const r = cfg.router ?? {};
+  return {
+    maxRetryAgeMs: durationMs(r.maxRetryAge, 24 * 3_600_000),
+    baseMs: durationMs(r.retryBase, 1000),
+    maxMs: durationMs(r.retryMax, 5 * 60_000),
+    authProbeMs: 5 * 60_000,
+    lingerMs: 10,
+    pollMs: durationMs(r.pollInterval, 250),
+  };
+}
+
+export async function startServer(config: Config, opts: { logger?: Logger } = {}): Promise<RunningServer> {
+  const log = opts.logger ?? createLogger(config.log?.level);
+  const store = new SqliteStore(resolve(config.storage?.sqlite ?? 'data/taproute.sqlite'), { synchronous: config.storage?.synchronous, owner: true });
+  const policy = retryPolicy(config);
+  const workers = new Map<string, DestinationWorker>();
+  const metrics = createMetrics(store, workers);
+
+  for (const d of config.destinations) {
+    const def = DESTINATIONS[d.type];
+    const deliverer = def.create(d.settings as never, { log: log.child({ destination: d.id }) });
+    workers.set(d.id, new DestinationWorker(d.id, store, deliverer, policy, log, metrics.onSettled));
+  }
+
+  const ing = config.ingest ?? {};
+  const limits = {
+    maxEventBytes: ing.maxEventBytes ?? DEFAULTS.maxEventBytes,
+    maxRequestBytes: ing.maxRequestBytes ?? DEFAULTS.maxRequestBytes,
+    maxBatchEvents: ing.maxBatchEvents ?? DEFAULTS.maxBatchEvents,
+    maxBacklog: ing.maxBacklog ?? DEFAULTS.maxBacklog,
+  };
+  const ctx = createIngestContext(config.sources, config.destinations, config.connections, store, limits, (ids) => {
+    for (const id of ids) workers.get(id)?.wake();
+  });
+
+  const app = Fastify({ logger: false, bodyLimit: limits.maxRequestBytes, return503OnClosing: true });
+  // Every body is parsed as JSON whatever its content type (curl and some SDKs send none or form types).
+  app.removeAllContentTypeParsers();
+  app.addContentTypeParser('*', { parseAs: 'string' }, (_req, body, done) => {
+    if (body === '' || body === undefined) return done(null, undefined);
+    try {
+      done(null, JSON.parse(body as string));
+    } catch {
+      done(Object.assign(new Error('Invalid JSON'), { statusCode: 400 }), undefined);
+    }
+  });
+  app.setErrorHandler((err: Error & { statusCode?: number; code?: string }, _req, reply) => {
+    const status = err.statusCode && err.statusCode >= 400 && err.statusCode < 600 ? err.statusCode : 500;
+    if (status >= 500) log.error({ err: err.message }, 'request failed');
+    const message = err.code === 'FST_ERR_CTP_BODY_TOO_LARGE' ? 'request body too large' : err.message;
+    void reply.code(status).send({ success: false, error: message });
+  });
+  app.setNotFoundHandler((_req, reply) => void reply.code(404).send({ success: false, error: 'not found' }));
+
+  app.get('/healthz', async () => ({ ok: true }));
+  app.get('/metrics', async (_req, reply) => {
+    reply.header('content-type', metrics.registry.contentType);
+    return metrics.registry.metrics();
+  });
+  segmentRoutes(app, ctx);
+  mparticleRoutes(app, ctx);
+  webhookRoutes(app, ctx);
+  adminRoutes(app, { config, store, workers, log });
+
+  const dedupeWindowMs = durationMs(ing.dedupeWindow, DEFAULTS.dedupeWindowMs);
+  const housekeeping = setInterval(() => {
+    try {
+      store.prune(Date.now(), dedupeWindowMs);
+    } catch (err) {
+      log.warn({ err: (err as Error).message }, 'housekeeping failed');
+    }
+  }, 30_000);
+  housekeeping.unref();
+
+  const address = await app.listen({ port: config.server?.port ?? 8080, host: config.server?.host ?? '127.0.0.1' });
+  const port = Number(new URL(address).port);
+  for (const w of workers.values()) w.start();
+  log.info({ port, sources: config.sources.map((s) => s.id), destinations: config.destinations.map((d) => d.id) }, 'taproute listening');
+
+  let closed = false;
+  return {
+    url: `http://127.0.0.1:${port}`,
+    port,
+    app,
+    store,
+    workers,
+    config,
+    async close() {
+      if (closed) return;
+      closed = true;
+      clearInterval(housekeeping);
+      await app.close();
+      await Promise.all([...workers.values()].map((w) => w.stop()));
+      store.close();
+    },
+  };
+}

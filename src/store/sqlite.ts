@@ -1,0 +1,459 @@
+// The embedded store: one SQLite file in WAL mode (better-sqlite3).
+// Appends are group-committed: every append() made in one event-loop turn shares one transaction,
+// and each promise resolves only after that transaction has committed.
+import Database from 'better-sqlite3';
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import type { Job } from '../destinations/types.js';
+import type {
+  AppendResult,
+  Counts,
+  DeadLetter,
+  FailureFilter,
+  Settlement,
+  SourceCounts,
+  Store,
+  StoredMessage,
+} from './types.js';
+
+const SCHEMA = `
+CREATE TABLE IF NOT EXISTS messages (
+  id INTEGER PRIMARY KEY,
+  source_id TEXT NOT NULL,
+  message_id TEXT NOT NULL,
+  received_at INTEGER NOT NULL,
+  payload TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS dedupe (
+  source_id TEXT NOT NULL, message_id TEXT NOT NULL, at INTEGER NOT NULL,
+  PRIMARY KEY (source_id, message_id)
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS dedupe_at ON dedupe (at);
+CREATE TABLE IF NOT EXISTS jobs (
+  id INTEGER PRIMARY KEY,
+  msg_id INTEGER NOT NULL,
+  source_id TEXT NOT NULL,
+  destination_id TEXT NOT NULL,
+  user_key TEXT NOT NULL,
+  received_at INTEGER NOT NULL,
+  attempts INTEGER NOT NULL DEFAULT 0,
+  next_at INTEGER NOT NULL DEFAULT 0,
+  inflight INTEGER NOT NULL DEFAULT 0,
+  last_error TEXT
+);
+CREATE INDEX IF NOT EXISTS jobs_due ON jobs (destination_id, inflight, id);
+CREATE INDEX IF NOT EXISTS jobs_waiting ON jobs (destination_id, next_at) WHERE next_at > 0;
+CREATE INDEX IF NOT EXISTS jobs_msg ON jobs (msg_id);
+CREATE TABLE IF NOT EXISTS dead_letters (
+  id INTEGER PRIMARY KEY,
+  job_id INTEGER NOT NULL,
+  msg_id INTEGER NOT NULL,
+  source_id TEXT NOT NULL,
+  destination_id TEXT NOT NULL,
+  user_key TEXT NOT NULL,
+  code TEXT NOT NULL,
+  reason TEXT NOT NULL,
+  attempts INTEGER NOT NULL,
+  received_at INTEGER NOT NULL,
+  failed_at INTEGER NOT NULL
+);
+CREATE INDEX IF NOT EXISTS dead_dest ON dead_letters (destination_id, failed_at);
+CREATE INDEX IF NOT EXISTS dead_msg ON dead_letters (msg_id);
+CREATE TABLE IF NOT EXISTS counters (
+  source_id TEXT NOT NULL, destination_id TEXT NOT NULL,
+  received INTEGER NOT NULL DEFAULT 0, delivered INTEGER NOT NULL DEFAULT 0,
+  dead INTEGER NOT NULL DEFAULT 0, filtered INTEGER NOT NULL DEFAULT 0,
+  PRIMARY KEY (source_id, destination_id)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS source_counters (
+  source_id TEXT PRIMARY KEY,
+  received INTEGER NOT NULL DEFAULT 0, duplicates INTEGER NOT NULL DEFAULT 0, rejected INTEGER NOT NULL DEFAULT 0
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS seen_requests (
+  source_id TEXT NOT NULL, request_id TEXT NOT NULL, at INTEGER NOT NULL,
+  PRIMARY KEY (source_id, request_id)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS suppressions (user_id TEXT PRIMARY KEY, created_at INTEGER NOT NULL) WITHOUT ROWID;
+`;
+
+type CounterKey = string; // `${source}\u0000${destination}`
+interface CounterDelta {
+  received: number;
+  delivered: number;
+  dead: number;
+  filtered: number;
+}
+
+interface PendingAppend {
+  sourceId: string;
+  msgs: StoredMessage[];
+  resolve(r: AppendResult): void;
+  reject(e: unknown): void;
+}
+
+export interface SqliteStoreOptions {
+  synchronous?: 'FULL' | 'NORMAL';
+  readonly?: boolean;
+  /** The process that delivers (the server): takes back jobs left in flight by a previous run.
+   *  CLI tools open the same file beside a running server and must not. */
+  owner?: boolean;
+}
+
+export class SqliteStore implements Store {
+  readonly db: Database.Database;
+  private queue: PendingAppend[] = [];
+  private flushScheduled = false;
+  /** Users with a job in flight, per destination (count of their in-flight jobs). */
+  private inflightUsers = new Map<string, Map<string, number>>();
+  private pending = 0;
+  private suppressedIds = new Set<string>();
+  private stmts!: ReturnType<SqliteStore['prepare']>;
+
+  constructor(file: string, opts: SqliteStoreOptions = {}) {
+    if (!opts.readonly) mkdirSync(dirname(file), { recursive: true });
+    this.db = new Database(file, { readonly: opts.readonly ?? false });
+    this.db.pragma('busy_timeout = 5000');
+    if (!opts.readonly) {
+      this.db.pragma('journal_mode = WAL');
+      this.db.pragma(`synchronous = ${opts.synchronous ?? 'FULL'}`);
+      this.db.exec(SCHEMA);
+      // Jobs in flight when the process stopped go back to pending: delivery is at-least-once.
+      if (opts.owner) this.db.exec('UPDATE jobs SET inflight = 0 WHERE inflight = 1');
+    }
+    this.stmts = this.prepare();
+    if (!opts.readonly) {
+      this.pending = (this.db.prepare('SELECT count(*) AS n FROM jobs').get() as { n: number }).n;
+      for (const r of this.db.prepare('SELECT user_id FROM suppressions').all() as { user_id: string }[]) this.suppressedIds.add(r.user_id);
+    }
+  }
+
+  private prepare() {
+    const db = this.db;
+    const ro = (sql: string) => db.prepare(sql);
+    return {
+      dedupe: db.prepare('INSERT OR IGNORE INTO dedupe (source_id, message_id, at) VALUES (?, ?, ?)'),
+      insertMsg: db.prepare('INSERT INTO messages (source_id, message_id, received_at, payload) VALUES (?, ?, ?, ?)'),
+      insertJob: db.prepare('INSERT INTO jobs (msg_id, source_id, destination_id, user_key, received_at) VALUES (?, ?, ?, ?, ?)'),
+      counter: db.prepare(
+        `INSERT INTO counters (source_id, destination_id, received, delivered, dead, filtered) VALUES (?, ?, ?, ?, ?, ?)
+         ON CONFLICT (source_id, destination_id) DO UPDATE SET received = received + excluded.received,
+         delivered = delivered + excluded.delivered, dead = dead + excluded.dead, filtered = filtered + excluded.filtered`,
+      ),
+      sourceCounter: db.prepare(
+        `INSERT INTO source_counters (source_id, received, duplicates, rejected) VALUES (?, ?, ?, ?)
+         ON CONFLICT (source_id) DO UPDATE SET received = received + excluded.received,
+         duplicates = duplicates + excluded.duplicates, rejected = rejected + excluded.rejected`,
+      ),
+      waitingUsers: ro('SELECT DISTINCT user_key FROM jobs WHERE destination_id = ? AND next_at > ?'),
+      due: ro(
+        `SELECT j.id, j.source_id, j.user_key, j.attempts, j.received_at, j.next_at, m.payload
+         FROM jobs j JOIN messages m ON m.id = j.msg_id
+         WHERE j.destination_id = ? AND j.inflight = 0 AND j.id > ? ORDER BY j.id LIMIT ?`,
+      ),
+      markInflight: db.prepare('UPDATE jobs SET inflight = 1 WHERE id = ?'),
+      jobRow: db.prepare('SELECT id, msg_id, source_id, destination_id, user_key, attempts, received_at FROM jobs WHERE id = ?'),
+      deleteJob: db.prepare('DELETE FROM jobs WHERE id = ?'),
+      release: db.prepare('UPDATE jobs SET inflight = 0, attempts = attempts + 1 WHERE id = ?'),
+      retryAt: db.prepare('UPDATE jobs SET inflight = 0, attempts = attempts + 1, next_at = ?, last_error = ? WHERE id = ?'),
+      insertDead: db.prepare(
+        `INSERT INTO dead_letters (job_id, msg_id, source_id, destination_id, user_key, code, reason, attempts, received_at, failed_at)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      ),
+      seenRequest: db.prepare('INSERT OR IGNORE INTO seen_requests (source_id, request_id, at) VALUES (?, ?, ?)'),
+      suppress: db.prepare('INSERT OR IGNORE INTO suppressions (user_id, created_at) VALUES (?, ?)'),
+    };
+  }
+
+  append(sourceId: string, msgs: StoredMessage[]): Promise<AppendResult> {
+    return new Promise((resolve, reject) => {
+      this.queue.push({ sourceId, msgs, resolve, reject });
+      if (!this.flushScheduled) {
+        this.flushScheduled = true;
+        setImmediate(() => this.flush());
+      }
+    });
+  }
+
+  /** Commits every queued append in one transaction (group commit). */
+  private flush(): void {
+    this.flushScheduled = false;
+    const batch = this.queue;
+    this.queue = [];
+    if (batch.length === 0) return;
+    const s = this.stmts;
+    const results: AppendResult[] = [];
+    let added = 0;
+    try {
+      this.db.transaction(() => {
+        const deltas = new Map<CounterKey, CounterDelta>();
+        for (const p of batch) {
+          const dup: number[] = [];
+          let accepted = 0;
+          for (let i = 0; i < p.msgs.length; i++) {
+            const m = p.msgs[i];
+            if (s.dedupe.run(p.sourceId, m.messageId, m.receivedAt).changes === 0) {
+              dup.push(i);
+              continue;
+            }
+            accepted++;
+            const msgId = s.insertMsg.run(p.sourceId, m.messageId, m.receivedAt, m.payload).lastInsertRowid;
+            for (const d of m.destinations) {
+              s.insertJob.run(msgId, p.sourceId, d, m.userKey, m.receivedAt);
+              bump(deltas, p.sourceId, d, 'received');
+              added++;
+            }
+            if (m.filtered) for (const f of m.filtered) {
+              bump(deltas, p.sourceId, f.destination, 'received');
+              bump(deltas, p.sourceId, f.destination, 'filtered');
+            }
+          }
+          s.sourceCounter.run(p.sourceId, accepted, dup.length, 0);
+          results.push({ accepted, duplicates: dup });
+        }
+        this.writeCounters(deltas);
+      })();
+    } catch (err) {
+      for (const p of batch) p.reject(err);
+      return;
+    }
+    this.pending += added;
+    batch.forEach((p, i) => p.resolve(results[i]));
+  }
+
+  private writeCounters(deltas: Map<CounterKey, CounterDelta>): void {
+    for (const [k, d] of deltas) {
+      const [src, dst] = k.split('\u0000');
+      this.stmts.counter.run(src, dst, d.received, d.delivered, d.dead, d.filtered);
+    }
+  }
+
+  countRejected(sourceId: string, n: number): void {
+    if (n > 0) this.stmts.sourceCounter.run(sourceId, 0, 0, n);
+  }
+
+  claim(destinationId: string, max: number, now: number): Job[] {
+    const s = this.stmts;
+    let inflight = this.inflightUsers.get(destinationId);
+    if (!inflight) this.inflightUsers.set(destinationId, (inflight = new Map()));
+    // Users whose earliest job waits for a retry, or is in flight, hold back their later jobs.
+    const blocked = new Set<string>();
+    for (const r of s.waitingUsers.all(destinationId, now) as { user_key: string }[]) blocked.add(r.user_key);
+    const jobs: Job[] = [];
+    let after = 0;
+    for (let round = 0; round < 8 && jobs.length < max; round++) {
+      const rows = s.due.all(destinationId, after, Math.max(max * 2, 100)) as {
+        id: number; source_id: string; user_key: string; attempts: number; received_at: number; next_at: number; payload: string;
+      }[];
+      if (rows.length === 0) break;
+      for (const r of rows) {
+        after = r.id;
+        if (jobs.length >= max) break;
+        if (blocked.has(r.user_key) || inflight.has(r.user_key) || r.next_at > now) {
+          blocked.add(r.user_key);
+          continue;
+        }
+        jobs.push({
+          id: r.id,
+          sourceId: r.source_id,
+          destinationId,
+          userKey: r.user_key,
+          attempts: r.attempts,
+          receivedAt: r.received_at,
+          message: JSON.parse(r.payload),
+        });
+      }
+      if (rows.length < Math.max(max * 2, 100)) break;
+    }
+    if (jobs.length > 0) {
+      this.db.transaction(() => {
+        for (const j of jobs) s.markInflight.run(j.id);
+      })();
+      for (const j of jobs) inflight.set(j.userKey, (inflight.get(j.userKey) ?? 0) + 1);
+    }
+    return jobs;
+  }
+
+  settle(destinationId: string, settlements: Settlement[], now: number): void {
+    const s = this.stmts;
+    const inflight = this.inflightUsers.get(destinationId);
+    let finished = 0;
+    this.db.transaction(() => {
+      const deltas = new Map<CounterKey, CounterDelta>();
+      for (const o of settlements) {
+        const row = s.jobRow.get(o.jobId) as
+          | { id: number; msg_id: number; source_id: string; destination_id: string; user_key: string; attempts: number; received_at: number }
+          | undefined;
+        if (!row) continue;
+        if (inflight) {
+          const n = (inflight.get(row.user_key) ?? 1) - 1;
+          if (n <= 0) inflight.delete(row.user_key);
+          else inflight.set(row.user_key, n);
+        }
+        switch (o.status) {
+          case 'done':
+            s.deleteJob.run(row.id);
+            bump(deltas, row.source_id, row.destination_id, 'delivered');
+            finished++;
+            break;
+          case 'filtered':
+            s.deleteJob.run(row.id);
+            bump(deltas, row.source_id, row.destination_id, 'filtered');
+            finished++;
+            break;
+          case 'dead':
+            s.insertDead.run(row.id, row.msg_id, row.source_id, row.destination_id, row.user_key, o.code, o.reason, row.attempts + 1, row.received_at, now);
+            s.deleteJob.run(row.id);
+            bump(deltas, row.source_id, row.destination_id, 'dead');
+            finished++;
+            break;
+          case 'release':
+            s.release.run(row.id);
+            break;
+          case 'retry_at':
+            s.retryAt.run(o.nextAt, `${o.code ?? 'retry'}: ${o.reason}`, row.id);
+            break;
+          case 'retry':
+            s.retryAt.run(now + (o.retryAfterMs ?? 1000), `${o.code ?? 'retry'}: ${o.reason}`, row.id);
+            break;
+        }
+      }
+      this.writeCounters(deltas);
+    })();
+    this.pending -= finished;
+  }
+
+  seenRequest(sourceId: string, requestId: string, now: number): boolean {
+    return this.stmts.seenRequest.run(sourceId, requestId, now).changes === 0;
+  }
+
+  pendingTotal(): number {
+    return this.pending;
+  }
+
+  counts(): Counts[] {
+    const rows = this.db
+      .prepare(
+        `SELECT c.source_id, c.destination_id, c.received, c.delivered, c.dead, c.filtered,
+           (SELECT count(*) FROM jobs j WHERE j.source_id = c.source_id AND j.destination_id = c.destination_id) AS pending
+         FROM counters c ORDER BY c.source_id, c.destination_id`,
+      )
+      .all() as Record<string, number | string>[];
+    return rows.map((r) => ({
+      sourceId: String(r.source_id),
+      destinationId: String(r.destination_id),
+      received: Number(r.received),
+      delivered: Number(r.delivered),
+      dead: Number(r.dead),
+      filtered: Number(r.filtered),
+      pending: Number(r.pending),
+    }));
+  }
+
+  sourceCounts(): SourceCounts[] {
+    return (this.db.prepare('SELECT * FROM source_counters ORDER BY source_id').all() as Record<string, number | string>[]).map((r) => ({
+      sourceId: String(r.source_id),
+      received: Number(r.received),
+      duplicates: Number(r.duplicates),
+      rejected: Number(r.rejected),
+    }));
+  }
+
+  private failureWhere(f: FailureFilter): { sql: string; args: unknown[] } {
+    const where: string[] = [];
+    const args: unknown[] = [];
+    if (f.destination) (where.push('d.destination_id = ?'), args.push(f.destination));
+    if (f.code) (where.push('d.code = ?'), args.push(f.code));
+    if (f.from !== undefined) (where.push('d.failed_at >= ?'), args.push(f.from));
+    if (f.to !== undefined) (where.push('d.failed_at <= ?'), args.push(f.to));
+    if (f.ids?.length) (where.push(`d.id IN (${f.ids.map(() => '?').join(',')})`), args.push(...f.ids));
+    return { sql: where.length ? `WHERE ${where.join(' AND ')}` : '', args };
+  }
+
+  failures(f: FailureFilter): DeadLetter[] {
+    const w = this.failureWhere(f);
+    const rows = this.db
+      .prepare(
+        `SELECT d.*, m.message_id FROM dead_letters d JOIN messages m ON m.id = d.msg_id ${w.sql} ORDER BY d.id LIMIT ?`,
+      )
+      .all(...w.args, f.limit ?? 100) as Record<string, unknown>[];
+    return rows.map(toDeadLetter);
+  }
+
+  failure(id: number): DeadLetter | undefined {
+    const r = this.db
+      .prepare('SELECT d.*, m.message_id, m.payload FROM dead_letters d JOIN messages m ON m.id = d.msg_id WHERE d.id = ?')
+      .get(id) as Record<string, unknown> | undefined;
+    if (!r) return undefined;
+    return { ...toDeadLetter(r), message: JSON.parse(String(r.payload)) };
+  }
+
+  replay(f: FailureFilter): number {
+    const w = this.failureWhere(f);
+    let n = 0;
+    this.db.transaction(() => {
+      const rows = this.db.prepare(`SELECT d.* FROM dead_letters d ${w.sql} ORDER BY d.id`).all(...w.args) as Record<string, number | string>[];
+      const deltas = new Map<CounterKey, CounterDelta>();
+      const del = this.db.prepare('DELETE FROM dead_letters WHERE id = ?');
+      for (const r of rows) {
+        this.stmts.insertJob.run(r.msg_id, r.source_id, r.destination_id, r.user_key, r.received_at);
+        del.run(r.id);
+        bump(deltas, String(r.source_id), String(r.destination_id), 'dead', -1);
+        n++;
+      }
+      this.writeCounters(deltas);
+    })();
+    this.pending += n;
+    return n;
+  }
+
+  suppress(userIds: string[], now: number): void {
+    this.db.transaction(() => {
+      for (const u of userIds) this.stmts.suppress.run(u, now);
+    })();
+    for (const u of userIds) this.suppressedIds.add(u);
+  }
+
+  suppressed(): Set<string> {
+    return this.suppressedIds;
+  }
+
+  prune(now: number, dedupeWindowMs: number): void {
+    this.db.prepare('DELETE FROM dedupe WHERE at < ?').run(now - dedupeWindowMs);
+    this.db.prepare('DELETE FROM seen_requests WHERE at < ?').run(now - 30 * 86_400_000);
+    // Messages no job and no dead letter refers to any more (older than the oldest job).
+    this.db
+      .prepare(
+        `DELETE FROM messages WHERE id < (SELECT coalesce(min(msg_id), 9223372036854775807) FROM jobs)
+         AND id NOT IN (SELECT msg_id FROM dead_letters)`,
+      )
+      .run();
+  }
+
+  close(): void {
+    if (this.queue.length) this.flush();
+    this.db.close();
+  }
+}
+
+function bump(deltas: Map<CounterKey, CounterDelta>, src: string, dst: string, field: keyof CounterDelta, by = 1): void {
+  const k = `${src}\u0000${dst}`;
+  let d = deltas.get(k);
+  if (!d) deltas.set(k, (d = { received: 0, delivered: 0, dead: 0, filtered: 0 }));
+  d[field] += by;
+}
+
+function toDeadLetter(r: Record<string, unknown>): DeadLetter {
+  return {
+    id: Number(r.id),
+    jobId: Number(r.job_id),
+    sourceId: String(r.source_id),
+    destinationId: String(r.destination_id),
+    userKey: String(r.user_key),
+    messageId: String(r.message_id),
+    code: String(r.code),
+    reason: String(r.reason),
+    attempts: Number(r.attempts),
+    receivedAt: Number(r.received_at),
+    failedAt: Number(r.failed_at),
+  };
+}

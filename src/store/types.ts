@@ -1,0 +1,93 @@
+// The Store hides the database. SQLite is the embedded default; a PostgreSQL backend implements the same interface.
+import type { Job, Outcome } from '../destinations/types.js';
+
+/** A message ready to store: its canonical JSON (already serialised once at ingest) and where it goes. */
+export interface StoredMessage {
+  messageId: string;
+  userKey: string;
+  receivedAt: number;
+  payload: string;
+  /** Destination ids to create jobs for. */
+  destinations: string[];
+  /** Destination ids this message is filtered from at routing time (loop guard), with the reason. */
+  filtered?: { destination: string; reason: string }[];
+}
+
+export interface AppendResult {
+  accepted: number;
+  /** Index (into the input) of every message dropped as a duplicate of (source, messageId). */
+  duplicates: number[];
+}
+
+export interface Counts {
+  sourceId: string;
+  destinationId: string;
+  received: number;
+  delivered: number;
+  dead: number;
+  filtered: number;
+  /** Jobs still in the store, counted (not derived), so the sum can be checked. */
+  pending: number;
+}
+
+export interface SourceCounts {
+  sourceId: string;
+  received: number;
+  duplicates: number;
+  rejected: number;
+}
+
+export interface DeadLetter {
+  id: number;
+  jobId: number;
+  sourceId: string;
+  destinationId: string;
+  userKey: string;
+  messageId: string;
+  code: string;
+  reason: string;
+  attempts: number;
+  receivedAt: number;
+  failedAt: number;
+  message?: unknown;
+}
+
+export interface FailureFilter {
+  destination?: string;
+  code?: string;
+  /** failedAt range, epoch ms */
+  from?: number;
+  to?: number;
+  ids?: number[];
+  limit?: number;
+}
+
+/** A job outcome as the router settles it (retry carries the time of the next attempt). */
+export type Settlement =
+  | Outcome
+  | { jobId: number; status: 'release' } // back to pending without a delay (the destination is backing off as a whole)
+  | { jobId: number; status: 'retry_at'; nextAt: number; code?: string; reason: string };
+
+export interface Store {
+  /** Stores messages; resolves only once they are durably committed (group commit). */
+  append(sourceId: string, msgs: StoredMessage[]): Promise<AppendResult>;
+  /** Counts messages rejected at ingest (never stored, never acknowledged as accepted). */
+  countRejected(sourceId: string, n: number): void;
+  /** Oldest due jobs of a destination, at most `max`, skipping users that have an earlier job in flight or waiting. */
+  claim(destinationId: string, max: number, now: number): Job[];
+  settle(destinationId: string, settlements: Settlement[], now: number): void;
+  /** Request-level dedupe (mParticle source_request_id); records the id when new. */
+  seenRequest(sourceId: string, requestId: string, now: number): boolean;
+  pendingTotal(): number;
+  counts(): Counts[];
+  sourceCounts(): SourceCounts[];
+  failures(filter: FailureFilter): DeadLetter[];
+  failure(id: number): DeadLetter | undefined;
+  /** Moves matching dead letters back to pending jobs; returns how many. */
+  replay(filter: FailureFilter): number;
+  suppress(userIds: string[], now: number): void;
+  suppressed(): Set<string>;
+  /** Housekeeping: dedupe window, request ids, orphaned messages. */
+  prune(now: number, dedupeWindowMs: number): void;
+  close(): void;
+}

@@ -1,0 +1,15 @@
+// Structured logs (pino). Secrets never reach a log line: known secret fields are redacted, and
+// request logging records no headers or bodies.
+import { pino } from 'pino';
+
+export type Logger = pino.Logger;
+
+export const REDACT = [
+  'writeKey', '*.writeKey', 'passcode', '*.passcode', '*.*.passcode', 'secret', '*.secret', 'token', '*.token',
+  'authorization', '*.authorization', 'headers.authorization', 'req.headers.authorization',
+  'req.headers["x-clevertap-passcode"]', 'req.headers["x-taproute-secret"]',
+];
+
+export function createLogger(level = process.env.TAPROUTE_LOG_LEVEL ?? 'info'): Logger {
+  return pino({ level, redact: { paths: REDACT, censor: '[redacted]' }, base: undefined });
+}

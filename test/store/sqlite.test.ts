@@ -1,0 +1,114 @@
+import { test, describe, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { join } from 'node:path';
+import { SqliteStore } from '../../src/store/sqlite.js';
+import type { StoredMessage } from '../../src/store/types.js';
+import { tmpDir } from '../tmp.js';
+
+const t = tmpDir();
+after(() => t.cleanup());
+let n = 0;
+function open() {
+  return new SqliteStore(join(t.dir, `s${n++}.sqlite`), { owner: true });
+}
+function msg(id: string, user: string, dests = ['d1']): StoredMessage {
+  return { messageId: id, userKey: user, receivedAt: 1000, payload: JSON.stringify({ type: 'track', event: id, userId: user, messageId: id }), destinations: dests };
+}
+
+describe('sqlite store', () => {
+  test('append is durable when the promise resolves and dedupes (source, messageId)', async () => {
+    const s = open();
+    const r = await s.append('src', [msg('a', 'u1'), msg('b', 'u1'), msg('a', 'u1')]);
+    assert.equal(r.accepted, 2);
+    assert.deepEqual(r.duplicates, [2]);
+    const r2 = await s.append('src', [msg('b', 'u2')]);
+    assert.deepEqual(r2.duplicates, [0]);
+    const r3 = await s.append('other', [msg('b', 'u2')]);
+    assert.equal(r3.accepted, 1, 'dedupe is per source');
+    // a second handle on the same file sees the committed rows
+    const file = (s.db as unknown as { name: string }).name;
+    const reader = new SqliteStore(file);
+    assert.equal(reader.counts().find((c) => c.sourceId === 'src')!.pending, 2);
+    reader.close();
+    s.close();
+  });
+
+  test('claim keeps per-user order and never hands out a user with a job in flight', async () => {
+    const s = open();
+    await s.append('src', [msg('1', 'u1'), msg('2', 'u2'), msg('3', 'u1'), msg('4', 'u3')]);
+    const first = s.claim('d1', 10, 2000);
+    assert.deepEqual(first.map((j) => j.message.event), ['1', '2', '3', '4'], 'one claim may carry several jobs of a user, in order');
+    assert.equal(s.claim('d1', 10, 2000).length, 0, 'in-flight jobs are not claimed again');
+    await s.append('src', [msg('5', 'u1'), msg('6', 'u4')]);
+    const second = s.claim('d1', 10, 2000);
+    assert.deepEqual(second.map((j) => j.message.event), ['6'], 'u1 has jobs in flight: its later job waits');
+    s.settle('d1', first.map((j) => ({ jobId: j.id, status: 'done' as const })), 2000);
+    assert.deepEqual(s.claim('d1', 10, 2000).map((j) => j.message.event), ['5']);
+    s.close();
+  });
+
+  test('a retrying job holds back only its own user', async () => {
+    const s = open();
+    await s.append('src', [msg('1', 'u1'), msg('2', 'u2'), msg('3', 'u1'), msg('4', 'u2')]);
+    const jobs = s.claim('d1', 2, 2000);
+    assert.deepEqual(jobs.map((j) => j.message.event), ['1', '2']);
+    s.settle('d1', [
+      { jobId: jobs[0].id, status: 'retry_at', nextAt: 5000, reason: 'x' },
+      { jobId: jobs[1].id, status: 'done' },
+    ], 2000);
+    assert.deepEqual(s.claim('d1', 10, 2000).map((j) => j.message.event), ['4'], 'u1 waits for its retry, u2 goes on');
+    const due = s.claim('d1', 10, 5000);
+    assert.deepEqual(due.map((j) => [j.message.event, j.attempts]), [['1', 1], ['3', 0]], 'after the delay the retry goes first');
+    s.close();
+  });
+
+  test('counts reconcile through done, dead, filtered, release and replay', async () => {
+    const s = open();
+    await s.append('src', [msg('1', 'a'), msg('2', 'b'), msg('3', 'c'), msg('4', 'd')]);
+    await s.append('src', [{ ...msg('5', 'e', []), filtered: [{ destination: 'd1', reason: 'loop_guard' }] }]);
+    const jobs = s.claim('d1', 10, 1);
+    s.settle('d1', [
+      { jobId: jobs[0].id, status: 'done' },
+      { jobId: jobs[1].id, status: 'dead', code: '515', reason: 'Email is not valid' },
+      { jobId: jobs[2].id, status: 'filtered', reason: 'suppressed' },
+      { jobId: jobs[3].id, status: 'release' },
+    ], 2);
+    let c = s.counts()[0];
+    assert.deepEqual([c.received, c.delivered, c.dead, c.filtered, c.pending], [5, 1, 1, 2, 1]);
+    const dl = s.failures({ destination: 'd1', code: '515' });
+    assert.equal(dl.length, 1);
+    assert.equal(dl[0].messageId, '2');
+    assert.equal(s.failure(dl[0].id)?.reason, 'Email is not valid');
+    assert.deepEqual((s.failure(dl[0].id)?.message as { event: string }).event, '2');
+    assert.equal(s.failures({ code: 'other' }).length, 0);
+    assert.equal(s.failures({ from: 3 }).length, 0, 'time range filters');
+    assert.equal(s.replay({ destination: 'd1' }), 1);
+    c = s.counts()[0];
+    assert.deepEqual([c.received, c.delivered, c.dead, c.filtered, c.pending], [5, 1, 0, 2, 2]);
+    assert.equal(c.received, c.delivered + c.dead + c.filtered + c.pending);
+    s.close();
+  });
+
+  test('jobs left in flight by a crashed owner are claimable again after reopening', async () => {
+    const file = join(t.dir, 'crash.sqlite');
+    const s = new SqliteStore(file, { owner: true });
+    await s.append('src', [msg('1', 'u1')]);
+    assert.equal(s.claim('d1', 10, 1).length, 1);
+    s.db.close(); // no settle: as if the process died
+    const again = new SqliteStore(file, { owner: true });
+    assert.equal(again.claim('d1', 10, 1).length, 1);
+    again.close();
+  });
+
+  test('suppressions persist; request ids dedupe', async () => {
+    const file = join(t.dir, 'sup.sqlite');
+    const s = new SqliteStore(file, { owner: true });
+    s.suppress(['u9'], 1);
+    assert.equal(s.seenRequest('src', 'r1', 1), false);
+    assert.equal(s.seenRequest('src', 'r1', 2), true);
+    s.close();
+    const again = new SqliteStore(file, { owner: true });
+    assert.ok(again.suppressed().has('u9'));
+    again.close();
+  });
+});
