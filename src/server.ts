@@ -1,6 +1,7 @@
 // Assembles a running Taproute node: store → ingest (HTTP) → router workers → destinations.
 import Fastify, { type FastifyInstance } from 'fastify';
 import { resolve } from 'node:path';
+import { createGunzip, createInflate } from 'node:zlib';
 import { adminRoutes } from './admin/routes.js';
 import type { Config } from './config/schema.js';
 import { DESTINATIONS } from './destinations/registry.js';
@@ -80,8 +81,18 @@ export async function startServer(config: Config, opts: { logger?: Logger } = {}
       done(Object.assign(new Error('Invalid JSON'), { statusCode: 400 }), undefined);
     }
   });
+  // RudderStack's SDKs gzip their batches. Decompress before parsing; bodyLimit then applies to the inflated body.
+  app.addHook('preParsing', async (req, _reply, payload) => {
+    const enc = req.headers['content-encoding'];
+    if (enc === 'gzip' || enc === 'deflate') {
+      delete req.headers['content-length'];
+      return payload.pipe(enc === 'gzip' ? createGunzip() : createInflate());
+    }
+    return payload;
+  });
   app.setErrorHandler((err: Error & { statusCode?: number; code?: string }, _req, reply) => {
-    const status = err.statusCode && err.statusCode >= 400 && err.statusCode < 600 ? err.statusCode : 500;
+    const zlibError = typeof err.code === 'string' && err.code.startsWith('Z_');
+    const status = zlibError ? 400 : err.statusCode && err.statusCode >= 400 && err.statusCode < 600 ? err.statusCode : 500;
     if (status >= 500) log.error({ err: err.message }, 'request failed');
     const message = err.code === 'FST_ERR_CTP_BODY_TOO_LARGE' ? 'request body too large' : err.message;
     void reply.code(status).send({ success: false, error: message });

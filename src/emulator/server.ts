@@ -1,4 +1,5 @@
 // HTTP layer of the emulator: node:http with a raw JSON body parse (fast path for /1/upload).
+import { setMaxListeners } from 'node:events';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Accounts } from './auth.js';
@@ -114,6 +115,8 @@ export class EmulatorCore {
     retain: number,
   ) {
     for (const id of accounts.ids()) this.stores.set(id, new AccountStore(id, retain));
+    // Every request waiting on injected latency listens on this signal.
+    setMaxListeners(0, this.closing.signal);
   }
 
   /** Cancels pending latency waits (server shutdown). */

@@ -88,7 +88,9 @@ export class DestinationWorker {
     if (this.stopped || this.paused) return;
     const now = Date.now();
     if (now < this.backoffUntil) return this.schedule(this.backoffUntil - now);
-    while (this.inflight < this.deliverer.maxInFlight) {
+    // After a failed request only one request probes the destination until one succeeds.
+    const limit = this.failures > 0 ? 1 : this.deliverer.maxInFlight;
+    while (this.inflight < limit) {
       const jobs = this.store.claim(this.id, this.deliverer.maxBatch, Date.now());
       if (jobs.length === 0) break;
       this.inflight++;
@@ -98,7 +100,7 @@ export class DestinationWorker {
         if (!this.stopped) this.pump();
       });
     }
-    if (this.timer === null && this.inflight < this.deliverer.maxInFlight) this.schedule(this.policy.pollMs);
+    if (this.timer === null && this.inflight < limit) this.schedule(this.policy.pollMs);
   }
 
   private async run(jobs: Job[]): Promise<void> {

@@ -144,7 +144,8 @@ export class SqliteStore implements Store {
          ON CONFLICT (source_id) DO UPDATE SET received = received + excluded.received,
          duplicates = duplicates + excluded.duplicates, rejected = rejected + excluded.rejected`,
       ),
-      waitingUsers: ro('SELECT DISTINCT user_key FROM jobs WHERE destination_id = ? AND next_at > ?'),
+      // `next_at > 0` lets SQLite use the small partial index instead of scanning the backlog.
+      waitingUsers: ro('SELECT DISTINCT user_key FROM jobs WHERE destination_id = ? AND next_at > 0 AND next_at > ?'),
       due: ro(
         `SELECT j.id, j.source_id, j.user_key, j.attempts, j.received_at, j.next_at, m.payload
          FROM jobs j JOIN messages m ON m.id = j.msg_id

@@ -297,7 +297,8 @@ const BY_KEY = new Map<string, CatalogueEntry>();
 for (const entry of SYSTEM_EVENTS) {
   for (const n of [entry.name, ...entry.variants]) {
     const k = eventKey(n);
-    if (BY_KEY.has(k)) throw new Error(`catalogue: duplicate event spelling ${n}`);
+    const prev = BY_KEY.get(k);
+    if (prev && prev !== entry) throw new Error(`catalogue: ${n} is listed under ${prev.name} and ${entry.name}`);
     BY_KEY.set(k, entry);
   }
 }

@@ -1,0 +1,33 @@
+// Backlog: CleverTap is down (503) while 1,000,000 events arrive; peak RSS of Taproute, then drain time.
+import { request } from 'undici';
+import { load, startTaproute, startEmulatorProc, writeConfig } from './procs.js';
+import { accepted, waitAccepted } from './e2e.js';
+
+const SCALE = Number(process.env.BENCH_SCALE ?? 1);
+
+export async function run(): Promise<void> {
+  const total = Math.round(1_000_000 * SCALE);
+  const per = 500;
+  const emu = await startEmulatorProc(['--status', '503']);
+  const { file } = writeConfig({ emulatorUrl: emu.url, synchronous: 'NORMAL' });
+  const tap = await startTaproute(file);
+  const t0 = performance.now();
+  await load(tap.url, Math.ceil(total / per), per, 8);
+  const ingestMs = performance.now() - t0;
+  const before = await accepted(emu.url);
+  const r = await request(`${emu.url}/_emulator/faults`, { method: 'POST', body: '{}', headers: { 'content-type': 'application/json' } });
+  await r.body.text();
+  const t1 = performance.now();
+  await waitAccepted(emu.url, Math.ceil(total / per) * per);
+  const drainMs = performance.now() - t1;
+  const rss = tap.peakRssMb();
+  await tap.stop();
+  await emu.stop();
+  const n = Math.ceil(total / per) * per;
+  console.log(`\n== backlog: ${n.toLocaleString('en-US')} events while CleverTap answers 503`);
+  console.log(`ingest while down: ${(n / (ingestMs / 1000)).toFixed(0)} events/s (${(ingestMs / 1000).toFixed(1)} s), accepted before recovery: ${before}`);
+  console.log(`peak RSS of taproute: ${rss.toFixed(0)} MB (target <= 300 MB)`);
+  console.log(`drain after recovery: ${(drainMs / 1000).toFixed(1)} s = ${(n / (drainMs / 1000)).toFixed(0)} events/s`);
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) await run();

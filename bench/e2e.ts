@@ -1,0 +1,43 @@
+// End to end: events/s from the first ingest request until the emulator has accepted every event.
+import { request } from 'undici';
+import { load, startBaseline, startEmulatorProc, startTaproute, writeConfig } from './procs.js';
+import { report, type Measured } from './lib.js';
+
+const SCALE = Number(process.env.BENCH_SCALE ?? 1);
+
+export async function accepted(emulatorUrl: string): Promise<number> {
+  const r = await request(`${emulatorUrl}/_emulator/accounts/acc/stats`);
+  const s = (await r.body.json()) as { eventsAccepted: number };
+  return s.eventsAccepted;
+}
+
+export async function waitAccepted(emulatorUrl: string, n: number, timeoutMs = 600_000): Promise<void> {
+  const end = Date.now() + timeoutMs;
+  while ((await accepted(emulatorUrl)) < n) {
+    if (Date.now() > end) throw new Error('timed out waiting for the emulator');
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+export async function run(): Promise<void> {
+  const requests = Math.round(2000 * SCALE);
+  const per = 100;
+  const emu = await startEmulatorProc();
+  const { file } = writeConfig({ emulatorUrl: emu.url });
+  const tap = await startTaproute(file);
+  const t0 = performance.now();
+  await load(tap.url, requests, per, 16);
+  await waitAccepted(emu.url, requests * per);
+  const ms = performance.now() - t0;
+  const rss = tap.peakRssMb();
+  await tap.stop();
+  await emu.stop();
+  const base = await startBaseline();
+  const b = await load(base.url, requests, per, 16);
+  await base.stop();
+  const subject: Measured = { label: 'ingest → store → CleverTap emulator', ops: requests * per, ms, rssMb: rss, unit: 'events' };
+  const baseline: Measured = { label: 'baseline node:http parse+answer', ops: requests * per, ms: b.ms, rssMb: base.peakRssMb?.() ?? 0, unit: 'events' };
+  report('end to end: accepted by the emulator', subject, baseline, ['target: >= 15,000 events/s']);
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) await run();

@@ -1,0 +1,129 @@
+// Child processes for the HTTP benchmarks: Taproute, the emulator and the baseline server each run in
+// their own process, as in production, and the load generator runs here.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { readFileSync, writeFileSync, mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Pool } from 'undici';
+
+export interface Proc {
+  child: ChildProcess;
+  url: string;
+  /** Peak resident set (VmHWM) in MB, read from /proc. */
+  peakRssMb(): number;
+  stop(): Promise<void>;
+}
+
+export function spawnProc(args: string[], ready: RegExp, env: Record<string, string> = {}): Promise<Proc> {
+  const child = spawn(process.execPath, ['--import', 'tsx', ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, TAPROUTE_LOG_LEVEL: 'error', ...env } });
+  return new Promise((resolve, reject) => {
+    let out = '';
+    const onData = (d: Buffer) => {
+      out += d;
+      const m = ready.exec(out);
+      if (m) {
+        child.stdout!.off('data', onData);
+        child.stdout!.resume();
+        resolve({
+          child,
+          url: m[1],
+          peakRssMb() {
+            const s = readFileSync(`/proc/${child.pid}/status`, 'utf8');
+            return Number(/VmHWM:\s+(\d+)/.exec(s)![1]) / 1024;
+          },
+          stop: () =>
+            new Promise((r) => {
+              if (child.exitCode !== null) return r();
+              child.once('exit', () => r());
+              child.kill('SIGTERM');
+            }),
+        });
+      }
+    };
+    child.stdout!.on('data', onData);
+    child.stderr!.on('data', (d) => (out += d));
+    child.once('exit', (c) => reject(new Error(`${args.join(' ')} exited ${c}: ${out.slice(-2000)}`)));
+  });
+}
+
+export const WRITE_KEY = 'bench-key';
+
+export function writeConfig(o: { emulatorUrl?: string; synchronous?: 'FULL' | 'NORMAL'; maxBacklog?: number }): { file: string; dir: string } {
+  const dir = mkdtempSync(join(tmpdir(), 'taproute-bench-'));
+  const file = join(dir, 'taproute.json');
+  writeFileSync(
+    file,
+    JSON.stringify({
+      server: { port: 0 },
+      storage: { sqlite: join(dir, 'store.sqlite'), synchronous: o.synchronous ?? 'FULL' },
+      ingest: { maxBacklog: o.maxBacklog ?? 5_000_000 },
+      router: { retryBase: '50ms', retryMax: '500ms' },
+      sources: [{ id: 'web', type: 'segment', writeKey: WRITE_KEY }],
+      destinations: [{ id: 'ct', type: 'clevertap', settings: { accountId: 'acc', passcode: 'pass', endpoint: o.emulatorUrl ?? 'http://127.0.0.1:9' } }],
+      connections: [{ source: 'web', destination: 'ct' }],
+    }),
+  );
+  return { file, dir };
+}
+
+export const startTaproute = (file: string) => spawnProc(['src/cli/main.ts', 'start', '--config', file], /listening on (http:\/\/[\d.:]+)/);
+export const startEmulatorProc = (extra: string[] = []) =>
+  spawnProc(['src/cli/main.ts', 'emulator', '--port', '0', '--account', 'acc:pass', '--retain', '1000', ...extra], /listening on (http:\/\/[\d.:]+)/);
+export const startBaseline = () => spawnProc(['bench/baseline-server.ts'], /listening on (http:\/\/[\d.:]+)/);
+
+/** ~1 KB track events with realistic context; ids unique per run. */
+export function batchBody(n: number, offset: number): string {
+  const batch = [];
+  for (let i = 0; i < n; i++) {
+    const k = offset + i;
+    batch.push({
+      type: 'track',
+      messageId: `bench-${k}`,
+      userId: `user-${k % 5000}`,
+      anonymousId: `anon-${k % 5000}`,
+      event: k % 5 === 0 ? 'Product Viewed' : 'Song Played',
+      timestamp: new Date().toISOString(),
+      properties: { product_id: `p-${k % 300}`, price: 9.99, currency: 'USD', category: 'music', position: k % 20, list: 'home', value: k },
+      context: {
+        library: { name: 'analytics-node', version: '2.1.0' },
+        ip: '203.0.113.7',
+        locale: 'en-US',
+        userAgent: 'Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0 Safari/537.36',
+        page: { path: '/albums/42', url: 'https://example.com/albums/42', title: 'Album 42', referrer: 'https://example.com/' },
+      },
+    });
+  }
+  return JSON.stringify({ batch, sentAt: new Date().toISOString() });
+}
+
+/** Sends `requests` batch requests with `concurrency` in flight; returns ack latencies (ms). */
+export async function load(url: string, requests: number, perRequest: number, concurrency: number, offset = 0): Promise<{ ms: number; latencies: number[] }> {
+  const pool = new Pool(url, { connections: concurrency, pipelining: 1 });
+  const auth = 'Basic ' + Buffer.from(`${WRITE_KEY}:`).toString('base64');
+  const bodies = Array.from({ length: Math.min(requests, 200) }, (_, i) => batchBody(perRequest, offset + i * perRequest));
+  const latencies: number[] = [];
+  let next = 0;
+  const t0 = performance.now();
+  await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      while (next < requests) {
+        const i = next++;
+        // Reuse pre-built bodies but keep messageIds unique by rewriting the prefix.
+        const body = i < bodies.length ? bodies[i] : bodies[i % bodies.length].replaceAll('"bench-', `"b${i}-`);
+        const s = performance.now();
+        const res = await pool.request({ path: '/v1/batch', method: 'POST', headers: { authorization: auth, 'content-type': 'application/json' }, body });
+        await res.body.text();
+        if (res.statusCode !== 200) throw new Error(`status ${res.statusCode}`);
+        latencies.push(performance.now() - s);
+      }
+    }),
+  );
+  const ms = performance.now() - t0;
+  await pool.close();
+  return { ms, latencies };
+}
+
+export function p99(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.floor(s.length * 0.99)] ?? 0;
+}

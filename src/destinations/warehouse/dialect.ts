@@ -1,0 +1,56 @@
+// The small interface each warehouse database implements (sqlite.ts, postgres.ts); loader.ts drives it.
+import type { ColType, Scalar, TableKind } from './rows.js';
+import type { Capabilities, Change, SchemaCatalog } from './schema.js';
+
+/** Rows for one table of one schema; `rows[i][j]` is the value of `columns[j]` (null = no value). */
+export interface TableWrite {
+  schema: string;
+  table: string;
+  kind: TableKind;
+  columns: string[];
+  rows: (Scalar | null)[][];
+}
+
+/**
+ * How a database error is handled: `retry` = the whole batch is retried (connection, lock, disk...);
+ * `schema` = the cached catalog is stale (table/column missing): drop the cache and retry;
+ * `job` = the data of one job is at fault: isolate it and dead-letter it.
+ */
+export type ErrorClass = 'retry' | 'schema' | 'job';
+
+export interface Dialect {
+  readonly name: 'sqlite' | 'postgres';
+  readonly caps: Capabilities;
+  /** Reads the tables and columns of one schema from the database catalog. */
+  loadCatalog(schema: string): Promise<SchemaCatalog>;
+  /**
+   * Applies DDL for one schema in its own transaction, serialised with other writers (PostgreSQL advisory lock,
+   * SQLite BEGIN IMMEDIATE), skipping what already exists. Returns the schema's catalog after the change.
+   */
+  applyChanges(schema: string, changes: Change[]): Promise<SchemaCatalog>;
+  /** Loads all writes in one transaction (all or nothing). Plain tables: insert, ignoring existing ids; users: upsert. */
+  loadBatch(writes: TableWrite[]): Promise<void>;
+  /**
+   * Loads units in one transaction, each under its own savepoint: a unit failing with a `job` error is rolled back
+   * alone and reported; any other error rolls back everything and is thrown.
+   */
+  loadIsolated(units: { key: number; writes: TableWrite[] }[]): Promise<Map<number, unknown>>;
+  classify(err: unknown): ErrorClass;
+  close(): Promise<void>;
+}
+
+export const SQL_TYPES: Record<'sqlite' | 'postgres', Record<ColType, string>> = {
+  postgres: { boolean: 'boolean', bigint: 'bigint', double: 'double precision', timestamp: 'timestamptz', text: 'text' },
+  sqlite: { boolean: 'BOOLEAN', bigint: 'BIGINT', double: 'DOUBLE', timestamp: 'TIMESTAMP', text: 'TEXT' },
+};
+
+/** Groups changes per table, keeping first-seen order. */
+export function changesByTable(changes: Change[]): Map<string, Change[]> {
+  const m = new Map<string, Change[]>();
+  for (const c of changes) {
+    const l = m.get(c.table);
+    if (l) l.push(c);
+    else m.set(c.table, [c]);
+  }
+  return m;
+}

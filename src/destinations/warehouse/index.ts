@@ -1,0 +1,61 @@
+// The warehouse destination (`type: warehouse`): Segment's warehouse layout on an embedded SQLite file or on
+// PostgreSQL. See naming.ts, rows.ts, schema.ts, loader.ts and the dialects for the decisions.
+//
+// Settings: exactly one of `sqlite` (file path) or `postgres` (connection URL); `schemaPrefix` is prepended to the
+// source id before sanitising (schema = sanitise(schemaPrefix + sourceId)); `batchSize` (default 500) is the
+// number of jobs per transaction. maxInFlight: 1 for SQLite (one writer), 2 for PostgreSQL.
+import { Type, type Static } from '@sinclair/typebox';
+import { TypeCompiler } from '@sinclair/typebox/compiler';
+import type { DeliveryContext, DestinationDefinition } from '../types.js';
+import type { Dialect } from './dialect.js';
+import { WarehouseDeliverer } from './loader.js';
+import { PostgresDialect } from './postgres.js';
+import { SqliteDialect } from './sqlite.js';
+
+export const WarehouseSettingsSchema = Type.Object(
+  {
+    sqlite: Type.Optional(Type.String({ minLength: 1, description: 'SQLite database file (created if missing)' })),
+    postgres: Type.Optional(Type.String({ minLength: 1, description: 'PostgreSQL URL, e.g. postgres://user:pass@host:5432/db' })),
+    schemaPrefix: Type.Optional(Type.String({ maxLength: 32, description: 'Prefix of the per-source schema name' })),
+    batchSize: Type.Optional(Type.Integer({ minimum: 1, maximum: 10000, description: 'Messages per load transaction (default 500)' })),
+  },
+  { additionalProperties: false },
+);
+export type WarehouseSettings = Static<typeof WarehouseSettingsSchema>;
+const check = TypeCompiler.Compile(WarehouseSettingsSchema);
+
+export function parseWarehouseSettings(raw: unknown): WarehouseSettings {
+  if (!check.Check(raw)) {
+    const e = check.Errors(raw).First();
+    throw new Error(`invalid warehouse settings: ${e?.path || '/'} ${e?.message ?? ''}`.trim());
+  }
+  if ((raw.sqlite === undefined) === (raw.postgres === undefined)) throw new Error('invalid warehouse settings: set exactly one of sqlite or postgres');
+  return raw;
+}
+
+export const DEFAULT_BATCH_SIZE = 500;
+
+/** Builds the Deliverer over a given dialect (used by create(); tests and the bench pass their own). */
+export function createWarehouseDeliverer(dialect: Dialect, settings: Pick<WarehouseSettings, 'schemaPrefix' | 'batchSize'>, ctx: DeliveryContext): WarehouseDeliverer {
+  return new WarehouseDeliverer(
+    dialect,
+    { batchSize: settings.batchSize ?? DEFAULT_BATCH_SIZE, maxInFlight: dialect.name === 'sqlite' ? 1 : 2, schemaPrefix: settings.schemaPrefix },
+    ctx,
+  );
+}
+
+export const warehouseDestination: DestinationDefinition<typeof WarehouseSettingsSchema> = {
+  type: 'warehouse',
+  settingsSchema: WarehouseSettingsSchema,
+  create(settings, ctx) {
+    const s = parseWarehouseSettings(settings);
+    const dialect: Dialect = s.sqlite
+      ? new SqliteDialect(s.sqlite)
+      : new PostgresDialect(s.postgres!, { maxConnections: 3, onError: (err) => ctx.log.warn({ err: err.message }, 'warehouse postgres idle client error') });
+    return createWarehouseDeliverer(dialect, s, ctx);
+  },
+};
+
+export { WarehouseDeliverer } from './loader.js';
+export { SqliteDialect } from './sqlite.js';
+export { PostgresDialect } from './postgres.js';

@@ -1,0 +1,155 @@
+// Delivery under faults: every event ends delivered or dead-lettered with its reason, and counts reconcile.
+import { test, describe } from 'node:test';
+import assert from 'node:assert/strict';
+import { startStack, post, get, basic, waitFor, reconciled, WRITE_KEY, ADMIN_TOKEN, type Stack } from '../helpers.js';
+
+const auth = { authorization: basic(WRITE_KEY) };
+const admin = { authorization: `Bearer ${ADMIN_TOKEN}` };
+
+async function send(stack: Stack, batch: object[]) {
+  const r = await post(`${stack.server.url}/v1/batch`, { batch }, auth);
+  assert.equal(r.status, 200, JSON.stringify(r.body));
+}
+const tracks = (n: number, users = 10, prefix = 'e') =>
+  Array.from({ length: n }, (_, i) => ({ type: 'track', userId: `u${i % users}`, event: 'Played', properties: { seq: i }, messageId: `${prefix}-${i}` }));
+
+async function drained(stack: Stack, timeoutMs = 20_000) {
+  await waitFor(() => stack.server.store.counts().every((c) => c.pending === 0), timeoutMs, 'all jobs settled');
+  assert.ok(reconciled(stack.server), 'received = delivered + dead + filtered + pending');
+  return stack.server.store.counts()[0];
+}
+
+describe('delivery under faults', () => {
+  test('503 on half the requests: everything is delivered, in order per user', async () => {
+    const stack = await startStack({ emulator: { faults: { failureRate: 0.5, status: 503 } }, clevertap: { batchSize: 20 } });
+    try {
+      await send(stack, tracks(200));
+      const c = await drained(stack);
+      assert.equal(c.delivered, 200);
+      assert.equal(c.dead, 0);
+      const events = stack.emulator.events('acc') as any[];
+      const seqs = new Map<string, number[]>();
+      for (const e of events) seqs.set(e.identity, [...(seqs.get(e.identity) ?? []), e.evtData.seq]);
+      for (const [u, s] of seqs) assert.deepEqual(s, [...s].sort((a, b) => a - b), `order for ${u}`);
+    } finally {
+      await stack.close();
+    }
+  });
+
+  test('429 then recovery; slow answers', async () => {
+    const stack = await startStack({ emulator: { faults: { status: 429 } } });
+    try {
+      await send(stack, tracks(30));
+      await waitFor(() => stack.server.workers.get('ct')!.status().state === 'backoff', 5000, 'backoff');
+      stack.emulator.setFaults({ latencyMs: 50 });
+      const c = await drained(stack);
+      assert.equal(c.delivered, 30);
+    } finally {
+      await stack.close();
+    }
+  });
+
+  test('partial answers: invalid records are dead-lettered with CleverTap\'s code, the rest delivered', async () => {
+    // objectIdMapping off, own mode: the profile Email is validated by the emulator independently.
+    const stack = await startStack();
+    try {
+      await send(stack, [
+        { type: 'track', userId: 'p1', event: 'Good' },
+        { type: 'group', userId: 'p1', groupId: 'g1' },
+        { type: 'track', userId: 'p2', event: 'App Launched' },
+        { type: 'track', userId: 'p3', event: 'Fine' },
+      ]);
+      const c = await drained(stack);
+      assert.equal(c.delivered, 2);
+      assert.equal(c.dead, 2);
+      const list = await get(`${stack.server.url}/admin/failures?destination=ct`, admin);
+      assert.equal(list.status, 200);
+      const codes = list.body.map((f: any) => f.code).sort();
+      assert.deepEqual(codes, ['restricted_event', 'unsupported_type']);
+      const one = await get(`${stack.server.url}/admin/failures/${list.body[0].id}`, admin);
+      assert.ok(one.body.message.type, 'the dead letter carries its message');
+      assert.equal((await get(`${stack.server.url}/admin/failures`)).status, 401, 'admin needs the token');
+    } finally {
+      await stack.close();
+    }
+  });
+
+  test('record-level 555 is retried; other users are not held back', async () => {
+    const stack = await startStack({ emulator: { faults: { partialRate: 0.3 } } });
+    try {
+      await send(stack, tracks(100, 5));
+      await new Promise((r) => setTimeout(r, 300));
+      stack.emulator.setFaults({});
+      const c = await drained(stack);
+      assert.equal(c.delivered, 100);
+    } finally {
+      await stack.close();
+    }
+  });
+
+  test('retries stop at the age limit and dead-letter with the last reason; replay delivers them', async () => {
+    const stack = await startStack({ emulator: { faults: { status: 503 } }, config: { router: { maxRetryAge: '300ms', retryBase: '20ms', retryMax: '50ms', pollInterval: '20ms' } } });
+    try {
+      await send(stack, tracks(5));
+      const c = await drained(stack);
+      assert.equal(c.dead, 5);
+      const f = stack.server.store.failures({ destination: 'ct' });
+      assert.match(f[0].reason, /503/);
+      stack.emulator.setFaults({});
+      const r = await post(`${stack.server.url}/admin/failures/replay`, { destination: 'ct' }, admin);
+      assert.equal(r.body.replayed, 5);
+      const after = await drained(stack);
+      assert.equal(after.delivered, 5);
+      assert.equal(after.dead, 0);
+    } finally {
+      await stack.close();
+    }
+  });
+
+  test('401 pauses the destination and keeps its events', async () => {
+    const stack = await startStack({ clevertap: { passcode: 'wrong' } });
+    try {
+      await send(stack, tracks(3));
+      await waitFor(() => stack.server.workers.get('ct')!.status().state === 'paused', 5000, 'paused');
+      const st = await get(`${stack.server.url}/admin/status`, admin);
+      assert.match(st.body.destinations.ct.reason, /401/);
+      const c = stack.server.store.counts()[0];
+      assert.equal(c.pending, 3);
+      assert.equal(c.dead, 0);
+    } finally {
+      await stack.close();
+    }
+  });
+
+  test('user deletion: profiles deleted in CleverTap, later events suppressed and counted as filtered', async () => {
+    const stack = await startStack();
+    try {
+      await send(stack, [{ type: 'identify', userId: 'gone', traits: { email: 'gone@example.com' } }]);
+      await waitFor(() => (stack.emulator.profiles('acc') as any[]).some((p) => p.identity === 'gone'));
+      const r = await post(`${stack.server.url}/admin/regulations`, { regulationType: 'suppress_with_delete', users: [{ userId: 'gone' }] }, admin);
+      assert.equal(r.status, 200, JSON.stringify(r.body));
+      assert.equal((stack.emulator.profiles('acc') as any[]).some((p) => p.identity === 'gone'), false);
+      await send(stack, [{ type: 'track', userId: 'gone', event: 'After' }, { type: 'track', userId: 'stay', event: 'After' }]);
+      const c = await drained(stack);
+      assert.equal(c.filtered, 1);
+      assert.equal((stack.emulator.events('acc') as any[]).some((e) => e.identity === 'gone'), false);
+      const bad = await post(`${stack.server.url}/admin/regulations`, { regulationType: 'nope', users: [] }, admin);
+      assert.equal(bad.status, 400);
+    } finally {
+      await stack.close();
+    }
+  });
+
+  test('metrics and status expose the reconciled counts', async () => {
+    const stack = await startStack();
+    try {
+      await send(stack, tracks(4));
+      await drained(stack);
+      const m = await get(`${stack.server.url}/metrics`);
+      assert.match(m.body, /taproute_events\{source="web",destination="ct",state="delivered"\} 4/);
+      assert.match(m.body, /taproute_events\{source="web",destination="ct",state="received"\} 4/);
+    } finally {
+      await stack.close();
+    }
+  });
+});
