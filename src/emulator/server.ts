@@ -322,7 +322,12 @@ export class EmulatorCore {
   // ---------------------------------------------------------------- inspection (no auth: test tool)
 
   private async inspect(req: IncomingMessage, res: ServerResponse, path: string, query: URLSearchParams): Promise<void> {
-    const parts = path.split('/').slice(2).map((s) => decodeURIComponent(s)); // after '/_emulator'
+    let parts: string[];
+    try {
+      parts = path.split('/').slice(2).map((s) => decodeURIComponent(s)); // after '/_emulator'
+    } catch {
+      return send(res, 400, { status: 'fail', error: 'Bad path encoding', code: 400 });
+    }
     const method = req.method ?? 'GET';
     const body = method === 'POST' ? await readBody(req, this.config.maxBodyBytes) : Buffer.alloc(0);
     const json = body === TOO_LARGE ? undefined : parseJson(body);

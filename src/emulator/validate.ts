@@ -1,5 +1,16 @@
 // Per-record validation of /1/upload, written independently of the sender's rules so it can catch
 // the sender's mistakes. Order follows clevertap-api.md §6 item 6. Plain loops, no regex per record.
+//
+// Choices where CleverTap's docs are silent (strict on purpose, to catch sender mistakes):
+// - ts: integer seconds in 1..32503680000 (year 3000); strings, floats, null and milliseconds → 525.
+// - ids: identity/FBID/GPID non-blank string or finite number; objectId non-blank string (else 526);
+//   profileData.identity alone does not identify a record (root id required → 523).
+// - events: evtData optional; evtName chars . : $ ' " \ and keys : $ ' " \ → 512; key > 120 bytes,
+//   string value > 512 bytes, name > 512 chars, bad `$D_` value, any object/array value → 512, except
+//   Charged.Items (array of flat objects, no count limit).
+// - profiles: missing/non-object profileData → 524; Gender exactly M|F; Phone a string '+' + 7–15 digits;
+//   Age a number 0..199 or a digit string; DOB must be `$D_<int>`; custom keys may hold string arrays
+//   (multi-value, ≤100) or one $add/$remove/$incr/$decr/$delete op; other objects/arrays → 512.
 
 export interface RecordError {
   code: number;

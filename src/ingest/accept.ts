@@ -104,7 +104,8 @@ export function createIngestContext(
     sourceById: (id) => byId.get(id),
     accept,
     overloaded: () => store.pendingTotal() >= opts.maxBacklog,
-    seenRequest: (sourceId, requestId) => store.seenRequest(sourceId, requestId, Date.now()),
+    seenRequest: (sourceId, requestId) => store.seenRequest(sourceId, requestId),
+    rememberRequests: (sourceId, ids) => store.rememberRequests(sourceId, ids, Date.now()),
   };
 }
 

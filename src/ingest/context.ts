@@ -26,8 +26,10 @@ export interface IngestContext {
   accept(source: SourceConfig, messages: unknown[], opts?: { receivedAt?: number; origin?: string }): Promise<AcceptResult>;
   /** True when the pending backlog is past the configured bound: answer 429 with Retry-After. */
   overloaded(): boolean;
-  /** Request-level dedupe (mParticle source_request_id): true if the id was already seen for this source. */
+  /** Request-level dedupe (mParticle source_request_id): true if the id was already stored for this source. */
   seenRequest(sourceId: string, requestId: string): boolean;
+  /** Call after accept() resolved: from then on the request ids count as seen. */
+  rememberRequests(sourceId: string, requestIds: string[]): void;
   limits: { maxEventBytes: number; maxRequestBytes: number; maxBatchEvents: number };
 }
 

@@ -104,16 +104,18 @@ async function handle(ctx: IngestContext, req: FastifyRequest, reply: FastifyRep
   const messages: InboundMessage[] = [];
   const errors: string[] = [];
   let duplicateRequests = 0;
+  const requestIds: string[] = [];
   converted.forEach((c, i) => {
     const prefix = mode === 'single' ? '' : `batch ${i}: `;
     for (const e of c.errors) errors.push(prefix + e);
     const b = batches[i] as Record<string, unknown> | null;
     const rid = b && typeof b === 'object' ? b.source_request_id : undefined;
     if ((typeof rid === 'string' && rid !== '') || typeof rid === 'number') {
-      if (ctx.seenRequest(source.id, String(rid))) {
+      if (ctx.seenRequest(source.id, String(rid)) || requestIds.includes(String(rid))) {
         duplicateRequests++;
         return;
       }
+      requestIds.push(String(rid));
     }
     messages.push(...c.messages);
   });
@@ -127,6 +129,8 @@ async function handle(ctx: IngestContext, req: FastifyRequest, reply: FastifyRep
     duplicates = r.duplicates;
     rejected = r.rejected;
   }
+  // Only now, with the messages committed, does the request count as seen.
+  if (requestIds.length > 0) ctx.rememberRequests(source.id, requestIds);
   const out: Record<string, unknown> = { accepted, duplicates, rejected: rejected.length };
   if (duplicateRequests > 0) out.duplicateRequests = duplicateRequests;
   const details = [...errors, ...rejected.map((r) => `message ${r.messageId ?? r.index}: ${r.error}`)];

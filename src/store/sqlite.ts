@@ -160,6 +160,7 @@ export class SqliteStore implements Store {
         `INSERT INTO dead_letters (job_id, msg_id, source_id, destination_id, user_key, code, reason, attempts, received_at, failed_at)
          VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
       ),
+      hasRequest: db.prepare('SELECT 1 FROM seen_requests WHERE source_id = ? AND request_id = ?'),
       seenRequest: db.prepare('INSERT OR IGNORE INTO seen_requests (source_id, request_id, at) VALUES (?, ?, ?)'),
       suppress: db.prepare('INSERT OR IGNORE INTO suppressions (user_id, created_at) VALUES (?, ?)'),
     };
@@ -323,8 +324,14 @@ export class SqliteStore implements Store {
     this.pending -= finished;
   }
 
-  seenRequest(sourceId: string, requestId: string, now: number): boolean {
-    return this.stmts.seenRequest.run(sourceId, requestId, now).changes === 0;
+  seenRequest(sourceId: string, requestId: string): boolean {
+    return this.stmts.hasRequest.get(sourceId, requestId) !== undefined;
+  }
+
+  rememberRequests(sourceId: string, requestIds: string[], now: number): void {
+    this.db.transaction(() => {
+      for (const id of requestIds) this.stmts.seenRequest.run(sourceId, id, now);
+    })();
   }
 
   pendingTotal(): number {

@@ -76,8 +76,10 @@ export interface Store {
   /** Oldest due jobs of a destination, at most `max`, skipping users that have an earlier job in flight or waiting. */
   claim(destinationId: string, max: number, now: number): Job[];
   settle(destinationId: string, settlements: Settlement[], now: number): void;
-  /** Request-level dedupe (mParticle source_request_id); records the id when new. */
-  seenRequest(sourceId: string, requestId: string, now: number): boolean;
+  /** Request-level dedupe (mParticle source_request_id): was this id stored before? */
+  seenRequest(sourceId: string, requestId: string): boolean;
+  /** Records request ids once their messages are committed (so a crash in between loses nothing). */
+  rememberRequests(sourceId: string, requestIds: string[], now: number): void;
   pendingTotal(): number;
   counts(): Counts[];
   sourceCounts(): SourceCounts[];

@@ -1,0 +1,142 @@
+// The webhook destination (`type: webhook`): canonical messages POSTed as JSON batches to a URL.
+//
+// Decisions:
+// - Body: `{"batch":[...canonical messages...]}` with content-type application/json and user-agent
+//   `taproute-webhook`; configured `headers` are added and may override both.
+// - One undici Pool per destination (keep-alive, `maxInFlight` connections); `timeoutMs` (default 30 s) bounds the
+//   whole request (connect + headers + body).
+// - Outcomes: 2xx → every job done. 408, 429, 5xx, network errors and timeouts → RetryableError for the batch
+//   (Retry-After honoured, in seconds or as an HTTP date, capped at 1 h). 401/403 → AuthError (the router pauses
+//   the destination). Any other status (other 4xx, 3xx: redirects are not followed) → every job dead with code
+//   `webhook_http_<status>` and the first 500 characters of the response body.
+import { Type, type Static } from '@sinclair/typebox';
+import { TypeCompiler } from '@sinclair/typebox/compiler';
+import { Pool } from 'undici';
+import { AuthError, RetryableError, type Deliverer, type DestinationDefinition, type Job, type Outcome } from '../types.js';
+
+export const WebhookSettingsSchema = Type.Object(
+  {
+    url: Type.String({ pattern: '^https?://', description: 'Receiving URL (http or https)' }),
+    headers: Type.Optional(Type.Record(Type.String(), Type.String(), { description: 'Extra request headers (e.g. Authorization)' })),
+    batchSize: Type.Optional(Type.Integer({ minimum: 1, maximum: 5000, description: 'Messages per request (default 100)' })),
+    timeoutMs: Type.Optional(Type.Integer({ minimum: 100, description: 'Request timeout (default 30000)' })),
+    maxInFlight: Type.Optional(Type.Integer({ minimum: 1, maximum: 100, description: 'Concurrent requests (default 4)' })),
+  },
+  { additionalProperties: false },
+);
+export type WebhookSettings = Static<typeof WebhookSettingsSchema>;
+const check = TypeCompiler.Compile(WebhookSettingsSchema);
+
+export function parseWebhookSettings(raw: unknown): WebhookSettings {
+  if (!check.Check(raw)) {
+    const e = check.Errors(raw).First();
+    throw new Error(`invalid webhook settings: ${e?.path || '/'} ${e?.message ?? ''}`.trim());
+  }
+  new URL(raw.url); // throws on an unparsable URL
+  return raw;
+}
+
+const BODY_CLIP = 500;
+const MAX_RETRY_AFTER_MS = 3_600_000;
+
+/** Parses Retry-After (delay in seconds, or an HTTP date) into milliseconds from `now`. */
+export function parseRetryAfter(value: string | string[] | undefined, now = Date.now()): number | undefined {
+  const v = Array.isArray(value) ? value[0] : value;
+  if (!v) return undefined;
+  const s = v.trim();
+  let ms: number;
+  if (/^\d+(\.\d+)?$/.test(s)) ms = Math.round(parseFloat(s) * 1000);
+  else {
+    const t = Date.parse(s);
+    if (Number.isNaN(t)) return undefined;
+    ms = Math.max(0, t - now);
+  }
+  return Math.min(ms, MAX_RETRY_AFTER_MS);
+}
+
+async function readClipped(body: AsyncIterable<Buffer> & { destroy?: () => void }): Promise<string> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of body) {
+    chunks.push(chunk);
+    size += chunk.length;
+    if (size > BODY_CLIP * 4) break; // enough: the rest is dropped (the connection is closed)
+  }
+  const text = Buffer.concat(chunks).toString('utf8');
+  return text.length > BODY_CLIP ? text.slice(0, BODY_CLIP) + '…' : text;
+}
+
+export class WebhookDeliverer implements Deliverer {
+  readonly maxBatch: number;
+  readonly maxInFlight: number;
+  private readonly pool: Pool;
+  private readonly path: string;
+  private readonly headers: Record<string, string>;
+  private readonly timeoutMs: number;
+
+  constructor(settings: WebhookSettings) {
+    const url = new URL(settings.url);
+    this.maxBatch = settings.batchSize ?? 100;
+    this.maxInFlight = settings.maxInFlight ?? 4;
+    this.timeoutMs = settings.timeoutMs ?? 30_000;
+    this.path = `${url.pathname}${url.search}`;
+    this.headers = { 'content-type': 'application/json', 'user-agent': 'taproute-webhook' };
+    // Credentials in the URL (https://user:pass@host/...) become HTTP Basic auth.
+    if (url.username) this.headers.authorization = `Basic ${Buffer.from(`${decodeURIComponent(url.username)}:${decodeURIComponent(url.password)}`).toString('base64')}`;
+    for (const [k, v] of Object.entries(settings.headers ?? {})) this.headers[k.toLowerCase()] = v;
+    this.pool = new Pool(url.origin, {
+      connections: this.maxInFlight,
+      keepAliveTimeout: 10_000,
+      headersTimeout: this.timeoutMs,
+      bodyTimeout: this.timeoutMs,
+      connectTimeout: Math.min(this.timeoutMs, 10_000),
+    });
+  }
+
+  async deliver(jobs: Job[]): Promise<Outcome[]> {
+    const body = JSON.stringify({ batch: jobs.map((j) => j.message) });
+    let res;
+    try {
+      res = await this.pool.request({
+        path: this.path,
+        method: 'POST',
+        headers: this.headers,
+        body,
+        signal: AbortSignal.timeout(this.timeoutMs),
+      });
+    } catch (err) {
+      const e = err as { name?: string; code?: string; message?: string };
+      const timeout = e?.name === 'TimeoutError' || /TIMEOUT/i.test(e?.code ?? '');
+      throw new RetryableError(`webhook ${timeout ? 'timeout' : 'network error'}: ${e?.code ?? e?.name ?? ''} ${e?.message ?? String(err)}`.trim(), undefined, timeout ? 'webhook_timeout' : 'webhook_network');
+    }
+    const status = res.statusCode;
+    if (status >= 200 && status < 300) {
+      await res.body.dump().catch(() => undefined);
+      return jobs.map((j) => ({ jobId: j.id, status: 'done' }));
+    }
+    let text = '';
+    try {
+      text = await readClipped(res.body);
+    } catch {
+      // the status decides; a broken error body changes nothing
+    }
+    if (status === 401 || status === 403) throw new AuthError(`webhook answered ${status}: ${text}`.trim(), `webhook_http_${status}`);
+    if (status === 408 || status === 429 || status >= 500) {
+      throw new RetryableError(`webhook answered ${status}: ${text}`.trim(), parseRetryAfter(res.headers['retry-after']), `webhook_http_${status}`);
+    }
+    const reason = `webhook answered ${status}${text ? `: ${text}` : ''}`;
+    return jobs.map((j) => ({ jobId: j.id, status: 'dead', code: `webhook_http_${status}`, reason }));
+  }
+
+  async close(): Promise<void> {
+    await this.pool.close();
+  }
+}
+
+export const webhookDestination: DestinationDefinition<typeof WebhookSettingsSchema> = {
+  type: 'webhook',
+  settingsSchema: WebhookSettingsSchema,
+  create(settings) {
+    return new WebhookDeliverer(parseWebhookSettings(settings));
+  },
+};
