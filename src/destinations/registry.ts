@@ -1,8 +1,8 @@
 // Every destination type Taproute can deliver to; a new destination is one folder plus one line here.
 import type { DestinationDefinition } from './types.js';
 import { cleverTapDestination } from './clevertap/index.js';
-const warehouseDestination = {} as any;
-const webhookDestination = {} as any;
+import { warehouseDestination } from './warehouse/index.js';
+import { webhookDestination } from './webhook/index.js';
 import { TypeCompiler } from '@sinclair/typebox/compiler';
 
 export const DESTINATIONS: Record<string, DestinationDefinition> = {
