@@ -6,8 +6,8 @@ import { compileTransform } from '../src/destinations/clevertap/transform.js';
 import type { CleverTapSettings } from '../src/destinations/clevertap/settings.js';
 import type { InboundMessage } from '../src/spec/message.js';
 
-const POOL = 10_000; // distinct events, replayed ROUNDS times (200k events would not fit the cache anyway)
-const ROUNDS = 25;
+const POOL = 10_000; // distinct events, replayed ROUNDS times: 250k events at BENCH_SCALE=1
+const ROUNDS = Math.max(1, Math.round(25 * Number(process.env.BENCH_SCALE ?? 1)));
 
 /** Deterministic PRNG (mulberry32). */
 function rng(seed: number): () => number {

@@ -421,3 +421,11 @@ describe('every mode passes the rules', () => {
     });
   }
 });
+
+describe('standard fields are checked after key cleaning', () => {
+  test('" Email" and "Gen.der" are validated as Email and Gender', () => {
+    const { rec, warnings } = profile(identify({ ' Email': '1234', 'Gen.der': 'female' }));
+    assert.deepEqual(rec.profileData, { Gender: 'F' });
+    assert.deepEqual(codes(warnings).sort(), ['invalid_email', 'key_cleaned', 'key_cleaned', 'value_normalised']);
+  });
+});

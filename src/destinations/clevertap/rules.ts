@@ -472,9 +472,10 @@ export function enforceRecord(rec: CleverTapRecord, o: RuleOptions, warnings: Wa
 
   if (rec.type === 'profile') {
     if (!isObject(rec.profileData)) return reject('invalid_profile', 'profileData must be an object', 524);
-    const pd = rec.profileData as Record<string, unknown>;
+    // Keys first, so a key that cleans into a standard one (" Email", "E.mail") is validated as that field.
+    const pd = cleanData(rec.profileData as Record<string, unknown>, 'profile', warnings);
     profileFields(pd, o, warnings);
-    rec.profileData = cleanData(pd, 'profile', warnings) as typeof rec.profileData;
+    rec.profileData = pd as typeof rec.profileData;
     return null;
   }
 

@@ -2,8 +2,8 @@
 //
 // Decisions (the issue was silent on these):
 // - snake_case like Segment's go-snakecase: camelCase/PascalCase boundaries get `_`, accents are folded (NFKD),
-//   everything outside [a-z0-9] becomes `_`, runs of `_` collapse to one, trailing `_` are dropped, one leading
-//   `_` is kept (so `_id` stays `_id`). Collapsing `__` makes `__` a safe separator (SQLite `<schema>__<table>`).
+//   everything outside [a-z0-9] becomes `_`, runs of `_` collapse to one, trailing `_` are dropped, leading `_`
+//   too unless the raw name starts with `_` (then one is kept: `_id` stays `_id`, `"; DROP` gives `drop`). Collapsing `__` makes `__` a safe separator (SQLite `<schema>__<table>`).
 // - A name that is empty after sanitising (e.g. only CJK or punctuation) becomes `_` + 8 hex chars of sha1(raw).
 // - A name starting with a digit gets a `_` prefix.
 // - Maximum 63 characters (PostgreSQL's NAMEDATALEN-1), used for both databases so names are identical on
@@ -37,8 +37,8 @@ export function shortHash(s: string): string {
 export function snakeCase(raw: string): string {
   let s = raw.normalize('NFKD').replace(/\p{M}+/gu, '');
   s = s.replace(/([a-z0-9])([A-Z])/g, '$1_$2').replace(/([A-Z]+)([A-Z][a-z])/g, '$1_$2');
-  s = s.toLowerCase().replace(/[^a-z0-9]+/g, '_').replace(/_+/g, '_');
-  return s.replace(/_+$/, '');
+  s = s.toLowerCase().replace(/[^a-z0-9]+/g, '_').replace(/_+/g, '_').replace(/_+$/, '');
+  return raw.startsWith('_') ? s : s.replace(/^_+/, '');
 }
 
 /** Enforces the length limit, keeping distinct long names distinct (prefix + hash of the full name). */

@@ -1,0 +1,262 @@
+// Pure parts of the warehouse destination: identifier sanitising, message → rows, schema planning.
+import { test, describe } from 'node:test';
+import assert from 'node:assert/strict';
+import { assignDistinct, eventTableName, limitLength, sanitize, schemaName, snakeCase, quoteIdent } from '../../src/destinations/warehouse/naming.js';
+import { isTimestamp, messageToRows, type LogicalRow } from '../../src/destinations/warehouse/rows.js';
+import { Planner, fit } from '../../src/destinations/warehouse/schema.js';
+import { buildWrites, mergeUserRecords } from '../../src/destinations/warehouse/loader.js';
+import { parseWarehouseSettings, warehouseDestination } from '../../src/destinations/warehouse/index.js';
+import type { Message } from '../../src/spec/message.js';
+
+const SAFE = /^[a-z_][a-z0-9_]*$/;
+const T = '2024-05-01T12:34:56.789Z';
+const NOW = '2024-05-02T00:00:00.000Z';
+
+function m(extra: Partial<Message> & { type: Message['type'] }): Message {
+  return { messageId: 'mid', receivedAt: T, timestamp: T, anonymousId: 'anon', ...extra } as Message;
+}
+function rows(msg: Message): LogicalRow[] {
+  const r = messageToRows(msg, NOW);
+  assert.ok(r.ok, JSON.stringify(r));
+  return r.rows;
+}
+function cells(row: LogicalRow): Record<string, unknown> {
+  return Object.fromEntries(row.cells.map((c) => [c.name, c.value]));
+}
+function types(row: LogicalRow): Record<string, string> {
+  return Object.fromEntries(row.cells.map((c) => [c.name, c.type]));
+}
+
+describe('naming', () => {
+  test('snake_case like Segment', () => {
+    assert.equal(sanitize('Order Completed'), 'order_completed');
+    assert.equal(sanitize('firstName'), 'first_name');
+    assert.equal(sanitize('HTTPServerError'), 'http_server_error');
+    assert.equal(sanitize('userID'), 'user_id');
+    assert.equal(sanitize('product-id'), 'product_id');
+    assert.equal(sanitize('Café au lait'), 'cafe_au_lait');
+    assert.equal(sanitize('a__b__c'), 'a_b_c');
+    assert.equal(sanitize('trailing_'), 'trailing');
+    assert.equal(sanitize('_private'), '_private');
+    assert.equal(snakeCase('!!!'), '');
+  });
+
+  test('hostile names become safe identifiers', () => {
+    const hostile = ['"; DROP TABLE x; --', "Robert'); DROP TABLE students;--", 'a"b', "it's", 'semi;colon', 'new\nline', '日本語', '🚀', '', ' ', '0day', '1', 'x'.repeat(500), 'back`tick', '[bracket]', 'nul\u0000byte'];
+    for (const h of hostile) {
+      const s = sanitize(h);
+      assert.match(s, SAFE, JSON.stringify(h));
+      assert.ok(s.length <= 63, JSON.stringify(h));
+    }
+    assert.equal(sanitize('"; DROP TABLE x; --'), 'drop_table_x');
+    assert.equal(sanitize('0day'), '_0day');
+    assert.match(sanitize('日本語'), /^_[0-9a-f]{8}$/);
+    assert.notEqual(sanitize('日本語'), sanitize('中文'));
+  });
+
+  test('long names are truncated to 63 with a hash that keeps them distinct', () => {
+    const a = 'p'.repeat(80) + 'a';
+    const b = 'p'.repeat(80) + 'b';
+    assert.equal(sanitize(a).length, 63);
+    assert.notEqual(sanitize(a), sanitize(b));
+    assert.equal(sanitize(a), sanitize(a));
+    assert.equal(limitLength('short'), 'short');
+  });
+
+  test('event tables never clobber fixed tables', () => {
+    for (const t of ['tracks', 'identifies', 'users', 'pages', 'screens', 'aliases', 'groups', 'Tracks', 'IDENTIFIES']) {
+      assert.equal(eventTableName(t), `_${t.toLowerCase()}`);
+    }
+    assert.equal(eventTableName('Order Completed'), 'order_completed');
+  });
+
+  test('schema names', () => {
+    assert.equal(schemaName('Web-Prod'), 'web_prod');
+    assert.equal(schemaName('web', 'tr_'), 'tr_web');
+    assert.equal(schemaName('pg_catalog'), '_pg_catalog');
+    assert.equal(schemaName('sqlite_x'), '_sqlite_x');
+    assert.equal(schemaName('information_schema'), '_information_schema');
+  });
+
+  test('quoteIdent escapes quotes (defence in depth)', () => {
+    assert.equal(quoteIdent('a"b'), '"a""b"');
+  });
+
+  test('assignDistinct: exact spelling keeps the name, others get a stable hash suffix', () => {
+    const keys = ['firstName', 'first_name', 'First Name'].map((k) => ({ raw: JSON.stringify([k]), joined: k, candidate: sanitize(k) }));
+    const names = assignDistinct(keys, new Set());
+    assert.equal(names[1], 'first_name');
+    assert.equal(new Set(names).size, 3);
+    for (const n of names) assert.match(n, SAFE);
+    const again = assignDistinct([...keys].reverse(), new Set());
+    assert.deepEqual(again, [...names].reverse());
+  });
+});
+
+describe('rows', () => {
+  test('track → tracks row + event table row with context flattened and properties as columns', () => {
+    const [tracks, ev] = rows(
+      m({
+        type: 'track',
+        event: 'Order Completed',
+        userId: 'u1',
+        sentAt: T,
+        originalTimestamp: T,
+        context: { library: { name: 'analytics.js', version: '5.0' }, device: { type: 'ios' }, campaign: { tags: ['a', 'b'] }, ip: '1.2.3.4' },
+        properties: { total: 12, price: 9.99, currency: 'USD', coupon: null, gift: false, when: '2024-01-01T00:00:00Z', day: '2024-01-01', items: [{ sku: 'x' }], address: { city: 'Pune', geo: { lat: 1.5 } }, empty: {} },
+      }),
+    );
+    assert.equal(tracks.table, 'tracks');
+    assert.equal(ev.table, 'order_completed');
+    const t = cells(tracks);
+    assert.equal(t.id, 'mid');
+    assert.equal(t.event, 'order_completed');
+    assert.equal(t.event_text, 'Order Completed');
+    assert.equal(t.context_library_name, 'analytics.js');
+    assert.equal(t.context_device_type, 'ios');
+    assert.equal(t.context_campaign_tags, '["a","b"]');
+    assert.equal(t.uuid_ts, NOW);
+    assert.equal(t.total, undefined, 'tracks has no properties');
+    const e = cells(ev);
+    const ty = types(ev);
+    assert.equal(e.total, 12);
+    assert.equal(ty.total, 'bigint');
+    assert.equal(ty.price, 'double');
+    assert.equal(ty.gift, 'boolean');
+    assert.equal(ty.when, 'timestamp');
+    assert.equal(ty.day, 'text');
+    assert.equal(ty.received_at, 'timestamp');
+    assert.equal(e.items, '[{"sku":"x"}]');
+    assert.equal(e.address_city, 'Pune');
+    assert.equal(e.address_geo_lat, 1.5);
+    assert.ok(!('coupon' in e) && !('empty' in e), 'null and empty objects make no column');
+    assert.equal(e.context_ip, '1.2.3.4');
+  });
+
+  test('identify → identifies + users (no users row without userId)', () => {
+    const r = rows(m({ type: 'identify', userId: 'u1', traits: { email: 'a@b.c', name: 'Ann', plan: { tier: 'pro' } } }));
+    assert.deepEqual(r.map((x) => x.table), ['identifies', 'users']);
+    assert.equal(cells(r[0]).email, 'a@b.c');
+    assert.equal(cells(r[0]).name, 'Ann');
+    const u = cells(r[1]);
+    assert.equal(u.id, 'u1');
+    assert.equal(u.plan_tier, 'pro');
+    assert.equal(u.anonymous_id, 'anon');
+    assert.deepEqual(rows(m({ type: 'identify', traits: { a: 1 } })).map((x) => x.table), ['identifies']);
+  });
+
+  test('page, screen, alias, group', () => {
+    const [p] = rows(m({ type: 'page', name: 'Home', category: 'Docs', properties: { url: 'https://x', name: 'Home', path: '/' } }));
+    assert.equal(p.table, 'pages');
+    assert.deepEqual([cells(p).name, cells(p).category, cells(p).url, cells(p)._name], ['Home', 'Docs', 'https://x', 'Home']);
+    assert.equal(rows(m({ type: 'screen', name: 'Cart' }))[0].table, 'screens');
+    const [a] = rows(m({ type: 'alias', userId: 'u2', previousId: 'anon' }));
+    assert.equal(a.table, 'aliases');
+    assert.equal(cells(a).previous_id, 'anon');
+    const [g] = rows(m({ type: 'group', userId: 'u', groupId: 'g1', traits: { employees: 50 } }));
+    assert.equal(g.table, 'groups');
+    assert.deepEqual([cells(g).group_id, cells(g).employees], ['g1', 50]);
+  });
+
+  test('user data never takes fixed, system or context columns', () => {
+    const [, ev] = rows(m({ type: 'track', event: 'E', properties: { id: 'p', received_at: 'x', event: 'y', context_ip: 'z', xmin: 1, ctid: 2, rowid: 3, _id: 'q' } }));
+    const e = cells(ev);
+    assert.equal(e.id, 'mid');
+    assert.equal(e.received_at, T);
+    assert.equal(e.event, 'e');
+    assert.equal(e._received_at, 'x');
+    assert.equal(e._event, 'y');
+    assert.equal(e._context_ip, 'z');
+    assert.equal(e._xmin, 1);
+    assert.equal(e._ctid, 2);
+    assert.equal(e._rowid, 3);
+    assert.equal(e._id, 'q', 'the key spelled `_id` keeps `_id`');
+    const idCol = Object.keys(e).find((k) => e[k] === 'p')!;
+    assert.match(idCol, /^_id_[0-9a-f]{8}$/);
+  });
+
+  test('invalid fixed timestamps keep their text; unloadable messages are rejected', () => {
+    const [, ev] = rows(m({ type: 'track', event: 'E', sentAt: 'yesterday' }));
+    assert.equal(types(ev).sent_at, 'text');
+    assert.equal(cells(ev).sent_at, 'yesterday');
+    assert.equal(messageToRows(m({ type: 'track' }), NOW).ok, false);
+    assert.equal(messageToRows({ ...m({ type: 'track', event: 'E' }), messageId: '' }, NOW).ok, false);
+    assert.equal(messageToRows(m({ type: 'bogus' as never }), NOW).ok, false);
+  });
+
+  test('timestamp detection is strict', () => {
+    for (const s of ['2024-01-01T00:00:00Z', '2024-01-01T00:00:00.123456+05:30', '2024-02-29 10:00', '2024-12-31T23:59:59.999-0800']) assert.ok(isTimestamp(s), s);
+    for (const s of ['2024-01-01', '2023-02-29T00:00:00Z', '2024-13-01T00:00:00Z', '2024-01-32T00:00:00Z', '2024-01-01T24:00:00Z', 'Mon, 01 Jan 2024 00:00:00 GMT', '12345']) assert.ok(!isTimestamp(s), s);
+  });
+});
+
+describe('schema planning', () => {
+  const caps = { integerHoldsDouble: false };
+  test('new table, new columns, widening and sibling columns', () => {
+    const p = new Planner(new Map(), caps);
+    const mk = (props: Record<string, unknown>) => rows(m({ type: 'track', event: 'E', properties: props }))[1];
+    p.planRow(mk({ n: 1, flag: true, s: 'a', when: T }));
+    const r2 = p.planRow(mk({ n: 1.5, flag: 'yes', s: 2, when: 'not a date' }));
+    const byName = Object.fromEntries(r2.columns.map((c, i) => [c, r2.values[i]]));
+    assert.equal(byName.n, 1.5);
+    assert.equal(byName.flag_text, 'yes');
+    assert.equal(byName.s, '2');
+    assert.equal(byName.when_text, 'not a date');
+    const ops = p.changes.map((c) => `${c.op}:${'column' in c ? c.column : c.table}`);
+    assert.ok(ops.includes('createTable:e'));
+    assert.ok(ops.includes('widen:n'));
+    assert.ok(ops.includes('addColumn:flag_text'));
+    assert.ok(ops.includes('addColumn:when_text'));
+    assert.ok(!ops.includes('addColumn:s_text'));
+  });
+
+  test('sibling chain when <name>_text is taken by another type or in the same row', () => {
+    const cat = new Map([['e', new Map([['x', 'bigint' as const], ['x_text', 'bigint' as const]])]]);
+    const p = new Planner(cat, caps);
+    const row = rows(m({ type: 'track', event: 'E', properties: { x: 'abc', x_text: 'def' } }))[1];
+    const r = p.planRow(row);
+    const byName = Object.fromEntries(r.columns.map((c, i) => [c, r.values[i]]));
+    assert.equal(new Set(r.columns).size, r.columns.length, 'no column twice in a row');
+    assert.deepEqual([byName.x_text_text, byName.x_text_text_text].sort(), ['abc', 'def']);
+  });
+
+  test('fit rules', () => {
+    assert.equal(fit('double', 'bigint', caps), 'yes');
+    assert.equal(fit('bigint', 'double', caps), 'widen');
+    assert.equal(fit('bigint', 'double', { integerHoldsDouble: true }), 'yes');
+    assert.equal(fit('text', 'boolean', caps), 'yes');
+    assert.equal(fit('boolean', 'bigint', caps), 'no');
+    assert.equal(fit('timestamp', 'text', caps), 'no');
+  });
+
+  test('users rows of one id merge: latest received_at wins per column', () => {
+    const rec = (o: Record<string, string | number>) => new Map(Object.entries(o));
+    const merged = mergeUserRecords([
+      rec({ id: 'u', received_at: '2024-01-02T00:00:00Z', plan: 'pro' }),
+      rec({ id: 'u', received_at: '2024-01-01T00:00:00Z', plan: 'free', email: 'a@b' }),
+      rec({ id: 'v', received_at: '2024-01-01T00:00:00Z', plan: 'x' }),
+    ]);
+    assert.equal(merged.length, 2);
+    assert.deepEqual(Object.fromEntries(merged[0]), { id: 'u', received_at: '2024-01-02T00:00:00Z', plan: 'pro', email: 'a@b' });
+    const w = buildWrites([{ schema: 's', phys: [{ table: 't', kind: 'tracks', columns: ['id', 'a'], values: ['1', 1] }, { table: 't', kind: 'tracks', columns: ['id', 'b'], values: ['2', 2] }] }], true);
+    assert.deepEqual(w[0].columns, ['id', 'a', 'b']);
+    assert.deepEqual(w[0].rows, [['1', 1, null], ['2', null, 2]]);
+  });
+});
+
+describe('settings', () => {
+  test('exactly one of sqlite or postgres', () => {
+    assert.throws(() => parseWarehouseSettings({}), /exactly one/);
+    assert.throws(() => parseWarehouseSettings({ sqlite: 'a.db', postgres: 'postgres://x' }), /exactly one/);
+    assert.throws(() => parseWarehouseSettings({ sqlite: 'a.db', other: 1 }));
+    assert.equal(parseWarehouseSettings({ sqlite: 'a.db', batchSize: 10 }).batchSize, 10);
+    const log = { info() {}, warn() {}, error() {} };
+    const d = warehouseDestination.create({ sqlite: ':memory:' }, { log });
+    assert.equal(d.maxBatch, 500);
+    assert.equal(d.maxInFlight, 1);
+    const p = warehouseDestination.create({ postgres: 'postgres://127.0.0.1:1/none', batchSize: 50 }, { log });
+    assert.equal(p.maxBatch, 50);
+    assert.equal(p.maxInFlight, 2);
+    return Promise.all([d.close(), p.close()]).then(() => undefined);
+  });
+});
