@@ -51,21 +51,26 @@ describe('delivery under faults', () => {
 
   test('partial answers: invalid records are dead-lettered with CleverTap\'s code, the rest delivered', async () => {
     // objectIdMapping off, own mode: the profile Email is validated by the emulator independently.
-    const stack = await startStack();
+    // The emulator discards "Old Event" (CleverTap's 528, as an account's discarded-events list does):
+    // only CleverTap can know that, so the record is refused in CleverTap's per-record answer.
+    const stack = await startStack({ emulator: { discardedEvents: ['Old Event'] } });
     try {
       await send(stack, [
         { type: 'track', userId: 'p1', event: 'Good' },
         { type: 'group', userId: 'p1', groupId: 'g1' },
         { type: 'track', userId: 'p2', event: 'App Launched' },
+        { type: 'track', userId: 'p4', event: 'Old Event' },
         { type: 'track', userId: 'p3', event: 'Fine' },
       ]);
       const c = await drained(stack);
       assert.equal(c.delivered, 2);
-      assert.equal(c.dead, 2);
+      assert.equal(c.dead, 3);
       const list = await get(`${stack.server.url}/admin/failures?destination=ct`, admin);
       assert.equal(list.status, 200);
       const codes = list.body.map((f: any) => f.code).sort();
-      assert.deepEqual(codes, ['restricted_event', 'unsupported_type']);
+      assert.deepEqual(codes, ['528', 'restricted_event', 'unsupported_type']);
+      const discarded = list.body.find((f: any) => f.code === '528');
+      assert.match(discarded.reason, /Skipped record number/, 'CleverTap\'s own text is kept');
       const one = await get(`${stack.server.url}/admin/failures/${list.body[0].id}`, admin);
       assert.ok(one.body.message.type, 'the dead letter carries its message');
       assert.equal((await get(`${stack.server.url}/admin/failures`)).status, 401, 'admin needs the token');
@@ -150,6 +155,60 @@ describe('delivery under faults', () => {
       assert.match(m.body, /taproute_events\{source="web",destination="ct",state="received"\} 4/);
     } finally {
       await stack.close();
+    }
+  });
+});
+
+describe('request-level rejections and logs', () => {
+  test('a 400 for the whole request is narrowed down to the records that cause it', async () => {
+    // The emulator refuses requests of more than 4 records with 400; Taproute sends 10 and must split.
+    const stack = await startStack({ emulator: { maxRecords: 4 } });
+    try {
+      await send(stack, tracks(10, 10, 'n'));
+      const c = await drained(stack);
+      assert.equal(c.delivered, 10);
+      assert.equal((stack.emulator.events('acc') as any[]).length, 10);
+    } finally {
+      await stack.close();
+    }
+  });
+
+  test('logs never contain a write key or passcode', async () => {
+    const { Writable } = await import('node:stream');
+    const { pino } = await import('pino');
+    const { REDACT } = await import('../../src/util/logger.js');
+    const { startServer } = await import('../../src/server.js');
+    const { parseConfig } = await import('../../src/config/load.js');
+    const { startEmulator } = await import('../../src/emulator/index.js');
+    let logs = '';
+    const sink = new Writable({ write(chunk, _e, cb) { logs += chunk; cb(); } });
+    const logger = pino({ level: 'debug', redact: { paths: REDACT, censor: '[redacted]' } }, sink);
+    const emu = await startEmulator({ port: 0, accounts: [{ id: 'acc', passcode: 'pass-SECRET-1' }], logger: false });
+    const server = await startServer(
+      parseConfig({
+        server: { port: 0 },
+        storage: { sqlite: `${(await import('node:os')).tmpdir()}/taproute-logs-${process.pid}.sqlite` },
+        router: { pollInterval: '20ms', retryBase: '20ms', retryMax: '50ms' },
+        sources: [{ id: 'web', type: 'segment', writeKey: 'wk-SECRET-2' }],
+        destinations: [
+          { id: 'ok', type: 'clevertap', settings: { accountId: 'acc', passcode: 'pass-SECRET-1', endpoint: emu.url } },
+          { id: 'bad', type: 'clevertap', settings: { accountId: 'acc', passcode: 'wrong-SECRET-3', endpoint: emu.url } },
+        ],
+        connections: [{ source: 'web', destination: 'ok' }, { source: 'web', destination: 'bad' }],
+      }),
+      { logger },
+    );
+    try {
+      await post(`${server.url}/v1/batch`, { batch: [{ type: 'track', userId: 'u', event: 'E' }] }, { authorization: basic('wk-SECRET-2') });
+      await post(`${server.url}/v1/track`, { userId: 'u', event: 'E', writeKey: 'wk-SECRET-2' });
+      await post(`${server.url}/v1/track`, { userId: 'u', event: 'E' }, { authorization: basic('wrong-SECRET-4') });
+      await waitFor(() => server.workers.get('bad')!.status().state === 'paused', 5000, 'bad destination paused');
+      await waitFor(() => server.store.counts().find((c) => c.destinationId === 'ok')?.delivered === 2);
+      assert.ok(logs.length > 0, 'something was logged');
+      assert.ok(!/SECRET/.test(logs), `a secret leaked into the logs:\n${logs}`);
+    } finally {
+      await server.close();
+      await emu.close();
     }
   });
 });

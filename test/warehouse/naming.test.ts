@@ -1,11 +1,15 @@
 // Pure parts of the warehouse destination: identifier sanitising, message → rows, schema planning.
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { assignDistinct, eventTableName, limitLength, sanitize, schemaName, snakeCase, quoteIdent } from '../../src/destinations/warehouse/naming.js';
 import { isTimestamp, messageToRows, type LogicalRow } from '../../src/destinations/warehouse/rows.js';
 import { Planner, fit } from '../../src/destinations/warehouse/schema.js';
 import { buildWrites, mergeUserRecords } from '../../src/destinations/warehouse/loader.js';
 import { parseWarehouseSettings, warehouseDestination } from '../../src/destinations/warehouse/index.js';
+import { RetryableError } from '../../src/destinations/types.js';
 import type { Message } from '../../src/spec/message.js';
 
 const SAFE = /^[a-z_][a-z0-9_]*$/;
@@ -83,7 +87,7 @@ describe('naming', () => {
   });
 
   test('assignDistinct: exact spelling keeps the name, others get a stable hash suffix', () => {
-    const keys = ['firstName', 'first_name', 'First Name'].map((k) => ({ raw: JSON.stringify([k]), joined: k, candidate: sanitize(k) }));
+    const keys = ['firstName', 'first_name', 'First Name'].map((k) => ({ raw: k, joined: k, candidate: sanitize(k) }));
     const names = assignDistinct(keys, new Set());
     assert.equal(names[1], 'first_name');
     assert.equal(new Set(names).size, 3);
@@ -185,8 +189,8 @@ describe('rows', () => {
   });
 
   test('timestamp detection is strict', () => {
-    for (const s of ['2024-01-01T00:00:00Z', '2024-01-01T00:00:00.123456+05:30', '2024-02-29 10:00', '2024-12-31T23:59:59.999-0800']) assert.ok(isTimestamp(s), s);
-    for (const s of ['2024-01-01', '2023-02-29T00:00:00Z', '2024-13-01T00:00:00Z', '2024-01-32T00:00:00Z', '2024-01-01T24:00:00Z', 'Mon, 01 Jan 2024 00:00:00 GMT', '12345']) assert.ok(!isTimestamp(s), s);
+    for (const s of ['2024-01-01T00:00:00Z', '2024-01-01T00:00:00.123456+05:30', '2024-02-29 10:00', '2024-12-31T23:59:59.999-0800', '2024-01-01T00:00:00+05', '2024-01-01t00:00:00z']) assert.ok(isTimestamp(s), s);
+    for (const s of ['2024-01-01', '2023-02-29T00:00:00Z', '2024-13-01T00:00:00Z', '2024-01-32T00:00:00Z', '2024-01-01T24:00:00Z', 'Mon, 01 Jan 2024 00:00:00 GMT', '12345', '2024-01-01T00:00:00+99:00', '2024-01-01T00:00:00+05:75', '2024-01-01T00:00:00+053', '2024-01-01T00:00:00.', '2024-01-01T00:00:00Zx']) assert.ok(!isTimestamp(s), s);
   });
 });
 
@@ -258,5 +262,19 @@ describe('settings', () => {
     assert.equal(p.maxBatch, 50);
     assert.equal(p.maxInFlight, 2);
     return Promise.all([d.close(), p.close()]).then(() => undefined);
+  });
+
+  test('an unreachable database is a RetryableError, not a crash', async () => {
+    const log = { info() {}, warn() {}, error() {} };
+    const job = { id: 1, sourceId: 's', destinationId: 'd', userKey: 'u', attempts: 0, receivedAt: 0, message: m({ type: 'track', event: 'E' }) };
+    const p = warehouseDestination.create({ postgres: 'postgres://postgres@127.0.0.1:1/none' }, { log });
+    await assert.rejects(p.deliver([job]), (err: unknown) => err instanceof RetryableError);
+    await p.close();
+    const dir = mkdtempSync(join(tmpdir(), 'taproute-wh-'));
+    writeFileSync(join(dir, 'file'), '');
+    const s = warehouseDestination.create({ sqlite: join(dir, 'file', 'sub', 'w.db') }, { log }); // parent is a file
+    await assert.rejects(s.deliver([job]), (err: unknown) => err instanceof RetryableError);
+    await s.close();
+    rmSync(dir, { recursive: true, force: true });
   });
 });

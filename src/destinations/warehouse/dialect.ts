@@ -44,13 +44,16 @@ export const SQL_TYPES: Record<'sqlite' | 'postgres', Record<ColType, string>> =
   sqlite: { boolean: 'BOOLEAN', bigint: 'BIGINT', double: 'DOUBLE', timestamp: 'TIMESTAMP', text: 'TEXT' },
 };
 
-/** Groups changes per table, keeping first-seen order. */
-export function changesByTable(changes: Change[]): Map<string, Change[]> {
+/**
+ * Groups changes per table (each table's changes in order), tables sorted by name: DDL and data transactions
+ * touch tables in the same order, so they queue behind each other instead of deadlocking.
+ */
+export function changesByTable(changes: Change[]): [string, Change[]][] {
   const m = new Map<string, Change[]>();
   for (const c of changes) {
     const l = m.get(c.table);
     if (l) l.push(c);
     else m.set(c.table, [c]);
   }
-  return m;
+  return [...m].sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
 }

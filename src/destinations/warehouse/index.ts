@@ -12,31 +12,38 @@ import { WarehouseDeliverer } from './loader.js';
 import { PostgresDialect } from './postgres.js';
 import { SqliteDialect } from './sqlite.js';
 
-export const WarehouseSettingsSchema = Type.Object(
-  {
-    sqlite: Type.Optional(Type.String({ minLength: 1, description: 'SQLite database file (created if missing)' })),
-    postgres: Type.Optional(Type.String({ minLength: 1, description: 'PostgreSQL URL, e.g. postgres://user:pass@host:5432/db' })),
-    schemaPrefix: Type.Optional(Type.String({ maxLength: 32, description: 'Prefix of the per-source schema name' })),
-    batchSize: Type.Optional(Type.Integer({ minimum: 1, maximum: 10000, description: 'Messages per load transaction (default 500)' })),
-  },
-  { additionalProperties: false },
-);
+const common = {
+  schemaPrefix: Type.Optional(Type.String({ maxLength: 32, description: 'Prefix of the per-source schema name' })),
+  batchSize: Type.Optional(Type.Integer({ minimum: 1, maximum: 10000, description: 'Messages per load transaction (default 500)' })),
+};
+/** Exactly one of `sqlite` or `postgres` (a union, so config validation catches both/neither at load time). */
+export const WarehouseSettingsSchema = Type.Union([
+  Type.Object(
+    { sqlite: Type.String({ minLength: 1, description: 'SQLite database file (created if missing)' }), ...common },
+    { additionalProperties: false },
+  ),
+  Type.Object(
+    { postgres: Type.String({ minLength: 1, description: 'PostgreSQL URL, e.g. postgres://user:pass@host:5432/db' }), ...common },
+    { additionalProperties: false },
+  ),
+]);
 export type WarehouseSettings = Static<typeof WarehouseSettingsSchema>;
 const check = TypeCompiler.Compile(WarehouseSettingsSchema);
 
 export function parseWarehouseSettings(raw: unknown): WarehouseSettings {
-  if (!check.Check(raw)) {
-    const e = check.Errors(raw).First();
-    throw new Error(`invalid warehouse settings: ${e?.path || '/'} ${e?.message ?? ''}`.trim());
+  if (check.Check(raw)) return raw;
+  const r = raw as Record<string, unknown> | null;
+  if (r && typeof r === 'object' && (r.sqlite === undefined) === (r.postgres === undefined)) {
+    throw new Error('invalid warehouse settings: set exactly one of sqlite or postgres');
   }
-  if ((raw.sqlite === undefined) === (raw.postgres === undefined)) throw new Error('invalid warehouse settings: set exactly one of sqlite or postgres');
-  return raw;
+  const e = check.Errors(raw).First();
+  throw new Error(`invalid warehouse settings: ${e?.path || '/'} ${e?.message ?? ''}`.trim());
 }
 
 export const DEFAULT_BATCH_SIZE = 500;
 
 /** Builds the Deliverer over a given dialect (used by create(); tests and the bench pass their own). */
-export function createWarehouseDeliverer(dialect: Dialect, settings: Pick<WarehouseSettings, 'schemaPrefix' | 'batchSize'>, ctx: DeliveryContext): WarehouseDeliverer {
+export function createWarehouseDeliverer(dialect: Dialect, settings: { schemaPrefix?: string; batchSize?: number }, ctx: DeliveryContext): WarehouseDeliverer {
   return new WarehouseDeliverer(
     dialect,
     { batchSize: settings.batchSize ?? DEFAULT_BATCH_SIZE, maxInFlight: dialect.name === 'sqlite' ? 1 : 2, schemaPrefix: settings.schemaPrefix },
@@ -49,9 +56,10 @@ export const warehouseDestination: DestinationDefinition<typeof WarehouseSetting
   settingsSchema: WarehouseSettingsSchema,
   create(settings, ctx) {
     const s = parseWarehouseSettings(settings);
-    const dialect: Dialect = s.sqlite
-      ? new SqliteDialect(s.sqlite)
-      : new PostgresDialect(s.postgres!, { maxConnections: 3, onError: (err) => ctx.log.warn({ err: err.message }, 'warehouse postgres idle client error') });
+    const dialect: Dialect =
+      'sqlite' in s
+        ? new SqliteDialect(s.sqlite)
+        : new PostgresDialect(s.postgres, { maxConnections: 3, onError: (err) => ctx.log.warn({ err: err.message }, 'warehouse postgres idle client error') });
     return createWarehouseDeliverer(dialect, s, ctx);
   },
 };

@@ -35,28 +35,34 @@ function reasonOf(err: unknown): string {
 
 /** Groups physical rows into one write per (schema, table), with the union of their columns. */
 export function buildWrites(items: { schema: string; phys: PhysicalRow[] }[], mergeUsers: boolean): TableWrite[] {
-  const acc = new Map<string, { w: TableWrite; cols: Map<string, number>; recs: Map<string, Scalar>[] }>();
+  const acc = new Map<string, { w: TableWrite; cols: Map<string, number>; phys: PhysicalRow[] }>();
   for (const it of items) {
     for (const p of it.phys) {
       const key = `${it.schema}\u0000${p.table}`;
       let a = acc.get(key);
-      if (!a) acc.set(key, (a = { w: { schema: it.schema, table: p.table, kind: p.kind, columns: [], rows: [] }, cols: new Map(), recs: [] }));
-      const rec = new Map<string, Scalar>();
-      p.columns.forEach((c, i) => {
-        if (!a!.cols.has(c)) a!.cols.set(c, a!.cols.size);
-        rec.set(c, p.values[i]);
-      });
-      a.recs.push(rec);
+      if (!a) acc.set(key, (a = { w: { schema: it.schema, table: p.table, kind: p.kind, columns: [], rows: [] }, cols: new Map(), phys: [] }));
+      for (const c of p.columns) if (!a.cols.has(c)) a.cols.set(c, a.cols.size);
+      a.phys.push(p);
     }
   }
   const out: TableWrite[] = [];
-  for (const { w, cols, recs } of acc.values()) {
+  for (const { w, cols, phys } of acc.values()) {
     w.columns = [...cols.keys()];
-    const list = w.kind === 'users' && mergeUsers ? mergeUserRecords(recs) : recs;
-    w.rows = list.map((r) => w.columns.map((c) => r.get(c) ?? null));
+    const n = w.columns.length;
+    if (w.kind === 'users' && mergeUsers) {
+      const recs = mergeUserRecords(phys.map((p) => new Map(p.columns.map((c, i) => [c, p.values[i]]))));
+      w.rows = recs.map((r) => w.columns.map((c) => r.get(c) ?? null));
+    } else {
+      w.rows = phys.map((p) => {
+        const row = new Array<Scalar | null>(n).fill(null);
+        for (let i = 0; i < p.columns.length; i++) row[cols.get(p.columns[i])!] = p.values[i];
+        return row;
+      });
+    }
     out.push(w);
   }
-  return out;
+  // Same table order as DDL (dialect.changesByTable): concurrent transactions queue instead of deadlocking.
+  return out.sort((a, b) => (a.schema !== b.schema ? (a.schema < b.schema ? -1 : 1) : a.table < b.table ? -1 : a.table > b.table ? 1 : 0));
 }
 
 function receivedMs(r: Map<string, Scalar>): number {

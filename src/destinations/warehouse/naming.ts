@@ -3,7 +3,8 @@
 // Decisions (the issue was silent on these):
 // - snake_case like Segment's go-snakecase: camelCase/PascalCase boundaries get `_`, accents are folded (NFKD),
 //   everything outside [a-z0-9] becomes `_`, runs of `_` collapse to one, trailing `_` are dropped, leading `_`
-//   too unless the raw name starts with `_` (then one is kept: `_id` stays `_id`, `"; DROP` gives `drop`). Collapsing `__` makes `__` a safe separator (SQLite `<schema>__<table>`).
+//   too unless the raw name starts with `_` (then one is kept: `_id` stays `_id`, `"; DROP` gives `drop`).
+//   Collapsing `__` makes `__` a safe separator (SQLite `<schema>__<table>`).
 // - A name that is empty after sanitising (e.g. only CJK or punctuation) becomes `_` + 8 hex chars of sha1(raw).
 // - A name starting with a digit gets a `_` prefix.
 // - Maximum 63 characters (PostgreSQL's NAMEDATALEN-1), used for both databases so names are identical on
@@ -18,8 +19,9 @@
 //   with `context_` get a `_` prefix (`_id`, `_context_ip`), so user data never lands in Taproute's columns.
 // - Two keys of one message that sanitise to the same column (e.g. `firstName` and `first_name`): the key whose
 //   raw form already equals the column (else the smallest raw key) keeps the name; the others get
-//   `_` + 8 hex chars of sha1(raw key) appended. Across messages the same raw key always gets the same column,
-//   and different spellings of one name merge into one column (Segment's behaviour).
+//   `_` + 8 hex chars of sha1(raw key) appended (stable: the same clash always lands in the same columns). A
+//   spelling alone in its message takes the plain name, so spellings spread over messages merge into one column
+//   (Segment's behaviour).
 // - Event names that sanitise to the same table (`Order Completed`, `order_completed`) share that table, as in
 //   Segment; the original name is kept in the `event_text` column.
 // - Schema per source: sanitise(schemaPrefix + sourceId); names starting with `pg_` or `sqlite_`, and
@@ -48,12 +50,20 @@ export function limitLength(name: string, max = MAX_IDENTIFIER): string {
   return `${head}_${shortHash(name)}`;
 }
 
+const memo = new Map<string, string>();
+const MEMO_MAX = 20_000;
+
 /** A safe identifier for any raw name: [a-z0-9_], not starting with a digit, at most 63 chars, never empty. */
 export function sanitize(raw: string): string {
+  const hit = memo.get(raw);
+  if (hit !== undefined) return hit;
   let s = snakeCase(raw);
   if (s === '' || s === '_') s = `_${shortHash(raw)}`;
   if (/^[0-9]/.test(s)) s = `_${s}`;
-  return limitLength(s);
+  s = limitLength(s);
+  if (memo.size >= MEMO_MAX) memo.clear(); // bounded: property names are few in practice
+  memo.set(raw, s);
+  return s;
 }
 
 /** Segment's fixed tables: an event may never be stored in one of these. */
@@ -95,7 +105,7 @@ export function quoteIdent(name: string): string {
 }
 
 export interface NamedKey {
-  /** Identity of the raw key (JSON of the path) used for tie-breaking and hashing. */
+  /** Identity of the raw key (its path, keys joined by NUL), used for tie-breaking and hashing. */
   raw: string;
   /** Path joined with `_` before sanitising: equal to the candidate means "already in canonical form". */
   joined: string;
@@ -108,6 +118,20 @@ export interface NamedKey {
  */
 export function assignDistinct(keys: NamedKey[], taken: Set<string>): string[] {
   const out = new Array<string>(keys.length);
+  // Fast path: no collision at all (the common case).
+  let clash = false;
+  for (let i = 0; i < keys.length; i++) {
+    const c = keys[i].candidate;
+    if (taken.has(c)) {
+      clash = true;
+      for (let j = 0; j < i; j++) taken.delete(out[j]);
+      break;
+    }
+    taken.add(c);
+    out[i] = c;
+  }
+  if (!clash) return out;
+  const raws = keys.map((k) => k.raw);
   const groups = new Map<string, number[]>();
   keys.forEach((k, i) => {
     const g = groups.get(k.candidate);
@@ -125,7 +149,7 @@ export function assignDistinct(keys: NamedKey[], taken: Set<string>): string[] {
       const ea = keys[a].joined === cand ? 0 : 1;
       const eb = keys[b].joined === cand ? 0 : 1;
       if (ea !== eb) return ea - eb;
-      return keys[a].raw < keys[b].raw ? -1 : keys[a].raw > keys[b].raw ? 1 : 0;
+      return raws[a] < raws[b] ? -1 : raws[a] > raws[b] ? 1 : 0;
     });
     let start = 0;
     if (!taken.has(cand)) {
@@ -139,7 +163,7 @@ export function assignDistinct(keys: NamedKey[], taken: Set<string>): string[] {
     let salt = '';
     let name: string;
     for (let n = 0; ; n++) {
-      name = limitLength(`${keys[i].candidate}_${shortHash(keys[i].raw + salt)}`);
+      name = limitLength(`${keys[i].candidate}_${shortHash(raws[i] + salt)}`);
       if (!taken.has(name)) break;
       salt = `#${n}`;
     }

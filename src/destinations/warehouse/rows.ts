@@ -8,8 +8,9 @@
 // - Types: boolean; bigint for safe integers; double for other finite numbers; timestamp for strings that are a
 //   valid ISO-8601 date-time (date + time, optional fraction and zone; date-only strings stay text); text for
 //   everything else (non-finite numbers as their string).
-//   PostgreSQL stores timestamps as timestamptz; SQLite, which has no date type, keeps the original ISO string in
-//   a column declared TIMESTAMP.
+//   PostgreSQL stores timestamps as timestamptz (microsecond precision); SQLite, which has no date type, keeps the
+//   original ISO string in a column declared TIMESTAMP. Only strings PostgreSQL accepts are typed timestamp
+//   (calendar-checked, years 0001-9999, zone offsets within ±15:59).
 // - Fixed columns: `id` (messageId), `received_at`, `sent_at`, `timestamp`, `original_timestamp`, `uuid_ts`
 //   (load time), `user_id`, `anonymous_id`, plus `event`/`event_text` (tracks and event tables), `name`/`category`
 //   (pages, screens), `previous_id` (aliases), `group_id` (groups). A fixed timestamp column given a value that is
@@ -69,19 +70,60 @@ const FIXED_SETS = Object.fromEntries(
 ) as unknown as Record<TableKind, ReadonlySet<string>>;
 
 const MAX_DEPTH = 10;
-const ISO_DATE_TIME = /^(\d{4})-(\d{2})-(\d{2})[T ](\d{2}):(\d{2})(?::(\d{2})(?:\.\d{1,9})?)?(Z|[+-]\d{2}(?::?\d{2})?)?$/i;
+const DAYS_IN_MONTH = [31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
 
-/** True for a valid ISO-8601 date-time (calendar-checked, years 0001-9999). */
+function digits(s: string, at: number, n: number): number {
+  let v = 0;
+  for (let i = at; i < at + n; i++) {
+    const c = s.charCodeAt(i) - 48;
+    if (!(c >= 0 && c <= 9)) return -1; // also catches NaN past the end
+    v = v * 10 + c;
+  }
+  return v;
+}
+
+/**
+ * True for a valid ISO-8601 date-time: `YYYY-MM-DD[T ]HH:MM[:SS[.fraction(1-9)]][Z|±HH[[:]MM]]`, calendar-checked,
+ * years 0001-9999. (Hand-written rather than a regex: it runs for every string value loaded.)
+ */
 export function isTimestamp(s: string): boolean {
-  if (s.length < 16 || s.length > 40) return false;
-  const m = ISO_DATE_TIME.exec(s);
-  if (!m) return false;
-  const [y, mo, d, h, mi, se] = [+m[1], +m[2], +m[3], +m[4], +m[5], m[6] === undefined ? 0 : +m[6]];
-  if (y < 1 || mo < 1 || mo > 12 || d < 1 || h > 23 || mi > 59 || se > 59) return false;
-  const dim = new Date(Date.UTC(2000, mo, 0)).getUTCDate(); // days in month (leap year 2000 → Feb 29 allowed)
-  if (d > dim) return false;
+  const len = s.length;
+  if (len < 16 || len > 40 || s.charCodeAt(4) !== 45 || s.charCodeAt(7) !== 45 || s.charCodeAt(13) !== 58) return false;
+  const sep = s.charCodeAt(10);
+  if (sep !== 84 && sep !== 116 && sep !== 32) return false; // T t space
+  const y = digits(s, 0, 4);
+  const mo = digits(s, 5, 2);
+  const d = digits(s, 8, 2);
+  const h = digits(s, 11, 2);
+  const mi = digits(s, 14, 2);
+  if (y < 1 || mo < 1 || mo > 12 || d < 1 || h < 0 || h > 23 || mi < 0 || mi > 59) return false;
+  if (d > DAYS_IN_MONTH[mo - 1]) return false;
   if (mo === 2 && d === 29 && !(y % 4 === 0 && (y % 100 !== 0 || y % 400 === 0))) return false;
-  return true;
+  let i = 16;
+  if (i < len && s.charCodeAt(i) === 58) {
+    const se = digits(s, i + 1, 2);
+    if (i + 3 > len || se < 0 || se > 59) return false;
+    i += 3;
+    if (i < len && s.charCodeAt(i) === 46) {
+      let n = 0;
+      i++;
+      while (i < len && digits(s, i, 1) >= 0) {
+        i++;
+        n++;
+      }
+      if (n < 1 || n > 9) return false;
+    }
+  }
+  if (i === len) return true;
+  const z = s.charCodeAt(i);
+  if (z === 90 || z === 122) return i + 1 === len; // Z z
+  if (z !== 43 && z !== 45) return false; // + -
+  const rest = len - i - 1;
+  const oh = digits(s, i + 1, 2); // zone offset within ±15:59 (what PostgreSQL accepts)
+  if (oh < 0 || oh > 15) return false;
+  if (rest === 2) return true;
+  const om = rest === 4 ? digits(s, i + 3, 2) : rest === 5 && s.charCodeAt(i + 3) === 58 ? digits(s, i + 4, 2) : -1;
+  return om >= 0 && om <= 59;
 }
 
 /** The column type of one scalar value. */
@@ -92,7 +134,10 @@ export function inferType(v: Scalar): ColType {
 }
 
 interface Leaf {
-  path: string[];
+  /** Keys from the root joined by `_` (what gets sanitised). */
+  joined: string;
+  /** Keys from the root joined by NUL: the identity of the raw key (tie-breaks and hashes in naming.ts). */
+  raw: string;
   value: Scalar;
   type: ColType;
 }
@@ -116,16 +161,17 @@ function toScalar(v: unknown): { value: Scalar; type: ColType } | null {
 }
 
 /** Flattens nested objects into leaves; arrays (and objects past MAX_DEPTH) become JSON text. */
-export function flatten(obj: Record<string, unknown>, prefix: string[] = [], out: Leaf[] = [], depth = 0): Leaf[] {
+export function flatten(obj: Record<string, unknown>, joined = '', raw = '', out: Leaf[] = [], depth = 0): Leaf[] {
   for (const key of Object.keys(obj)) {
     const v = obj[key];
-    const path = [...prefix, key];
+    const j = depth === 0 ? key : `${joined}_${key}`;
+    const r = depth === 0 ? key : `${raw}\u0000${key}`;
     if (v !== null && typeof v === 'object' && !Array.isArray(v) && !(v instanceof Date) && depth < MAX_DEPTH) {
-      flatten(v as Record<string, unknown>, path, out, depth + 1);
+      flatten(v as Record<string, unknown>, j, r, out, depth + 1);
       continue;
     }
     const s = v instanceof Date ? { value: v.toISOString(), type: 'timestamp' as ColType } : toScalar(v);
-    if (s) out.push({ path, ...s });
+    if (s) out.push({ joined: j, raw: r, value: s.value, type: s.type });
   }
   return out;
 }
@@ -156,11 +202,10 @@ class RowBuilder {
   context(ctx: unknown): this {
     if (!isObject(ctx)) return this;
     const leaves = flatten(ctx);
-    const keys: NamedKey[] = leaves.map((l) => ({
-      raw: JSON.stringify(l.path),
-      joined: `context_${l.path.join('_')}`,
-      candidate: sanitize(`context_${l.path.join('_')}`),
-    }));
+    const keys: NamedKey[] = leaves.map((l) => {
+      const joined = `context_${l.joined}`;
+      return { raw: l.raw, joined, candidate: sanitize(joined) };
+    });
     this.push(leaves, keys);
     return this;
   }
@@ -170,10 +215,7 @@ class RowBuilder {
     if (!isObject(obj)) return this;
     const leaves = flatten(obj);
     const fixed = FIXED_SETS[this.kind];
-    const keys: NamedKey[] = leaves.map((l) => {
-      const joined = l.path.join('_');
-      return { raw: JSON.stringify(l.path), joined, candidate: userColumnName(sanitize(joined), fixed) };
-    });
+    const keys: NamedKey[] = leaves.map((l) => ({ raw: l.raw, joined: l.joined, candidate: userColumnName(sanitize(l.joined), fixed) }));
     this.push(leaves, keys);
     return this;
   }

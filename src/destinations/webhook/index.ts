@@ -2,7 +2,8 @@
 //
 // Decisions:
 // - Body: `{"batch":[...canonical messages...]}` with content-type application/json and user-agent
-//   `taproute-webhook`; configured `headers` are added and may override both.
+//   `taproute-webhook`; configured `headers` are added and may override both. Credentials in the URL
+//   (https://user:pass@host/path) become an HTTP Basic Authorization header.
 // - One undici Pool per destination (keep-alive, `maxInFlight` connections); `timeoutMs` (default 30 s) bounds the
 //   whole request (connect + headers + body).
 // - Outcomes: 2xx → every job done. 408, 429, 5xx, network errors and timeouts → RetryableError for the batch

@@ -1,0 +1,99 @@
+// The commands a user runs: the zero-config sandbox, `status` and `failures` against a real store file.
+import { test, describe } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn, spawnSync } from 'node:child_process';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { request } from 'undici';
+import { startEmulator } from '../../src/emulator/index.js';
+import { startServer } from '../../src/server.js';
+import { loadConfig } from '../../src/config/load.js';
+import { createLogger } from '../../src/util/logger.js';
+import { tmpDir, waitFor } from '../tmp.js';
+
+const CLI = ['--import', 'tsx', 'src/cli/main.ts'];
+const run = (args: string[]) => spawnSync(process.execPath, [...CLI, ...args], { encoding: 'utf8' });
+
+describe('taproute CLI', () => {
+  test('start without a config runs the sandbox: the first curl is a stored CleverTap event within a second', { timeout: 30_000 }, async () => {
+    const t = tmpDir();
+    const child = spawn(process.execPath, [...CLI, 'start', '--port', '0', '--data', t.dir], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, TAPROUTE_LOG_LEVEL: 'warn', CLEVERTAP_ACCOUNT_ID: '', CLEVERTAP_PASSCODE: '' } });
+    try {
+      let out = '';
+      child.stdout.on('data', (d) => (out += d));
+      child.stderr.on('data', (d) => (out += d));
+      await waitFor(() => /events\n/.test(out) && /write key:\s+(\S+)/.test(out), 20_000, 'sandbox banner');
+      const url = /running on (http:\/\/\S+)/.exec(out)![1];
+      const writeKey = /write key:\s+(\S+)/.exec(out)![1];
+      const emulator = /curl -s (http:\/\/\S+\/_emulator\/accounts\/sandbox\/events)/.exec(out)![1];
+      const sent = Date.now();
+      const res = await request(`${url}/v1/track`, {
+        method: 'POST',
+        headers: { authorization: 'Basic ' + Buffer.from(`${writeKey}:`).toString('base64') }, // no content type, as a bare curl -d sends form data
+        body: JSON.stringify({ userId: 'first-user', event: 'Signed Up', properties: { plan: 'pro' } }),
+      });
+      assert.equal(res.statusCode, 200, await res.body.text());
+      const ev = await waitFor(async () => {
+        const r = await request(emulator);
+        const list = (await r.body.json()) as any[];
+        return list.find((e) => e.identity === 'first-user');
+      }, 5000, 'event in the emulator');
+      const elapsed = Date.now() - sent;
+      assert.ok(elapsed < 1000, `arrived after ${elapsed} ms`);
+      assert.equal(ev.evtName, 'Signed Up');
+      assert.ok(!out.includes(JSON.parse(readFileSync(join(t.dir, 'sandbox.json'), 'utf8')).passcode), 'the passcode is never printed');
+    } finally {
+      child.kill('SIGTERM');
+      t.cleanup();
+    }
+  });
+
+  test('status and failures list / show / replay work on the store file', { timeout: 60_000 }, async () => {
+    const t = tmpDir();
+    const emu = await startEmulator({ port: 0, accounts: [{ id: 'acc', passcode: 'pass' }], logger: false });
+    const cfgFile = join(t.dir, 'taproute.yaml');
+    writeFileSync(
+      cfgFile,
+      `server: { port: 0 }
+storage: { sqlite: store.sqlite }
+router: { pollInterval: 20ms }
+sources: [{ id: web, type: segment, writeKey: "\${CLI_TEST_KEY}" }]
+destinations: [{ id: ct, type: clevertap, settings: { accountId: acc, passcode: pass, endpoint: "${emu.url}" } }]
+connections: [{ source: web, destination: ct }]
+`,
+    );
+    process.env.CLI_TEST_KEY = 'cli-key';
+    const server = await startServer(loadConfig(cfgFile), { logger: createLogger('silent') });
+    try {
+      const res = await request(`${server.url}/v1/batch`, {
+        method: 'POST',
+        headers: { authorization: 'Basic ' + Buffer.from('cli-key:').toString('base64'), 'content-type': 'application/json' },
+        body: JSON.stringify({ batch: [{ type: 'track', userId: 'a', event: 'Fine' }, { type: 'group', userId: 'a', groupId: 'g' }] }),
+      });
+      await res.body.text();
+      await waitFor(() => server.store.counts()[0]?.pending === 0 && server.store.counts()[0]?.received === 2);
+
+      const status = run(['status', '--config', cfgFile]);
+      assert.equal(status.status, 0, status.stderr);
+      assert.match(status.stdout, /web → ct\s+2\s+1\s+1\s+0\s+0\s+yes/);
+      const json = JSON.parse(run(['status', '--config', cfgFile, '--json']).stdout);
+      assert.equal(json.connections[0].reconciled, true);
+
+      const list = run(['failures', 'list', '--config', cfgFile, '--code', 'unsupported_type']);
+      assert.equal(list.status, 0, list.stderr);
+      assert.match(list.stdout, /ct\s+unsupported_type/);
+      const id = /^\s*(\d+)/.exec(list.stdout)![1];
+      const show = JSON.parse(run(['failures', 'show', id, '--config', cfgFile]).stdout);
+      assert.equal(show.message.type, 'group');
+      assert.match(run(['failures', 'list', '--config', cfgFile, '--code', 'nope']).stdout, /no failures/);
+      const replay = run(['failures', 'replay', '--config', cfgFile, '--destination', 'ct']);
+      assert.match(replay.stdout, /replayed 1/);
+      // The running server picks the replayed job up (and dead-letters the group again).
+      await waitFor(() => server.store.counts()[0].pending === 0 && server.store.counts()[0].dead === 1, 5000, 'replayed job settled');
+    } finally {
+      await server.close();
+      await emu.close();
+      t.cleanup();
+    }
+  });
+});
