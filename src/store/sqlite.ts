@@ -76,6 +76,16 @@ CREATE TABLE IF NOT EXISTS seen_requests (
 CREATE TABLE IF NOT EXISTS suppressions (user_id TEXT PRIMARY KEY, created_at INTEGER NOT NULL) WITHOUT ROWID;
 `;
 
+interface JobRow {
+  id: number;
+  msg_id: number;
+  source_id: string;
+  destination_id: string;
+  user_key: string;
+  attempts: number;
+  received_at: number;
+}
+
 type CounterKey = string; // `${source}\u0000${destination}`
 interface CounterDelta {
   received: number;
@@ -106,6 +116,7 @@ export class SqliteStore implements Store {
   /** Users with a job in flight, per destination (count of their in-flight jobs). */
   private inflightUsers = new Map<string, Map<string, number>>();
   private pending = 0;
+  private claimed = new Map<number, JobRow>();
   private suppressedIds = new Set<string>();
   private stmts!: ReturnType<SqliteStore['prepare']>;
 
@@ -147,7 +158,7 @@ export class SqliteStore implements Store {
       // `next_at > 0` lets SQLite use the small partial index instead of scanning the backlog.
       waitingUsers: ro('SELECT DISTINCT user_key FROM jobs WHERE destination_id = ? AND next_at > 0 AND next_at > ?'),
       due: ro(
-        `SELECT j.id, j.source_id, j.user_key, j.attempts, j.received_at, j.next_at, m.payload
+        `SELECT j.id, j.msg_id, j.source_id, j.user_key, j.attempts, j.received_at, j.next_at, m.payload
          FROM jobs j JOIN messages m ON m.id = j.msg_id
          WHERE j.destination_id = ? AND j.inflight = 0 AND j.id > ? ORDER BY j.id LIMIT ?`,
       ),
@@ -244,7 +255,7 @@ export class SqliteStore implements Store {
     let after = 0;
     for (let round = 0; round < 8 && jobs.length < max; round++) {
       const rows = s.due.all(destinationId, after, Math.max(max * 2, 100)) as {
-        id: number; source_id: string; user_key: string; attempts: number; received_at: number; next_at: number; payload: string;
+        id: number; msg_id: number; source_id: string; user_key: string; attempts: number; received_at: number; next_at: number; payload: string;
       }[];
       if (rows.length === 0) break;
       for (const r of rows) {
@@ -263,6 +274,7 @@ export class SqliteStore implements Store {
           receivedAt: r.received_at,
           message: JSON.parse(r.payload),
         });
+        this.claimed.set(r.id, { id: r.id, msg_id: r.msg_id, source_id: r.source_id, destination_id: destinationId, user_key: r.user_key, attempts: r.attempts, received_at: r.received_at });
       }
       if (rows.length < Math.max(max * 2, 100)) break;
     }
@@ -282,10 +294,10 @@ export class SqliteStore implements Store {
     this.db.transaction(() => {
       const deltas = new Map<CounterKey, CounterDelta>();
       for (const o of settlements) {
-        const row = s.jobRow.get(o.jobId) as
-          | { id: number; msg_id: number; source_id: string; destination_id: string; user_key: string; attempts: number; received_at: number }
-          | undefined;
+        // Claimed jobs are known in memory; a lookup is only needed for jobs claimed by an earlier process.
+        const row = this.claimed.get(o.jobId) ?? (s.jobRow.get(o.jobId) as JobRow | undefined);
         if (!row) continue;
+        this.claimed.delete(o.jobId);
         if (inflight) {
           const n = (inflight.get(row.user_key) ?? 1) - 1;
           if (n <= 0) inflight.delete(row.user_key);

@@ -17,9 +17,13 @@ import {
   MAX_VALUE_BYTES,
   DEFAULT_MAX_EVENT_PROPERTIES,
 } from '../../src/destinations/clevertap/rules.js';
-import { event, profile, fail, identify, track, codes, T } from './helpers.js';
+import { parseCleverTapSettings } from '../../src/destinations/clevertap/settings.js';
+import { transformMessage } from '../../src/destinations/clevertap/transform.js';
+import type { TransformError } from '../../src/destinations/types.js';
+import { event, profile, fail, identify, track, codes, settings, T, type Msg } from './helpers.js';
 
 const ALL_MODES = [undefined, 'segment', 'rudderstack'] as const;
+const DROP = { invalidValues: 'drop' } as const;
 
 describe('rule: keys ≤ 120 (bytes, hence characters)', () => {
   test('fixed: a 130-character key is cut to 120, with a warning', () => {
@@ -225,8 +229,14 @@ describe('rule: DOB as $D_<epoch seconds>', () => {
       assert.equal(profile(identify({ birthday: input })).rec.profileData.DOB, expected);
     });
   }
-  test('rejected: "birthday" is not a date → DOB dropped, with a warning', () => {
-    const { rec, warnings } = profile(identify({ birthday: 'birthday' }));
+  test('rejected: "birthday" is not a date → invalid_date (no CleverTap code)', () => {
+    assert.deepEqual(fail(identify({ birthday: 'birthday' })).error, {
+      code: 'invalid_date',
+      message: 'DOB "birthday" is invalid: CleverTap needs a date',
+    });
+  });
+  test('invalidValues drop: "birthday" → DOB dropped, with a warning', () => {
+    const { rec, warnings } = profile(identify({ birthday: 'birthday' }), DROP);
     assert.deepEqual(rec.profileData, {});
     assert.deepEqual(codes(warnings), ['invalid_date']);
   });
@@ -247,8 +257,15 @@ describe('rule: Gender M/F', () => {
     assert.equal(rec.profileData.Gender, 'M');
     assert.deepEqual(codes(warnings), ['value_normalised']);
   });
-  test('rejected: "nonbinary" is dropped with invalid_gender (not the whole profile)', () => {
-    const { rec, warnings } = profile(identify({ gender: 'nonbinary', plan: 'pro' }));
+  test('rejected: "nonbinary" → invalid_gender (514)', () => {
+    assert.deepEqual(fail(identify({ gender: 'nonbinary', plan: 'pro' })).error, {
+      code: 'invalid_gender',
+      message: 'Gender "nonbinary" is invalid: CleverTap needs M or F (male/female)',
+      clevertapCode: 514,
+    });
+  });
+  test('invalidValues drop: "nonbinary" is dropped with invalid_gender (not the whole profile)', () => {
+    const { rec, warnings } = profile(identify({ gender: 'nonbinary', plan: 'pro' }), DROP);
     assert.deepEqual(rec.profileData, { plan: 'pro' });
     assert.deepEqual(codes(warnings), ['invalid_gender']);
   });
@@ -260,10 +277,14 @@ describe('rule: Employed / Married Y/N', () => {
     ['maybe', undefined], [2, undefined],
   ];
   for (const [v, expected] of rows) test(`${JSON.stringify(v)} → ${expected}`, () => assert.equal(normaliseYesNo(v), expected));
-  for (const [trait, key, code] of [['employed', 'Employed', 'invalid_employed'], ['married', 'Married', 'invalid_married']] as const) {
+  for (const [trait, key, code, ct] of [['employed', 'Employed', 'invalid_employed', 517], ['married', 'Married', 'invalid_married', 519]] as const) {
     test(`fixed: ${trait} "yes" → ${key} "Y"`, () => assert.equal(profile(identify({ [trait]: 'yes' })).rec.profileData[key], 'Y'));
-    test(`rejected: ${trait} "maybe" is dropped with ${code}`, () => {
-      const { rec, warnings } = profile(identify({ [trait]: 'maybe' }));
+    test(`rejected: ${trait} "maybe" → ${code} (${ct})`, () => {
+      const { error } = fail(identify({ [trait]: 'maybe' }));
+      assert.deepEqual([error.code, error.clevertapCode], [code, ct]);
+    });
+    test(`invalidValues drop: ${trait} "maybe" is dropped with ${code}`, () => {
+      const { rec, warnings } = profile(identify({ [trait]: 'maybe' }), DROP);
       assert.equal(rec.profileData[key], undefined);
       assert.deepEqual(codes(warnings), [code]);
     });
@@ -273,8 +294,16 @@ describe('rule: Employed / Married Y/N', () => {
 describe('rule: Education School/College/Graduate', () => {
   const rows: [unknown, string | undefined][] = [['school', 'School'], ['COLLEGE', 'College'], ['Graduate', 'Graduate'], ['phd', undefined]];
   for (const [v, expected] of rows) test(`${JSON.stringify(v)} → ${expected}`, () => assert.equal(normaliseEducation(v), expected));
-  test('rejected: "phd" is dropped with invalid_education', () => {
-    assert.deepEqual(codes(profile(identify({ education: 'phd' })).warnings), ['invalid_education']);
+  test('fixed: "school" → "School", with a warning', () => {
+    const { rec, warnings } = profile(identify({ education: 'school' }));
+    assert.equal(rec.profileData.Education, 'School');
+    assert.deepEqual(codes(warnings), ['value_normalised']);
+  });
+  test('rejected: "phd" → invalid_education (518)', () => {
+    assert.equal(fail(identify({ education: 'phd' })).error.clevertapCode, 518);
+  });
+  test('invalidValues drop: "phd" is dropped with invalid_education', () => {
+    assert.deepEqual(codes(profile(identify({ education: 'phd' }), DROP).warnings), ['invalid_education']);
   });
 });
 
@@ -296,11 +325,20 @@ describe('rule: Phone in E.164', () => {
     ['+1234567890123456', undefined, undefined],
   ];
   for (const [input, cc, expected] of rows) {
-    test(`${JSON.stringify(input)} (default ${cc ?? 'none'}) → ${expected}`, () => {
+    test(`${JSON.stringify(input)} (default ${cc ?? 'none'}) → ${expected ?? 'invalid_phone (516)'}`, () => {
       assert.equal(normalisePhone(input, cc?.replace('+', '')), expected);
-      const { rec, warnings } = profile(identify({ phone: input }), cc ? { defaultCountryCode: cc } : {});
-      assert.equal(rec.profileData.Phone, expected);
-      assert.deepEqual(codes(warnings), expected === undefined ? ['invalid_phone'] : expected === input ? [] : ['value_normalised']);
+      const s = cc ? { defaultCountryCode: cc } : {};
+      if (expected === undefined) {
+        const { error } = fail(identify({ phone: input }), s);
+        assert.deepEqual([error.code, error.clevertapCode], ['invalid_phone', 516]);
+        const { rec, warnings } = profile(identify({ phone: input }), { ...s, ...DROP });
+        assert.equal(rec.profileData.Phone, undefined);
+        assert.deepEqual(codes(warnings), ['invalid_phone']);
+      } else {
+        const { rec, warnings } = profile(identify({ phone: input }), s);
+        assert.equal(rec.profileData.Phone, expected);
+        assert.deepEqual(codes(warnings), expected === input ? [] : ['value_normalised']);
+      }
     });
   }
 });
@@ -325,8 +363,15 @@ describe('rule: valid Email', () => {
     assert.equal(rec.profileData.Email, 'ann@example.com');
     assert.deepEqual(codes(warnings), ['value_normalised']);
   });
-  test('rejected: "1234" is dropped with invalid_email (CleverTap would answer 515)', () => {
-    const { rec, warnings } = profile(identify({ email: '1234', plan: 'pro' }));
+  test('rejected: "1234" → invalid_email (515, as CleverTap answers)', () => {
+    assert.deepEqual(fail(identify({ email: '1234', plan: 'pro' })).error, {
+      code: 'invalid_email',
+      message: 'Email "1234" is invalid: CleverTap needs a valid email address',
+      clevertapCode: 515,
+    });
+  });
+  test('invalidValues drop: "1234" is dropped with invalid_email', () => {
+    const { rec, warnings } = profile(identify({ email: '1234', plan: 'pro' }), DROP);
     assert.deepEqual(rec.profileData, { plan: 'pro' });
     assert.deepEqual(codes(warnings), ['invalid_email']);
   });
@@ -334,10 +379,17 @@ describe('rule: valid Email', () => {
 
 describe('rule: Age and MSG-* flags', () => {
   test('fixed: Age "18" → 18', () => assert.equal(profile(identify({ Age: '18' })).rec.profileData.Age, 18));
-  test('rejected: Age "aa" dropped with invalid_age', () => assert.deepEqual(codes(profile(identify({ Age: 'aa' })).warnings), ['invalid_age']));
+  test('rejected: Age "aa" → invalid_age (520)', () => assert.equal(fail(identify({ Age: 'aa' })).error.clevertapCode, 520));
+  test('invalidValues drop: Age "aa" dropped with invalid_age', () => assert.deepEqual(codes(profile(identify({ Age: 'aa' }), DROP).warnings), ['invalid_age']));
   test('fixed: MSG-sms "false" → false', () => assert.equal(profile(identify({ 'MSG-sms': 'false' })).rec.profileData['MSG-sms'], false));
-  test('rejected: MSG-push "sometimes" dropped with invalid_flag', () => {
-    assert.deepEqual(codes(profile(identify({ 'MSG-push': 'sometimes' })).warnings), ['invalid_flag']);
+  test('rejected: MSG-push "sometimes" → invalid_flag (no CleverTap code)', () => {
+    assert.deepEqual(fail(identify({ 'MSG-push': 'sometimes' })).error, {
+      code: 'invalid_flag',
+      message: 'MSG-push "sometimes" is invalid: CleverTap needs true or false',
+    });
+  });
+  test('invalidValues drop: MSG-push "sometimes" dropped with invalid_flag', () => {
+    assert.deepEqual(codes(profile(identify({ 'MSG-push': 'sometimes' }), DROP).warnings), ['invalid_flag']);
   });
 });
 
@@ -424,8 +476,109 @@ describe('every mode passes the rules', () => {
 
 describe('standard fields are checked after key cleaning', () => {
   test('" Email" and "Gen.der" are validated as Email and Gender', () => {
-    const { rec, warnings } = profile(identify({ ' Email': '1234', 'Gen.der': 'female' }));
+    assert.equal(fail(identify({ ' Email': '1234', 'Gen.der': 'female' })).error.code, 'invalid_email');
+    const { rec, warnings } = profile(identify({ ' Email': '1234', 'Gen.der': 'female' }), DROP);
     assert.deepEqual(rec.profileData, { Gender: 'F' });
     assert.deepEqual(codes(warnings).sort(), ['invalid_email', 'key_cleaned', 'key_cleaned', 'value_normalised']);
+  });
+});
+
+describe('rule: a standard profile value that cannot be fixed rejects the message (invalidValues, default reject)', () => {
+  // [trait as sent, value, CleverTap key, code, CleverTap's code]
+  const rows: [string, unknown, string, string, number | undefined][] = [
+    ['gender', 'other', 'Gender', 'invalid_gender', 514],
+    ['gender', 1, 'Gender', 'invalid_gender', 514],
+    ['email', '1234', 'Email', 'invalid_email', 515],
+    ['email', '$$$$$', 'Email', 'invalid_email', 515],
+    ['phone', '12', 'Phone', 'invalid_phone', 516],
+    ['phone', 'phone', 'Phone', 'invalid_phone', 516],
+    ['employed', 'maybe', 'Employed', 'invalid_employed', 517],
+    ['education', 'phd', 'Education', 'invalid_education', 518],
+    ['married', 2, 'Married', 'invalid_married', 519],
+    ['Age', 'aa', 'Age', 'invalid_age', 520],
+    ['Age', -1, 'Age', 'invalid_age', 520],
+    ['birthday', 'birthday', 'DOB', 'invalid_date', undefined],
+    ['birthday', true, 'DOB', 'invalid_date', undefined],
+    ['MSG-email', 'sometimes', 'MSG-email', 'invalid_flag', undefined],
+    ['MSG-whatsapp', 3, 'MSG-whatsapp', 'invalid_flag', undefined],
+  ];
+  for (const [trait, value, key, code, ct] of rows) {
+    test(`${trait} ${JSON.stringify(value)} → ${code}${ct ? ` (${ct})` : ''}; with drop → ${key} dropped, with a warning`, () => {
+      const msg = identify({ [trait]: value, plan: 'pro' });
+      const r = transformMessage(msg as never, settings());
+      const expected: TransformError = { code, message: `${key} ${JSON.stringify(value)} is invalid: CleverTap needs ` };
+      if (ct !== undefined) expected.clevertapCode = ct;
+      assert.ok(!r.ok);
+      assert.deepEqual(Object.keys(r), ['ok', 'error']);
+      assert.deepEqual({ ...r.error, message: r.error.message.slice(0, expected.message.length) }, expected);
+      const { rec, warnings } = profile(msg, DROP);
+      assert.deepEqual(rec.profileData, { plan: 'pro' });
+      assert.deepEqual(warnings.map((w) => [w.code, w.field]), [[code, key]]);
+    });
+  }
+  test('"reject" spelled out is the default', () => {
+    assert.equal(fail(identify({ gender: 'other' }), { invalidValues: 'reject' }).error.clevertapCode, 514);
+  });
+  test('several bad values: the first in CleverTap\'s code order wins', () => {
+    assert.equal(fail(identify({ birthday: 'x', phone: '12', email: '1234', 'MSG-sms': 'x' })).error.code, 'invalid_email');
+  });
+  test('the message names the field and at most 60 characters of the value', () => {
+    const long = 'x'.repeat(5000) + '@';
+    const { error } = fail(identify({ email: long }));
+    assert.equal(error.code, 'invalid_email');
+    assert.match(error.message, /^Email "x+\.\.\. is invalid: CleverTap needs a valid email address$/);
+    assert.ok((error.message.match(/x/g) ?? []).length <= 60);
+    const emoji = fail(identify({ gender: '😀'.repeat(100) })).error.message;
+    assert.ok(!/[\ud800-\udbff](?![\udc00-\udfff])/.test(emoji), 'no lone surrogate');
+  });
+  test('values that can be fixed are fixed with warnings, not rejected', () => {
+    const { rec, warnings } = profile(
+      identify({ gender: 'male', employed: 'yes', married: true, education: 'college', birthday: '1990-01-02', phone: '415-555-0100', email: ' a@example.com ', Age: '18', 'MSG-sms': 'no' }),
+      { defaultCountryCode: '+1' },
+    );
+    assert.deepEqual(rec.profileData, {
+      Gender: 'M', Employed: 'Y', Married: 'Y', Education: 'College', DOB: '$D_631238400', Phone: '+14155550100', Email: 'a@example.com', Age: 18, 'MSG-sms': false,
+    });
+    assert.deepEqual(new Set(codes(warnings)), new Set(['value_normalised']));
+    assert.equal(warnings.length, 9);
+  });
+  test('an empty or blank standard value is no value: dropped with a warning in both settings', () => {
+    for (const extra of [{}, DROP]) {
+      const { rec, warnings } = profile(identify({ Email: '', Phone: '  ', plan: 'pro' }), extra);
+      assert.deepEqual(rec.profileData, { plan: 'pro' });
+      assert.deepEqual(warnings.map((w) => [w.code, w.field]), [['value_dropped', 'Email'], ['value_dropped', 'Phone']]);
+    }
+  });
+  test('a bad value on an event property is not a standard profile value: sent as is', () => {
+    assert.equal(event(track('Clicked', { Gender: 'other', Email: '1234' })).rec.evtData.Gender, 'other');
+  });
+  test('invalidValues is validated', () => {
+    assert.throws(() => parseCleverTapSettings(settings({ invalidValues: 'ignore' as never })), /invalidValues/);
+    assert.equal(parseCleverTapSettings(settings(DROP)).invalidValues, 'drop');
+  });
+
+  // Every mode: RudderStack silently drops an unknown gender (a peer bug, not reproduced); Segment's mapping has
+  // no say on values. Each mode's own route to the field: segment maps gender/email/phone (seed 004), rudderstack
+  // also reads context.traits and overrideFields.
+  const modeRows: [string, Msg, string, number][] = [
+    ['gender', identify({ gender: 'other' }), 'invalid_gender', 514],
+    ['email', identify({ email: '1234' }), 'invalid_email', 515],
+    ['phone', identify({ phone: '12' }), 'invalid_phone', 516],
+  ];
+  for (const compat of ALL_MODES) {
+    for (const [label, msg, code, ct] of modeRows) {
+      test(`${compat ?? 'own'}: ${label} → ${code} (${ct}); drop → dropped with a warning`, () => {
+        const { error } = fail(msg, { compat });
+        assert.deepEqual([error.code, error.clevertapCode], [code, ct]);
+        const { rec, warnings } = profile(msg, { compat, ...DROP });
+        assert.deepEqual(rec.profileData, {});
+        assert.deepEqual(codes(warnings), [code]);
+      });
+    }
+  }
+  test('rudderstack: a bad gender from context.traits or overrideFields is rejected too', () => {
+    const s = { compat: 'rudderstack' } as const;
+    assert.equal(fail({ type: 'identify', userId: 'u1', context: { traits: { gender: 'x' } } }, s).error.clevertapCode, 514);
+    assert.equal(fail(identify({ overrideFields: { Phone: 'n/a' } }), s).error.clevertapCode, 516);
   });
 });

@@ -1,7 +1,7 @@
 // The seeds' own examples (/work/shared/seeds/002 RudderStack, 003 Freshpaint, 004 Segment).
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
-import { ok, event, profile, codes, T, TS } from './helpers.js';
+import { ok, event, profile, fail, codes, T, TS } from './helpers.js';
 
 const MODES = [undefined, 'segment', 'rudderstack'] as const;
 
@@ -62,9 +62,18 @@ describe('seed 002 (RudderStack)', () => {
       Residence: 'Shibuya', 'MSG-email': false,
     },
   };
+  for (const compat of MODES) {
+    test(`identify sample (${compat ?? 'own'}): the placeholder phone "phone" rejects it (516), as CleverTap would`, () => {
+      assert.deepEqual(fail(identifySample, { compat }).error, {
+        code: 'invalid_phone',
+        message: 'Phone "phone" is invalid: CleverTap needs an E.164 number (+<country code><number>)',
+        clevertapCode: 516,
+      });
+    });
+  }
   for (const compat of [undefined, 'rudderstack'] as const) {
-    test(`identify sample → profile (${compat ?? 'own'}); the placeholder phone and birthday are dropped with warnings`, () => {
-      const { rec, warnings } = profile(identifySample, { compat });
+    test(`identify sample → profile (${compat ?? 'own'}, invalidValues drop); the placeholder phone and birthday are dropped with warnings`, () => {
+      const { rec, warnings } = profile(identifySample, { compat, invalidValues: 'drop' });
       assert.equal(rec.identity, 'userid');
       assert.deepEqual(rec.profileData, {
         title: 'Owner', organization: 'Company', city: 'Tokyo', region: 'ABC', country: 'JP', zip: '100-0001', Flagged: false,
@@ -74,7 +83,8 @@ describe('seed 002 (RudderStack)', () => {
     });
   }
   test('identify sample in segment mode: custom traits snake_cased, MSG-email kept', () => {
-    const { rec } = profile(identifySample, { compat: 'segment' });
+    const { rec, warnings } = profile(identifySample, { compat: 'segment', invalidValues: 'drop' });
+    assert.deepEqual(codes(warnings).sort(), ['invalid_date', 'invalid_phone']);
     assert.equal(rec.profileData.flagged, false);
     assert.equal(rec.profileData.residence, 'Shibuya');
     assert.equal(rec.profileData['MSG-email'], false);
@@ -119,8 +129,12 @@ describe('seed 003 (Freshpaint)', () => {
     assert.deepEqual(rec.profileData, { Email: 'jd@example.com', Name: 'John Doe', Gender: 'M', DOB: '$D_591408000', Phone: '+15555555555' });
     assert.equal(Date.UTC(1988, 8, 28) / 1000, 591408000);
   });
-  test('without a default country code the phone cannot be E.164: dropped with invalid_phone', () => {
-    const { rec, warnings } = profile(sample);
+  test('without a default country code the phone cannot be E.164: rejected with invalid_phone (516)', () => {
+    const { error } = fail(sample);
+    assert.deepEqual([error.code, error.clevertapCode], ['invalid_phone', 516]);
+  });
+  test('… or, with invalidValues drop, dropped with invalid_phone', () => {
+    const { rec, warnings } = profile(sample, { invalidValues: 'drop' });
     assert.equal(rec.profileData.Phone, undefined);
     assert.ok(codes(warnings).includes('invalid_phone'));
   });

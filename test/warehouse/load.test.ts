@@ -13,7 +13,7 @@ import { warehouseDestination, createWarehouseDeliverer, SqliteDialect } from '.
 import { schemaName } from '../../src/destinations/warehouse/naming.js';
 import { colTypeOf } from '../../src/destinations/warehouse/schema.js';
 import type { ColType } from '../../src/destinations/warehouse/rows.js';
-import { RetryableError, type Deliverer, type Job, type Outcome } from '../../src/destinations/types.js';
+import { AuthError, RetryableError, type Deliverer, type Job, type Outcome } from '../../src/destinations/types.js';
 import type { Message } from '../../src/spec/message.js';
 
 const PG_URL = process.env.TAPROUTE_TEST_PG ?? 'postgres://postgres@127.0.0.1:5432/test';
@@ -588,6 +588,23 @@ for (const kind of ['sqlite', 'postgres'] as const) {
     });
 
     if (kind === 'postgres') {
+      test('privileges refused → AuthError (the router pauses the destination)', async () => {
+        const role = `${PREFIX}role`;
+        await h.exec(`CREATE ROLE "${role}" LOGIN`); // no CREATE on the database: CREATE SCHEMA is refused
+        try {
+          const url = new URL(PG_URL);
+          url.username = role;
+          url.password = '';
+          const dd = make({ postgres: url.toString() });
+          const jobs = jobsOf([msg('track', { event: 'Nope' })], 'denied');
+          await assert.rejects(dd.deliver(jobs), (err: unknown) => err instanceof AuthError && err.code === 'warehouse_42501');
+          await dd.close();
+          open.splice(open.indexOf(dd), 1);
+        } finally {
+          await h.exec(`DROP ROLE "${role}"`);
+        }
+      });
+
       test('concurrent deliverers (as two processes would) evolving one schema lose nothing', async () => {
         const src = 'race';
         const d1 = make();

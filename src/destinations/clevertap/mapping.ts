@@ -22,6 +22,13 @@
 //   employed/education/married/customerType are custom there (seed 004 does not map them); MSG-* pass through in
 //   every mode (any casing → CleverTap's). rudderstack: §4.1/§5 (context.traits merged, exclusion list, Name needs
 //   first AND last, overrideFields), except dotted keys are not expanded into nested objects (set-value quirk).
+// Standard values (rules.ts): fixable ones are converted in every mode (male → M, yes/true → Y, dates → $D_, phone
+//   → E.164); one that cannot be fixed (Gender "other", Email "1234", Phone "12", Employed/Married "maybe",
+//   Education "phd", Age "aa", DOB "birthday", MSG-* "sometimes") rejects the message with CleverTap's code
+//   (514–520; DOB and MSG-* have none) in every mode, as CleverTap would reject the record; `invalidValues: drop`
+//   drops the field with a warning instead. RudderStack silently drops a gender outside its M/F lists and sends
+//   DOB, Married and Phone raw (§5): peer bugs, not reproduced: rudderstack mode rejects (or, with drop, warns)
+//   like the others.
 // ts: properties.ts / traits.ts (rudderstack: also context.traits.ts), else timestamp, else originalTimestamp, as
 //   integer epoch seconds (ms and ISO accepted). RudderStack sends no ts without properties.ts (so late events get
 //   the ingest time), keeps ms and numeric strings as they are and leaves ts inside evtData: all fixed here in

@@ -5,8 +5,13 @@
 // Policy:
 // - A value that can be fixed is fixed, with a warning naming the field (truncate, strip characters, stringify,
 //   convert to CleverTap's form: male → M, true → Y, ISO date → $D_, phone punctuation removed, country code added).
-// - A standard profile field whose value cannot be fixed (Gender "x", Email "1234", Phone "12") is dropped with a
-//   warning, not the whole profile: CleverTap would reject the record (514–520) and lose every other trait with it.
+// - A standard profile field whose value cannot be fixed (Gender "x", Email "1234", Phone "12") rejects the message
+//   with CleverTap's own code, as CleverTap would reject the record: invalid_gender 514, invalid_email 515,
+//   invalid_phone 516, invalid_employed 517, invalid_education 518, invalid_married 519, invalid_age 520. DOB
+//   (invalid_date) and MSG-* (invalid_flag) carry no CleverTap code: CleverTap documents none for them, and 512 is
+//   its event-structure code, which would mislead. The message names the field and the value (clipped to 60
+//   characters). Setting `invalidValues: 'drop'` drops the field with a warning instead, keeping the rest of the
+//   profile. An empty (or blank) string is no value, like null: dropped, with a warning, in both settings.
 // - A record that cannot be fixed is rejected with CleverTap's code: no identity (523), no event name (509),
 //   restricted system event (513), too many event properties (522: we reject too, as CleverTap does, rather than
 //   drop an arbitrary subset), evtData not an object (512).
@@ -73,17 +78,32 @@ export const CLEVERTAP_CODES = {
   missingTokenId: 532,
   missingTokenType: 533,
   invalidTokenType: 534,
+  invalidGender: 514,
+  invalidEmail: 515,
+  invalidPhone: 516,
+  invalidEmployed: 517,
+  invalidEducation: 518,
+  invalidMarried: 519,
+  invalidAge: 520,
 } as const;
+
+export type InvalidValues = 'reject' | 'drop';
 
 export interface RuleOptions {
   maxEventProperties: number;
   /** Country calling code without '+', e.g. "91". */
   defaultCountryCode?: string;
+  /** A standard profile value that cannot be fixed: reject the message (default) or drop the field. */
+  invalidValues: InvalidValues;
 }
 
-export function ruleOptions(s: { maxEventProperties?: number; defaultCountryCode?: string }): RuleOptions {
+export function ruleOptions(s: { maxEventProperties?: number; defaultCountryCode?: string; invalidValues?: InvalidValues }): RuleOptions {
   const cc = s.defaultCountryCode?.replace(/^\+/, '');
-  return { maxEventProperties: s.maxEventProperties ?? DEFAULT_MAX_EVENT_PROPERTIES, defaultCountryCode: cc || undefined };
+  return {
+    maxEventProperties: s.maxEventProperties ?? DEFAULT_MAX_EVENT_PROPERTIES,
+    defaultCountryCode: cc || undefined,
+    invalidValues: s.invalidValues ?? 'reject',
+  };
 }
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -400,33 +420,45 @@ function cleanData(data: Record<string, unknown>, kind: Kind, warnings: Warning[
 // Standard profile fields
 
 type Fix = (v: unknown, o: RuleOptions) => unknown;
-const PROFILE_FIELDS: [key: string, fix: Fix, invalidCode: string, expected: string][] = [
-  ['DOB', (v) => toCleverTapDate(v), 'invalid_date', 'a date'],
-  ['Gender', (v) => normaliseGender(v), 'invalid_gender', 'M or F (male/female)'],
-  ['Email', (v) => normaliseEmail(v), 'invalid_email', 'a valid email address'],
-  ['Phone', (v, o) => normalisePhone(v, o.defaultCountryCode), 'invalid_phone', 'an E.164 number (+<country code><number>)'],
-  ['Employed', (v) => normaliseYesNo(v), 'invalid_employed', 'Y or N'],
-  ['Married', (v) => normaliseYesNo(v), 'invalid_married', 'Y or N'],
-  ['Education', (v) => normaliseEducation(v), 'invalid_education', 'School, College or Graduate'],
-  ['Age', (v) => normaliseAge(v), 'invalid_age', 'a number'],
-  ...MSG_KEYS.map((k): [string, Fix, string, string] => [k, (v) => normaliseFlag(v), 'invalid_flag', 'true or false']),
+type ProfileField = [key: string, fix: Fix, invalidCode: string, expected: string, clevertapCode: number | undefined];
+/** In CleverTap's code order, so a message with several bad values is rejected with the first code CleverTap would give. */
+const PROFILE_FIELDS: ProfileField[] = [
+  ['Gender', (v) => normaliseGender(v), 'invalid_gender', 'M or F (male/female)', CLEVERTAP_CODES.invalidGender],
+  ['Email', (v) => normaliseEmail(v), 'invalid_email', 'a valid email address', CLEVERTAP_CODES.invalidEmail],
+  ['Phone', (v, o) => normalisePhone(v, o.defaultCountryCode), 'invalid_phone', 'an E.164 number (+<country code><number>)', CLEVERTAP_CODES.invalidPhone],
+  ['Employed', (v) => normaliseYesNo(v), 'invalid_employed', 'Y or N', CLEVERTAP_CODES.invalidEmployed],
+  ['Education', (v) => normaliseEducation(v), 'invalid_education', 'School, College or Graduate', CLEVERTAP_CODES.invalidEducation],
+  ['Married', (v) => normaliseYesNo(v), 'invalid_married', 'Y or N', CLEVERTAP_CODES.invalidMarried],
+  ['Age', (v) => normaliseAge(v), 'invalid_age', 'a number', CLEVERTAP_CODES.invalidAge],
+  ['DOB', (v) => toCleverTapDate(v), 'invalid_date', 'a date', undefined],
+  ...MSG_KEYS.map((k): ProfileField => [k, (v) => normaliseFlag(v), 'invalid_flag', 'true or false', undefined]),
 ];
 
+/** A value for a message: JSON, at most 60 characters (clipped with "...", never inside a surrogate pair). */
 function show(v: unknown): string {
-  const s = typeof v === 'string' ? JSON.stringify(v) : String(stringify(v));
-  return s.length > 60 ? s.slice(0, 57) + '...' : s;
+  const s = typeof v === 'string' ? JSON.stringify(v.length > 60 ? v.slice(0, 61) : v) : String(stringify(v));
+  if (s.length <= 60) return s;
+  const c = s.charCodeAt(56);
+  return s.slice(0, c >= 0xd800 && c <= 0xdbff ? 56 : 57) + '...';
 }
 
-function profileFields(pd: Record<string, unknown>, o: RuleOptions, warnings: Warning[]): void {
-  for (const [key, fix, code, expected] of PROFILE_FIELDS) {
+/** Fixes the standard fields in place; returns the rejection for a value that cannot be fixed (invalidValues reject). */
+function profileFields(pd: Record<string, unknown>, o: RuleOptions, warnings: Warning[]): TransformError | null {
+  for (const [key, fix, code, expected, clevertapCode] of PROFILE_FIELDS) {
     const v = pd[key];
     if (v === undefined) continue;
     if (v === null) {
       delete pd[key];
       continue;
     }
+    if (typeof v === 'string' && v.trim() === '') {
+      warn(warnings, 'value_dropped', key, `${key} is empty: not sent`);
+      delete pd[key];
+      continue;
+    }
     const x = fix(v, o);
     if (x === undefined) {
+      if (o.invalidValues === 'reject') return reject(code, `${key} ${show(v)} is invalid: CleverTap needs ${expected}`, clevertapCode);
       warn(warnings, code, key, `${key} ${show(v)} dropped: CleverTap needs ${expected}`);
       delete pd[key];
     } else if (x !== v) {
@@ -434,6 +466,7 @@ function profileFields(pd: Record<string, unknown>, o: RuleOptions, warnings: Wa
       pd[key] = x;
     }
   }
+  return null;
 }
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -474,9 +507,8 @@ export function enforceRecord(rec: CleverTapRecord, o: RuleOptions, warnings: Wa
     if (!isObject(rec.profileData)) return reject('invalid_profile', 'profileData must be an object', 524);
     // Keys first, so a key that cleans into a standard one (" Email", "E.mail") is validated as that field.
     const pd = cleanData(rec.profileData as Record<string, unknown>, 'profile', warnings);
-    profileFields(pd, o, warnings);
     rec.profileData = pd as typeof rec.profileData;
-    return null;
+    return profileFields(pd, o, warnings);
   }
 
   // event

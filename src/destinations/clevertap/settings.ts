@@ -15,6 +15,7 @@ export const CleverTapSettingsSchema = Type.Object(
     trackAnonymous: Type.Optional(Type.Boolean({ description: 'Send track/page/screen of users without userId (default true; rudderstack default false)' })),
     objectIdMapping: Type.Optional(Type.Boolean({ description: 'Use anonymousId as CleverTap objectId (default false)' })),
     defaultCountryCode: Type.Optional(Type.String({ pattern: '^\\+?[0-9]{1,4}$', description: 'Prefix for phone numbers without one, e.g. +91' })),
+    invalidValues: Type.Optional(Type.Union([Type.Literal('reject'), Type.Literal('drop')], { description: 'What to do with a standard profile value that cannot be fixed: reject the message with CleverTap\'s code (default) or drop the field with a warning' })),
     maxEventProperties: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000, description: 'Per-event property limit (default 256)' })),
     deviceTokenType: Type.Optional(Type.Union(['fcm', 'apns', 'gcm', 'wns', 'mpns', 'chrome'].map((t) => Type.Literal(t)))),
     maxInFlight: Type.Optional(Type.Integer({ minimum: 1, maximum: 100, description: 'Concurrent upload requests per account (default 15)' })),

@@ -14,9 +14,10 @@ export interface TableWrite {
 /**
  * How a database error is handled: `retry` = the whole batch is retried (connection, lock, disk...);
  * `schema` = the cached catalog is stale (table/column missing): drop the cache and retry;
- * `job` = the data of one job is at fault: isolate it and dead-letter it.
+ * `job` = the data of one job is at fault: isolate it and dead-letter it;
+ * `auth` = credentials or privileges refused: AuthError (the router pauses the destination, keeping its jobs).
  */
-export type ErrorClass = 'retry' | 'schema' | 'job';
+export type ErrorClass = 'retry' | 'schema' | 'job' | 'auth';
 
 export interface Dialect {
   readonly name: 'sqlite' | 'postgres';

@@ -11,8 +11,8 @@
 // - Within a batch, the `users` rows of one userId are merged (latest received_at wins column by column) so
 //   a multi-row upsert never touches one row twice.
 // - Connection, lock and disk errors throw RetryableError (the router retries the batch); a stale cache
-//   (table/column missing) is dropped and the batch retried.
-import { RetryableError, type Deliverer, type DeliveryContext, type Job, type Outcome } from '../types.js';
+//   (table/column missing) is dropped and the batch retried; refused credentials/privileges throw AuthError.
+import { AuthError, RetryableError, type Deliverer, type DeliveryContext, type Job, type Outcome } from '../types.js';
 import type { Dialect, TableWrite } from './dialect.js';
 import { schemaName } from './naming.js';
 import { messageToRows, type LogicalRow, type Scalar } from './rows.js';
@@ -152,12 +152,15 @@ export class WarehouseDeliverer implements Deliverer {
     });
   }
 
-  private retryable(err: unknown): RetryableError {
-    if (err instanceof RetryableError) return err;
+  /** The error thrown for the whole batch: AuthError for refused credentials, else RetryableError. */
+  private retryable(err: unknown): RetryableError | AuthError {
+    if (err instanceof RetryableError || err instanceof AuthError) return err;
     const cls = this.dialect.classify(err);
     if (cls === 'schema') this.cache.invalidate();
     const code = (err as { code?: unknown })?.code;
-    return new RetryableError(`warehouse (${this.dialect.name}): ${reasonOf(err)}`, undefined, typeof code === 'string' ? `warehouse_${code}` : 'warehouse_error');
+    const c = typeof code === 'string' ? `warehouse_${code}` : 'warehouse_error';
+    const message = `warehouse (${this.dialect.name}): ${reasonOf(err)}`;
+    return cls === 'auth' ? new AuthError(message, c) : new RetryableError(message, undefined, c);
   }
 
   /** Plans every item's rows against the catalog, applying DDL until no change is needed; fills `phys`. */

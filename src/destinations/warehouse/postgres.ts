@@ -12,8 +12,9 @@
 //   `ON CONFLICT ("id") DO NOTHING`; `users` is upserted column by column (newer received_at wins, an older
 //   identify only fills empty columns).
 // - NUL characters (which PostgreSQL text cannot hold) are replaced by U+FFFD.
-// - SQLSTATE classes 22 (data), 23 (constraint), 54 (limits), 0A (unsupported) and 42 (except undefined table/column/schema, which mean
-//   a stale cache) are blamed on the job's data; everything else (connection, 08, 40, 53, 57...) is retryable.
+// - SQLSTATE classes 22 (data), 23 (constraint), 54 (limits), 0A (unsupported) and 42 (except undefined
+//   table/column/schema, which mean a stale cache) are blamed on the job's data; class 28 (authentication) and
+//   42501 (insufficient privilege) raise AuthError; everything else (connection, 08, 40, 53, 57...) is retryable.
 import pg from 'pg';
 import { quoteIdent } from './naming.js';
 import type { Scalar } from './rows.js';
@@ -188,8 +189,8 @@ export class PostgresDialect implements Dialect {
     const code = (err as { code?: unknown })?.code;
     if (typeof code !== 'string' || !/^[0-9A-Z]{5}$/.test(code)) return 'retry';
     if (code === '42P01' || code === '42703' || code === '3F000') return 'schema';
-    if (code === '42501') return 'retry'; // insufficient privilege: configuration, not data
     const cls = code.slice(0, 2);
+    if (cls === '28' || code === '42501') return 'auth'; // bad credentials / insufficient privilege: not the data
     return cls === '22' || cls === '23' || cls === '54' || cls === '42' || cls === '0A' ? 'job' : 'retry';
   }
 
