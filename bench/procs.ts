@@ -1,7 +1,7 @@
 // Child processes for the HTTP benchmarks: Taproute, the emulator and the baseline server each run in
 // their own process, as in production, and the load generator runs here.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { readFileSync, writeFileSync, mkdtempSync } from 'node:fs';
+import { readFileSync, writeFileSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Pool } from 'undici';
@@ -48,8 +48,13 @@ export function spawnProc(args: string[], ready: RegExp, env: Record<string, str
 
 export const WRITE_KEY = 'bench-key';
 
+/** Temp dirs of this run, removed at exit (a backlog run leaves a ~1 GB store behind). */
+const dirs: string[] = [];
+process.on('exit', () => dirs.forEach((d) => rmSync(d, { recursive: true, force: true })));
+
 export function writeConfig(o: { emulatorUrl?: string; synchronous?: 'FULL' | 'NORMAL'; maxBacklog?: number }): { file: string; dir: string } {
   const dir = mkdtempSync(join(tmpdir(), 'taproute-bench-'));
+  dirs.push(dir);
   const file = join(dir, 'taproute.json');
   writeFileSync(
     file,

@@ -3,6 +3,7 @@
 // destination (5xx, 429, network) backs off as a whole and keeps every job where it is.
 import type { Deliverer, Job, Outcome } from '../destinations/types.js';
 import { AuthError, RetryableError } from '../destinations/types.js';
+import { LANES, laneOf } from '../store/lanes.js';
 import type { Settlement, Store } from '../store/types.js';
 import type { Logger } from '../util/logger.js';
 
@@ -32,6 +33,9 @@ export function backoffMs(attempt: number, p: Pick<RetryPolicy, 'baseMs' | 'maxM
 
 export class DestinationWorker {
   private inflight = 0;
+  /** Lanes with a request in flight: their later jobs wait, which keeps each user's events in order. */
+  private readonly busyLanes = new Set<number>();
+  private cursor = 0;
   private backoffUntil = 0;
   private failures = 0;
   private paused: string | null = null;
@@ -91,10 +95,21 @@ export class DestinationWorker {
     // After a failed request only one request probes the destination until one succeeds.
     const limit = this.failures > 0 ? 1 : this.deliverer.maxInFlight;
     while (this.inflight < limit) {
-      const jobs = this.store.claim(this.id, this.deliverer.maxBatch, Date.now());
+      // Free lanes, starting after the last one served so that every lane gets its turn.
+      const free: number[] = [];
+      for (let i = 0; i < LANES; i++) {
+        const lane = (this.cursor + i) % LANES;
+        if (!this.busyLanes.has(lane)) free.push(lane);
+      }
+      if (free.length === 0) break;
+      const jobs = this.store.claim(this.id, free, this.deliverer.maxBatch, Date.now());
       if (jobs.length === 0) break;
+      const lanes = new Set(jobs.map((j) => laneOf(j.userKey)));
+      for (const l of lanes) this.busyLanes.add(l);
+      this.cursor = (laneOf(jobs[jobs.length - 1].userKey) + 1) % LANES;
       this.inflight++;
       void this.run(jobs).finally(() => {
+        for (const l of lanes) this.busyLanes.delete(l);
         this.inflight--;
         if (this.inflight === 0) for (const f of this.idle.splice(0)) f();
         if (!this.stopped) this.pump();

@@ -5,6 +5,8 @@ import Database from 'better-sqlite3';
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { Job } from '../destinations/types.js';
+import { Checkpointer } from './checkpointer.js';
+import { laneOf } from './lanes.js';
 import type {
   AppendResult,
   Counts,
@@ -38,10 +40,10 @@ CREATE TABLE IF NOT EXISTS jobs (
   received_at INTEGER NOT NULL,
   attempts INTEGER NOT NULL DEFAULT 0,
   next_at INTEGER NOT NULL DEFAULT 0,
-  inflight INTEGER NOT NULL DEFAULT 0,
+  lane INTEGER NOT NULL,
   last_error TEXT
 );
-CREATE INDEX IF NOT EXISTS jobs_due ON jobs (destination_id, inflight, id);
+CREATE INDEX IF NOT EXISTS jobs_lane ON jobs (destination_id, lane, id);
 CREATE INDEX IF NOT EXISTS jobs_waiting ON jobs (destination_id, next_at) WHERE next_at > 0;
 CREATE INDEX IF NOT EXISTS jobs_msg ON jobs (msg_id);
 CREATE TABLE IF NOT EXISTS dead_letters (
@@ -104,8 +106,8 @@ interface PendingAppend {
 export interface SqliteStoreOptions {
   synchronous?: 'FULL' | 'NORMAL';
   readonly?: boolean;
-  /** The process that delivers (the server): takes back jobs left in flight by a previous run.
-   *  CLI tools open the same file beside a running server and must not. */
+  /** The process that delivers (the server). In-flight state lives only in its memory, so jobs that
+   *  were in flight when a previous run died are simply pending again: delivery is at-least-once. */
   owner?: boolean;
 }
 
@@ -113,10 +115,9 @@ export class SqliteStore implements Store {
   readonly db: Database.Database;
   private queue: PendingAppend[] = [];
   private flushScheduled = false;
-  /** Users with a job in flight, per destination (count of their in-flight jobs). */
-  private inflightUsers = new Map<string, Map<string, number>>();
   private pending = 0;
   private claimed = new Map<number, JobRow>();
+  private checkpointer: Checkpointer | null = null;
   private suppressedIds = new Set<string>();
   private stmts!: ReturnType<SqliteStore['prepare']>;
 
@@ -127,9 +128,11 @@ export class SqliteStore implements Store {
     if (!opts.readonly) {
       this.db.pragma('journal_mode = WAL');
       this.db.pragma(`synchronous = ${opts.synchronous ?? 'FULL'}`);
+      if (opts.owner) {
+        this.db.pragma('wal_autocheckpoint = 0');
+        this.checkpointer = new Checkpointer(file);
+      }
       this.db.exec(SCHEMA);
-      // Jobs in flight when the process stopped go back to pending: delivery is at-least-once.
-      if (opts.owner) this.db.exec('UPDATE jobs SET inflight = 0 WHERE inflight = 1');
     }
     this.stmts = this.prepare();
     if (!opts.readonly) {
@@ -144,7 +147,7 @@ export class SqliteStore implements Store {
     return {
       dedupe: db.prepare('INSERT OR IGNORE INTO dedupe (source_id, message_id, at) VALUES (?, ?, ?)'),
       insertMsg: db.prepare('INSERT INTO messages (source_id, message_id, received_at, payload) VALUES (?, ?, ?, ?)'),
-      insertJob: db.prepare('INSERT INTO jobs (msg_id, source_id, destination_id, user_key, received_at) VALUES (?, ?, ?, ?, ?)'),
+      insertJob: db.prepare('INSERT INTO jobs (msg_id, source_id, destination_id, user_key, received_at, lane) VALUES (?, ?, ?, ?, ?, ?)'),
       counter: db.prepare(
         `INSERT INTO counters (source_id, destination_id, received, delivered, dead, filtered) VALUES (?, ?, ?, ?, ?, ?)
          ON CONFLICT (source_id, destination_id) DO UPDATE SET received = received + excluded.received,
@@ -160,13 +163,12 @@ export class SqliteStore implements Store {
       due: ro(
         `SELECT j.id, j.msg_id, j.source_id, j.user_key, j.attempts, j.received_at, j.next_at, m.payload
          FROM jobs j JOIN messages m ON m.id = j.msg_id
-         WHERE j.destination_id = ? AND j.inflight = 0 AND j.id > ? ORDER BY j.id LIMIT ?`,
+         WHERE j.destination_id = ? AND j.lane = ? AND j.id > ? ORDER BY j.id LIMIT ?`,
       ),
-      markInflight: db.prepare('UPDATE jobs SET inflight = 1 WHERE id = ?'),
       jobRow: db.prepare('SELECT id, msg_id, source_id, destination_id, user_key, attempts, received_at FROM jobs WHERE id = ?'),
       deleteJob: db.prepare('DELETE FROM jobs WHERE id = ?'),
-      release: db.prepare('UPDATE jobs SET inflight = 0, attempts = attempts + 1 WHERE id = ?'),
-      retryAt: db.prepare('UPDATE jobs SET inflight = 0, attempts = attempts + 1, next_at = ?, last_error = ? WHERE id = ?'),
+      release: db.prepare('UPDATE jobs SET attempts = attempts + 1 WHERE id = ?'),
+      retryAt: db.prepare('UPDATE jobs SET attempts = attempts + 1, next_at = ?, last_error = ? WHERE id = ?'),
       insertDead: db.prepare(
         `INSERT INTO dead_letters (job_id, msg_id, source_id, destination_id, user_key, code, reason, attempts, received_at, failed_at)
          VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
@@ -210,8 +212,9 @@ export class SqliteStore implements Store {
             }
             accepted++;
             const msgId = s.insertMsg.run(p.sourceId, m.messageId, m.receivedAt, m.payload).lastInsertRowid;
+            const lane = laneOf(m.userKey);
             for (const d of m.destinations) {
-              s.insertJob.run(msgId, p.sourceId, d, m.userKey, m.receivedAt);
+              s.insertJob.run(msgId, p.sourceId, d, m.userKey, m.receivedAt, lane);
               bump(deltas, p.sourceId, d, 'received');
               added++;
             }
@@ -244,52 +247,45 @@ export class SqliteStore implements Store {
     if (n > 0) this.stmts.sourceCounter.run(sourceId, 0, 0, n);
   }
 
-  claim(destinationId: string, max: number, now: number): Job[] {
+  claim(destinationId: string, lanes: readonly number[], max: number, now: number): Job[] {
     const s = this.stmts;
-    let inflight = this.inflightUsers.get(destinationId);
-    if (!inflight) this.inflightUsers.set(destinationId, (inflight = new Map()));
-    // Users whose earliest job waits for a retry, or is in flight, hold back their later jobs.
+    // Users whose earliest job waits for a retry hold back their later jobs (and only theirs).
     const blocked = new Set<string>();
     for (const r of s.waitingUsers.all(destinationId, now) as { user_key: string }[]) blocked.add(r.user_key);
     const jobs: Job[] = [];
-    let after = 0;
-    for (let round = 0; round < 8 && jobs.length < max; round++) {
-      const rows = s.due.all(destinationId, after, Math.max(max * 2, 100)) as {
-        id: number; msg_id: number; source_id: string; user_key: string; attempts: number; received_at: number; next_at: number; payload: string;
-      }[];
-      if (rows.length === 0) break;
-      for (const r of rows) {
-        after = r.id;
-        if (jobs.length >= max) break;
-        if (blocked.has(r.user_key) || inflight.has(r.user_key) || r.next_at > now) {
-          blocked.add(r.user_key);
-          continue;
+    for (const lane of lanes) {
+      let after = 0;
+      while (jobs.length < max) {
+        const want = max - jobs.length;
+        const rows = s.due.all(destinationId, lane, after, want) as {
+          id: number; msg_id: number; source_id: string; user_key: string; attempts: number; received_at: number; next_at: number; payload: string;
+        }[];
+        for (const r of rows) {
+          after = r.id;
+          if (r.next_at > now || blocked.has(r.user_key)) {
+            blocked.add(r.user_key);
+            continue;
+          }
+          jobs.push({
+            id: r.id,
+            sourceId: r.source_id,
+            destinationId,
+            userKey: r.user_key,
+            attempts: r.attempts,
+            receivedAt: r.received_at,
+            message: JSON.parse(r.payload),
+          });
+          this.claimed.set(r.id, { id: r.id, msg_id: r.msg_id, source_id: r.source_id, destination_id: destinationId, user_key: r.user_key, attempts: r.attempts, received_at: r.received_at });
         }
-        jobs.push({
-          id: r.id,
-          sourceId: r.source_id,
-          destinationId,
-          userKey: r.user_key,
-          attempts: r.attempts,
-          receivedAt: r.received_at,
-          message: JSON.parse(r.payload),
-        });
-        this.claimed.set(r.id, { id: r.id, msg_id: r.msg_id, source_id: r.source_id, destination_id: destinationId, user_key: r.user_key, attempts: r.attempts, received_at: r.received_at });
+        if (rows.length < want) break;
       }
-      if (rows.length < Math.max(max * 2, 100)) break;
-    }
-    if (jobs.length > 0) {
-      this.db.transaction(() => {
-        for (const j of jobs) s.markInflight.run(j.id);
-      })();
-      for (const j of jobs) inflight.set(j.userKey, (inflight.get(j.userKey) ?? 0) + 1);
+      if (jobs.length >= max) break;
     }
     return jobs;
   }
 
   settle(destinationId: string, settlements: Settlement[], now: number): void {
     const s = this.stmts;
-    const inflight = this.inflightUsers.get(destinationId);
     let finished = 0;
     this.db.transaction(() => {
       const deltas = new Map<CounterKey, CounterDelta>();
@@ -298,11 +294,6 @@ export class SqliteStore implements Store {
         const row = this.claimed.get(o.jobId) ?? (s.jobRow.get(o.jobId) as JobRow | undefined);
         if (!row) continue;
         this.claimed.delete(o.jobId);
-        if (inflight) {
-          const n = (inflight.get(row.user_key) ?? 1) - 1;
-          if (n <= 0) inflight.delete(row.user_key);
-          else inflight.set(row.user_key, n);
-        }
         switch (o.status) {
           case 'done':
             s.deleteJob.run(row.id);
@@ -415,7 +406,7 @@ export class SqliteStore implements Store {
       const deltas = new Map<CounterKey, CounterDelta>();
       const del = this.db.prepare('DELETE FROM dead_letters WHERE id = ?');
       for (const r of rows) {
-        this.stmts.insertJob.run(r.msg_id, r.source_id, r.destination_id, r.user_key, r.received_at);
+        this.stmts.insertJob.run(r.msg_id, r.source_id, r.destination_id, r.user_key, r.received_at, laneOf(String(r.user_key)));
         del.run(r.id);
         bump(deltas, String(r.source_id), String(r.destination_id), 'dead', -1);
         n++;
@@ -451,6 +442,7 @@ export class SqliteStore implements Store {
 
   close(): void {
     if (this.queue.length) this.flush();
+    void this.checkpointer?.close();
     this.db.close();
   }
 }

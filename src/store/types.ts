@@ -73,8 +73,12 @@ export interface Store {
   append(sourceId: string, msgs: StoredMessage[]): Promise<AppendResult>;
   /** Counts messages rejected at ingest (never stored, never acknowledged as accepted). */
   countRejected(sourceId: string, n: number): void;
-  /** Oldest due jobs of a destination, at most `max`, skipping users that have an earlier job in flight or waiting. */
-  claim(destinationId: string, max: number, now: number): Job[];
+  /**
+   * Oldest due jobs of a destination from the given lanes (see lanes.ts), at most `max`, in lane order then
+   * id order, skipping users whose earlier job waits for a retry. The caller keeps at most one claim per
+   * lane in flight, which is what keeps each user's jobs in order.
+   */
+  claim(destinationId: string, lanes: readonly number[], max: number, now: number): Job[];
   settle(destinationId: string, settlements: Settlement[], now: number): void;
   /** Request-level dedupe (mParticle source_request_id): was this id stored before? */
   seenRequest(sourceId: string, requestId: string): boolean;

@@ -3,6 +3,9 @@ import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { SqliteStore } from '../../src/store/sqlite.js';
 import type { StoredMessage } from '../../src/store/types.js';
+import { LANES, laneOf } from '../../src/store/lanes.js';
+
+const ALL = Array.from({ length: LANES }, (_, i) => i);
 import { tmpDir } from '../tmp.js';
 
 const t = tmpDir();
@@ -33,31 +36,32 @@ describe('sqlite store', () => {
     s.close();
   });
 
-  test('claim keeps per-user order and never hands out a user with a job in flight', async () => {
+  test('claim returns each user\'s jobs in order, only from the lanes asked for', async () => {
     const s = open();
-    await s.append('src', [msg('1', 'u1'), msg('2', 'u2'), msg('3', 'u1'), msg('4', 'u3')]);
-    const first = s.claim('d1', 10, 2000);
-    assert.deepEqual(first.map((j) => j.message.event), ['1', '2', '3', '4'], 'one claim may carry several jobs of a user, in order');
-    assert.equal(s.claim('d1', 10, 2000).length, 0, 'in-flight jobs are not claimed again');
-    await s.append('src', [msg('5', 'u1'), msg('6', 'u4')]);
-    const second = s.claim('d1', 10, 2000);
-    assert.deepEqual(second.map((j) => j.message.event), ['6'], 'u1 has jobs in flight: its later job waits');
-    s.settle('d1', first.map((j) => ({ jobId: j.id, status: 'done' as const })), 2000);
-    assert.deepEqual(s.claim('d1', 10, 2000).map((j) => j.message.event), ['5']);
+    await s.append('src', [msg('1', 'u1'), msg('2', 'u2'), msg('3', 'u1'), msg('4', 'u3'), msg('5', 'u1')]);
+    const all = s.claim('d1', ALL, 10, 2000);
+    assert.equal(all.length, 5);
+    assert.deepEqual(all.filter((j) => j.userKey === 'u1').map((j) => j.message.event), ['1', '3', '5']);
+    const others = ALL.filter((l) => l !== laneOf('u1'));
+    const some = s.claim('d1', others, 10, 2000);
+    assert.ok(some.every((j) => j.userKey !== 'u1'), 'a lane not asked for is not touched (its request may be in flight)');
+    const lane = s.claim('d1', [laneOf('u1')], 10, 2000);
+    assert.ok(lane.every((j) => laneOf(j.userKey) === laneOf('u1')));
+    assert.deepEqual(lane.filter((j) => j.userKey === 'u1').map((j) => j.message.event), ['1', '3', '5']);
     s.close();
   });
 
   test('a retrying job holds back only its own user', async () => {
     const s = open();
     await s.append('src', [msg('1', 'u1'), msg('2', 'u2'), msg('3', 'u1'), msg('4', 'u2')]);
-    const jobs = s.claim('d1', 2, 2000);
-    assert.deepEqual(jobs.map((j) => j.message.event), ['1', '2']);
+    const jobs = s.claim('d1', ALL, 10, 2000);
+    const first = (u: string) => jobs.find((j) => j.userKey === u)!;
     s.settle('d1', [
-      { jobId: jobs[0].id, status: 'retry_at', nextAt: 5000, reason: 'x' },
-      { jobId: jobs[1].id, status: 'done' },
+      { jobId: first('u1').id, status: 'retry_at', nextAt: 5000, reason: 'x' },
+      { jobId: first('u2').id, status: 'done' },
     ], 2000);
-    assert.deepEqual(s.claim('d1', 10, 2000).map((j) => j.message.event), ['4'], 'u1 waits for its retry, u2 goes on');
-    const due = s.claim('d1', 10, 5000);
+    assert.deepEqual(s.claim('d1', ALL, 10, 2000).map((j) => j.message.event), ['4'], 'u1 waits for its retry, u2 goes on');
+    const due = s.claim('d1', ALL, 10, 5000).filter((j) => j.userKey === 'u1');
     assert.deepEqual(due.map((j) => [j.message.event, j.attempts]), [['1', 1], ['3', 0]], 'after the delay the retry goes first');
     s.close();
   });
@@ -66,7 +70,7 @@ describe('sqlite store', () => {
     const s = open();
     await s.append('src', [msg('1', 'a'), msg('2', 'b'), msg('3', 'c'), msg('4', 'd')]);
     await s.append('src', [{ ...msg('5', 'e', []), filtered: [{ destination: 'd1', reason: 'loop_guard' }] }]);
-    const jobs = s.claim('d1', 10, 1);
+    const jobs = s.claim('d1', ALL, 10, 1);
     s.settle('d1', [
       { jobId: jobs[0].id, status: 'done' },
       { jobId: jobs[1].id, status: 'dead', code: '515', reason: 'Email is not valid' },
@@ -93,10 +97,10 @@ describe('sqlite store', () => {
     const file = join(t.dir, 'crash.sqlite');
     const s = new SqliteStore(file, { owner: true });
     await s.append('src', [msg('1', 'u1')]);
-    assert.equal(s.claim('d1', 10, 1).length, 1);
+    assert.equal(s.claim('d1', ALL, 10, 1).length, 1);
     s.db.close(); // no settle: as if the process died
     const again = new SqliteStore(file, { owner: true });
-    assert.equal(again.claim('d1', 10, 1).length, 1);
+    assert.equal(again.claim('d1', ALL, 10, 1).length, 1);
     again.close();
   });
 
