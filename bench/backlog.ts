@@ -15,6 +15,7 @@ export async function run(): Promise<void> {
   await load(tap.url, Math.ceil(total / per), per, 8);
   const ingestMs = performance.now() - t0;
   const before = await accepted(emu.url);
+  const ingestRss = tap.peakRssMb();
   const r = await request(`${emu.url}/_emulator/faults`, { method: 'POST', body: '{}', headers: { 'content-type': 'application/json' } });
   await r.body.text();
   const t1 = performance.now();
@@ -26,7 +27,7 @@ export async function run(): Promise<void> {
   const n = Math.ceil(total / per) * per;
   console.log(`\n== backlog: ${n.toLocaleString('en-US')} events while CleverTap answers 503`);
   console.log(`ingest while down: ${(n / (ingestMs / 1000)).toFixed(0)} events/s (${(ingestMs / 1000).toFixed(1)} s), accepted before recovery: ${before}`);
-  console.log(`peak RSS of taproute: ${rss.toFixed(0)} MB (target <= 300 MB)`);
+  console.log(`peak RSS of taproute: ${rss.toFixed(0)} MB (target <= 300 MB); ${ingestRss.toFixed(0)} MB by the end of the ingest phase`);
   console.log(`drain after recovery: ${(drainMs / 1000).toFixed(1)} s = ${(n / (drainMs / 1000)).toFixed(0)} events/s`);
 }
 

@@ -71,7 +71,9 @@ export function writeConfig(o: { emulatorUrl?: string; synchronous?: 'FULL' | 'N
   return { file, dir };
 }
 
-export const startTaproute = (file: string) => spawnProc(['src/cli/main.ts', 'start', '--config', file], /listening on (http:\/\/[\d.:]+)/);
+/** Runs Taproute with the same V8 heap cap as bin/taproute.js; BENCH_NODE_OPTIONS adds flags to it. */
+export const startTaproute = (file: string) =>
+  spawnProc(['--max-old-space-size=256', 'src/cli/main.ts', 'start', '--config', file], /listening on (http:\/\/[\d.:]+)/, { NODE_OPTIONS: process.env.BENCH_NODE_OPTIONS ?? '' });
 export const startEmulatorProc = (extra: string[] = []) =>
   spawnProc(['src/cli/main.ts', 'emulator', '--port', '0', '--account', 'acc:pass', '--retain', '1000', ...extra], /listening on (http:\/\/[\d.:]+)/);
 export const startBaseline = () => spawnProc(['bench/baseline-server.ts'], /listening on (http:\/\/[\d.:]+)/);

@@ -7,8 +7,13 @@ import { Worker } from 'node:worker_threads';
 const WORKER = `
 const { workerData, parentPort } = require('node:worker_threads');
 const Database = require(workerData.driver);
-const db = new Database(workerData.file);
-db.pragma('busy_timeout = 5000');
+let db;
+try {
+  db = new Database(workerData.file);
+  db.pragma('busy_timeout = 5000');
+} catch {
+  process.exit(0); // the store was closed (and its file removed) before this thread started
+}
 const timer = setInterval(() => {
   try {
     const [r] = db.pragma('wal_checkpoint(PASSIVE)');
@@ -26,6 +31,8 @@ export class Checkpointer {
     const driver = createRequire(import.meta.url).resolve('better-sqlite3');
     this.worker = new Worker(WORKER, { eval: true, workerData: { file, driver, intervalMs, truncatePages } });
     this.worker.unref();
+    // Checkpointing is an optimisation: a failure in it must never take the process down.
+    this.worker.on('error', () => {});
   }
 
   async close(): Promise<void> {

@@ -25,6 +25,7 @@
 // - null values are dropped silently (CleverTap has no null type; a null cannot unset a property).
 import type { Warning, TransformError } from '../types.js';
 import type { CleverTapRecord } from './records.js';
+import { SYSTEM_EVENTS } from '../../sources/clevertap/catalogue.js';
 
 export const MAX_KEY_BYTES = 120;
 export const MAX_VALUE_BYTES = 512;
@@ -188,8 +189,11 @@ export function cleanEventName(name: string): string {
   return truncateUtf8(s, MAX_EVENT_NAME_BYTES).trimEnd();
 }
 
-const RESTRICTED = new Set(RESTRICTED_EVENT_NAMES.map((n) => n.toLowerCase()));
-const RESTRICTED_LENGTHS = new Set(RESTRICTED_EVENT_NAMES.map((n) => n.length));
+// CleverTap's own list, plus every system event (and spelling variant) of the source catalogue: the events
+// CleverTap exports are never raised back as custom events (this also closes export loops).
+const ALL_RESTRICTED = [...RESTRICTED_EVENT_NAMES, ...SYSTEM_EVENTS.flatMap((e) => [e.name, ...e.variants])];
+const RESTRICTED = new Set(ALL_RESTRICTED.map((n) => n.toLowerCase()));
+const RESTRICTED_LENGTHS = new Set(ALL_RESTRICTED.map((n) => n.trim().length));
 
 export function isRestrictedEventName(name: string): boolean {
   const n = name.trim();
