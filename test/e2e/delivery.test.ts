@@ -145,6 +145,22 @@ describe('delivery under faults', () => {
     }
   });
 
+  test('user deletion goes to CleverTap 100 identities per call', async () => {
+    const stack = await startStack();
+    try {
+      const users = Array.from({ length: 150 }, (_, i) => ({ userId: `del-${i}` }));
+      await send(stack, users.map((u) => ({ type: 'identify', userId: u.userId, traits: { plan: 'x' } })));
+      await drained(stack);
+      const before = stack.emulator.stats('acc').requests;
+      const r = await post(`${stack.server.url}/admin/regulations`, { regulationType: 'suppress_with_delete', users }, admin);
+      assert.equal(r.status, 200);
+      assert.equal(stack.emulator.stats('acc').requests - before, 2, '150 identities = 2 calls');
+      assert.equal(stack.emulator.stats('acc').profilesDeleted, 150);
+    } finally {
+      await stack.close();
+    }
+  });
+
   test('metrics and status expose the reconciled counts', async () => {
     const stack = await startStack();
     try {
