@@ -1,11 +1,63 @@
 // Time helpers shared by ingest and the mappings.
 
-/** Parses an ISO string, epoch ms or epoch seconds to epoch milliseconds; NaN when it is not a time. */
+function digits(s: string, i: number, n: number): number {
+  let v = 0;
+  for (let j = i; j < i + n; j++) {
+    const c = s.charCodeAt(j) - 48;
+    if (c < 0 || c > 9) return -1;
+    v = v * 10 + c;
+  }
+  return v;
+}
+
+/**
+ * "YYYY-MM-DDTHH:MM:SS[.fff][Z|±HH:MM|±HHMM]" → epoch ms by a char scan; NaN when it is not that shape
+ * (callers fall back to Date.parse). On ingest and in the mappings Date.parse cost more than the rest of the work.
+ */
+export function parseIsoFast(s: string): number {
+  const n = s.length;
+  if (n < 20 || s.charCodeAt(4) !== 45 || s.charCodeAt(7) !== 45 || s.charCodeAt(13) !== 58 || s.charCodeAt(16) !== 58) return NaN;
+  const t = s.charCodeAt(10);
+  if (t !== 84 && t !== 116 && t !== 32) return NaN;
+  const Y = digits(s, 0, 4), M = digits(s, 5, 2), D = digits(s, 8, 2), h = digits(s, 11, 2), m = digits(s, 14, 2), sec = digits(s, 17, 2);
+  if (Y < 0 || M < 1 || M > 12 || D < 1 || D > 31 || h < 0 || h > 23 || m < 0 || m > 59 || sec < 0 || sec > 59) return NaN;
+  let i = 19;
+  let ms = 0;
+  if (s.charCodeAt(i) === 46) {
+    i++;
+    let scale = 100;
+    const start = i;
+    while (i < n) {
+      const c = s.charCodeAt(i) - 48;
+      if (c < 0 || c > 9) break;
+      ms += c * scale;
+      scale /= 10;
+      i++;
+    }
+    if (i === start) return NaN;
+    ms = Math.floor(ms);
+  }
+  let off = 0;
+  const z = s.charCodeAt(i);
+  if ((z === 90 || z === 122) && i + 1 === n) off = 0;
+  else if ((z === 43 || z === 45) && (i + 6 === n || i + 5 === n)) {
+    const oh = digits(s, i + 1, 2);
+    const om = i + 6 === n ? (s.charCodeAt(i + 3) === 58 ? digits(s, i + 4, 2) : -1) : digits(s, i + 3, 2);
+    if (oh < 0 || om < 0) return NaN;
+    off = (oh * 60 + om) * 60000 * (z === 43 ? 1 : -1);
+  } else return NaN;
+  return Date.UTC(Y, M - 1, D, h, m, sec, ms) - off;
+}
+
+/** Parses an ISO string, epoch ms or epoch seconds (numbers below 1e11) to epoch milliseconds; NaN when it is not a time. */
 export function toEpochMs(v: unknown): number {
-  if (typeof v === 'number') return v < 1e11 ? v * 1000 : v; // seconds vs milliseconds
-  if (typeof v === 'string' && v.trim() !== '') {
-    if (/^\d+(\.\d+)?$/.test(v.trim())) return toEpochMs(Number(v));
-    return Date.parse(v);
+  if (typeof v === 'number') return v < 1e11 ? v * 1000 : v;
+  if (typeof v === 'string') {
+    const fast = parseIsoFast(v);
+    if (fast === fast) return fast;
+    const s = v.trim();
+    if (s === '') return NaN;
+    return /^\d+(\.\d+)?$/.test(s) ? toEpochMs(Number(s)) : Date.parse(s);
   }
   if (v instanceof Date) return v.getTime();
   return NaN;

@@ -1,0 +1,34 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { correctedTimestamp, parseIsoFast, toEpochMs } from '../../src/spec/time.js';
+
+test('the fast ISO parser agrees with Date.parse, and declines what it does not know', () => {
+  const same = [
+    '2024-03-05T10:20:30Z', '2024-03-05T10:20:30.123Z', '2024-03-05T10:20:30.1Z', '2024-03-05T10:20:30.123456Z',
+    '2024-03-05T10:20:30+05:30', '2024-03-05T10:20:30-0800', '2024-03-05 10:20:30Z', '1969-12-31T23:59:59Z', '2024-02-29T00:00:00.000+00:00',
+  ];
+  for (const s of same) assert.equal(parseIsoFast(s), Date.parse(s.replace(' ', 'T').replace(/([+-]\d\d)(\d\d)$/, '$1:$2')), s);
+  for (const s of ['2024-03-05', '2024-03-05T10:20:30', 'March 5, 2024', '2024-13-05T10:20:30Z', '2024-03-05T10:20:30.Z', '2024-03-05T10:20:30+5']) {
+    assert.ok(Number.isNaN(parseIsoFast(s)), s);
+  }
+});
+
+test('toEpochMs: ISO, epoch seconds and milliseconds, numeric strings, other date strings', () => {
+  const ms = Date.UTC(2024, 2, 5, 10, 20, 30);
+  assert.equal(toEpochMs('2024-03-05T10:20:30Z'), ms);
+  assert.equal(toEpochMs(ms / 1000), ms);
+  assert.equal(toEpochMs(ms), ms);
+  assert.equal(toEpochMs(String(ms / 1000)), ms);
+  assert.equal(toEpochMs('2024-03-05'), Date.UTC(2024, 2, 5));
+  assert.ok(Number.isNaN(toEpochMs('soon')));
+  assert.ok(Number.isNaN(toEpochMs('')));
+  assert.ok(Number.isNaN(toEpochMs(null)));
+});
+
+test("Segment's clock correction", () => {
+  const received = Date.UTC(2024, 0, 1, 12, 0, 0);
+  // client clock 1 h fast; event 10 s before sending
+  assert.equal(correctedTimestamp(received, '2024-01-01T12:59:50Z', '2024-01-01T13:00:00Z'), received - 10_000);
+  assert.equal(correctedTimestamp(received, '2024-01-01T11:00:00Z'), Date.UTC(2024, 0, 1, 11), 'no sentAt: kept');
+  assert.equal(correctedTimestamp(received), received, 'no time at all: receivedAt');
+});
