@@ -1,12 +1,14 @@
 // Prometheus metrics. The reconciliation counts are read from the store at scrape time, so /metrics,
 // `taproute status` and the admin API always agree.
-import { Counter, Gauge, Registry } from 'prom-client';
+import { collectDefaultMetrics, Counter, Gauge, Registry } from 'prom-client';
 import type { Outcome } from './destinations/types.js';
 import type { DestinationWorker } from './router/worker.js';
 import type { Store } from './store/types.js';
 
 export function createMetrics(store: Store, workers: Map<string, DestinationWorker>) {
   const registry = new Registry();
+  // Process metrics (RSS, heap, event-loop lag) with the taproute_ prefix.
+  collectDefaultMetrics({ register: registry, prefix: 'taproute_' });
   const events = new Gauge({
     name: 'taproute_events',
     help: 'Events per source and destination by state: received = delivered + dead + filtered + pending',

@@ -138,7 +138,7 @@ export async function startServer(config: Config, opts: { logger?: Logger } = {}
       clearInterval(housekeeping);
       await app.close();
       await Promise.all([...workers.values()].map((w) => w.stop()));
-      store.close();
+      await store.close();
     },
   };
 }

@@ -37,7 +37,7 @@ export function registerFailures(program: Command): void {
         for (const r of rows)
           console.log(`${String(r.id).padStart(6)}  ${new Date(r.failedAt).toISOString()}  ${r.destinationId}  ${r.code}  ${r.messageId}  ${r.reason}`);
       } finally {
-        store.close();
+        void store.close();
       }
     });
   f.command('show <id>')
@@ -53,7 +53,7 @@ export function registerFailures(program: Command): void {
           process.exitCode = 1;
         } else console.log(JSON.stringify(r, null, 2));
       } finally {
-        store.close();
+        void store.close();
       }
     });
   withFilters(f.command('replay').description('Send matching dead letters again (a running server picks them up)'))
@@ -64,7 +64,7 @@ export function registerFailures(program: Command): void {
         const n = store.replay(failureFilter({ ...o }));
         console.log(`replayed ${n}`);
       } finally {
-        store.close();
+        void store.close();
       }
     });
 }

@@ -22,7 +22,7 @@ export function registerStatus(program: Command): void {
             `${`${c.sourceId} → ${c.destinationId}`.padEnd(30)} ${String(c.received).padStart(9)} ${String(c.delivered).padStart(10)} ${String(c.dead).padStart(5)} ${String(c.filtered).padStart(9)} ${String(c.pending).padStart(8)}  ${c.reconciled ? 'yes' : 'NO'}`,
           );
       } finally {
-        store.close();
+        void store.close();
       }
     });
 }

@@ -469,7 +469,7 @@ export class SqliteStore implements Store {
       .run();
   }
 
-  close(): void {
+  async close(): Promise<void> {
     if (this.queue.length) this.flush();
     if (this.walFd !== null) {
       fsyncSync(this.walFd);
@@ -477,9 +477,11 @@ export class SqliteStore implements Store {
       closeSync(this.walFd);
       this.walFd = null;
     }
-    void this.checkpointer?.close();
+    // The checkpoint thread closes its connection first, so nothing writes the files after this resolves.
+    await this.checkpointer?.close();
     this.db.close();
   }
+
 }
 
 function bump(deltas: Map<CounterKey, CounterDelta>, src: string, dst: string, field: keyof CounterDelta, by = 1): void {

@@ -95,5 +95,6 @@ export interface Store {
   suppressed(): Set<string>;
   /** Housekeeping: dedupe window, request ids, orphaned messages. */
   prune(now: number, dedupeWindowMs: number): void;
-  close(): void;
+  /** Flushes, syncs and closes; resolves once no background thread touches the files any more. */
+  close(): Promise<void>;
 }

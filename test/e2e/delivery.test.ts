@@ -169,6 +169,8 @@ describe('delivery under faults', () => {
       const m = await get(`${stack.server.url}/metrics`);
       assert.match(m.body, /taproute_events\{source="web",destination="ct",state="delivered"\} 4/);
       assert.match(m.body, /taproute_events\{source="web",destination="ct",state="received"\} 4/);
+      assert.match(m.body, /taproute_process_resident_memory_bytes \d+/);
+      assert.match(m.body, /taproute_destination_up\{destination="ct",state="running"\} 1/);
     } finally {
       await stack.close();
     }

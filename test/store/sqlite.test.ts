@@ -32,8 +32,8 @@ describe('sqlite store', () => {
     const file = (s.db as unknown as { name: string }).name;
     const reader = new SqliteStore(file);
     assert.equal(reader.counts().find((c) => c.sourceId === 'src')!.pending, 2);
-    reader.close();
-    s.close();
+    await reader.close();
+    await s.close();
   });
 
   test('claim returns each user\'s jobs in order, only from the lanes asked for', async () => {
@@ -48,7 +48,7 @@ describe('sqlite store', () => {
     const lane = s.claim('d1', [laneOf('u1')], 10, 2000);
     assert.ok(lane.every((j) => laneOf(j.userKey) === laneOf('u1')));
     assert.deepEqual(lane.filter((j) => j.userKey === 'u1').map((j) => j.message.event), ['1', '3', '5']);
-    s.close();
+    await s.close();
   });
 
   test('a retrying job holds back only its own user', async () => {
@@ -63,7 +63,7 @@ describe('sqlite store', () => {
     assert.deepEqual(s.claim('d1', ALL, 10, 2000).map((j) => j.message.event), ['4'], 'u1 waits for its retry, u2 goes on');
     const due = s.claim('d1', ALL, 10, 5000).filter((j) => j.userKey === 'u1');
     assert.deepEqual(due.map((j) => [j.message.event, j.attempts]), [['1', 1], ['3', 0]], 'after the delay the retry goes first');
-    s.close();
+    await s.close();
   });
 
   test('counts reconcile through done, dead, filtered, release and replay', async () => {
@@ -90,7 +90,7 @@ describe('sqlite store', () => {
     c = s.counts()[0];
     assert.deepEqual([c.received, c.delivered, c.dead, c.filtered, c.pending], [5, 1, 0, 2, 2]);
     assert.equal(c.received, c.delivered + c.dead + c.filtered + c.pending);
-    s.close();
+    await s.close();
   });
 
   test('jobs left in flight by a crashed owner are claimable again after reopening', async () => {
@@ -101,7 +101,7 @@ describe('sqlite store', () => {
     s.db.close(); // no settle: as if the process died
     const again = new SqliteStore(file, { owner: true });
     assert.equal(again.claim('d1', ALL, 10, 1).length, 1);
-    again.close();
+    await again.close();
   });
 
   test('suppressions persist; request ids dedupe', async () => {
@@ -111,9 +111,9 @@ describe('sqlite store', () => {
     assert.equal(s.seenRequest('src', 'r1'), false);
     s.rememberRequests('src', ['r1'], 1);
     assert.equal(s.seenRequest('src', 'r1'), true);
-    s.close();
+    await s.close();
     const again = new SqliteStore(file, { owner: true });
     assert.ok(again.suppressed().has('u9'));
-    again.close();
+    await again.close();
   });
 });
