@@ -2,7 +2,7 @@
 import { randomUUID } from 'node:crypto';
 import type { ConnectionConfig, DestinationConfig, SourceConfig } from '../config/schema.js';
 import { validateInbound } from '../spec/message.js';
-import { correctedTimestamp } from '../spec/time.js';
+import { correctedTimestamp, isoOrUndefined } from '../spec/time.js';
 import type { Store, StoredMessage } from '../store/types.js';
 import { safeEqual } from '../util/secrets.js';
 import type { AcceptResult, IngestContext } from './context.js';
@@ -63,9 +63,16 @@ export function createIngestContext(
       const original = (m.originalTimestamp ?? m.timestamp) as string | undefined;
       const ts = correctedTimestamp(now, original, m.sentAt as string | undefined);
       m.receivedAt = receivedAt;
-      m.timestamp = Number.isFinite(ts) ? new Date(ts).toISOString() : receivedAt;
+      m.timestamp = isoOrUndefined(ts) ?? receivedAt;
       if (original) m.originalTimestamp = original;
-      const payload = JSON.stringify(m);
+      let payload: string;
+      try {
+        payload = JSON.stringify(m);
+      } catch {
+        // Only a pathologically deep message gets here (RangeError): refuse it, keep the rest of the batch.
+        rejected.push({ index: i, messageId: m.messageId as string, error: 'message is nested too deeply' });
+        continue;
+      }
       // Byte length only when the char length could exceed the limit (UTF-8 is at most 3 bytes per UTF-16 unit).
       if (payload.length * 3 > opts.maxEventBytes && Buffer.byteLength(payload) > opts.maxEventBytes) {
         rejected.push({ index: i, messageId: m.messageId as string, error: `event larger than ${opts.maxEventBytes} bytes` });

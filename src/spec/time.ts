@@ -49,15 +49,28 @@ export function parseIsoFast(s: string): number {
   return Date.UTC(Y, M - 1, D, h, m, sec, ms) - off;
 }
 
+/** The largest time a JavaScript Date holds (±100,000,000 days); beyond it toISOString() throws. */
+export const MAX_TIME_MS = 8.64e15;
+
+/** An ISO string for epoch ms, or undefined when the value is not a representable time. */
+export function isoOrUndefined(ms: number): string | undefined {
+  return Number.isFinite(ms) && Math.abs(ms) <= MAX_TIME_MS ? new Date(ms).toISOString() : undefined;
+}
+
 /** Parses an ISO string, epoch ms or epoch seconds (numbers below 1e11) to epoch milliseconds; NaN when it is not a time. */
 export function toEpochMs(v: unknown): number {
+  const ms = parseTime(v);
+  return Math.abs(ms) <= MAX_TIME_MS ? ms : NaN;
+}
+
+function parseTime(v: unknown): number {
   if (typeof v === 'number') return v < 1e11 ? v * 1000 : v;
   if (typeof v === 'string') {
     const fast = parseIsoFast(v);
     if (fast === fast) return fast;
     const s = v.trim();
     if (s === '') return NaN;
-    return /^\d+(\.\d+)?$/.test(s) ? toEpochMs(Number(s)) : Date.parse(s);
+    return /^\d+(\.\d+)?$/.test(s) ? parseTime(Number(s)) : Date.parse(s);
   }
   if (v instanceof Date) return v.getTime();
   return NaN;

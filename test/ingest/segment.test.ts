@@ -48,6 +48,14 @@ describe('segment tracking API', () => {
     const badGzip = await request(`${url}/v1/batch`, { method: 'POST', headers: { ...auth, 'content-type': 'application/json', 'content-encoding': 'gzip' }, body: 'not gzip' });
     assert.equal(badGzip.statusCode, 400);
     await badGzip.body.text();
+    // Hostile shapes: absurd times and very deep nesting are refused per event, never a 500.
+    const absurd = await post(`${url}/v1/track`, { userId: 'x', event: 'E', timestamp: '99999999999999999', sentAt: '1970-01-01T00:00:00Z' }, auth);
+    assert.equal(absurd.status, 200);
+    const deep = '{"a":'.repeat(6000) + '1' + '}'.repeat(6000);
+    const nested = await post(`${url}/v1/batch`, `{"batch":[{"type":"track","userId":"x","event":"Deep","properties":${deep}},{"type":"track","userId":"x","event":"Ok"}]}`, auth);
+    assert.equal(nested.status, 200);
+    assert.deepEqual(nested.body.rejected.map((r: { index: number }) => r.index), [0]);
+    assert.equal(nested.body.accepted, 1);
     assert.equal((await get(`${url}/healthz`)).status, 200);
   });
 

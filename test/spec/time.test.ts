@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { correctedTimestamp, parseIsoFast, toEpochMs } from '../../src/spec/time.js';
+import { correctedTimestamp, isoOrUndefined, parseIsoFast, toEpochMs } from '../../src/spec/time.js';
 
 test('the fast ISO parser agrees with Date.parse, and declines what it does not know', () => {
   const same = [
@@ -31,4 +31,11 @@ test("Segment's clock correction", () => {
   assert.equal(correctedTimestamp(received, '2024-01-01T12:59:50Z', '2024-01-01T13:00:00Z'), received - 10_000);
   assert.equal(correctedTimestamp(received, '2024-01-01T11:00:00Z'), Date.UTC(2024, 0, 1, 11), 'no sentAt: kept');
   assert.equal(correctedTimestamp(received), received, 'no time at all: receivedAt');
+});
+
+test('times beyond what a Date can hold are not times (no RangeError downstream)', () => {
+  assert.ok(Number.isNaN(toEpochMs(1e17)));
+  assert.ok(Number.isNaN(toEpochMs('99999999999999999')));
+  assert.equal(isoOrUndefined(1e17), undefined);
+  assert.equal(isoOrUndefined(0), '1970-01-01T00:00:00.000Z');
 });
