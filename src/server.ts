@@ -38,11 +38,13 @@ export function retryPolicy(cfg: Config): RetryPolicy {
   const r = cfg.router ?? {};
   return {
     maxRetryAgeMs: durationMs(r.maxRetryAge, 24 * 3_600_000),
-    baseMs: durationMs(r.retryBase, 1000),
-    maxMs: durationMs(r.retryMax, 5 * 60_000),
+    // Zero delays would make hot loops: every interval is at least a millisecond.
+    baseMs: Math.max(1, durationMs(r.retryBase, 1000)),
+    maxMs: Math.max(1, durationMs(r.retryMax, 5 * 60_000)),
     authProbeMs: 5 * 60_000,
     lingerMs: 10,
-    pollMs: durationMs(r.pollInterval, 250),
+    pollMs: Math.max(1, durationMs(r.pollInterval, 250)),
+    maxRequestBytes: 2 * 1024 * 1024,
   };
 }
 
@@ -83,11 +85,12 @@ export async function startServer(config: Config, opts: { logger?: Logger } = {}
   });
   // RudderStack's SDKs gzip their batches. Decompress before parsing; bodyLimit then applies to the inflated body.
   app.addHook('preParsing', async (req, _reply, payload) => {
-    const enc = req.headers['content-encoding'];
-    if (enc === 'gzip' || enc === 'deflate') {
+    const enc = String(req.headers['content-encoding'] ?? 'identity').trim().toLowerCase();
+    if (enc === 'gzip' || enc === 'x-gzip' || enc === 'deflate') {
       delete req.headers['content-length'];
-      return payload.pipe(enc === 'gzip' ? createGunzip() : createInflate());
+      return payload.pipe(enc === 'deflate' ? createInflate() : createGunzip());
     }
+    if (enc !== 'identity' && enc !== '') throw Object.assign(new Error(`unsupported content-encoding "${enc.slice(0, 20)}"`), { statusCode: 415 });
     return payload;
   });
   app.setErrorHandler((err: Error & { statusCode?: number; code?: string }, _req, reply) => {
@@ -99,7 +102,7 @@ export async function startServer(config: Config, opts: { logger?: Logger } = {}
   });
   app.setNotFoundHandler((_req, reply) => void reply.code(404).send({ success: false, error: 'not found' }));
 
-  app.get('/healthz', async () => ({ ok: true }));
+  app.get('/healthz', async (_req, reply) => (store.healthy() ? { ok: true } : reply.code(503).send({ ok: false, error: 'store cannot sync to disk' })));
   app.get('/metrics', async (_req, reply) => {
     reply.header('content-type', metrics.registry.contentType);
     return metrics.registry.metrics();
@@ -111,11 +114,7 @@ export async function startServer(config: Config, opts: { logger?: Logger } = {}
 
   const dedupeWindowMs = durationMs(ing.dedupeWindow, DEFAULTS.dedupeWindowMs);
   const housekeeping = setInterval(() => {
-    try {
-      store.prune(Date.now(), dedupeWindowMs);
-    } catch (err) {
-      log.warn({ err: (err as Error).message }, 'housekeeping failed');
-    }
+    store.prune(Date.now(), dedupeWindowMs).catch((err) => log.warn({ err: (err as Error).message }, 'housekeeping failed'));
   }, 30_000);
   housekeeping.unref();
 

@@ -7,6 +7,7 @@ import type { DestinationWorker } from '../router/worker.js';
 import type { FailureFilter, Store } from '../store/types.js';
 import type { Logger } from '../util/logger.js';
 import { safeEqual } from '../util/secrets.js';
+import { laneOf } from '../store/lanes.js';
 import { statusReport } from './status.js';
 
 interface Deps {
@@ -18,15 +19,24 @@ interface Deps {
 
 /** Reads a failure filter from query or body fields (times as ISO strings or epoch ms). */
 export function failureFilter(q: Record<string, unknown>): FailureFilter {
-  const time = (v: unknown) => (v === undefined || v === '' ? undefined : /^\d+$/.test(String(v)) ? Number(v) : Date.parse(String(v)));
-  const ids = q.ids === undefined ? undefined : (Array.isArray(q.ids) ? q.ids : String(q.ids).split(',')).map(Number);
+  const bad = (what: string) => Object.assign(new Error(`invalid ${what}`), { statusCode: 400 });
+  const time = (v: unknown, what: string) => {
+    if (v === undefined || v === '') return undefined;
+    const t = /^\d+$/.test(String(v)) ? Number(v) : Date.parse(String(v));
+    if (!Number.isFinite(t)) throw bad(`${what}: use an ISO time or epoch milliseconds`);
+    return t;
+  };
+  const ids = q.ids === undefined ? undefined : (Array.isArray(q.ids) ? q.ids : String(q.ids).split(',').filter((x) => x !== '')).map(Number);
+  if (ids?.some((i) => !Number.isInteger(i))) throw bad('ids');
+  const limit = q.limit === undefined ? undefined : Number(q.limit);
+  if (limit !== undefined && !(Number.isInteger(limit) && limit > 0)) throw bad('limit');
   return {
     destination: q.destination ? String(q.destination) : undefined,
     code: q.code ? String(q.code) : undefined,
-    from: time(q.from ?? q.since),
-    to: time(q.to ?? q.until),
+    from: time(q.from ?? q.since, 'from'),
+    to: time(q.to ?? q.until, 'to'),
     ids,
-    limit: q.limit ? Number(q.limit) : undefined,
+    limit,
   };
 }
 
@@ -69,6 +79,9 @@ export function adminRoutes(app: FastifyInstance, deps: Deps): void {
       deps.store.suppress(userIds, Date.now());
       const deleted: Record<string, number> = {};
       if (b.regulationType === 'suppress_with_delete') {
+        // Requests already in flight for these users could recreate a profile after the delete: wait for them.
+        const lanes = new Set(userIds.map(laneOf));
+        for (const w of deps.workers.values()) await w.drainLanes(lanes);
         for (const d of deps.config.destinations) {
           if (d.type !== 'clevertap' || (b.destinationIds && !b.destinationIds.includes(d.id))) continue;
           try {

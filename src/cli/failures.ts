@@ -59,7 +59,7 @@ export function registerFailures(program: Command): void {
   withFilters(f.command('replay').description('Send matching dead letters again (a running server picks them up)'))
     .option('--ids <ids>', 'comma-separated failure ids')
     .action((o: Opts & { ids?: string }) => {
-      const store = openStore(o);
+      const store = openStore(o, true);
       try {
         const n = store.replay(failureFilter({ ...o }));
         console.log(`replayed ${n}`);

@@ -47,7 +47,11 @@ export function parseConfig(raw: unknown, baseDir = process.cwd(), env: NodeJS.P
     const err = checkDestinationSettings(d.type, d.settings);
     if (err) throw new Error(`destination "${d.id}" settings: ${err}`);
   }
+  const pairs = new Set<string>();
   for (const c of cfg.connections) {
+    const key = `${c.source}\u0000${c.destination}`;
+    if (pairs.has(key)) throw new Error(`duplicate connection ${c.source} → ${c.destination} (every event would be sent twice)`);
+    pairs.add(key);
     if (!ids.has(c.source)) throw new Error(`connection names unknown source "${c.source}"`);
     if (!dests.has(c.destination)) throw new Error(`connection names unknown destination "${c.destination}"`);
   }

@@ -20,8 +20,9 @@ export interface Job {
 export type Outcome =
   | { jobId: number; status: 'done' }
   /** scope 'request': the whole request failed (destination trouble), so the router backs off the destination
-   *  instead of holding back this user alone. */
-  | { jobId: number; status: 'retry'; code?: string; reason: string; retryAfterMs?: number; scope?: 'record' | 'request' }
+   *  instead of holding back this user alone; 'auth': credentials were refused, so the router pauses the
+   *  destination and keeps the job. */
+  | { jobId: number; status: 'retry'; code?: string; reason: string; retryAfterMs?: number; scope?: 'record' | 'request' | 'auth' }
   | { jobId: number; status: 'dead'; code: string; reason: string }
   | { jobId: number; status: 'filtered'; reason: string };
 

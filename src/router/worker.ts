@@ -16,7 +16,12 @@ export interface RetryPolicy {
   /** How long to wait for more jobs before sending a small batch. */
   lingerMs: number;
   pollMs: number;
+  /** Payload bytes per request: bounds memory whatever the event size (jobs × size × 3 copies in flight). */
+  maxRequestBytes: number;
 }
+
+/** setTimeout treats anything above 2^31-1 ms as 1 ms: never hand it more. */
+const MAX_TIMER_MS = 2_147_483_647;
 
 export type WorkerState = { state: 'running' } | { state: 'backoff'; until: number; reason: string } | { state: 'paused'; reason: string };
 
@@ -84,8 +89,24 @@ export class DestinationWorker {
     if (this.timer) clearTimeout(this.timer);
     this.timer = setTimeout(() => {
       this.timer = null;
+      this.pumpSafely();
+    }, Math.min(Math.max(ms, 0), MAX_TIMER_MS));
+  }
+
+  /** A store error while claiming must not kill the process: log, back off, try again later. */
+  private pumpSafely(): void {
+    try {
       this.pump();
-    }, ms);
+    } catch (err) {
+      this.log.error({ destination: this.id, err: (err as Error).message }, 'router: claim failed');
+      this.schedule(this.policy.maxMs);
+    }
+  }
+
+  /** Resolves once none of the given lanes has a request in flight (used before deleting users). */
+  async drainLanes(lanes: ReadonlySet<number>, timeoutMs = 30_000): Promise<void> {
+    const end = Date.now() + timeoutMs;
+    while ([...lanes].some((l) => this.busyLanes.has(l)) && Date.now() < end) await new Promise((r) => setTimeout(r, 10));
   }
 
   private pump(): void {
@@ -102,18 +123,26 @@ export class DestinationWorker {
         if (!this.busyLanes.has(lane)) free.push(lane);
       }
       if (free.length === 0) break;
-      const jobs = this.store.claim(this.id, free, this.deliverer.maxBatch, Date.now());
+      const jobs = this.store.claim(this.id, free, this.deliverer.maxBatch, Date.now(), this.policy.maxRequestBytes);
       if (jobs.length === 0) break;
       const lanes = new Set(jobs.map((j) => laneOf(j.userKey)));
       for (const l of lanes) this.busyLanes.add(l);
       this.cursor = (laneOf(jobs[jobs.length - 1].userKey) + 1) % LANES;
       this.inflight++;
-      void this.run(jobs).finally(() => {
-        for (const l of lanes) this.busyLanes.delete(l);
-        this.inflight--;
-        if (this.inflight === 0) for (const f of this.idle.splice(0)) f();
-        if (!this.stopped) this.pump();
-      });
+      this.run(jobs)
+        .catch((err) => {
+          // Settling failed (e.g. disk full): the jobs stay pending in the store and are claimed again later.
+          this.log.error({ destination: this.id, err: (err as Error).message }, 'router: settle failed');
+          this.backoffUntil = Date.now() + this.policy.maxMs;
+          for (const j of jobs) this.store.forget(j.id);
+        })
+        .finally(() => {
+          for (const l of lanes) this.busyLanes.delete(l);
+          this.inflight--;
+          if (this.inflight === 0) for (const f of this.idle.splice(0)) f();
+          // Yield to the event loop first: jobs settled without I/O must not starve the HTTP server.
+          if (!this.stopped) setImmediate(() => this.pumpSafely());
+        });
     }
     if (this.timer === null && this.inflight < limit) this.schedule(this.policy.pollMs);
   }
@@ -134,11 +163,8 @@ export class DestinationWorker {
       } catch (err) {
         this.stats.failures++;
         if (err instanceof AuthError) {
-          this.paused = err.message;
-          this.log.error({ destination: this.id, code: err.code }, 'destination paused: credentials refused');
-          this.settle(send.map((j) => ({ jobId: j.id, status: 'release' as const })), out);
-          setTimeout(() => this.paused && this.resume(), this.policy.authProbeMs).unref();
-          return;
+          for (const j of send) out.push({ jobId: j.id, status: 'retry', code: err.code, reason: err.message, scope: 'auth' });
+          return this.settle([], out, jobs);
         }
         const reason = (err as Error).message;
         const retryAfterMs = err instanceof RetryableError ? err.retryAfterMs : undefined;
@@ -155,35 +181,42 @@ export class DestinationWorker {
     const byId = new Map(jobs.map((j) => [j.id, j]));
     const settlements: Settlement[] = pre;
     let requestFailure: { retryAfterMs?: number; reason: string } | null = null;
-    let anyDone = false;
+    let authFailure: string | null = null;
     const seen = new Set<number>();
     for (const o of outcomes) {
       seen.add(o.jobId);
       if (o.status !== 'retry') {
-        if (o.status === 'done') anyDone = true;
         settlements.push(o);
         continue;
       }
       const job = byId.get(o.jobId);
-      if (job && now - job.receivedAt > this.policy.maxRetryAgeMs) {
+      if (o.scope === 'auth') {
+        // Credentials refused: keep the job as it is (no attempt counted, no age limit) and pause.
+        authFailure = o.reason;
+        settlements.push({ jobId: o.jobId, status: 'release' });
+      } else if (job && now - job.receivedAt > this.policy.maxRetryAgeMs) {
         settlements.push({ jobId: o.jobId, status: 'dead', code: o.code ?? 'retry_exhausted', reason: `gave up after ${job.attempts + 1} attempts: ${o.reason}` });
       } else if (o.scope === 'request') {
         requestFailure = { retryAfterMs: o.retryAfterMs, reason: o.reason };
         settlements.push({ jobId: o.jobId, status: 'release' });
       } else {
-        const delay = o.retryAfterMs ?? backoffMs(job?.attempts ?? 0, this.policy);
+        const delay = Math.min(o.retryAfterMs ?? backoffMs(job?.attempts ?? 0, this.policy), this.policy.maxMs);
         settlements.push({ jobId: o.jobId, status: 'retry_at', nextAt: now + delay, code: o.code, reason: o.reason });
       }
     }
     // A job the destination forgot to answer for is retried rather than lost.
     for (const j of jobs) if (!seen.has(j.id)) settlements.push({ jobId: j.id, status: 'release' });
     if (settlements.length) this.store.settle(this.id, settlements, now);
-    if (requestFailure) {
+    if (authFailure) {
+      this.paused = authFailure;
+      this.log.error({ destination: this.id }, 'destination paused: credentials refused');
+      setTimeout(() => this.paused && this.resume(), this.policy.authProbeMs).unref();
+    } else if (requestFailure) {
       this.failures++;
-      const delay = requestFailure.retryAfterMs ?? backoffMs(this.failures - 1, this.policy);
+      const delay = Math.min(requestFailure.retryAfterMs ?? backoffMs(this.failures - 1, this.policy), this.policy.maxMs);
       this.backoffUntil = Math.max(this.backoffUntil, now + delay);
       this.log.warn({ destination: this.id, delayMs: delay, reason: requestFailure.reason }, 'destination backing off');
-    } else if (anyDone) this.failures = 0;
+    } else this.failures = 0; // the destination answered: the probe succeeded
     this.onSettled?.(this.id, outcomes);
   }
 

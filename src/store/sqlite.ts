@@ -2,7 +2,7 @@
 // Appends are group-committed: every append() made in one event-loop turn shares one transaction,
 // and each promise resolves only after that transaction has committed.
 import Database from 'better-sqlite3';
-import { closeSync, fsync, fsyncSync, mkdirSync, openSync } from 'node:fs';
+import { closeSync, fsync, fsyncSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { Job } from '../destinations/types.js';
 import { Checkpointer } from './checkpointer.js';
@@ -17,6 +17,10 @@ import type {
   Store,
   StoredMessage,
 } from './types.js';
+
+/** Rows a claim may look at: bounds the cost when a waiting user's backlog fills a lane. */
+const MAX_SCAN_PER_CLAIM = 20_000;
+const PRUNE_CHUNK = 5000;
 
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS messages (
@@ -122,10 +126,14 @@ export class SqliteStore implements Store {
   private syncing = false;
   private syncWaiters: ((err: Error | null) => void)[] = [];
   private suppressedIds = new Set<string>();
+  private lockFile: string | null = null;
+  /** Set when an fsync failed: nothing is acknowledged any more (the kernel may have dropped the pages). */
+  private fsyncFailure: Error | null = null;
   private stmts!: ReturnType<SqliteStore['prepare']>;
 
   constructor(file: string, opts: SqliteStoreOptions = {}) {
     if (!opts.readonly) mkdirSync(dirname(file), { recursive: true });
+    if (opts.owner) this.lockFile = takeOwnerLock(file);
     this.db = new Database(file, { readonly: opts.readonly ?? false });
     this.db.pragma('busy_timeout = 5000');
     if (!opts.readonly) {
@@ -154,7 +162,6 @@ export class SqliteStore implements Store {
 
   private prepare() {
     const db = this.db;
-    const ro = (sql: string) => db.prepare(sql);
     return {
       dedupe: db.prepare('INSERT OR IGNORE INTO dedupe (source_id, message_id, at) VALUES (?, ?, ?)'),
       insertMsg: db.prepare('INSERT INTO messages (source_id, message_id, received_at, payload) VALUES (?, ?, ?, ?)'),
@@ -170,16 +177,18 @@ export class SqliteStore implements Store {
          duplicates = duplicates + excluded.duplicates, rejected = rejected + excluded.rejected`,
       ),
       // `next_at > 0` lets SQLite use the small partial index instead of scanning the backlog.
-      waitingUsers: ro('SELECT DISTINCT user_key FROM jobs WHERE destination_id = ? AND next_at > 0 AND next_at > ?'),
-      due: ro(
-        `SELECT j.id, j.msg_id, j.source_id, j.user_key, j.attempts, j.received_at, j.next_at, m.payload
-         FROM jobs j JOIN messages m ON m.id = j.msg_id
-         WHERE j.destination_id = ? AND j.lane = ? AND j.id > ? ORDER BY j.id LIMIT ?`,
+      waitingUsers: db.prepare('SELECT DISTINCT user_key FROM jobs WHERE destination_id = ? AND next_at > 0 AND next_at > ?'),
+      // Two steps: pick jobs from the small job rows, then read only the chosen payloads.
+      due: db.prepare(
+        `SELECT id, msg_id, source_id, user_key, attempts, received_at, next_at
+         FROM jobs WHERE destination_id = ? AND lane = ? AND id > ? ORDER BY id LIMIT ?`,
       ),
+      payload: db.prepare('SELECT payload FROM messages WHERE id = ?').pluck(),
       jobRow: db.prepare('SELECT id, msg_id, source_id, destination_id, user_key, attempts, received_at FROM jobs WHERE id = ?'),
       deleteJob: db.prepare('DELETE FROM jobs WHERE id = ?'),
       release: db.prepare('UPDATE jobs SET attempts = attempts + 1 WHERE id = ?'),
       retryAt: db.prepare('UPDATE jobs SET attempts = attempts + 1, next_at = ?, last_error = ? WHERE id = ?'),
+      countJobs: db.prepare('SELECT count(*) FROM jobs').pluck(),
       insertDead: db.prepare(
         `INSERT INTO dead_letters (job_id, msg_id, source_id, destination_id, user_key, code, reason, attempts, received_at, failed_at)
          VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
@@ -191,6 +200,7 @@ export class SqliteStore implements Store {
   }
 
   append(sourceId: string, msgs: StoredMessage[]): Promise<AppendResult> {
+    if (this.fsyncFailure) return Promise.reject(this.fsyncFailure);
     return new Promise((resolve, reject) => {
       this.queue.push({ sourceId, msgs, resolve, reject });
       if (!this.flushScheduled) {
@@ -260,6 +270,7 @@ export class SqliteStore implements Store {
     this.syncWaiters = [];
     fsync(this.walFd!, (err) => {
       this.syncing = false;
+      if (err && !this.fsyncFailure) this.fsyncFailure = Object.assign(new Error(`store unavailable: fsync failed (${err.code ?? err.message})`), { statusCode: 503 });
       for (const w of waiters) w(err);
       if (this.syncWaiters.length && this.walFd !== null) this.syncNow();
     });
@@ -276,25 +287,33 @@ export class SqliteStore implements Store {
     if (n > 0) this.stmts.sourceCounter.run(sourceId, 0, 0, n);
   }
 
-  claim(destinationId: string, lanes: readonly number[], max: number, now: number): Job[] {
+  claim(destinationId: string, lanes: readonly number[], max: number, now: number, maxBytes = Infinity): Job[] {
     const s = this.stmts;
     // Users whose earliest job waits for a retry hold back their later jobs (and only theirs).
     const blocked = new Set<string>();
     for (const r of s.waitingUsers.all(destinationId, now) as { user_key: string }[]) blocked.add(r.user_key);
     const jobs: Job[] = [];
-    for (const lane of lanes) {
+    let bytes = 0;
+    let scanned = 0;
+    outer: for (const lane of lanes) {
       let after = 0;
       while (jobs.length < max) {
-        const want = max - jobs.length;
+        const want = Math.max(max - jobs.length, 64);
         const rows = s.due.all(destinationId, lane, after, want) as {
-          id: number; msg_id: number; source_id: string; user_key: string; attempts: number; received_at: number; next_at: number; payload: string;
+          id: number; msg_id: number; source_id: string; user_key: string; attempts: number; received_at: number; next_at: number;
         }[];
         for (const r of rows) {
           after = r.id;
+          // A waiting user with a huge backlog must not make every claim walk all of it.
+          if (++scanned > MAX_SCAN_PER_CLAIM) break outer;
           if (r.next_at > now || blocked.has(r.user_key)) {
             blocked.add(r.user_key);
             continue;
           }
+          const payload = s.payload.get(r.msg_id) as string;
+          // The byte budget bounds memory in flight; a batch always takes at least one job.
+          if (jobs.length > 0 && bytes + payload.length > maxBytes) break outer;
+          bytes += payload.length;
           jobs.push({
             id: r.id,
             sourceId: r.source_id,
@@ -302,15 +321,24 @@ export class SqliteStore implements Store {
             userKey: r.user_key,
             attempts: r.attempts,
             receivedAt: r.received_at,
-            message: JSON.parse(r.payload),
+            message: JSON.parse(payload),
           });
           this.claimed.set(r.id, { id: r.id, msg_id: r.msg_id, source_id: r.source_id, destination_id: destinationId, user_key: r.user_key, attempts: r.attempts, received_at: r.received_at });
+          if (jobs.length >= max) break outer;
         }
         if (rows.length < want) break;
       }
-      if (jobs.length >= max) break;
     }
     return jobs;
+  }
+
+  forget(jobId: number): void {
+    this.claimed.delete(jobId);
+  }
+
+  /** False once the store can no longer acknowledge events safely (an fsync failed). */
+  healthy(): boolean {
+    return this.fsyncFailure === null;
   }
 
   settle(destinationId: string, settlements: Settlement[], now: number): void {
@@ -324,19 +352,20 @@ export class SqliteStore implements Store {
         if (!row) continue;
         this.claimed.delete(o.jobId);
         switch (o.status) {
+          // Counters move only when the job row really goes: a job is never counted twice.
           case 'done':
-            s.deleteJob.run(row.id);
+            if (s.deleteJob.run(row.id).changes !== 1) break;
             bump(deltas, row.source_id, row.destination_id, 'delivered');
             finished++;
             break;
           case 'filtered':
-            s.deleteJob.run(row.id);
+            if (s.deleteJob.run(row.id).changes !== 1) break;
             bump(deltas, row.source_id, row.destination_id, 'filtered');
             finished++;
             break;
           case 'dead':
+            if (s.deleteJob.run(row.id).changes !== 1) break;
             s.insertDead.run(row.id, row.msg_id, row.source_id, row.destination_id, row.user_key, o.code, o.reason, row.attempts + 1, row.received_at, now);
-            s.deleteJob.run(row.id);
             bump(deltas, row.source_id, row.destination_id, 'dead');
             finished++;
             break;
@@ -373,9 +402,10 @@ export class SqliteStore implements Store {
   counts(): Counts[] {
     const rows = this.db
       .prepare(
-        `SELECT c.source_id, c.destination_id, c.received, c.delivered, c.dead, c.filtered,
-           (SELECT count(*) FROM jobs j WHERE j.source_id = c.source_id AND j.destination_id = c.destination_id) AS pending
-         FROM counters c ORDER BY c.source_id, c.destination_id`,
+        `SELECT c.source_id, c.destination_id, c.received, c.delivered, c.dead, c.filtered, coalesce(p.n, 0) AS pending
+         FROM counters c LEFT JOIN (SELECT source_id, destination_id, count(*) AS n FROM jobs GROUP BY 1, 2) p
+           ON p.source_id = c.source_id AND p.destination_id = c.destination_id
+         ORDER BY c.source_id, c.destination_id`,
       )
       .all() as Record<string, number | string>[];
     return rows.map((r) => ({
@@ -405,7 +435,11 @@ export class SqliteStore implements Store {
     if (f.code) (where.push('d.code = ?'), args.push(f.code));
     if (f.from !== undefined) (where.push('d.failed_at >= ?'), args.push(f.from));
     if (f.to !== undefined) (where.push('d.failed_at <= ?'), args.push(f.to));
-    if (f.ids?.length) (where.push(`d.id IN (${f.ids.map(() => '?').join(',')})`), args.push(...f.ids));
+    if (f.ids) {
+      // An empty id list matches nothing (never "everything").
+      if (f.ids.length === 0) where.push('0');
+      else (where.push(`d.id IN (${f.ids.map(() => '?').join(',')})`), args.push(...f.ids));
+    }
     return { sql: where.length ? `WHERE ${where.join(' AND ')}` : '', args };
   }
 
@@ -427,15 +461,17 @@ export class SqliteStore implements Store {
     return { ...toDeadLetter(r), message: JSON.parse(String(r.payload)) };
   }
 
-  replay(f: FailureFilter): number {
+  replay(f: FailureFilter, now = Date.now()): number {
     const w = this.failureWhere(f);
     let n = 0;
     this.db.transaction(() => {
-      const rows = this.db.prepare(`SELECT d.* FROM dead_letters d ${w.sql} ORDER BY d.id`).all(...w.args) as Record<string, number | string>[];
+      const limit = f.limit ?? -1;
+      const rows = this.db.prepare(`SELECT d.* FROM dead_letters d ${w.sql} ORDER BY d.id LIMIT ?`).all(...w.args, limit) as Record<string, number | string>[];
       const deltas = new Map<CounterKey, CounterDelta>();
       const del = this.db.prepare('DELETE FROM dead_letters WHERE id = ?');
       for (const r of rows) {
-        this.stmts.insertJob.run(r.msg_id, r.source_id, r.destination_id, r.user_key, r.received_at, laneOf(String(r.user_key)));
+        // The retry age starts again: a replayed event gets the full retry window.
+        this.stmts.insertJob.run(r.msg_id, r.source_id, r.destination_id, r.user_key, now, laneOf(String(r.user_key)));
         del.run(r.id);
         bump(deltas, String(r.source_id), String(r.destination_id), 'dead', -1);
         n++;
@@ -457,21 +493,31 @@ export class SqliteStore implements Store {
     return this.suppressedIds;
   }
 
-  prune(now: number, dedupeWindowMs: number): void {
-    this.db.prepare('DELETE FROM dedupe WHERE at < ?').run(now - dedupeWindowMs);
-    this.db.prepare('DELETE FROM seen_requests WHERE at < ?').run(now - 30 * 86_400_000);
+  /** Housekeeping in chunks, yielding between them so ingest is never blocked for long. */
+  async prune(now: number, dedupeWindowMs: number): Promise<void> {
+    const chunked = async (sql: string, ...args: unknown[]) => {
+      const stmt = this.db.prepare(sql);
+      while (stmt.run(...args).changes === PRUNE_CHUNK) await new Promise((r) => setImmediate(r));
+    };
+    await chunked(
+      `DELETE FROM dedupe WHERE (source_id, message_id) IN (SELECT source_id, message_id FROM dedupe WHERE at < ? LIMIT ${PRUNE_CHUNK})`,
+      now - dedupeWindowMs,
+    );
+    await chunked(`DELETE FROM seen_requests WHERE (source_id, request_id) IN (SELECT source_id, request_id FROM seen_requests WHERE at < ? LIMIT ${PRUNE_CHUNK})`, now - 30 * 86_400_000);
     // Messages no job and no dead letter refers to any more (older than the oldest job).
-    this.db
-      .prepare(
-        `DELETE FROM messages WHERE id < (SELECT coalesce(min(msg_id), 9223372036854775807) FROM jobs)
-         AND id NOT IN (SELECT msg_id FROM dead_letters)`,
-      )
-      .run();
+    await chunked(
+      `DELETE FROM messages WHERE id IN (SELECT id FROM messages WHERE id < (SELECT coalesce(min(msg_id), 9223372036854775807) FROM jobs)
+         AND id NOT IN (SELECT msg_id FROM dead_letters) LIMIT ${PRUNE_CHUNK})`,
+    );
+    // Another process (the CLI's replay) may have added jobs: keep the backlog figure honest.
+    this.pending = this.stmts.countJobs.get() as number;
   }
 
   async close(): Promise<void> {
     if (this.queue.length) this.flush();
     if (this.walFd !== null) {
+      // Let an fsync in flight finish before its descriptor goes away, then cover the rest synchronously.
+      while (this.syncing) await new Promise((r) => setTimeout(r, 1));
       fsyncSync(this.walFd);
       for (const w of this.syncWaiters.splice(0)) w(null);
       closeSync(this.walFd);
@@ -480,8 +526,34 @@ export class SqliteStore implements Store {
     // The checkpoint thread closes its connection first, so nothing writes the files after this resolves.
     await this.checkpointer?.close();
     this.db.close();
+    if (this.lockFile) rmSync(this.lockFile, { force: true });
   }
 
+}
+
+/**
+ * One delivering process per store file: a second `taproute start` on the same file would claim the same
+ * jobs. The lock names its PID; a lock left by a dead process (kill -9) is taken over.
+ */
+function takeOwnerLock(file: string): string {
+  const lock = `${file}.lock`;
+  try {
+    const held = Number(readFileSync(lock, 'utf8'));
+    if (held && held !== process.pid && alive(held)) throw new Error(`store ${file} is in use by process ${held}`);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+  }
+  writeFileSync(lock, String(process.pid));
+  return lock;
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
 }
 
 function bump(deltas: Map<CounterKey, CounterDelta>, src: string, dst: string, field: keyof CounterDelta, by = 1): void {

@@ -78,7 +78,11 @@ export interface Store {
    * id order, skipping users whose earlier job waits for a retry. The caller keeps at most one claim per
    * lane in flight, which is what keeps each user's jobs in order.
    */
-  claim(destinationId: string, lanes: readonly number[], max: number, now: number): Job[];
+  claim(destinationId: string, lanes: readonly number[], max: number, now: number, maxBytes?: number): Job[];
+  /** Drops the in-memory claim of a job that could not be settled (it stays pending in the store). */
+  forget(jobId: number): void;
+  /** False once the store cannot acknowledge events safely any more (an fsync failed). */
+  healthy(): boolean;
   settle(destinationId: string, settlements: Settlement[], now: number): void;
   /** Request-level dedupe (mParticle source_request_id): was this id stored before? */
   seenRequest(sourceId: string, requestId: string): boolean;
@@ -90,11 +94,11 @@ export interface Store {
   failures(filter: FailureFilter): DeadLetter[];
   failure(id: number): DeadLetter | undefined;
   /** Moves matching dead letters back to pending jobs; returns how many. */
-  replay(filter: FailureFilter): number;
+  replay(filter: FailureFilter, now?: number): number;
   suppress(userIds: string[], now: number): void;
   suppressed(): Set<string>;
-  /** Housekeeping: dedupe window, request ids, orphaned messages. */
-  prune(now: number, dedupeWindowMs: number): void;
+  /** Housekeeping: dedupe window, request ids, orphaned messages; recounts the backlog. */
+  prune(now: number, dedupeWindowMs: number): Promise<void>;
   /** Flushes, syncs and closes; resolves once no background thread touches the files any more. */
   close(): Promise<void>;
 }

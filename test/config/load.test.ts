@@ -39,6 +39,7 @@ describe('config', () => {
     ['mparticle source without secret', { ...base, sources: [...base.sources, { id: 'mp', type: 'mparticle', key: 'k' }] }, /needs key and secret/],
     ['duplicate source id', { ...base, sources: [...base.sources, ...base.sources] }, /duplicate source/],
     ['bad duration', { ...base, router: { maxRetryAge: 'soon' } }, /invalid config/],
+    ['duplicate connection', { ...base, connections: [...base.connections, ...base.connections] }, /duplicate connection/],
   ];
   for (const [name, raw, err] of cases) test(`rejects: ${name}`, () => assert.throws(() => parseConfig(raw), err));
 });

@@ -178,6 +178,37 @@ describe('delivery under faults', () => {
 });
 
 describe('request-level rejections and logs', () => {
+  test('a status that says nothing about the records (a proxy\'s 404) is retried, never dead-lettered', async () => {
+    const stack = await startStack({ emulator: { faults: { status: 404 } } });
+    try {
+      await send(stack, tracks(6));
+      await waitFor(() => stack.server.workers.get('ct')!.status().state === 'backoff', 5000, 'backoff');
+      assert.equal(stack.server.store.counts()[0].dead, 0);
+      stack.emulator.setFaults({});
+      const c = await drained(stack);
+      assert.equal(c.delivered, 6);
+      assert.equal(c.dead, 0);
+    } finally {
+      await stack.close();
+    }
+  });
+
+  test('admin filters are validated; an empty id list replays nothing', async () => {
+    const stack = await startStack();
+    try {
+      await send(stack, [{ type: 'group', userId: 'g', groupId: 'x' }]);
+      await drained(stack);
+      assert.equal((await get(`${stack.server.url}/admin/failures?limit=abc`, admin)).status, 400);
+      assert.equal((await get(`${stack.server.url}/admin/failures?since=garbage`, admin)).status, 400);
+      const none = await post(`${stack.server.url}/admin/failures/replay`, { ids: [] }, admin);
+      assert.equal(none.body.replayed, 0);
+      const one = await post(`${stack.server.url}/admin/failures/replay`, { limit: 1 }, admin);
+      assert.equal(one.body.replayed, 1);
+    } finally {
+      await stack.close();
+    }
+  });
+
   test('a 400 for the whole request is narrowed down to the records that cause it', async () => {
     // The emulator refuses requests of more than 4 records with 400; Taproute sends 10 and must split.
     const stack = await startStack({ emulator: { maxRecords: 4 } });

@@ -48,6 +48,9 @@ describe('segment tracking API', () => {
     const badGzip = await request(`${url}/v1/batch`, { method: 'POST', headers: { ...auth, 'content-type': 'application/json', 'content-encoding': 'gzip' }, body: 'not gzip' });
     assert.equal(badGzip.statusCode, 400);
     await badGzip.body.text();
+    const brotli = await request(`${url}/v1/batch`, { method: 'POST', headers: { ...auth, 'content-type': 'application/json', 'content-encoding': 'br' }, body: 'x' });
+    assert.equal(brotli.statusCode, 415);
+    await brotli.body.text();
     // Hostile shapes: absurd times and very deep nesting are refused per event, never a 500.
     const absurd = await post(`${url}/v1/track`, { userId: 'x', event: 'E', timestamp: '99999999999999999', sentAt: '1970-01-01T00:00:00Z' }, auth);
     assert.equal(absurd.status, 200);

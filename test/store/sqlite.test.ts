@@ -116,4 +116,25 @@ describe('sqlite store', () => {
     assert.ok(again.suppressed().has('u9'));
     await again.close();
   });
+
+  test('one delivering process per store file', async () => {
+    const file = join(t.dir, 'lock.sqlite');
+    const a = new SqliteStore(file, { owner: true });
+    // Another live process holds the lock: simulate with this test runner's parent PID.
+    const { writeFileSync } = await import('node:fs');
+    writeFileSync(`${file}.lock`, String(process.ppid));
+    assert.throws(() => new SqliteStore(file, { owner: true }), /in use by process/);
+    writeFileSync(`${file}.lock`, '999999999'); // a dead process: taken over
+    const b = new SqliteStore(file, { owner: true });
+    await b.close();
+    await a.close();
+  });
+
+  test('claim honours the byte budget but always takes one job', async () => {
+    const s = open();
+    const big = (id: string, user: string) => ({ ...msg(id, user), payload: JSON.stringify({ type: 'track', event: id, userId: user, messageId: id, pad: 'x'.repeat(1000) }) });
+    await s.append('src', [big('1', 'a'), big('2', 'b'), big('3', 'c')]);
+    assert.equal(s.claim('d1', ALL, 10, 1, 100).length, 1);
+    await s.close();
+  });
 });

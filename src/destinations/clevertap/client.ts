@@ -37,6 +37,14 @@ class Gate {
 }
 const gates = new Map<string, Gate>();
 
+/** Retry-After in seconds or as an HTTP date, capped at an hour (a hostile value must not stall delivery). */
+export function retryAfterMs(h: string | string[] | undefined): number | undefined {
+  const v = Array.isArray(h) ? h[0] : h;
+  if (!v) return undefined;
+  const n = /^\d+$/.test(v.trim()) ? Number(v) * 1000 : Date.parse(v) - Date.now();
+  return Number.isFinite(n) && n > 0 ? Math.min(n, 3_600_000) : undefined;
+}
+
 export class CleverTapClient {
   readonly base: string;
   private readonly agent: Agent;
@@ -55,8 +63,10 @@ export class CleverTapClient {
       'x-clevertap-passcode': settings.passcode,
     };
     const key = `${this.base}|${settings.accountId}`;
+    // Destinations sharing an account share one gate; its limit is the smallest any of them asked for.
     let gate = gates.get(key);
     if (!gate) gates.set(key, (gate = new Gate(limit)));
+    else gate.limit = Math.min(gate.limit, limit);
     this.gate = gate;
   }
 
@@ -97,8 +107,7 @@ export class CleverTapClient {
       const status = res.statusCode;
       if (status === 401 || status === 403) throw new AuthError(`CleverTap answered ${status}: ${body.error ?? 'unauthorised'}`, `http_${status}`);
       if (status === 429 || status >= 500) {
-        const ra = Number(res.headers['retry-after']);
-        throw new RetryableError(`CleverTap answered ${status}: ${body.error ?? text.slice(0, 120)}`, Number.isFinite(ra) && ra > 0 ? ra * 1000 : undefined, `http_${status}`);
+        throw new RetryableError(`CleverTap answered ${status}: ${body.error ?? text.slice(0, 120)}`, retryAfterMs(res.headers['retry-after']), `http_${status}`);
       }
       return { status, body };
     } finally {

@@ -8,7 +8,8 @@ import type { CleverTapSettings } from './settings.js';
 import { compileTransform } from './transform.js';
 
 const MAX_TOKENS_PER_REQUEST = 100;
-/** CleverTap's per-record validation codes: the record will never be accepted as it is. */
+/** Per-record codes worth retrying (555: CleverTap's own server error); every other code is a validation
+ *  failure: the record will never be accepted as it is, so it is dead-lettered. */
 const RETRYABLE_RECORD_CODES = new Set([555]);
 
 interface Item {
@@ -34,15 +35,20 @@ export function createCleverTapDeliverer(settings: CleverTapSettings, ctx: Deliv
     try {
       answer = await client.upload(records);
     } catch (err) {
-      if (err instanceof RetryableError) {
-        for (const it of items)
-          out.push({ jobId: it.job.id, status: 'retry', code: err.code, reason: err.message, retryAfterMs: err.retryAfterMs, scope: 'request' });
+      const scope = err instanceof AuthError ? 'auth' : 'request';
+      const e = err as RetryableError;
+      for (const it of items) out.push({ jobId: it.job.id, status: 'retry', code: e.code ?? 'delivery_error', reason: e.message, retryAfterMs: e.retryAfterMs, scope });
+      return;
+    }
+    if (answer.status !== 200 || typeof answer.body.status !== 'string') {
+      // Only a 400 or 413 means "something in this request": anything else (a proxy's 404, a 3xx, an
+      // unreadable body) is the destination's trouble, so the whole request is retried.
+      if (answer.status !== 400 && answer.status !== 413) {
+        const reason = `CleverTap answered ${answer.status}${answer.status === 200 ? ' without a status' : ''}: ${answer.body.error ?? ''}`.trim();
+        for (const it of items) out.push({ jobId: it.job.id, status: 'retry', code: `http_${answer.status}`, reason, scope: 'request' });
         return;
       }
-      throw err;
-    }
-    if (answer.status !== 200) {
-      // A request-level rejection (400): narrow it down to the records that cause it.
+      // Narrow the rejection down to the records that cause it.
       if (items.length > 1) {
         const mid = items.length >> 1;
         await send(items.slice(0, mid), out);
@@ -53,10 +59,11 @@ export function createCleverTapDeliverer(settings: CleverTapSettings, ctx: Deliv
       return;
     }
     const worst = new Map<number, Outcome>();
+    let unmatched = 0;
     for (const u of answer.body.unprocessed ?? []) {
       const idx = recordIndex(u, records);
       if (idx < 0) {
-        ctx.log.warn({ code: u.code }, 'clevertap: could not match an unprocessed record');
+        unmatched++;
         continue;
       }
       const item = items[owner[idx]];
@@ -68,6 +75,14 @@ export function createCleverTapDeliverer(settings: CleverTapSettings, ctx: Deliv
       const prev = worst.get(item.job.id);
       if (!prev || (prev.status === 'dead' && o.status === 'retry')) worst.set(item.job.id, o);
     }
+    if (unmatched > 0) {
+      // Some refusals could not be tied to a record: never count those as delivered. Retrying every job
+      // not known to be refused may send accepted ones again (at-least-once), but loses nothing.
+      ctx.log.warn({ unmatched }, 'clevertap: unprocessed records could not be matched; retrying the request');
+      for (const it of items)
+        out.push(worst.get(it.job.id) ?? { jobId: it.job.id, status: 'retry', code: 'unmatched', reason: 'CleverTap refused records it did not identify', scope: 'record' });
+      return;
+    }
     for (const it of items) out.push(worst.get(it.job.id) ?? { jobId: it.job.id, status: 'done' });
   }
 
@@ -78,7 +93,14 @@ export function createCleverTapDeliverer(settings: CleverTapSettings, ctx: Deliv
       const out: Outcome[] = [];
       const items: Item[] = [];
       for (const job of jobs) {
-        const r = transform(job.message);
+        let r: ReturnType<typeof transform>;
+        try {
+          r = transform(job.message);
+        } catch (err) {
+          // A mapping bug must cost one event, not its whole batch.
+          out.push({ jobId: job.id, status: 'dead', code: 'transform_error', reason: `mapping failed: ${(err as Error).message}` });
+          continue;
+        }
         if (!r.ok) {
           const reason = r.error.clevertapCode ? `${r.error.message} (CleverTap code ${r.error.clevertapCode})` : r.error.message;
           out.push(r.filtered ? { jobId: job.id, status: 'filtered', reason: `${r.error.code}: ${reason}` } : { jobId: job.id, status: 'dead', code: r.error.code, reason });
@@ -102,11 +124,14 @@ export function createCleverTapDeliverer(settings: CleverTapSettings, ctx: Deliv
         tokens += t;
       }
       if (cur.length) chunks.push(cur);
-      const results = await Promise.allSettled(chunks.map((c) => send(c, out)));
-      const auth = results.find((r) => r.status === 'rejected' && r.reason instanceof AuthError);
-      if (auth) throw (auth as PromiseRejectedResult).reason;
-      const other = results.find((r) => r.status === 'rejected');
-      if (other) throw (other as PromiseRejectedResult).reason;
+      // Chunks go one after the other: a user's records may span two chunks and must arrive in order
+      // (requests run in parallel across lanes instead). After a refusal the rest is not sent.
+      for (const c of chunks) {
+        const stop = out.find((o) => o.status === 'retry' && (o.scope === 'auth' || o.scope === 'request'));
+        if (stop && stop.status === 'retry') {
+          for (const it of c) out.push({ jobId: it.job.id, status: 'retry', code: stop.code, reason: stop.reason, retryAfterMs: stop.retryAfterMs, scope: stop.scope });
+        } else await send(c, out);
+      }
       return out;
     },
     close: () => client.close(),
