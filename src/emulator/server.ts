@@ -338,6 +338,10 @@ export class EmulatorCore {
     if (parts.length === 1 && parts[0] === 'faults') {
       if (method === 'GET') return send(res, 200, this.faults.get());
       if (method === 'POST') {
+        // An empty body clears the faults; a body that is not JSON is an error and changes nothing.
+        if (body === TOO_LARGE || (body.length > 0 && json === undefined)) {
+          return send(res, 400, { status: 'fail', error: 'faults body must be a JSON object', code: 400 });
+        }
         try {
           this.faults.set((json ?? {}) as never);
         } catch (e) {

@@ -1,5 +1,5 @@
 // Per-account state: stored events/tokens (capped), merged profiles, counters.
-import { isIdValue, isPlainObject, isValidObjectId } from './validate.js';
+import { isIdValue, isPlainObject, isValidObjectId, SUBSCRIPTION_KEYS } from './validate.js';
 import type { EmulatorProfile, EmulatorStats, StoredToken } from './types.js';
 
 /** Append-only list keeping the newest `cap` items; amortised O(1) drop of the oldest. */
@@ -229,7 +229,7 @@ export class AccountStore {
     for (const id of from.objectIds) if (!into.objectIds.includes(id)) into.objectIds.push(id);
     if (into.identity === undefined) into.identity = from.identity;
     if (into.objectId === undefined) into.objectId = from.objectId;
-    for (const k in from.profileData) if (!(k in into.profileData)) into.profileData[k] = from.profileData[k];
+    for (const k in from.profileData) if (!Object.hasOwn(into.profileData, k)) put(into.profileData, k, from.profileData[k]);
     for (const t of from.tokens) if (!into.tokens.some((x) => x.id === t.id)) into.tokens.push(t);
     into.events += from.events;
     into.createdAt = Math.min(into.createdAt, from.createdAt);
@@ -302,29 +302,46 @@ function normaliseIds(rec: Rec): void {
   if (typeof rec.identity === 'number') rec.identity = String(rec.identity);
 }
 
+/**
+ * Sets an own data property. A plain assignment of `__proto__` (a key JSON.parse happily produces) would
+ * change the object's prototype instead of storing the value; defineProperty stores it as ordinary data.
+ */
+function put(target: Rec, k: string, v: unknown): void {
+  if (k === '__proto__') Object.defineProperty(target, k, { value: v, writable: true, enumerable: true, configurable: true });
+  else target[k] = v;
+}
+
 /** Upsert with CleverTap's multi-value / counter operations. */
 export function applyProfileData(target: Rec, pd: Rec): void {
   for (const k in pd) {
     const v = pd[k];
-    if (!isPlainObject(v)) {
-      target[k] = Array.isArray(v) ? v.slice() : v;
+    if (SUBSCRIPTION_KEYS.has(k) && isPlainObject(v)) {
+      // Subscription groups: the object replaces the stored one (copied, like arrays).
+      const copy: Rec = {};
+      for (const ch in v) put(copy, ch, Array.isArray(v[ch]) ? (v[ch] as unknown[]).slice() : v[ch]);
+      put(target, k, copy);
       continue;
     }
-    const cur = target[k];
+    if (!isPlainObject(v)) {
+      put(target, k, Array.isArray(v) ? v.slice() : v);
+      continue;
+    }
+    // Own properties only: an inherited `__proto__` (Object.prototype) is no stored value.
+    const cur = Object.hasOwn(target, k) ? target[k] : undefined;
     if ('$delete' in v) {
       delete target[k];
     } else if ('$incr' in v || '$decr' in v) {
       const base = typeof cur === 'number' ? cur : 0;
-      target[k] = '$incr' in v ? base + (v.$incr as number) : base - (v.$decr as number);
+      put(target, k, '$incr' in v ? base + (v.$incr as number) : base - (v.$decr as number));
     } else {
       const list: unknown[] = Array.isArray(cur) ? cur.slice() : cur === undefined ? [] : [String(cur)];
       const arg = '$add' in v ? v.$add : v.$remove;
       const vals = Array.isArray(arg) ? arg : [arg];
       if ('$add' in v) {
         for (const x of vals) if (!list.includes(x)) list.push(x);
-        target[k] = list;
+        put(target, k, list);
       } else {
-        target[k] = list.filter((x) => !vals.includes(x));
+        put(target, k, list.filter((x) => !vals.includes(x)));
       }
     }
   }

@@ -5,12 +5,23 @@
 // - ts: integer seconds in 1..32503680000 (year 3000); strings, floats, null and milliseconds → 525.
 // - ids: identity/FBID/GPID non-blank string or finite number; objectId non-blank string (else 526);
 //   profileData.identity alone does not identify a record (root id required → 523).
-// - events: evtData optional; evtName chars . : $ ' " \ and keys : $ ' " \ → 512; key > 120 bytes,
+// - events: evtData optional; evtName chars . $ ' " \ and keys : $ ' " \ → 512; key > 120 bytes,
 //   string value > 512 bytes, name > 512 chars, bad `$D_` value, any object/array value → 512, except
 //   Charged.Items (array of flat objects, no count limit).
-// - profiles: missing/non-object profileData → 524; Gender exactly M|F; Phone a string '+' + 7–15 digits;
-//   Age a number 0..199 or a digit string; DOB must be `$D_<int>`; custom keys may hold string arrays
-//   (multi-value, ≤100) or one $add/$remove/$incr/$decr/$delete op; other objects/arrays → 512.
+//   `:` IS allowed in event names: the SDK list (§2) is what the SDK strips client-side ("server behaviour
+//   undocumented"), but RudderStack sends "Web Page Viewed: Home" / "Screen Viewed: Home" to the real
+//   CleverTap (seed 002), so the server accepts it. The rest of the SDK list (. $ ' " \) has no such evidence
+//   and stays rejected, as do `:` in property keys.
+// - restricted names (513): exactly the documented list (§2: Stayed, Notification Clicked, Notification Viewed,
+//   UTM Visited, Notification Sent, App Launched, wzrk_d, App Uninstalled, Notification Bounced, Geocluster
+//   Entered, Geocluster Exited, Signed-Call events SCOutgoing/SCIncoming/SCEnd/SCCampaignOptOut). Other system
+//   events (e.g. App Installed) are not on it and are accepted.
+// - profiles: missing/non-object profileData → 524; Gender exactly M|F; Phone a string '+' + 7–15 digits, the
+//   first digit not 0 (E.164 country codes never start with 0); Age a number 0..199 or a digit string; DOB must
+//   be `$D_<int>`; custom keys may hold string arrays (multi-value, ≤100) or one $add/$remove/$incr/$decr/$delete
+//   op; `category-unsubscribe` / `category-resubscribe` hold a subscription-group object
+//   `{ <channel>: string[] }` (≤100 groups per channel, each ≤512 bytes); other objects/arrays → 512.
+// - a `__proto__` key in profileData is ordinary data (stored as an own property, see store.ts).
 
 export interface RecordError {
   code: number;
@@ -45,7 +56,6 @@ export const RESTRICTED_EVENTS = new Set(
     'App Launched',
     'wzrk_d',
     'App Uninstalled',
-    'App Installed',
     'Notification Bounced',
     'Geocluster Entered',
     'Geocluster Exited',
@@ -85,9 +95,14 @@ const STANDARD_PROFILE_KEYS = new Set([
   'MSG-whatsapp',
   'MSG-dndPhone',
   'MSG-dndEmail',
+  'category-unsubscribe',
+  'category-resubscribe',
 ]);
 
 const PROFILE_OPERATORS = new Set(['$add', '$remove', '$incr', '$decr', '$delete']);
+
+/** Subscription-group objects `{ <channel>: [group, ...] }` (RudderStack passes them through as objects). */
+export const SUBSCRIPTION_KEYS: ReadonlySet<string> = new Set(['category-unsubscribe', 'category-resubscribe']);
 
 // Texts: recorded CleverTap strings where known (§1.7), invented in the same style otherwise.
 const PROFILE_BAD = 'Profile data is incorrect. ';
@@ -158,11 +173,11 @@ export function tooManyBytes(s: string, max: number): boolean {
   return Buffer.byteLength(s, 'utf8') > max;
 }
 
-/** Event names: android SDK prohibits . : $ ' " \ */
+/** Event names: android SDK list . : $ ' " \ minus ':' (the server accepts it, see the header). */
 function hasProhibitedNameChar(s: string): boolean {
   for (let i = 0; i < s.length; i++) {
     const c = s.charCodeAt(i);
-    if (c === 46 || c === 58 || c === 36 || c === 39 || c === 34 || c === 92) return true;
+    if (c === 46 || c === 36 || c === 39 || c === 34 || c === 92) return true;
   }
   return false;
 }
@@ -239,7 +254,7 @@ function validateEvent(rec: Record<string, unknown>, limits: ValidationLimits): 
     return fail(512, ERR.structure + `Event name is longer than ${MAX_EVENT_NAME_LENGTH} characters. `);
   }
   if (hasProhibitedNameChar(name)) {
-    return fail(512, ERR.structure + `Event name contains a prohibited character (. : $ ' " \\). `);
+    return fail(512, ERR.structure + `Event name contains a prohibited character (. $ ' " \\). `);
   }
   const data = rec.evtData;
   if (data === undefined) return null; // optional: an event without properties
@@ -281,9 +296,9 @@ export function isValidEmail(v: unknown): boolean {
   return true;
 }
 
-/** E.164: '+' then 7–15 digits, as a string. */
+/** E.164: '+' then 7–15 digits, the first not 0 (country codes start with 1-9), as a string. */
 export function isValidPhone(v: unknown): boolean {
-  if (typeof v !== 'string' || v.charCodeAt(0) !== 43) return false;
+  if (typeof v !== 'string' || v.charCodeAt(0) !== 43 || v.charCodeAt(1) === 48) return false;
   const digits = v.length - 1;
   return digits >= 7 && digits <= 15 && isDigits(v, 1);
 }
@@ -296,6 +311,7 @@ function isValidAge(v: unknown): boolean {
 
 /** One profileData value: scalar, multi-value string array (custom keys only) or a single $ operator. */
 function checkProfileValue(key: string, v: unknown): string | null {
+  if (SUBSCRIPTION_KEYS.has(key)) return checkSubscription(key, v);
   if (Array.isArray(v)) {
     if (SINGLE_VALUE_PROFILE_KEYS.has(key)) return `'${key}' cannot have multiple values. `;
     return checkMultiValues(key, v);
@@ -323,6 +339,19 @@ function checkProfileValue(key: string, v: unknown): string | null {
     return null; // $delete: any argument
   }
   return checkScalar(key, v);
+}
+
+/** `category-unsubscribe` / `category-resubscribe`: an object of channel → array of group names. */
+function checkSubscription(key: string, v: unknown): string | null {
+  if (!isPlainObject(v)) return `'${key}' must be an object of channel → array of group names. `;
+  for (const ch in v) {
+    if (ch.length === 0 || isBlank(ch)) return `'${key}' has an empty channel name. `;
+    const groups = v[ch];
+    if (!Array.isArray(groups)) return `'${key}.${ch}' must be an array of group names. `;
+    const d = checkMultiValues(`${key}.${ch}`, groups);
+    if (d) return d;
+  }
+  return null;
 }
 
 function checkMultiValues(key: string, arr: unknown[]): string | null {

@@ -207,6 +207,33 @@ describe('emulator API', () => {
       assert.deepEqual(ps[0].profileData, { Name: 'Ann', Plan: 'pro', tags: ['b'], visits: 5 });
     });
 
+    test('subscription-group objects are stored as objects and replaced on update', async () => {
+      let r = await upload(emu, [profile({ identity: 'sub-1' }, { 'category-unsubscribe': { email: ['Newsletters', 'Promos'] } })]);
+      assert.equal(r.json.status, 'success', JSON.stringify(r.json));
+      r = await upload(emu, [profile({ identity: 'sub-1' }, { 'category-resubscribe': { email: ['Promos'] }, 'category-unsubscribe': { email: ['Newsletters'] } })]);
+      assert.equal(r.json.status, 'success', JSON.stringify(r.json));
+      const p = emu.profiles(A.id).find((x) => x.identity === 'sub-1')!;
+      assert.deepEqual(p.profileData, { 'category-unsubscribe': { email: ['Newsletters'] }, 'category-resubscribe': { email: ['Promos'] } });
+    });
+
+    test('a __proto__ key in profileData is stored as ordinary data, never as the prototype', async () => {
+      // JSON.stringify of a literal would drop __proto__: write the body by hand.
+      const raw = (pd: string) => `{"d":[{"type":"profile","identity":"proto-1","ts":${TS},"profileData":${pd}}]}`;
+      let r = await call(emu, '/1/upload', { raw: raw('{"__proto__":["a","b"],"Plan":"pro"}') });
+      assert.equal(r.json.status, 'success', JSON.stringify(r.json));
+      r = await call(emu, '/1/upload', { raw: raw('{"__proto__":{"$add":["c"]}}') });
+      assert.equal(r.json.status, 'success', JSON.stringify(r.json));
+      const pd = emu.profiles(A.id).find((x) => x.identity === 'proto-1')!.profileData;
+      assert.equal(Object.getPrototypeOf(pd), Object.prototype, 'prototype unchanged');
+      assert.ok(Object.hasOwn(pd, '__proto__'));
+      assert.deepEqual(Object.getOwnPropertyDescriptor(pd, '__proto__')?.value, ['a', 'b', 'c']);
+      assert.equal(pd.Plan, 'pro');
+      assert.equal((pd as { length?: unknown }).length, undefined, 'no array behaviour inherited');
+      const got = await call(emu, '/1/profile.json?identity=proto-1', { method: 'GET' });
+      assert.equal(got.json.record.profileData.Plan, 'pro');
+      assert.match(JSON.stringify(got.json.record.profileData), /"__proto__":\["a","b","c"\]/);
+    });
+
     test('anonymous objectId and identity link into one profile', async () => {
       await upload(emu, [event({ objectId: 'anon-1' }, 'Viewed'), event({ objectId: 'anon-1' }, 'Viewed')]);
       await upload(emu, [profile({ identity: 'user-1' }, { Name: 'Bo', Email: 'bo@example.com' }), event({ identity: 'user-1' }, 'Bought')]);

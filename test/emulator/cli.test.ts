@@ -144,4 +144,24 @@ describe('taproute emulator (CLI)', { timeout: 60_000 }, () => {
       assert.match(p.err(), msg, args.join(' '));
     }
   });
+
+  test('option values out of range: a clear error, exit code 2, no stack trace', async () => {
+    if (useMain === undefined) await start(['--port', '0', '--account', 'X:y']).then(({ p }) => p.child.kill('SIGTERM'));
+    for (const args of [
+      ['--status', '600'],
+      ['--status', '99'],
+      ['--status', '5xx'],
+      ['--port', '70000'],
+      ['--failure-rate', '3'],
+    ]) {
+      const p = launch(['--port', '0', '--account', 'A:p', ...args], useMain ?? false);
+      const code = await p.exited;
+      const label = args.join(' ');
+      assert.equal(code, 2, `${label}: ${p.err()}`);
+      assert.match(p.err(), new RegExp(`option '${args[0]} <[a-z]+>' argument '${args[1]}' is invalid`), label);
+      if (args[0] === '--status') assert.match(p.err(), /between 100 and 599/, label);
+      assert.doesNotMatch(p.err(), /\n\s+at |Unhandled|FaultError/, `${label}: no stack trace`);
+      assert.doesNotMatch(p.out(), /listening/, label);
+    }
+  });
 });

@@ -133,6 +133,21 @@ describe('emulator faults', () => {
     assert.equal((await upload(emu)).status, 200);
   });
 
+  test('POST /_emulator/faults with a body that is not JSON → 400, faults unchanged; an empty body clears', async () => {
+    emu.setFaults({ status: 503 });
+    for (const raw of ['{status: 500', 'not json', '   ']) {
+      const res = await fetch(emu.url + '/_emulator/faults', { method: 'POST', headers: { 'content-type': 'application/json' }, body: raw });
+      assert.equal(res.status, 400, JSON.stringify(raw));
+      assert.equal(((await res.json()) as { code: number }).code, 400);
+      assert.deepEqual(emu.faults(), { status: 503 }, `faults kept after ${JSON.stringify(raw)}`);
+    }
+    assert.equal((await upload(emu)).status, 503);
+    const res = await fetch(emu.url + '/_emulator/faults', { method: 'POST' });
+    assert.equal(res.status, 200);
+    await res.arrayBuffer();
+    assert.deepEqual(emu.faults(), {});
+  });
+
   test('close() does not hang on requests held by latency', async () => {
     const e2 = await startEmulator({ accounts: [A], faults: { latencyMs: 10_000 }, logger: false });
     const pending = upload(e2).catch(() => 'aborted');

@@ -58,7 +58,8 @@ const CASES: [string, unknown, number][] = [
   ['wzrk_d', ev({ evtName: 'wzrk_d' }), 513],
   ['UTM Visited', ev({ evtName: 'UTM Visited' }), 513],
   ['Geocluster Exited', ev({ evtName: 'Geocluster Exited' }), 513],
-  ['App Installed', ev({ evtName: 'App Installed' }), 513],
+  ['SCOutgoing (Signed Call)', ev({ evtName: 'SCOutgoing' }), 513],
+  ['App Installed is not on the documented list', ev({ evtName: 'App Installed' }), 0],
   // 528 discarded (configured)
   ['discarded event', ev({ evtName: 'spam event' }), 528],
   // 512 structure
@@ -76,6 +77,11 @@ const CASES: [string, unknown, number][] = [
   ['multibyte value over 512 bytes', ev({ evtData: { a: '€'.repeat(200) } }), 512],
   ['evtName with a dot', ev({ evtName: 'Viewed v1.2' }), 512],
   ['evtName with $', ev({ evtName: '$pageview' }), 512],
+  ["evtName with '", ev({ evtName: "Joe's page" }), 512],
+  ['evtName with "', ev({ evtName: 'Say "hi"' }), 512],
+  ['evtName with \\', ev({ evtName: 'a\\b' }), 512],
+  ['evtName with a colon (RudderStack page)', ev({ evtName: 'Web Page Viewed: Home' }), 0],
+  ['evtName with a colon (RudderStack screen)', ev({ evtName: 'Screen Viewed: Home' }), 0],
   ['evtName over 512 chars', ev({ evtName: 'E'.repeat(513) }), 512],
   ['key with $', ev({ evtData: { $current_url: 'x' } }), 512],
   ['key with colon', ev({ evtData: { 'a:b': 1 } }), 512],
@@ -115,6 +121,7 @@ const CASES: [string, unknown, number][] = [
   ['Phone too short', pr({ Phone: '+123456' }), 516],
   ['Phone too long', pr({ Phone: '+1234567890123456' }), 516],
   ['Phone with spaces', pr({ Phone: '+1 415 555 1234' }), 516],
+  ['Phone +0… (no country code starts with 0)', pr({ Phone: '+04155551234' }), 516],
   ['Employed yes', pr({ Employed: 'yes' }), 517],
   ['Education PhD', pr({ Education: 'PhD' }), 518],
   ['Married true', pr({ Married: true }), 519],
@@ -135,6 +142,12 @@ const CASES: [string, unknown, number][] = [
   ['DOB $D_ (before 1970)', pr({ DOB: '$D_-315619200' }), 0],
   ['multi-value custom key', pr({ tags: ['a', 'b'] }), 0],
   ['$add / $incr / $delete', pr({ tags: { $add: ['c'] }, visits: { $incr: 1 }, old: { $delete: 1 } }), 0],
+  ['category-unsubscribe subscription groups', pr({ 'category-unsubscribe': { email: ['Newsletters', 'Promos'] } }), 0],
+  ['category-resubscribe with several channels', pr({ 'category-resubscribe': { email: ['Newsletters'], whatsapp: [] } }), 0],
+  ['category-unsubscribe not an object', pr({ 'category-unsubscribe': ['Newsletters'] }), 512],
+  ['category-unsubscribe with a non-array channel', pr({ 'category-unsubscribe': { email: 'Newsletters' } }), 512],
+  ['category-unsubscribe with a non-string group', pr({ 'category-unsubscribe': { email: [1] } }), 512],
+  ['other custom key with a plain object', pr({ prefs: { email: ['x'] } }), 512],
   ['objectId root + profileData.identity', { type: 'profile', objectId: '__anon', profileData: { identity: 'u1' } }, 0],
   // tokens
   ['token without objectId', tk({ id: 't', type: 'fcm' }, { objectId: undefined, identity: 'u1' }), 530],
@@ -256,6 +269,8 @@ describe('emulator validation helpers', () => {
     assert.ok(isValidPhone('+14155551234'));
     assert.ok(isValidPhone('+1234567'));
     assert.ok(!isValidPhone('+1-415-555-1234'));
+    assert.ok(!isValidPhone('+0123456789'));
+    assert.ok(!isValidPhone('+0'));
   });
   test('dates', () => {
     assert.ok(isDateValue('$D_1664890781'));

@@ -1,7 +1,7 @@
 // The warehouse destination end to end, on a real SQLite file and on the real PostgreSQL server
 // (TAPROUTE_TEST_PG, default postgres://postgres@127.0.0.1:5432/test). Every assertion runs on both databases.
 // Each run uses its own schema prefix and drops its schemas at the end, so test files can run in parallel.
-import { test, describe, before, after } from 'node:test';
+import { test, describe, before, after, mock } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import Database from 'better-sqlite3';
 import pg from 'pg';
-import { warehouseDestination, createWarehouseDeliverer, SqliteDialect } from '../../src/destinations/warehouse/index.js';
+import { warehouseDestination, createWarehouseDeliverer, PostgresDialect, SqliteDialect } from '../../src/destinations/warehouse/index.js';
 import { schemaName } from '../../src/destinations/warehouse/naming.js';
 import { colTypeOf } from '../../src/destinations/warehouse/schema.js';
 import type { ColType } from '../../src/destinations/warehouse/rows.js';
@@ -312,22 +312,52 @@ for (const kind of ['sqlite', 'postgres'] as const) {
       const cols = await h.columns(src, 'conf');
       if (kind === 'postgres') assert.equal(cols.n, 'double', 'bigint widened to double');
       assert.equal(cols.flag, 'boolean');
-      assert.equal(cols.flag_text, 'text');
+      assert.equal(cols.flag__text, 'text');
       assert.equal(cols.s, 'text');
       assert.equal(cols.when, 'timestamp');
-      assert.equal(cols.when_text, 'text');
+      assert.equal(cols.when__text, 'text');
       assert.equal(cols.code, 'bigint');
-      assert.equal(cols.code_text, 'text');
+      assert.equal(cols.code__text, 'text');
       assert.equal(cols.fresh, 'bigint');
-      assert.equal(cols.fresh_text, 'text');
+      assert.equal(cols.fresh__text, 'text');
       const rows = await h.rows(src, 'conf');
       assert.deepEqual(
-        rows.map((r) => [r.n, r.flag, r.flag_text, r.s, r.when, r.when_text, r.code, r.code_text, r.fresh, r.fresh_text]),
+        rows.map((r) => [r.n, r.flag, r.flag__text, r.s, r.when, r.when__text, r.code, r.code__text, r.fresh, r.fresh__text]),
         [
           [1, true, undefined, 'text', '2024-01-01T00:00:00.000Z', undefined, 10, undefined, undefined, undefined],
           [2.5, undefined, 'maybe', '99', undefined, 'later', undefined, 'A-1', undefined, undefined],
           [3, undefined, '7', 'false', undefined, undefined, 11, undefined, 1, undefined],
           [undefined, undefined, undefined, undefined, undefined, undefined, undefined, undefined, undefined, 'now text'],
+        ],
+      );
+    });
+
+    test('a property named x_text keeps its own column, apart from the overflow of x', async () => {
+      const src = 'overflow';
+      await load(
+        [
+          msg('track', { event: 'Ov', properties: { x: 1 } }),
+          msg('track', { event: 'Ov', properties: { x: 'abc', x_text: 'def' } }),
+          msg('track', { event: 'Ov', properties: { x: 'ghi' } }),
+          msg('track', { event: 'Ov', properties: { x_text: 'jkl' } }),
+        ],
+        src,
+      );
+      await load([msg('track', { event: 'Ov', properties: { x_text: 'mno', x: 'pqr' } })], src);
+      const cols = await h.columns(src, 'ov');
+      assert.equal(cols.x, 'bigint');
+      assert.equal(cols.x__text, 'text');
+      assert.equal(cols.x_text, 'text');
+      assert.ok(!Object.keys(cols).some((c) => c.startsWith('x_text_')), Object.keys(cols).join(','));
+      const rows = await h.rows(src, 'ov');
+      assert.deepEqual(
+        rows.map((r) => [r.x, r.x__text, r.x_text]),
+        [
+          [1, undefined, undefined],
+          [undefined, 'abc', 'def'],
+          [undefined, 'ghi', undefined],
+          [undefined, undefined, 'jkl'],
+          [undefined, 'pqr', 'mno'],
         ],
       );
     });
@@ -484,6 +514,15 @@ for (const kind of ['sqlite', 'postgres'] as const) {
       assert.deepEqual((await h.rows('src-b', 'multi')).map((r) => r.v), ['b']);
     });
 
+    test('source ids that sanitise alike keep their own schemas, even with the same messageIds', async () => {
+      const ids = ['MySource', 'my-source', 'my_source', 'pg_foo', '_pg_foo', '1abc', '_1abc'];
+      const schemas = ids.map((id) => schemaName(id, PREFIX));
+      assert.equal(new Set(schemas).size, ids.length, schemas.join(' '));
+      const jobs = ids.flatMap((id) => jobsOf([{ ...msg('track', { event: 'Same', properties: { v: id } }), messageId: 'same-id' }], id));
+      assertAllDone(await d.deliver(jobs), jobs);
+      for (const id of ids) assert.deepEqual((await h.rows(id, 'same')).map((r) => [r.id, r.v]), [['same-id', id]], id);
+    });
+
     test('a message that cannot be loaded is dead without failing the others', async () => {
       const src = 'reject';
       const good = msg('track', { event: 'Fine' });
@@ -588,6 +627,35 @@ for (const kind of ['sqlite', 'postgres'] as const) {
     });
 
     if (kind === 'postgres') {
+      test('insert SQL is built once per (table, columns, row count) and reused', async () => {
+        const dialect = new PostgresDialect(PG_URL, { maxConnections: 1 });
+        const schema = `${PREFIX}sqlcache`;
+        try {
+          await dialect.applyChanges(schema, [{ op: 'createTable', table: 't', kind: 'event', columns: [['id', 'text'], ['v', 'bigint']] }]);
+          const build = mock.method(dialect as unknown as { buildInsertSql: (...a: unknown[]) => string }, 'buildInsertSql');
+          const write = (n: number, from: number, columns = ['id', 'v']) => ({
+            schema,
+            table: 't',
+            kind: 'event' as const,
+            columns,
+            rows: Array.from({ length: n }, (_, i) => (columns.length === 2 ? [`r${from + i}`, from + i] : [`r${from + i}`])),
+          });
+          await dialect.loadBatch([write(2500, 0)]); // chunks of 1000, 1000, 500: two distinct statements
+          assert.equal(build.mock.callCount(), 2);
+          await dialect.loadBatch([write(2500, 2500)]);
+          assert.equal(build.mock.callCount(), 2, 'same shapes again: nothing rebuilt');
+          await dialect.loadIsolated([1, 2, 3].map((k) => ({ key: k, writes: [write(1, 5000 + k)] })));
+          assert.equal(build.mock.callCount(), 3, 'one-row insert built once for three jobs');
+          await dialect.loadBatch([write(2, 6000, ['id'])]);
+          assert.equal(build.mock.callCount(), 4, 'another column list is another statement');
+          const r = await dialect.pool.query(`SELECT count(*)::int AS n, count(v)::int AS nv FROM "${schema}"."t"`);
+          assert.deepEqual(r.rows[0], { n: 5005, nv: 5003 });
+          build.mock.restore();
+        } finally {
+          await dialect.close();
+        }
+      });
+
       test('privileges refused → AuthError (the router pauses the destination)', async () => {
         const role = `${PREFIX}role`;
         await h.exec(`CREATE ROLE "${role}" LOGIN`); // no CREATE on the database: CREATE SCHEMA is refused
@@ -617,8 +685,8 @@ for (const kind of ['sqlite', 'postgres'] as const) {
         assertAllDone(o2, j2);
         const rows = await h.rows(src, 'race');
         assert.equal(rows.length, 100);
-        const texts = rows.filter((r) => r.v === 'text' || r.v_text === 'text').length;
-        const ones = rows.filter((r) => r.v === 1 || r.v === '1' || r.v_text === '1').length;
+        const texts = rows.filter((r) => r.v === 'text' || r.v__text === 'text').length;
+        const ones = rows.filter((r) => r.v === 1 || r.v === '1' || r.v__text === '1').length;
         assert.deepEqual([texts, ones], [50, 50]);
       });
     }

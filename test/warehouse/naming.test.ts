@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { assignDistinct, eventTableName, limitLength, sanitize, schemaName, snakeCase, quoteIdent } from '../../src/destinations/warehouse/naming.js';
+import { assignDistinct, conflictColumnName, eventTableName, limitLength, sanitize, schemaName, shortHash, snakeCase, quoteIdent } from '../../src/destinations/warehouse/naming.js';
 import { isTimestamp, messageToRows, type LogicalRow } from '../../src/destinations/warehouse/rows.js';
 import { Planner, fit } from '../../src/destinations/warehouse/schema.js';
 import { buildWrites, mergeUserRecords } from '../../src/destinations/warehouse/loader.js';
@@ -75,11 +75,60 @@ describe('naming', () => {
   });
 
   test('schema names', () => {
-    assert.equal(schemaName('Web-Prod'), 'web_prod');
+    assert.equal(schemaName('Web-Prod'), `web_prod_${shortHash('Web-Prod')}`);
     assert.equal(schemaName('web', 'tr_'), 'tr_web');
-    assert.equal(schemaName('pg_catalog'), '_pg_catalog');
-    assert.equal(schemaName('sqlite_x'), '_sqlite_x');
-    assert.equal(schemaName('information_schema'), '_information_schema');
+    assert.equal(schemaName('Web', 'tr_'), `tr_web_${shortHash('tr_Web')}`, 'the hash covers prefix + id (the raw name)');
+    assert.equal(schemaName('pg_catalog'), `_pg_catalog_${shortHash('pg_catalog')}`);
+    assert.equal(schemaName('sqlite_x'), `_sqlite_x_${shortHash('sqlite_x')}`);
+    assert.equal(schemaName('information_schema'), `_information_schema_${shortHash('information_schema')}`);
+  });
+
+  test('clean source ids keep their plain schema name', () => {
+    for (const id of ['web', 'ct_export', 'my_source', '_pg_foo', '_1abc', 'a1', 'x'.repeat(63)]) assert.equal(schemaName(id), id, id);
+  });
+
+  test('distinct source ids always give distinct schemas', () => {
+    const groups = [
+      ['MySource', 'my-source', 'my_source', 'my source', 'My_Source', 'my__source', 'my_source_'],
+      ['pg_foo', '_pg_foo', 'PG_foo'],
+      ['1abc', '_1abc'],
+      ['sqlite_x', '_sqlite_x'],
+      ['information_schema', '_information_schema'],
+      ['日本', '中文', '!!!'],
+      ['x'.repeat(70), 'x'.repeat(71), 'x'.repeat(63)],
+    ];
+    for (const ids of groups) {
+      const names = ids.map((id) => schemaName(id));
+      assert.equal(new Set(names).size, ids.length, `${ids.join(' | ')} → ${names.join(' | ')}`);
+      for (const n of names) {
+        assert.match(n, SAFE);
+        assert.ok(n.length <= 63, n);
+        assert.ok(!n.includes('__'), `${n}: SQLite splits <schema>__<table>`);
+        assert.ok(!/^(pg_|sqlite_)/.test(n) && n !== 'information_schema', n);
+      }
+    }
+    // The examples from the bug report, exactly.
+    assert.equal(schemaName('my_source'), 'my_source');
+    assert.equal(schemaName('MySource'), `my_source_${shortHash('MySource')}`);
+    assert.equal(schemaName('my-source'), `my_source_${shortHash('my-source')}`);
+    assert.equal(schemaName('pg_foo'), `_pg_foo_${shortHash('pg_foo')}`);
+    assert.equal(schemaName('_pg_foo'), '_pg_foo');
+    assert.equal(schemaName('1abc'), `_1abc_${shortHash('1abc')}`);
+    assert.equal(schemaName('_1abc'), '_1abc');
+    assert.equal(schemaName('MySource'), schemaName('MySource'), 'stable');
+  });
+
+  test('overflow columns are <name>__text and never collide with a property name', () => {
+    assert.equal(conflictColumnName('x'), 'x__text');
+    assert.equal(conflictColumnName('x__text'), 'x__text__text');
+    const long = 'p'.repeat(63);
+    const c = conflictColumnName(long);
+    assert.ok(c.length <= 63 && c.endsWith('__text'), c);
+    assert.notEqual(conflictColumnName('q'.repeat(60)), conflictColumnName('q'.repeat(61)));
+    // A property's column never contains `__`: whatever the raw key, it cannot take an overflow column's name.
+    for (const k of ['x__text', 'x  text', 'x_text', 'X__Text', '_x__text', 'x.__.text', 'x'.repeat(80) + '__text']) {
+      assert.ok(!sanitize(k).includes('__'), `${k} → ${sanitize(k)}`);
+    }
   });
 
   test('quoteIdent escapes quotes (defence in depth)', () => {
@@ -203,25 +252,44 @@ describe('schema planning', () => {
     const r2 = p.planRow(mk({ n: 1.5, flag: 'yes', s: 2, when: 'not a date' }));
     const byName = Object.fromEntries(r2.columns.map((c, i) => [c, r2.values[i]]));
     assert.equal(byName.n, 1.5);
-    assert.equal(byName.flag_text, 'yes');
+    assert.equal(byName.flag__text, 'yes');
     assert.equal(byName.s, '2');
-    assert.equal(byName.when_text, 'not a date');
+    assert.equal(byName.when__text, 'not a date');
     const ops = p.changes.map((c) => `${c.op}:${'column' in c ? c.column : c.table}`);
     assert.ok(ops.includes('createTable:e'));
     assert.ok(ops.includes('widen:n'));
-    assert.ok(ops.includes('addColumn:flag_text'));
-    assert.ok(ops.includes('addColumn:when_text'));
-    assert.ok(!ops.includes('addColumn:s_text'));
+    assert.ok(ops.includes('addColumn:flag__text'));
+    assert.ok(ops.includes('addColumn:when__text'));
+    assert.ok(!ops.includes('addColumn:s__text'));
   });
 
-  test('sibling chain when <name>_text is taken by another type or in the same row', () => {
-    const cat = new Map([['e', new Map([['x', 'bigint' as const], ['x_text', 'bigint' as const]])]]);
+  test('sibling chain when <name>__text is taken by another type', () => {
+    const cat = new Map([['e', new Map([['x', 'bigint' as const], ['x__text', 'bigint' as const]])]]);
     const p = new Planner(cat, caps);
-    const row = rows(m({ type: 'track', event: 'E', properties: { x: 'abc', x_text: 'def' } }))[1];
+    const row = rows(m({ type: 'track', event: 'E', properties: { x: 'abc' } }))[1];
     const r = p.planRow(row);
     const byName = Object.fromEntries(r.columns.map((c, i) => [c, r.values[i]]));
-    assert.equal(new Set(r.columns).size, r.columns.length, 'no column twice in a row');
-    assert.deepEqual([byName.x_text_text, byName.x_text_text_text].sort(), ['abc', 'def']);
+    assert.equal(byName.x__text__text, 'abc');
+    assert.ok(!('x__text' in byName));
+  });
+
+  test('a property named x_text never shares a column with the overflow of x', () => {
+    // Whatever else is in the message, x's overflow and the property `x_text` land in different columns.
+    const cat = new Map([['e', new Map([['x', 'bigint' as const]])]]);
+    const p = new Planner(cat, caps);
+    const mk = (props: Record<string, unknown>) => {
+      const r = p.planRow(rows(m({ type: 'track', event: 'E', properties: props }))[1]);
+      return Object.fromEntries(r.columns.map((c, i) => [c, r.values[i]]));
+    };
+    const a = mk({ x: 'abc', x_text: 'def' });
+    assert.equal(a.x__text, 'abc');
+    assert.equal(a.x_text, 'def');
+    const b = mk({ x: 'ghi' });
+    assert.equal(b.x__text, 'ghi');
+    assert.ok(!('x_text' in b));
+    const c = mk({ x_text: 'jkl' });
+    assert.equal(c.x_text, 'jkl');
+    assert.ok(!('x__text' in c));
   });
 
   test('fit rules', () => {

@@ -58,3 +58,55 @@ export function msgKey(k: string): string | undefined {
   if (c !== 77 && c !== 109) return undefined;
   return MSG.get(k.toLowerCase());
 }
+
+type Obj = Record<string, unknown>;
+interface WarningSink {
+  push(w: { code: string; field?: string; message: string }): unknown;
+}
+
+const hasOwn = Object.prototype.hasOwnProperty;
+
+/**
+ * Writes values under converted keys (snake_case, MSG-*, cleaned, mapped) without letting two source keys
+ * silently overwrite each other. When a key is taken: the same source key again (a later source of the same
+ * trait, e.g. RudderStack's context.traits) overwrites silently; otherwise a source key that already IS the
+ * target key beats a converted one, else the first one stays; `force` (a mapped standard field in own/segment
+ * mode) always wins. The loser is dropped with a `key_collision` warning naming both keys. Source keys are
+ * remembered only when they differ from their target, so the common case costs one property check.
+ */
+export class KeyWriter {
+  private origin: Map<string, string> | undefined;
+  constructor(
+    readonly out: Obj,
+    private readonly warnings: WarningSink,
+    private readonly prefix = '',
+  ) {}
+
+  put(key: string, raw: string, v: unknown, force = false): void {
+    const out = this.out;
+    if (out[key] === undefined || !hasOwn.call(out, key)) {
+      out[key] = v;
+      if (raw !== key) (this.origin ??= new Map()).set(key, raw);
+      return;
+    }
+    const prev = this.origin?.get(key) ?? key;
+    if (prev === raw) {
+      out[key] = v;
+      return;
+    }
+    if (force || (raw === key && prev !== key)) {
+      out[key] = v;
+      if (raw === key) this.origin?.delete(key);
+      else (this.origin ??= new Map()).set(key, raw);
+      this.collision(key, raw, prev);
+    } else this.collision(key, prev, raw);
+  }
+
+  private collision(key: string, kept: string, dropped: string): void {
+    this.warnings.push({
+      code: 'key_collision',
+      field: this.prefix + dropped,
+      message: `${JSON.stringify(dropped)} and ${JSON.stringify(kept)} are both sent as ${JSON.stringify(key)}: the value of ${JSON.stringify(kept)} is kept, ${JSON.stringify(dropped)} is dropped`,
+    });
+  }
+}

@@ -25,7 +25,14 @@
 // - Event names that sanitise to the same table (`Order Completed`, `order_completed`) share that table, as in
 //   Segment; the original name is kept in the `event_text` column.
 // - Schema per source: sanitise(schemaPrefix + sourceId); names starting with `pg_` or `sqlite_`, and
-//   `information_schema`, get a `_` prefix (both prefixes are reserved by the databases).
+//   `information_schema`, get a `_` prefix (both prefixes are reserved by the databases). Distinct source ids
+//   always get distinct schemas: when the result differs from the raw name (schemaPrefix + sourceId), `_` + 8 hex
+//   chars of sha1(raw name) are appended (`MySource`, `my-source`, `my_source` → `my_source_<h1>`,
+//   `my_source_<h2>`, `my_source`; `pg_foo` → `_pg_foo_<h>` while `_pg_foo` stays `_pg_foo`). A raw name that is
+//   already a clean identifier (`web`, `ct_export`) keeps its plain name. Otherwise two sources would share tables
+//   and `ON CONFLICT (id) DO NOTHING` would drop one source's rows when messageIds collide.
+// - Type-conflict overflow columns are `<name>__text` (schema.ts). Sanitised names never contain `__`, so no
+//   property can ever be named like an overflow column (a property `x_text` stays apart from `x`'s overflow).
 import { createHash } from 'node:crypto';
 
 export const MAX_IDENTIFIER = 63;
@@ -77,9 +84,11 @@ export function eventTableName(event: string): string {
 
 /** The schema of one source (PostgreSQL schema, or SQLite table prefix). */
 export function schemaName(sourceId: string, prefix = ''): string {
-  const s = sanitize(prefix + sourceId);
-  if (/^(pg_|sqlite_)/.test(s) || s === 'information_schema') return limitLength(`_${s}`);
-  return s;
+  const raw = prefix + sourceId;
+  let s = sanitize(raw);
+  if (/^(pg_|sqlite_)/.test(s) || s === 'information_schema') s = limitLength(`_${s}`);
+  // Changed by sanitising: make it unique to the raw name (a clean raw name can never end up here).
+  return s === raw ? s : limitLength(`${s}_${shortHash(raw)}`);
 }
 
 /** Column names a property or trait must never take, whatever the table. */
@@ -94,9 +103,15 @@ export function userColumnName(base: string, fixed: ReadonlySet<string>): string
   return base;
 }
 
-/** The sibling column that takes values whose type does not fit `name` (see schema.ts). */
+export const CONFLICT_SUFFIX = '__text';
+
+/**
+ * The sibling column that takes values whose type does not fit `name` (see schema.ts): `<name>__text`. The base is
+ * shortened first (prefix + hash) so the suffix always survives the 63-character limit: the result always contains
+ * `__`, which no sanitised property/trait name does, so it never collides with user data.
+ */
 export function conflictColumnName(name: string): string {
-  return limitLength(`${name}_text`);
+  return `${limitLength(name, MAX_IDENTIFIER - CONFLICT_SUFFIX.length)}${CONFLICT_SUFFIX}`;
 }
 
 /** Double-quotes an identifier (names are already sanitised; quotes are escaped anyway, as defence in depth). */

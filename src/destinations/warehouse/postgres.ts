@@ -10,7 +10,9 @@
 //   transactions never take that lock.
 // - Inserts are multi-row statements chunked under the 65535-parameter limit (and 1000 rows), with
 //   `ON CONFLICT ("id") DO NOTHING`; `users` is upserted column by column (newer received_at wins, an older
-//   identify only fills empty columns).
+//   identify only fills empty columns). The SQL text is cached per (table, kind, column list, row count): a
+//   batch's full chunks and the per-job savepoint inserts reuse it (oldest entries dropped past 256 entries or
+//   4M characters).
 // - NUL characters (which PostgreSQL text cannot hold) are replaced by U+FFFD.
 // - SQLSTATE classes 22 (data), 23 (constraint), 54 (limits), 0A (unsupported) and 42 (except undefined
 //   table/column/schema, which mean a stale cache) are blamed on the job's data; class 28 (authentication) and
@@ -23,6 +25,8 @@ import { changesByTable, SQL_TYPES, type Dialect, type ErrorClass, type TableWri
 
 const MAX_PARAMS = 65535;
 const MAX_ROWS_PER_STATEMENT = 1000;
+const SQL_CACHE_ENTRIES = 256;
+const SQL_CACHE_CHARS = 4_000_000;
 
 type Queryable = Pick<pg.PoolClient, 'query'>;
 
@@ -30,6 +34,9 @@ export class PostgresDialect implements Dialect {
   readonly name = 'postgres' as const;
   readonly caps = { integerHoldsDouble: false };
   readonly pool: pg.Pool;
+  /** Insert SQL by (kind, row count, schema, table, columns); insertion-ordered, the oldest evicted first. */
+  private readonly sqlCache = new Map<string, string>();
+  private sqlCacheChars = 0;
 
   constructor(connectionString: string, opts: { maxConnections?: number; onError?: (err: Error) => void } = {}) {
     this.pool = new pg.Pool({
@@ -129,6 +136,21 @@ export class PostgresDialect implements Dialect {
   }
 
   private insertSql(w: TableWrite, nrows: number): string {
+    const key = `${w.kind}\u0000${nrows}\u0000${w.schema}\u0000${w.table}\u0000${w.columns.join('\u0000')}`;
+    const hit = this.sqlCache.get(key);
+    if (hit !== undefined) return hit;
+    const sql = this.buildInsertSql(w, nrows);
+    this.sqlCache.set(key, sql);
+    this.sqlCacheChars += key.length + sql.length;
+    while (this.sqlCache.size > 1 && (this.sqlCache.size > SQL_CACHE_ENTRIES || this.sqlCacheChars > SQL_CACHE_CHARS)) {
+      const [k, v] = this.sqlCache.entries().next().value as [string, string];
+      this.sqlCache.delete(k);
+      this.sqlCacheChars -= k.length + v.length;
+    }
+    return sql;
+  }
+
+  private buildInsertSql(w: TableWrite, nrows: number): string {
     const qt = this.q(w.schema, w.table);
     const cols = w.columns.map(quoteIdent);
     const n = cols.length;
@@ -195,6 +217,8 @@ export class PostgresDialect implements Dialect {
   }
 
   async close(): Promise<void> {
+    this.sqlCache.clear();
+    this.sqlCacheChars = 0;
     await this.pool.end();
   }
 }

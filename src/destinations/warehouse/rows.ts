@@ -14,7 +14,7 @@
 // - Fixed columns: `id` (messageId), `received_at`, `sent_at`, `timestamp`, `original_timestamp`, `uuid_ts`
 //   (load time), `user_id`, `anonymous_id`, plus `event`/`event_text` (tracks and event tables), `name`/`category`
 //   (pages, screens), `previous_id` (aliases), `group_id` (groups). A fixed timestamp column given a value that is
-//   not a valid timestamp keeps it as text (it goes to the `<column>_text` sibling, see schema.ts).
+//   not a valid timestamp keeps it as text (it goes to the `<column>__text` sibling, see schema.ts).
 // - `users`: one row per userId (skipped without userId) with id, received_at, uuid_ts, anonymous_id and the
 //   traits of the identify; loaders upsert it (newer traits overwrite, absent traits are kept).
 // - Traits of identify/group come from `traits`, falling back to `context.traits` when `traits` is absent.

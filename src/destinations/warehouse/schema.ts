@@ -10,8 +10,10 @@
 //   * a non-integer number arriving in a bigint column widens the column to double (PostgreSQL:
 //     ALTER COLUMN TYPE double precision; SQLite: nothing to do, an INTEGER-affinity column stores REALs as is);
 //   * every other mismatch (text into bigint/double/boolean/timestamp, boolean into a number, a number into a
-//     timestamp...) stores the value, as text, in the sibling column `<name>_text` (created as text). If that name
-//     is taken by a column that is not text, or already used in the same row, the next sibling is `<name>_text_text`.
+//     timestamp...) stores the value, as text, in the sibling column `<name>__text` (created as text). Sanitised
+//     property names never contain `__`, so that column holds only `<name>`'s overflow: a property literally
+//     named `<name>_text` has its own column. If the sibling is taken by a column that is not text (created by
+//     hand), or already used in the same row, the next sibling is `<name>__text__text`.
 // - Columns are never dropped or narrowed, so a stale cache (another process or deliver() call evolved the schema)
 //   is safe: the DDL step re-reads the catalog under a lock, skips what already exists and re-plans.
 import { conflictColumnName } from './naming.js';

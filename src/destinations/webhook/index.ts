@@ -10,6 +10,12 @@
 //   (Retry-After honoured, in seconds or as an HTTP date, capped at 1 h). 401/403 → AuthError (the router pauses
 //   the destination). Any other status (other 4xx, 3xx: redirects are not followed) → every job dead with code
 //   `webhook_http_<status>` and the first 500 characters of the response body.
+// - 413 (payload too large) is about the batch, not its messages: the batch is split in halves and each half sent
+//   (recursively, first half first, one request at a time so a user's messages stay in order). Only a single
+//   message that still gets 413 is dead (`webhook_http_413`). Once part of the batch has been delivered, a later
+//   part's retryable/auth failure no longer throws for the whole batch (that would re-send what was delivered):
+//   the undelivered jobs get `retry` outcomes (scope `request`, Retry-After kept); before that, errors are
+//   thrown for the batch as usual.
 import { Type, type Static } from '@sinclair/typebox';
 import { TypeCompiler } from '@sinclair/typebox/compiler';
 import { Pool } from 'undici';
@@ -67,6 +73,11 @@ async function readClipped(body: AsyncIterable<Buffer> & { destroy?: () => void 
   return text.length > BODY_CLIP ? text.slice(0, BODY_CLIP) + '…' : text;
 }
 
+/** The receiver answered 413 for a batch. */
+class TooLarge {
+  constructor(readonly reason: string) {}
+}
+
 export class WebhookDeliverer implements Deliverer {
   readonly maxBatch: number;
   readonly maxInFlight: number;
@@ -95,6 +106,46 @@ export class WebhookDeliverer implements Deliverer {
   }
 
   async deliver(jobs: Job[]): Promise<Outcome[]> {
+    const out: Outcome[] = [];
+    let delivered = false;
+    // Batches still to send, next first: a 413 replaces a batch by its two halves.
+    const pending: Job[][] = [jobs];
+    while (pending.length > 0) {
+      const batch = pending.shift()!;
+      let r: Outcome[] | TooLarge;
+      try {
+        r = await this.post(batch);
+      } catch (err) {
+        if (!delivered) throw err;
+        const e = err as { message?: string; code?: string; retryAfterMs?: number };
+        for (const b of [batch, ...pending]) {
+          for (const j of b) {
+            const o: Outcome = { jobId: j.id, status: 'retry', code: e.code, reason: e.message ?? String(err), scope: 'request' };
+            if (err instanceof RetryableError && err.retryAfterMs !== undefined) o.retryAfterMs = err.retryAfterMs;
+            out.push(o);
+          }
+        }
+        return out;
+      }
+      if (r instanceof TooLarge) {
+        if (batch.length === 1) {
+          out.push({ jobId: batch[0].id, status: 'dead', code: 'webhook_http_413', reason: r.reason });
+        } else {
+          const mid = Math.ceil(batch.length / 2);
+          pending.unshift(batch.slice(0, mid), batch.slice(mid));
+        }
+        continue;
+      }
+      for (const o of r) {
+        if (o.status === 'done') delivered = true;
+        out.push(o);
+      }
+    }
+    return out;
+  }
+
+  /** One POST of `jobs`: outcomes, TooLarge on 413, or throws RetryableError / AuthError. */
+  private async post(jobs: Job[]): Promise<Outcome[] | TooLarge> {
     const body = JSON.stringify({ batch: jobs.map((j) => j.message) });
     let res;
     try {
@@ -126,6 +177,7 @@ export class WebhookDeliverer implements Deliverer {
       throw new RetryableError(`webhook answered ${status}: ${text}`.trim(), parseRetryAfter(res.headers['retry-after']), `webhook_http_${status}`);
     }
     const reason = `webhook answered ${status}${text ? `: ${text}` : ''}`;
+    if (status === 413) return new TooLarge(reason);
     return jobs.map((j) => ({ jobId: j.id, status: 'dead', code: `webhook_http_${status}`, reason }));
   }
 
