@@ -161,6 +161,98 @@ describe('webhook destination', () => {
     }
   });
 
+  describe('413 from the receiver: the batch is split in halves until it fits', () => {
+    const LIMIT = 1100; // bytes: one message is ~240 bytes, so at most 4 fit in a request
+    const tooBig = (_req: IncomingMessage, res: ServerResponse, body: string) => {
+      if (Buffer.byteLength(body) > LIMIT) {
+        res.statusCode = 413;
+        res.end('Payload Too Large');
+      } else {
+        res.statusCode = 200;
+        res.end('ok');
+      }
+    };
+    const ids = (r: Received) => (JSON.parse(r.body).batch as Message[]).map((m) => m.messageId);
+
+    test('every message delivered exactly once, in order; only the 413s are re-split', async () => {
+      handler = tooBig;
+      received.length = 0;
+      const js = jobs(13);
+      const out = await dest().deliver(js);
+      assert.deepEqual([...out].sort((a, b) => a.jobId - b.jobId), js.map((j) => ({ jobId: j.id, status: 'done' })));
+      const accepted = received.filter((r) => Buffer.byteLength(r.body) <= LIMIT);
+      assert.deepEqual(accepted.flatMap(ids), js.map((j) => j.message.messageId), 'each once, in the original order');
+      assert.ok(accepted.every((r) => ids(r).length <= 4));
+      assert.equal(received[0].body.length > LIMIT, true, 'the whole batch was tried first');
+      assert.ok(received.length < 13 * 2, `requests: ${received.length}`);
+    });
+
+    test('a single message that still gets 413 is dead (webhook_http_413); the rest are delivered', async () => {
+      handler = tooBig;
+      received.length = 0;
+      const js = jobs(6);
+      (js[2].message.properties as Record<string, unknown>).blob = 'x'.repeat(LIMIT);
+      const out = (await dest().deliver(js)).sort((a, b) => a.jobId - b.jobId);
+      assert.deepEqual(out.map((o) => o.status), ['done', 'done', 'dead', 'done', 'done', 'done']);
+      const dead = out[2];
+      assert.ok(dead.status === 'dead' && dead.code === 'webhook_http_413' && /^webhook answered 413: Payload Too Large/.test(dead.reason), JSON.stringify(dead));
+      const accepted = received.filter((r) => Buffer.byteLength(r.body) <= LIMIT).flatMap(ids);
+      assert.deepEqual(accepted, ['m0', 'm1', 'm3', 'm4', 'm5']);
+    });
+
+    test('a one-message batch answered 413 is dead without a retry', async () => {
+      handler = (_req, res) => {
+        res.statusCode = 413;
+        res.end();
+      };
+      received.length = 0;
+      const js = jobs(1);
+      assert.deepEqual(await dest().deliver(js), [{ jobId: js[0].id, status: 'dead', code: 'webhook_http_413', reason: 'webhook answered 413' }]);
+      assert.equal(received.length, 1);
+    });
+
+    test('a retryable error after part was delivered: delivered jobs stay done, the rest retry', async () => {
+      let n = 0;
+      handler = (req, res, body) => {
+        n++;
+        if (n >= 4) {
+          res.statusCode = 503;
+          res.setHeader('retry-after', '7');
+          res.end('down');
+          return;
+        }
+        tooBig(req, res, body);
+      };
+      received.length = 0;
+      // Requests: [16] 413, [8] 413, [4] ok (m0-m3), [4] 503 (m4-m7); the last [8] is never sent.
+      const js = jobs(16);
+      const out = (await dest().deliver(js)).sort((a, b) => a.jobId - b.jobId);
+      assert.equal(out.length, 16);
+      assert.deepEqual(out.slice(0, 4).map((o) => o.status), ['done', 'done', 'done', 'done']);
+      for (const o of out.slice(4)) {
+        assert.equal(o.status, 'retry');
+        if (o.status !== 'retry') continue;
+        assert.equal(o.code, 'webhook_http_503');
+        assert.equal(o.retryAfterMs, 7000);
+        assert.equal(o.scope, 'request');
+      }
+      assert.equal(received.length, 4);
+    });
+
+    test('a retryable error before anything was delivered still fails the whole batch', async () => {
+      let n = 0;
+      handler = (req, res, body) => {
+        if (++n >= 2) {
+          res.statusCode = 500;
+          res.end('boom');
+          return;
+        }
+        tooBig(req, res, body);
+      };
+      await assert.rejects(dest().deliver(jobs(8)), (err: unknown) => err instanceof RetryableError && err.code === 'webhook_http_500');
+    });
+  });
+
   test('timeout → RetryableError', async () => {
     handler = () => {
       /* never answers */

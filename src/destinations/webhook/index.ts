@@ -14,8 +14,8 @@
 //   (recursively, first half first, one request at a time so a user's messages stay in order). Only a single
 //   message that still gets 413 is dead (`webhook_http_413`). Once part of the batch has been delivered, a later
 //   part's retryable/auth failure no longer throws for the whole batch (that would re-send what was delivered):
-//   the undelivered jobs get `retry` outcomes (scope `request`, Retry-After kept); before that, errors are
-//   thrown for the batch as usual.
+//   the undelivered jobs get `retry` outcomes (scope `request`, Retry-After kept; scope `auth` for 401/403, which
+//   pauses the destination); before that, errors are thrown for the batch as usual.
 import { Type, type Static } from '@sinclair/typebox';
 import { TypeCompiler } from '@sinclair/typebox/compiler';
 import { Pool } from 'undici';
@@ -120,7 +120,7 @@ export class WebhookDeliverer implements Deliverer {
         const e = err as { message?: string; code?: string; retryAfterMs?: number };
         for (const b of [batch, ...pending]) {
           for (const j of b) {
-            const o: Outcome = { jobId: j.id, status: 'retry', code: e.code, reason: e.message ?? String(err), scope: 'request' };
+            const o: Outcome = { jobId: j.id, status: 'retry', code: e.code, reason: e.message ?? String(err), scope: err instanceof AuthError ? 'auth' : 'request' };
             if (err instanceof RetryableError && err.retryAfterMs !== undefined) o.retryAfterMs = err.retryAfterMs;
             out.push(o);
           }
