@@ -20,11 +20,15 @@
 // - 202 body: { accepted, duplicates, rejected, errors? } for operators (mParticle's own 202 has no useful body;
 //   clients ignore it). Error bodies: {"errors":[{"code":"BAD_REQUEST"|"UNAUTHORIZED"|"FORBIDDEN"|
 //   "REQUEST_TOO_LARGE"|"TOO_MANY_REQUESTS","message":"..."}]}.
+// - A batch that cannot be measured or converted (absurd nesting → RangeError, ...) never makes a 500: on
+//   /v2/bulkevents it is skipped with an error entry (its source_request_id is not remembered) and the other
+//   batches are stored; on /v2/events it is answered 400.
 // - Historical batches are stored like any other (Taproute has no separate event/warehouse forwarding switch);
 //   they are marked context.mparticle.historical = true.
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { SourceConfig } from '../config/schema.js';
-import { mparticleBatchToMessages } from '../sources/mparticle/convert.js';
+import { mparticleBatchToMessages, type ConvertResult } from '../sources/mparticle/convert.js';
+import { conversionFailure } from '../sources/util.js';
 import { parseBasicAuth } from '../util/secrets.js';
 import type { InboundMessage, IngestContext, ProtocolRoutes } from './context.js';
 
@@ -64,6 +68,10 @@ function batchBytes(batch: unknown): number {
   return Buffer.byteLength(JSON.stringify(batch) ?? '');
 }
 
+function unusable(err: unknown): ConvertResult {
+  return { messages: [], errors: [`batch could not be converted (${conversionFailure(err)}; skipped)`], failed: true };
+}
+
 async function handle(ctx: IngestContext, req: FastifyRequest, reply: FastifyReply, mode: 'single' | 'bulk' | 'historical') {
   const source = sourceOf.get(req);
   if (!source) return fail(reply, 401, 'UNAUTHORIZED', 'missing HTTP Basic credentials (API key:secret)');
@@ -83,8 +91,16 @@ async function handle(ctx: IngestContext, req: FastifyRequest, reply: FastifyRep
     }
     batches = body;
   }
+  // A batch that cannot even be serialised (RangeError on absurd nesting) is unusable on its own, not the request.
+  const unmeasurable = new Map<number, ConvertResult>();
   for (let i = 0; i < batches.length; i++) {
-    const n = batchBytes(batches[i]);
+    let n: number;
+    try {
+      n = batchBytes(batches[i]);
+    } catch (err) {
+      unmeasurable.set(i, unusable(err));
+      continue;
+    }
     if (n > MPARTICLE_MAX_BATCH_BYTES) {
       return fail(reply, 400, 'BAD_REQUEST', `batch ${i} is ${n} bytes; at most ${MPARTICLE_MAX_BATCH_BYTES} bytes per batch`);
     }
@@ -95,7 +111,15 @@ async function handle(ctx: IngestContext, req: FastifyRequest, reply: FastifyRep
   }
 
   // Convert everything first, so a request that is bad as a whole is refused before any request id is recorded.
-  const converted = batches.map((b) => mparticleBatchToMessages(b, { receivedAt, historical: mode === 'historical' }));
+  const converted = batches.map((b, i): ConvertResult => {
+    const bad = unmeasurable.get(i);
+    if (bad) return bad;
+    try {
+      return mparticleBatchToMessages(b, { receivedAt, historical: mode === 'historical' });
+    } catch (err) {
+      return unusable(err); // the converter catches its own failures; this is the backstop
+    }
+  });
   if (mode === 'single') {
     const only = converted[0];
     if (only.messages.length === 0 && only.errors.length > 0) return fail(reply, 400, 'BAD_REQUEST', only.errors.join('; '));
@@ -108,6 +132,7 @@ async function handle(ctx: IngestContext, req: FastifyRequest, reply: FastifyRep
   converted.forEach((c, i) => {
     const prefix = mode === 'single' ? '' : `batch ${i}: `;
     for (const e of c.errors) errors.push(prefix + e);
+    if (c.failed) return;
     const b = batches[i] as Record<string, unknown> | null;
     const rid = b && typeof b === 'object' ? b.source_request_id : undefined;
     if ((typeof rid === 'string' && rid !== '') || typeof rid === 'number') {

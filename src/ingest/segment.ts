@@ -8,6 +8,17 @@ import type { IngestContext, ProtocolRoutes } from './context.js';
 
 const SINGLE = ['identify', 'track', 'page', 'screen', 'group', 'alias'] as const;
 
+/** Normalises a CleverTap export message; one that cannot be normalised (e.g. absurdly nested) goes on as it
+ *  came and is judged by accept(), which rejects it with a reason instead of failing the request. */
+function normaliseOrKeep(m: unknown): unknown {
+  if (!m || typeof m !== 'object' || Array.isArray(m)) return m;
+  try {
+    return normaliseCleverTapMessage(m as never);
+  } catch {
+    return m;
+  }
+}
+
 function fail(reply: FastifyReply, status: number, error: string) {
   return reply.code(status).send({ success: false, error });
 }
@@ -30,9 +41,7 @@ export const segmentRoutes: ProtocolRoutes = (app, ctx) => {
       return fail(reply, 429, 'backlog is full: retry later');
     }
     const fromCleverTap = src.type === 'clevertap';
-    const msgs = fromCleverTap
-      ? items.map((m) => (m && typeof m === 'object' && !Array.isArray(m) ? normaliseCleverTapMessage(m as never) : m))
-      : items;
+    const msgs = fromCleverTap ? items.map(normaliseOrKeep) : items;
     const r = await ctx.accept(src, msgs, { origin: fromCleverTap ? 'clevertap' : undefined });
     if (single && r.rejected.length) return fail(reply, 400, r.rejected[0].error);
     if (r.rejected.length === 0 && r.duplicates === 0) return reply.send({ success: true });

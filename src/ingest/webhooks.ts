@@ -7,8 +7,9 @@
 //   No credentials → 401 (with `WWW-Authenticate: Basic`); credentials given but wrong, or an unknown source id,
 //   a source of another type or one without a secret → 403 (the same answer, so source ids cannot be probed).
 // - Invalid JSON, a body that is not an object, or one without `profiles` → 400 {"ok":false,"error":...}.
-//   Profiles that cannot be used (no identity and no objectId) are skipped and listed in `errors`, still 200,
-//   so CleverTap neither retries nor marks the whole dispatch failed for one bad profile.
+//   Profiles that cannot be used (no identity and no objectId, or input that cannot be converted such as absurd
+//   nesting) are skipped and listed in `errors`, still 200, so CleverTap neither retries nor marks the whole
+//   dispatch failed for one bad profile; when no profile is usable the answer is 400. Bad input never makes a 500.
 // - 200 {"ok":true,"accepted","duplicates","rejected","errors"?} only after ctx.accept() resolved (stored
 //   durably), with origin 'clevertap'. The store's group commit is well inside CleverTap's 3-second wait; the
 //   answer is never sent before the data is stored, because CleverTap retries only once.
@@ -17,6 +18,7 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { SourceConfig } from '../config/schema.js';
 import { webhookToMessages } from '../sources/clevertap/webhook.js';
+import { conversionFailure } from '../sources/util.js';
 import { parseBasicAuth, safeEqual } from '../util/secrets.js';
 import type { IngestContext, ProtocolRoutes } from './context.js';
 
@@ -71,7 +73,14 @@ async function handle(ctx: IngestContext, req: FastifyRequest, reply: FastifyRep
   const receivedAt = Date.now();
   const body = req.body;
   if (typeof body !== 'object' || body === null || Array.isArray(body)) return fail(reply, 400, 'body must be a JSON object');
-  const { messages, errors } = webhookToMessages(body, { receivedAt });
+  let converted: ReturnType<typeof webhookToMessages>;
+  try {
+    converted = webhookToMessages(body, { receivedAt });
+  } catch (err) {
+    // webhookToMessages catches per profile; this is the backstop.
+    return fail(reply, 400, `payload could not be converted (${conversionFailure(err)})`);
+  }
+  const { messages, errors } = converted;
   if (messages.length === 0) return fail(reply, 400, errors.join('; ') || 'no profiles');
   if (ctx.overloaded()) {
     reply.header('Retry-After', String(RETRY_AFTER_SECONDS));

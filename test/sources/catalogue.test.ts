@@ -168,3 +168,21 @@ describe('user attributes', () => {
     assert.deepEqual(mapUserAttributes({}), {});
   });
 });
+
+describe('mapUserAttributes: prototype-named keys', () => {
+  const parse = (json: string) => JSON.parse(json) as Record<string, unknown>;
+  test('{"__proto__":{"email":"evil"},"Email":"real@x.com"} → the real email, prototype untouched', () => {
+    const out = mapUserAttributes(parse('{"__proto__":{"email":"evil"},"Email":"real@x.com"}'));
+    assert.deepEqual(out, { email: 'real@x.com' });
+    assert.equal(Object.getPrototypeOf(out), Object.prototype);
+  });
+  test('traits cannot be injected through __proto__', () => {
+    const out = mapUserAttributes(parse('{"__proto__":{"emailOptIn":"yes","birthday":"$D_0"},"plan":"gold"}'));
+    assert.deepEqual(out, { plan: 'gold' });
+    assert.equal(Object.hasOwn(out, 'emailOptIn'), false);
+  });
+  test('constructor / toString / hasOwnProperty are ordinary keys', () => {
+    const out = mapUserAttributes({ constructor: 'k', toString: 't', hasOwnProperty: 'h', Email: 'e@x.test' });
+    assert.deepEqual(JSON.parse(JSON.stringify(out)), { constructor: 'k', toString: 't', hasOwnProperty: 'h', email: 'e@x.test' });
+  });
+});

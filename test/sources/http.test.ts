@@ -4,6 +4,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import Database from 'better-sqlite3';
 import { startServer } from '../../src/server.js';
 import type { Config } from '../../src/config/schema.js';
 
@@ -55,6 +56,20 @@ function batch(extra: Record<string, unknown> = {}) {
     ...extra,
   };
 }
+
+/** Stored messages of a source (the store's own table), newest last. */
+function stored(sourceId: string): Record<string, any>[] {
+  const db = new Database(join(dir, 't.sqlite'), { readonly: true, fileMustExist: true });
+  try {
+    const rows = db.prepare('SELECT payload FROM messages WHERE source_id = ? ORDER BY id').all(sourceId) as { payload: string }[];
+    return rows.map((r) => JSON.parse(r.payload));
+  } finally {
+    db.close();
+  }
+}
+
+/** `{"a":{"a":…1…}}` n levels deep, as request text (6 bytes a level: 5000 levels ≈ 30 KB). */
+const deepText = (n: number) => '{"a":'.repeat(n) + '1' + '}'.repeat(n);
 
 before(async () => {
   server = await startServer(config);
@@ -153,6 +168,68 @@ describe('mParticle Events API', () => {
   });
 });
 
+describe('mParticle Events API: hostile input (review fixes)', () => {
+  const auth = { authorization: MP_AUTH };
+  test('a ~5000-deep batch in a bulk request is skipped with an error; the good batches are stored', async () => {
+    const bad = `{"user_identities":{"customer_id":"deep"},"events":[{"event_type":"custom_event","data":{"event_name":"x","custom_attributes":${deepText(5000)}}}]}`;
+    const body = `[${JSON.stringify(batch())},${bad},${JSON.stringify(batch())}]`;
+    const r = await post('/v2/bulkevents', body, auth);
+    assert.equal(r.status, 202);
+    assert.equal(r.body.accepted, 6);
+    assert.deepEqual(r.body.errors, ['batch 1: batch could not be converted (nested too deeply; skipped)']);
+  });
+  test('a 2500-deep batch (serialisable, but not clonable) in a bulk request too', async () => {
+    const bad = `{"user_identities":{"customer_id":"deep"},"user_attributes":{"d":${deepText(2500)}}}`;
+    const r = await post('/v2/bulkevents', `[${bad},${JSON.stringify(batch())}]`, auth);
+    assert.equal(r.status, 202);
+    assert.equal(r.body.accepted, 3);
+    assert.match(r.body.errors[0], /^batch 0: batch could not be converted/);
+  });
+  test('a deep batch on /v2/events → 400', async () => {
+    for (const depth of [2500, 5000]) {
+      const r = await post('/v2/events', `{"user_identities":{"customer_id":"deep"},"events":[{"event_type":"uninstall","data":{"custom_attributes":${deepText(depth)}}}]}`, auth);
+      assert.equal(r.status, 400, `depth ${depth}`);
+      assert.equal(r.body.errors[0].code, 'BAD_REQUEST');
+      assert.match(r.body.errors[0].message, /nested too deeply/);
+    }
+  });
+  test('timestamp_unixtime_ms 1e17 → stored with receivedAt, error note, never 500', async () => {
+    const t0 = Date.now();
+    const b = batch({ events: [{ event_type: 'custom_event', data: { event_name: 'Huge Time', custom_event_type: 'other', timestamp_unixtime_ms: 1e17 } }] });
+    const r = await post('/v2/events', b, auth);
+    assert.equal(r.status, 202);
+    assert.equal(r.body.accepted, 2);
+    assert.deepEqual(r.body.errors, ['events[0]: invalid timestamp_unixtime_ms (receivedAt used)']);
+    const m = stored('mp').filter((x) => x.event === 'Huge Time').at(-1)!;
+    assert.ok(Date.parse(m.timestamp) >= t0 - 1000 && Date.parse(m.timestamp) <= Date.now() + 1000, m.timestamp);
+  });
+  test('promotion_action "constructor" → 400 on /v2/events, skipped on bulk; never 500', async () => {
+    const ev = { event_type: 'commerce_event', data: { promotion_action: { action: 'constructor', promotions: [{ id: 'p' }] } } };
+    const single = await post('/v2/events', { user_identities: { customer_id: 'proto' }, events: [ev] }, auth);
+    assert.equal(single.status, 400);
+    assert.match(single.body.errors[0].message, /unsupported promotion_action constructor/);
+    const bulk = await post('/v2/bulkevents', [{ user_identities: { customer_id: 'proto' }, events: [ev] }, batch()], auth);
+    assert.equal(bulk.status, 202);
+    assert.equal(bulk.body.accepted, 3);
+  });
+  test('user_attributes with __proto__ / constructor: stored as data, the real values win', async () => {
+    const body = `{"user_identities":{"customer_id":"proto-u","mobile_number":"+1555"},"user_attributes":{"__proto__":{"phone":"evil"},"constructor":"k","$mobile":null}}`;
+    const r = await post('/v2/events', body, auth);
+    assert.equal(r.status, 202);
+    assert.equal(r.body.accepted, 1);
+    const m = stored('mp').filter((x) => x.userId === 'proto-u').at(-1)!;
+    assert.deepEqual(m.traits, { constructor: 'k', phone: '+1555' });
+  });
+  test('a client retry of a request without source_request_id / source_message_id is deduped', async () => {
+    const ts = Date.now() - 60_000;
+    const b = { user_identities: { customer_id: `replay-${process.pid}` }, user_attributes: { plan: 'gold' }, events: [{ event_type: 'custom_event', data: { event_name: 'E', custom_event_type: 'other', timestamp_unixtime_ms: ts } }, { event_type: 'uninstall', data: { timestamp_unixtime_ms: ts + 1 } }] };
+    const first = await post('/v2/bulkevents', [b], auth);
+    assert.deepEqual([first.status, first.body.accepted, first.body.duplicates], [202, 3, 0]);
+    const retry = await post('/v2/bulkevents', [b], auth);
+    assert.deepEqual([retry.status, retry.body.accepted, retry.body.duplicates], [202, 0, 3]);
+  });
+});
+
 describe('CleverTap webhooks', () => {
   let n = 0;
   const payload = (pascal = false, single = false) => {
@@ -192,6 +269,8 @@ describe('CleverTap webhooks', () => {
     }
   });
   test("CleverTap's retry of the same payload is deduped", async () => {
+    // ids change every minute (see webhook.ts): keep both requests inside one minute.
+    if (Date.now() % 60_000 > 55_000) await new Promise((r) => setTimeout(r, 60_000 - (Date.now() % 60_000) + 50));
     const p = payload();
     assert.equal((await post(URL_CT, p, { 'x-taproute-secret': 'wh-secret' })).body.accepted, 2);
     const again = await post(URL_CT, p, { 'x-taproute-secret': 'wh-secret' });
@@ -211,5 +290,34 @@ describe('CleverTap webhooks', () => {
     assert.equal(r.status, 200);
     assert.equal(r.body.accepted, 400);
     assert.ok(Date.now() - t0 < 3000);
+  });
+});
+
+describe('CleverTap webhooks: hostile input (review fixes)', () => {
+  const URL_CT = '/webhooks/clevertap/ct';
+  const h = { 'x-taproute-secret': 'wh-secret' };
+  test('a deeply nested profileData: that profile is listed in errors, the others stored (200)', async () => {
+    const body = `{"targetId":7,"profiles":[{"identity":"deep-ok-${process.pid}"},{"identity":"deep-bad","profileData":${deepText(5000)}}]}`;
+    const r = await post(URL_CT, body, h);
+    assert.equal(r.status, 200);
+    assert.equal(r.body.accepted, 1);
+    assert.deepEqual(r.body.errors, ['profiles[1]: could not be converted (nested too deeply; skipped)']);
+  });
+  test('nothing usable (only a deep profile) → 400, not 500', async () => {
+    for (const depth of [2500, 5000]) {
+      const r = await post(URL_CT, `{"profiles":[{"identity":"deep-bad","profileData":{"x":${deepText(depth)}}}]}`, h);
+      assert.equal(r.status, 400, `depth ${depth}`);
+      assert.equal(r.body.ok, false);
+      assert.match(r.body.error, /nested too deeply/);
+    }
+  });
+  test('profileData {"__proto__":{"email":"evil"},"Email":"real@x.com"}: the real email is stored, nothing injected', async () => {
+    const id = `proto-${process.pid}`;
+    const r = await post(URL_CT, `{"profiles":[{"identity":"${id}","profileData":{"__proto__":{"email":"evil","emailOptIn":true},"Email":"real@x.com"}}]}`, h);
+    assert.equal(r.status, 200);
+    assert.equal(r.body.accepted, 1);
+    assert.deepEqual(r.body.errors, ['profiles[0]: profileData key "__proto__" ignored']);
+    const m = stored('ct').filter((x) => x.userId === id).at(-1)!;
+    assert.deepEqual(m.traits, { email: 'real@x.com' });
   });
 });

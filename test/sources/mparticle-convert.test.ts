@@ -259,7 +259,7 @@ describe('ids and timestamps', () => {
     assert.notEqual(a[0].messageId, a[2].messageId);
     assert.equal((a[1].context?.mparticle as Record<string, unknown>).sourceRequestId, 'req-1');
   });
-  test('else a random uuid', () => {
+  test('else, for an event without a usable time, a random uuid', () => {
     const a = convert(batch()).messages[2].messageId!;
     const b = convert(batch()).messages[2].messageId!;
     assert.match(a, UUID);
@@ -271,7 +271,7 @@ describe('ids and timestamps', () => {
     assert.ok(id.length <= 100);
     assert.match(id, /^mp-/);
   });
-  test('timestamp_unixtime_ms as number or numeric string; invalid → skipped', () => {
+  test('timestamp_unixtime_ms as number or numeric string; invalid → receivedAt, with an error note', () => {
     const r = convert({
       user_identities: { customer_id: 'c' },
       events: [
@@ -280,8 +280,8 @@ describe('ids and timestamps', () => {
         { event_type: 'uninstall', data: { timestamp_unixtime_ms: 'yesterday' } },
       ],
     });
-    assert.deepEqual(r.messages.map((m) => m.timestamp), [new Date(T1).toISOString(), new Date(T1).toISOString()]);
-    assert.match(r.errors[0], /events\[2\]: invalid timestamp/);
+    assert.deepEqual(r.messages.map((m) => m.timestamp), [new Date(T1).toISOString(), new Date(T1).toISOString(), new Date(RECEIVED).toISOString()]);
+    assert.deepEqual(r.errors, ['events[2]: invalid timestamp_unixtime_ms (receivedAt used)']);
   });
 });
 
@@ -336,4 +336,190 @@ describe('batch shape, transport context, options', () => {
     (r.messages[1].properties as Record<string, unknown>).a = 2;
     assert.deepEqual(b, copy);
   });
+});
+
+// --- hostile / odd input (review fixes) ---
+
+/** `{"a":{"a":…1…}}` n levels deep, parsed from text as a request body would be. */
+const deepJson = (n: number) => JSON.parse('{"a":'.repeat(n) + '1' + '}'.repeat(n));
+
+describe('hostile nesting: a batch that cannot be converted is one error, never a throw', () => {
+  // 2500 levels break structuredClone only; 5000 break JSON.stringify too.
+  for (const depth of [2500, 5000]) {
+    for (const where of ['custom_attributes', 'user_attributes', 'device_info'] as const) {
+      test(`${depth} levels in ${where}`, () => {
+        const b: Record<string, unknown> = {
+          user_identities: { customer_id: 'c' },
+          events: [{ event_type: 'custom_event', data: { event_name: 'E', timestamp_unixtime_ms: T1, ...(where === 'custom_attributes' ? { custom_attributes: { deep: deepJson(depth) } } : {}) } }],
+        };
+        if (where === 'user_attributes') b.user_attributes = { deep: deepJson(depth) };
+        if (where === 'device_info') b.device_info = { device_model: deepJson(depth) };
+        let r: ReturnType<typeof convert> | undefined;
+        assert.doesNotThrow(() => (r = convert(b)));
+        assert.deepEqual(r!.messages, []);
+        assert.equal(r!.failed, true);
+        assert.deepEqual(r!.errors, ['batch could not be converted (nested too deeply; skipped)']);
+      });
+    }
+  }
+});
+
+describe('huge / invalid timestamps', () => {
+  for (const ts of [1e17, -1e17, 8.64e15 + 1, '100000000000000000', 'yesterday']) {
+    test(`timestamp_unixtime_ms ${ts} → event kept with receivedAt, error note`, () => {
+      let r: ReturnType<typeof convert> | undefined;
+      assert.doesNotThrow(() => (r = convert({ user_identities: { customer_id: 'c', email: 'e@x.test' }, events: [{ event_type: 'uninstall', data: { timestamp_unixtime_ms: ts } }] })));
+      assert.deepEqual(r!.messages.map((m) => [m.type, m.timestamp]), [['identify', new Date(RECEIVED).toISOString()], ['track', new Date(RECEIVED).toISOString()]]);
+      assert.deepEqual(r!.errors, ['events[0]: invalid timestamp_unixtime_ms (receivedAt used)']);
+    });
+  }
+  test('the identify takes the earliest VALID event time', () => {
+    const r = convert({
+      user_identities: { customer_id: 'c', email: 'e@x.test' },
+      events: [
+        { event_type: 'uninstall', data: { timestamp_unixtime_ms: -1e17 } },
+        { event_type: 'uninstall', data: { timestamp_unixtime_ms: T1 } },
+      ],
+    });
+    assert.equal(r.messages[0].timestamp, new Date(T1).toISOString());
+  });
+  test('historical: an absurd time is no time (whole batch refused, no throw)', () => {
+    const r = convert({ user_identities: { customer_id: 'c' }, events: [{ event_type: 'uninstall', data: { timestamp_unixtime_ms: 1e17 } }] }, { historical: true });
+    assert.equal(r.messages.length, 0);
+    assert.match(r.errors[0], /historical data needs timestamp_unixtime_ms/);
+  });
+});
+
+describe('prototype-named keys are data, never built-ins', () => {
+  const withProto = (json: string) => JSON.parse(json) as Record<string, unknown>;
+  test('user_attributes named constructor / toString / hasOwnProperty become ordinary traits', () => {
+    const m = convert({
+      user_identities: { customer_id: 'c' },
+      user_attributes: { constructor: 'k', toString: 't', hasOwnProperty: 'h', valueOf: 'v', $City: 'Paris' },
+    }).messages[0];
+    assert.equal(m.type, 'identify');
+    assert.deepEqual(JSON.parse(JSON.stringify(m.traits)), { constructor: 'k', toString: 't', hasOwnProperty: 'h', valueOf: 'v', address: { city: 'Paris' } });
+    assert.ok(Object.hasOwn(m.traits!, 'constructor'));
+  });
+  test('a __proto__ user attribute is dropped with a note; it cannot block the mobile_number fallback', () => {
+    const r = convert({
+      user_identities: { customer_id: 'c', mobile_number: '+1555' },
+      user_attributes: withProto('{"__proto__":{"phone":"evil","email":"evil"},"plan":"gold"}'),
+    });
+    const t = r.messages[0].traits!;
+    assert.deepEqual(JSON.parse(JSON.stringify(t)), { plan: 'gold', phone: '+1555' });
+    assert.equal(Object.getPrototypeOf(t), Object.prototype);
+    assert.equal((t as Record<string, unknown>).email, undefined);
+    assert.deepEqual(r.errors, ['user_attributes: attribute "__proto__" ignored']);
+  });
+  test('deleted_user_attributes ["__proto__", "constructor"]', () => {
+    const r = convert({ user_identities: { customer_id: 'c' }, deleted_user_attributes: ['__proto__', 'constructor'] });
+    assert.deepEqual(JSON.parse(JSON.stringify(r.messages[0].traits)), { constructor: null });
+    assert.equal(Object.getPrototypeOf(r.messages[0].traits), Object.prototype);
+  });
+  test('custom_attributes: __proto__ dropped with a note; constructor kept', () => {
+    const r = convert({
+      user_identities: { customer_id: 'c' },
+      events: [{ event_type: 'custom_event', data: { event_name: 'E', custom_attributes: withProto('{"__proto__":{"x":1},"constructor":"k","a":1}') } }],
+    });
+    const p = r.messages[0].properties!;
+    assert.deepEqual(JSON.parse(JSON.stringify(p)), { constructor: 'k', a: 1 });
+    assert.equal(Object.getPrototypeOf(p), Object.prototype);
+    assert.deepEqual(r.errors, ['events[0]: custom_attributes key "__proto__" ignored']);
+  });
+  for (const action of ['constructor', 'toString', 'hasOwnProperty', '__proto__', 'valueOf']) {
+    test(`product_action / promotion_action "${action}" is an unsupported action, not a crash`, () => {
+      let r: ReturnType<typeof convert> | undefined;
+      assert.doesNotThrow(() => {
+        r = convert({
+          user_identities: { customer_id: 'c' },
+          events: [
+            { event_type: 'commerce_event', data: { product_action: { action, products: [{ id: 'p' }] } } },
+            { event_type: 'commerce_event', data: { promotion_action: { action, promotions: [{ id: 'x' }] } } },
+          ],
+        });
+      });
+      assert.deepEqual(r!.messages, []);
+      assert.deepEqual(r!.errors, [`events[0]: unsupported product_action ${action} (skipped)`, `events[1]: unsupported promotion_action ${action} (skipped)`]);
+    });
+  }
+});
+
+describe('replays without source_request_id / source_message_id', () => {
+  const replayBatch = (): MParticleBatch => ({
+    user_identities: { customer_id: 'c', email: 'e@x.test' },
+    user_attributes: { plan: 'gold' },
+    events: [
+      { event_type: 'custom_event', data: { event_name: 'A', custom_event_type: 'other', timestamp_unixtime_ms: T1 } },
+      { event_type: 'custom_event', data: { event_name: 'A', custom_event_type: 'other', timestamp_unixtime_ms: T1 } },
+      { event_type: 'custom_event', data: { event_name: 'A', custom_event_type: 'other', timestamp_unixtime_ms: T1 + 1 } },
+    ],
+  });
+  const ids = (b: unknown) => convert(b).messages.map((m) => m.messageId!);
+  test('a retry of the same request gets the same ids (identify included)', () => {
+    const a = ids(replayBatch());
+    assert.equal(a.length, 4);
+    for (const id of a) assert.match(id, /^mp-[0-9a-f]{40}$/);
+    assert.deepEqual(ids(replayBatch()), a);
+    // Key order does not matter (canonical JSON).
+    const reordered = replayBatch();
+    reordered.events = reordered.events!.map((e) => Object.fromEntries(Object.entries(e).reverse()));
+    assert.deepEqual(ids({ events: reordered.events, user_attributes: reordered.user_attributes, user_identities: { email: 'e@x.test', customer_id: 'c' } }), a);
+  });
+  test('distinct events stay distinct: index, timestamp, user', () => {
+    const a = ids(replayBatch());
+    assert.equal(new Set(a).size, 4, 'identical events at different indexes differ; another timestamp differs');
+    const later = replayBatch();
+    later.events![0].data!.timestamp_unixtime_ms = T1 + 5;
+    assert.notEqual(ids(later)[1], a[1]);
+    const otherUser = replayBatch();
+    otherUser.user_identities = { customer_id: 'd', email: 'e@x.test' };
+    assert.ok(ids(otherUser).every((id, i) => id !== a[i]));
+    const otherTraits = replayBatch();
+    otherTraits.user_attributes = { plan: 'silver' };
+    const o = ids(otherTraits);
+    assert.notEqual(o[0], a[0], 'identify differs with its traits');
+    assert.deepEqual(o.slice(1), a.slice(1));
+  });
+  test('an anonymous (mpid) user is part of the id', () => {
+    const anon = (mpid: string) => ids({ mpid, events: [{ event_type: 'uninstall', data: { timestamp_unixtime_ms: T1 } }] });
+    assert.deepEqual(anon('1'), anon('1'));
+    assert.notDeepEqual(anon('1'), anon('2'));
+  });
+});
+
+describe('smaller fixes', () => {
+  test('$mobile: null does not block the mobile_number fallback', () => {
+    const t = convert({ user_identities: { customer_id: 'c', mobile_number: '+1555' }, user_attributes: { $mobile: null } }).messages[0].traits;
+    assert.deepEqual(t, { phone: '+1555' });
+  });
+  for (const clevertap of [true, false]) {
+    test(`one deep copy per message (clevertap: ${clevertap})`, () => {
+      const real = globalThis.structuredClone;
+      let calls = 0;
+      globalThis.structuredClone = ((v: unknown, o?: StructuredSerializeOptions) => {
+        calls++;
+        return real(v, o);
+      }) as typeof structuredClone;
+      let r: ReturnType<typeof convert>;
+      try {
+        r = convert(
+          {
+            user_identities: { customer_id: 'c' },
+            user_attributes: { plan: 'gold' },
+            device_info: { platform: 'iOS', ios_idfv: 'v' },
+            events: [1, 2, 3].map((i) => ({ event_type: 'custom_event', data: { event_name: `E${i}`, custom_attributes: { n: { i } } } })),
+          },
+          { clevertap },
+        );
+      } finally {
+        globalThis.structuredClone = real;
+      }
+      assert.equal(r.messages.length, 4);
+      assert.equal(calls, 4);
+      // Still independent: changing one message's context changes no other.
+      (r.messages[1].context!.device as Record<string, unknown>).id = 'changed';
+      assert.equal((r.messages[2].context!.device as Record<string, unknown>).id, 'v');
+    });
+  }
 });

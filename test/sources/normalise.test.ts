@@ -82,3 +82,19 @@ describe('normaliseCleverTapMessage', () => {
     assert.deepEqual(out.context, { integration: { name: 'clevertap' } });
   });
 });
+
+describe('normaliseCleverTapMessage: times that are no representable time', () => {
+  for (const ts of [1e17, -1e17, 8.64e15 + 1]) {
+    test(`numeric timestamp ${ts} is treated as absent, not a RangeError`, () => {
+      let out: InboundMessage | undefined;
+      const msg = { type: 'track', event: 'x', userId: 'u', timestamp: ts, originalTimestamp: ts } as unknown as InboundMessage;
+      assert.doesNotThrow(() => (out = normaliseCleverTapMessage(msg)));
+      assert.equal(Object.hasOwn(out!, 'timestamp'), false);
+      assert.equal(Object.hasOwn(out!, 'originalTimestamp'), false);
+    });
+  }
+  test('a numeric string beyond the Date range is left for validation', () => {
+    const out = normaliseCleverTapMessage({ type: 'track', event: 'x', userId: 'u', timestamp: '100000000000000000' });
+    assert.equal(out.timestamp, '100000000000000000');
+  });
+});

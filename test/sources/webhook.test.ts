@@ -147,3 +147,102 @@ describe('webhook details', () => {
     assert.match(r.errors[1], /profiles\[1\]: not an object/);
   });
 });
+
+// --- hostile / odd input and dedupe window (review fixes) ---
+
+const deepJson = (n: number) => JSON.parse('{"a":'.repeat(n) + '1' + '}'.repeat(n));
+
+describe('webhook: hostile nesting', () => {
+  for (const depth of [2500, 5000]) {
+    for (const where of ['profileData', 'event_properties', 'systemProfileData'] as const) {
+      test(`${depth} levels in one profile's ${where}: that profile is listed in errors, the others convert`, () => {
+        const bad = { identity: 'bad', [where]: { deep: deepJson(depth) } };
+        let r: ReturnType<typeof run> | undefined;
+        assert.doesNotThrow(() => (r = run({ targetId: 1, profiles: [{ identity: 'ok-1' }, bad, { identity: 'ok-2' }] })));
+        assert.deepEqual(r!.messages.map((m) => m.userId), ['ok-1', 'ok-2']);
+        assert.deepEqual(r!.errors, ['profiles[1]: could not be converted (nested too deeply; skipped)']);
+      });
+    }
+  }
+  test('payload key_values nested absurdly: no messages, one error, no throw', () => {
+    let r: ReturnType<typeof run> | undefined;
+    assert.doesNotThrow(() => (r = run({ key_values: { deep: deepJson(5000) }, profiles: [{ identity: 'u' }] })));
+    assert.deepEqual(r!.messages, []);
+    assert.deepEqual(r!.errors, ['key_values could not be converted (nested too deeply)']);
+  });
+});
+
+describe('webhook: prototype-named keys', () => {
+  const parse = (json: string) => JSON.parse(json) as Record<string, unknown>;
+  test('profileData {"__proto__":{"email":"evil"},"Email":"real@x.com"} keeps the real email', () => {
+    const r = run({ profiles: [parse('{"identity":"u","profileData":{"__proto__":{"email":"evil","emailOptIn":"yes"},"Email":"real@x.com"}}')] });
+    const t = r.messages[0].traits!;
+    assert.deepEqual(JSON.parse(JSON.stringify(t)), { email: 'real@x.com' });
+    assert.equal(Object.getPrototypeOf(t), Object.prototype);
+    assert.equal((t as Record<string, unknown>).emailOptIn, undefined, 'no trait injected through the prototype');
+    assert.deepEqual(r.errors, ['profiles[0]: profileData key "__proto__" ignored']);
+  });
+  test('systemProfileData keys constructor / toString / __proto__', () => {
+    const r = run({ profiles: [parse('{"identity":"u","systemProfileData":{"constructor":"k","toString":"t","__proto__":{"city":"x"},"City":"Pune"}}')] });
+    const t = r.messages[0].traits!;
+    assert.deepEqual(JSON.parse(JSON.stringify(t)), { constructor: 'k', toString: 't', address: { city: 'Pune' } });
+    assert.equal(Object.getPrototypeOf(t), Object.prototype);
+    assert.deepEqual(r.errors, ['profiles[0]: systemProfileData key "__proto__" ignored']);
+  });
+  test('event_properties / key_values: __proto__ dropped, constructor kept', () => {
+    const r = run(parse('{"key_values":{"__proto__":{"a":1},"top":1},"profiles":[{"identity":"u","event_properties":{"__proto__":{"b":1},"constructor":"k"},"key_values":{"__proto__":{"c":1},"hasOwnProperty":"h"}}]}'));
+    const p = r.messages[1].properties!;
+    assert.deepEqual(JSON.parse(JSON.stringify(p)), { constructor: 'k', top: 1, hasOwnProperty: 'h' });
+    assert.equal(Object.getPrototypeOf(p), Object.prototype);
+    assert.deepEqual(r.errors, [
+      'key_values: key "__proto__" ignored',
+      'profiles[0]: event_properties key "__proto__" ignored',
+      'profiles[0]: key_values key "__proto__" ignored',
+    ]);
+  });
+});
+
+describe('webhook: dedupe window', () => {
+  const T = Date.parse('2025-03-01T12:00:10.000Z');
+  const idsAt = (at: number) => webhookToMessages({ targetId: 1, profiles: [camelProfile()] }, { receivedAt: at }).messages.map((m) => m.messageId);
+  test("CleverTap's retry a few seconds later gets the same ids", () => {
+    assert.deepEqual(idsAt(T + 5000), idsAt(T));
+  });
+  test('the same payload delivered again minutes later (recurring campaign) gets new ids', () => {
+    const a = idsAt(T);
+    const b = idsAt(T + 120_000);
+    assert.equal(a.length, 2);
+    assert.ok(a.every((id, i) => id !== b[i]));
+  });
+});
+
+describe('webhook: per-request work', () => {
+  test('payload key_values are serialised for the hash once per request, not once per profile', () => {
+    let reads = 0;
+    const leaf = {
+      get v() {
+        reads++;
+        return 1;
+      },
+    };
+    const n = 5;
+    const r = run({ key_values: { leaf }, profiles: Array.from({ length: n }, (_, i) => ({ identity: `u${i}` })) });
+    assert.equal(r.messages.length, 2 * n);
+    // One read for the request's hash, plus one per track message when normalise deep-copies its properties.
+    assert.equal(reads, 1 + n);
+  });
+  test('a missed field lookup scans the profile keys once per profile, not once per lookup', () => {
+    let scans = 0;
+    const p = new Proxy(pascalProfile(), {
+      ownKeys(t) {
+        scans++;
+        return Reflect.ownKeys(t);
+      },
+    });
+    const r = run({ targetId: 1, profiles: [p] });
+    assert.equal(r.messages.length, 2);
+    assert.equal(r.messages[0].userId, 'webhook227@gmail.com');
+    // One for the casing-insensitive key map, one for the canonical JSON of the hash.
+    assert.equal(scans, 2);
+  });
+});

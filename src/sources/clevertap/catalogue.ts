@@ -23,6 +23,10 @@
 //   through unchanged. When both a mapped key and its target are present, the target (already Segment-named) wins.
 // - Values: opt-in flags become booleans ("true"/"false", "1"/"0", "yes"/"no", "Y"/"N"); a CleverTap date
 //   ("$D_<epoch seconds>") under ct_dob / DOB becomes an ISO 8601 date-time string. Other values are kept.
+// - Untrusted keys: an own `__proto__` key (JSON.parse makes one) is dropped by mapUserAttributes; every other
+//   name, including built-ins like `constructor` or `toString`, is an ordinary key (lookups are Maps / Object.hasOwn).
+
+import { isoOrUndefined } from '../../spec/time.js';
 
 export type MParticleEventType = 'Other' | 'Attribution' | 'Uninstall' | 'Navigation' | 'User_Content' | 'Location';
 
@@ -390,8 +394,8 @@ export function fromCleverTapDate(v: unknown): unknown {
   if (typeof v === 'string') {
     const m = /^\$D_(-?\d+)$/.exec(v.trim());
     if (m) {
-      const d = new Date(Number(m[1]) * 1000);
-      if (Number.isFinite(d.getTime())) return d.toISOString();
+      const iso = isoOrUndefined(Number(m[1]) * 1000);
+      if (iso !== undefined) return iso;
     }
   }
   return v;
@@ -415,20 +419,23 @@ export function isMappedUserAttribute(key: string): boolean {
 export function mapUserAttributes(attrs: Record<string, unknown> | undefined | null): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   if (!attrs || typeof attrs !== 'object') return out;
+  // `__proto__` is skipped (assigning it would replace out's prototype, and `Email` etc. would then be read from the
+  // attacker's object); other built-in names (constructor, toString ...) are ordinary keys: every check is own-only.
+  const entries = Object.entries(attrs).filter(([k]) => k !== '__proto__');
   // Pass 1: keys that are not CleverTap attributes (including already-Segment-named traits) win.
-  for (const [k, v] of Object.entries(attrs)) {
+  for (const [k, v] of entries) {
     if (!attributeEntry(k)) out[k] = v;
   }
   // Pass 2: renamed attributes fill what is still missing (ct_* before CleverTap profile keys, in input order).
-  const mapped = Object.entries(attrs).filter(([k]) => attributeEntry(k));
+  const mapped = entries.filter(([k]) => attributeEntry(k));
   mapped.sort(([a], [b]) => Number(!ATTR_MAP.has(a.toLowerCase())) - Number(!ATTR_MAP.has(b.toLowerCase())));
   for (const [k, v] of mapped) {
     const e = attributeEntry(k)!;
-    if (!(e.trait in out)) out[e.trait] = convertValue(e.kind, v);
+    if (!Object.hasOwn(out, e.trait)) out[e.trait] = convertValue(e.kind, v);
   }
   // Already-named boolean / date traits get the same value normalisation, so every route agrees.
   for (const e of USER_ATTRIBUTES) {
-    if (e.trait in out) out[e.trait] = convertValue(e.kind, out[e.trait]);
+    if (Object.hasOwn(out, e.trait)) out[e.trait] = convertValue(e.kind, out[e.trait]);
   }
   return out;
 }

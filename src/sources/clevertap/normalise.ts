@@ -13,10 +13,15 @@
 //   → Segment traits).
 // - userId / anonymousId given as numbers become strings; `timestamp` / `originalTimestamp` given as parseable
 //   times (ISO strings, epoch seconds or ms) become ISO 8601 with milliseconds (so "…T10:00:00Z" from a Segment export and epoch ms from mParticle
-//   compare equal). Everything else, including transport context and ids, is left alone.
+//   compare equal). An unparseable string is left for validation; a number that is no representable time (beyond
+//   ±8.64e15 ms) is removed, i.e. treated as absent (ingest uses receivedAt). Everything else, including transport
+//   context and ids, is left alone.
+// - One deep copy (structuredClone) per message: converters that call this may hand over messages sharing
+//   sub-objects with each other or with their input. Input that cannot be cloned (absurd nesting) throws; the
+//   converters catch that per batch / profile.
 // - Pure and idempotent: never mutates its input; normalising twice equals normalising once.
 import type { InboundMessage } from '../../spec/message.js';
-import { toEpochMs } from '../../spec/time.js';
+import { isoOrUndefined, toEpochMs } from '../../spec/time.js';
 import { lookupSystemEvent, mapUserAttributes } from './catalogue.js';
 
 function isObj(v: unknown): v is Record<string, unknown> {
@@ -24,8 +29,7 @@ function isObj(v: unknown): v is Record<string, unknown> {
 }
 
 function isoTime(v: string): string {
-  const ms = toEpochMs(v);
-  return Number.isFinite(ms) ? new Date(ms).toISOString() : v;
+  return isoOrUndefined(toEpochMs(v)) ?? v;
 }
 
 export function normaliseCleverTapMessage(msg: InboundMessage): InboundMessage {
@@ -55,7 +59,12 @@ export function normaliseCleverTapMessage(msg: InboundMessage): InboundMessage {
   for (const k of ['timestamp', 'originalTimestamp'] as const) {
     const v: unknown = (out as Record<string, unknown>)[k];
     if (typeof v === 'string') out[k] = isoTime(v);
-    else if (typeof v === 'number' && Number.isFinite(v)) out[k] = new Date(toEpochMs(v)).toISOString();
+    else if (typeof v === 'number') {
+      // A number that is no representable time (e.g. 1e17 ms) is treated as absent: ingest then uses receivedAt.
+      const iso = isoOrUndefined(toEpochMs(v));
+      if (iso !== undefined) out[k] = iso;
+      else delete (out as Record<string, unknown>)[k];
+    }
   }
 
   out.context = context;

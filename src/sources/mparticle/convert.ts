@@ -14,9 +14,22 @@
 //   it is used as given.
 // - messageId = data.source_message_id (hashed to `mp-<hex>` when over 100 chars); else, with a batch
 //   source_request_id, `mp-` + sha256(source_request_id, event index) (the identify uses the index "identify"),
-//   so a re-sent request gets the same ids; else a random UUID.
-// - timestamp = data.timestamp_unixtime_ms as ISO 8601; absent → receivedAt (mParticle uses server time). The
-//   identify takes the earliest event timestamp of the batch (receivedAt when there is none).
+//   so a re-sent request gets the same ids. Else, when the event has a valid timestamp_unixtime_ms,
+//   `mp-` + sha256(canonical JSON of the batch's user (userId / anonymousId + user_identities), canonical JSON of
+//   the event (timestamp included, so distinct events stay distinct), event index): a client retry of the same
+//   request dedupes. An event without a usable time gets a random UUID: nothing in it tells a retry from a genuine
+//   repeat, and a rare duplicate is better than silently dropping a real event for the dedupe window. The
+//   identify's fallback is the same idea: sha256(user, canonical traits, earliest event time) when the batch has a
+//   timed event (a source_message_id of the batch first), else a random UUID.
+// - timestamp = data.timestamp_unixtime_ms as ISO 8601; absent → receivedAt (mParticle uses server time). An
+//   invalid one (not a time, or beyond JavaScript's ±8.64e15 ms) is treated as absent, with an error note (the
+//   event is kept). The identify takes the earliest valid event timestamp of the batch (receivedAt when none).
+// - Untrusted input: a batch that cannot be converted (absurd nesting → RangeError, a value that cannot be
+//   cloned ...) yields no messages and one error, never an exception (the HTTP side skips it on bulk requests and
+//   answers 400 on /v2/events). Lookup tables are Maps, so names like `constructor` / `toString` are just
+//   unsupported actions or ordinary attribute names. An own `__proto__` key in user_attributes,
+//   deleted_user_attributes or custom_attributes is dropped with an error note (../util.ts explains why);
+//   inside product custom_attributes it is dropped silently.
 // - custom_event → track `event_name`, properties = custom_attributes; the wire's custom_event_type is kept in
 //   context.mparticle.customEventType (the catalogue classification goes in context.clevertap, see normalise.ts).
 // - uninstall → track "App Uninstalled"; screen_view → screen named `screen_name`;
@@ -52,8 +65,9 @@
 //   receivedAt, else the whole batch is not processed (an error, no messages), as mParticle does.
 import { createHash, randomUUID } from 'node:crypto';
 import type { InboundMessage } from '../../spec/message.js';
-import { toEpochMs } from '../../spec/time.js';
+import { isoOrUndefined, toEpochMs } from '../../spec/time.js';
 import { normaliseCleverTapMessage } from '../clevertap/normalise.js';
+import { canonicalJson, conversionFailure, copyOwn, hasProtoKey, isObj, PROTO_KEY } from '../util.js';
 
 export interface MParticleEventData {
   event_name?: string;
@@ -104,13 +118,11 @@ export interface ConvertOptions {
 export interface ConvertResult {
   messages: InboundMessage[];
   errors: string[];
+  /** Set when the batch could not be converted at all (it threw): nothing of it was usable. */
+  failed?: true;
 }
 
 const HISTORICAL_MIN_AGE_MS = 72 * 3600 * 1000;
-
-function isObj(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
-}
 
 function nonEmptyString(v: unknown): string | undefined {
   if (typeof v === 'string' && v.trim() !== '') return v;
@@ -128,39 +140,50 @@ function pruneUndefined<T extends Record<string, unknown>>(o: T): T {
   return o;
 }
 
-const RESERVED_ATTRS: Record<string, string> = {
-  $firstname: 'firstName',
-  $lastname: 'lastName',
-  $age: 'age',
-  $gender: 'gender',
-  $mobile: 'phone',
-};
-const ADDRESS_ATTRS: Record<string, string> = {
-  $address: 'street',
-  $city: 'city',
-  $state: 'state',
-  $zip: 'postalCode',
-  $country: 'country',
-};
+const RESERVED_ATTRS = new Map([
+  ['$firstname', 'firstName'],
+  ['$lastname', 'lastName'],
+  ['$age', 'age'],
+  ['$gender', 'gender'],
+  ['$mobile', 'phone'],
+]);
+const ADDRESS_ATTRS = new Map([
+  ['$address', 'street'],
+  ['$city', 'city'],
+  ['$state', 'state'],
+  ['$zip', 'postalCode'],
+  ['$country', 'country'],
+]);
 
 function traitName(attr: string): { trait: string; address?: string } {
   const k = attr.toLowerCase();
-  if (RESERVED_ATTRS[k]) return { trait: RESERVED_ATTRS[k] };
-  if (ADDRESS_ATTRS[k]) return { trait: 'address', address: ADDRESS_ATTRS[k] };
+  const reserved = RESERVED_ATTRS.get(k);
+  if (reserved !== undefined) return { trait: reserved };
+  const address = ADDRESS_ATTRS.get(k);
+  if (address !== undefined) return { trait: 'address', address };
   return { trait: attr };
 }
 
-/** mParticle user attributes → Segment traits ($-reserved names only; ct_* are CleverTap's, see normalise). */
-export function userAttributesToTraits(attrs: Record<string, unknown> | undefined, deleted?: unknown): Record<string, unknown> {
+/**
+ * mParticle user attributes → Segment traits ($-reserved names only; ct_* are CleverTap's, see normalise).
+ * `__proto__` attributes are skipped (see ../util.ts); `notes` receives one line when that happened.
+ */
+export function userAttributesToTraits(attrs: Record<string, unknown> | undefined, deleted?: unknown, notes?: string[]): Record<string, unknown> {
   const traits: Record<string, unknown> = {};
   const address: Record<string, unknown> = {};
+  let dropped = false;
   const put = (attr: string, v: unknown) => {
+    if (attr === PROTO_KEY) {
+      dropped = true;
+      return;
+    }
     const t = traitName(attr);
     if (t.address) address[t.address] = v;
     else traits[t.trait] = t.trait === 'age' && typeof v === 'string' && /^\d+$/.test(v.trim()) ? Number(v) : v;
   };
   if (isObj(attrs)) for (const [k, v] of Object.entries(attrs)) put(k, v);
   if (Array.isArray(deleted)) for (const k of deleted) if (typeof k === 'string' && k !== '') put(k, null);
+  if (dropped) notes?.push(`user_attributes: attribute "${PROTO_KEY}" ignored`);
   if (Object.keys(address).length > 0) traits.address = address;
   return traits;
 }
@@ -168,23 +191,26 @@ export function userAttributesToTraits(attrs: Record<string, unknown> | undefine
 const DEVICE_ID_KEYS = ['ios_idfv', 'android_uuid', 'ios_advertising_id', 'android_advertising_id', 'device_application_stamp'];
 const OTHER_IDENTITY_SKIP = new Set(['customer_id', 'customerid', 'email', 'mobile_number']);
 
-const PRODUCT_ACTIONS: Record<string, { event: string; single: boolean }> = {
-  purchase: { event: 'Order Completed', single: false },
-  refund: { event: 'Order Refunded', single: false },
-  checkout: { event: 'Checkout Started', single: false },
-  checkout_option: { event: 'Checkout Step Completed', single: false },
-  add_to_cart: { event: 'Product Added', single: true },
-  remove_from_cart: { event: 'Product Removed', single: true },
-  add_to_wishlist: { event: 'Product Added to Wishlist', single: true },
-  remove_from_wishlist: { event: 'Product Removed from Wishlist', single: true },
-  view_detail: { event: 'Product Viewed', single: true },
-  click: { event: 'Product Clicked', single: true },
-};
-const PROMOTION_ACTIONS: Record<string, string> = { view: 'Promotion Viewed', click: 'Promotion Clicked' };
+const PRODUCT_ACTIONS = new Map<string, { event: string; single: boolean }>([
+  ['purchase', { event: 'Order Completed', single: false }],
+  ['refund', { event: 'Order Refunded', single: false }],
+  ['checkout', { event: 'Checkout Started', single: false }],
+  ['checkout_option', { event: 'Checkout Step Completed', single: false }],
+  ['add_to_cart', { event: 'Product Added', single: true }],
+  ['remove_from_cart', { event: 'Product Removed', single: true }],
+  ['add_to_wishlist', { event: 'Product Added to Wishlist', single: true }],
+  ['remove_from_wishlist', { event: 'Product Removed from Wishlist', single: true }],
+  ['view_detail', { event: 'Product Viewed', single: true }],
+  ['click', { event: 'Product Clicked', single: true }],
+]);
+const PROMOTION_ACTIONS = new Map([
+  ['view', 'Promotion Viewed'],
+  ['click', 'Promotion Clicked'],
+]);
 
 function mapProduct(p: unknown): Record<string, unknown> {
   if (!isObj(p)) return {};
-  const custom = isObj(p.custom_attributes) ? p.custom_attributes : {};
+  const custom = isObj(p.custom_attributes) ? copyOwn(p.custom_attributes) : {};
   return pruneUndefined({
     ...custom,
     product_id: p.id,
@@ -201,11 +227,11 @@ function mapProduct(p: unknown): Record<string, unknown> {
 
 /** commerce_event data → [event name, properties] or an error string. */
 export function commerceToTrack(data: MParticleEventData): { event: string; properties: Record<string, unknown> } | string {
-  const custom = isObj(data.custom_attributes) ? { ...data.custom_attributes } : {};
+  const custom = isObj(data.custom_attributes) ? copyOwn(data.custom_attributes) : {};
   const pa = isObj(data.product_action) ? data.product_action : undefined;
   const action = pa && typeof pa.action === 'string' ? pa.action.toLowerCase() : undefined;
   if (pa && action) {
-    const spec = PRODUCT_ACTIONS[action];
+    const spec = PRODUCT_ACTIONS.get(action);
     if (!spec) return `unsupported product_action ${String(pa.action)}`;
     const products = Array.isArray(pa.products) ? pa.products.map(mapProduct) : [];
     const base = pruneUndefined({
@@ -226,7 +252,7 @@ export function commerceToTrack(data: MParticleEventData): { event: string; prop
   const pr = isObj(data.promotion_action) ? data.promotion_action : undefined;
   const paction = pr && typeof pr.action === 'string' ? pr.action.toLowerCase() : undefined;
   if (pr && paction) {
-    const event = PROMOTION_ACTIONS[paction];
+    const event = PROMOTION_ACTIONS.get(paction);
     if (!event) return `unsupported promotion_action ${String(pr.action)}`;
     const promos = (Array.isArray(pr.promotions) ? pr.promotions : []).filter(isObj).map((p) =>
       pruneUndefined({ promotion_id: p.id, name: p.name, creative: p.creative, position: p.position }),
@@ -291,7 +317,16 @@ function batchContext(batch: MParticleBatch, historical: boolean): Record<string
   return ctx;
 }
 
+/** Never throws: a batch that cannot be converted is one error and no messages (`failed`). */
 export function mparticleBatchToMessages(batch: unknown, opts: ConvertOptions): ConvertResult {
+  try {
+    return convertBatch(batch, opts);
+  } catch (err) {
+    return { messages: [], errors: [`batch could not be converted (${conversionFailure(err)}; skipped)`], failed: true };
+  }
+}
+
+function convertBatch(batch: unknown, opts: ConvertOptions): ConvertResult {
   const errors: string[] = [];
   if (!isObj(batch)) return { messages: [], errors: ['batch must be a JSON object'] };
   const b = batch as MParticleBatch;
@@ -328,14 +363,20 @@ export function mparticleBatchToMessages(batch: unknown, opts: ConvertOptions): 
   }
 
   const baseCtx = batchContext(b, historical);
-  const receivedIso = new Date(opts.receivedAt).toISOString();
-  const messageIdFor = (index: number, data: Record<string, unknown>): string => {
+  const receivedIso = isoOrUndefined(opts.receivedAt) ?? new Date().toISOString();
+  let userJson: string | undefined; // canonical JSON of the user, for replay-stable ids (built on first use)
+  const userKey = () => (userJson ??= canonicalJson({ who, user_identities: ui }));
+  const messageIdFor = (index: number, ev: Record<string, unknown>, data: Record<string, unknown>, timed: boolean): string => {
     const smid = nonEmptyString(data.source_message_id);
     if (smid) return smid.length <= 100 ? smid : hashId('smid', smid);
-    return srid ? hashId(srid, String(index)) : randomUUID();
+    if (srid) return hashId(srid, String(index));
+    return timed ? hashId('replay', userKey(), canonicalJson(ev), String(index)) : randomUUID();
   };
+  // normaliseCleverTapMessage deep-copies every message, so then a shallow copy of the shared parts is enough;
+  // without it (clevertap: false) this is the one deep copy, so messages share nothing with each other.
+  const deepCopy = opts.clevertap === false;
   const ctxFor = (extra: Record<string, unknown>, data?: Record<string, unknown>): Record<string, unknown> => {
-    const ctx = structuredClone(baseCtx);
+    const ctx = deepCopy ? structuredClone(baseCtx) : { ...baseCtx };
     ctx.mparticle = pruneUndefined({ ...(ctx.mparticle as Record<string, unknown>), ...extra });
     if (data && isObj(data.location)) {
       const loc = pruneUndefined({
@@ -359,19 +400,22 @@ export function mparticleBatchToMessages(batch: unknown, opts: ConvertOptions): 
     }
     const type = typeof ev.event_type === 'string' ? ev.event_type : '';
     const data = (isObj(ev.data) ? ev.data : {}) as MParticleEventData;
-    const tsMs = toEpochMs(data.timestamp_unixtime_ms);
-    if (data.timestamp_unixtime_ms !== undefined && !Number.isFinite(tsMs)) {
-      errors.push(`events[${i}]: invalid timestamp_unixtime_ms (skipped)`);
-      continue;
+    let tsMs = toEpochMs(data.timestamp_unixtime_ms);
+    let timestamp = isoOrUndefined(tsMs);
+    if (timestamp === undefined) {
+      if (data.timestamp_unixtime_ms != null) errors.push(`events[${i}]: invalid timestamp_unixtime_ms (receivedAt used)`);
+      tsMs = NaN;
+      timestamp = receivedIso;
     }
-    const timestamp = Number.isFinite(tsMs) ? new Date(tsMs).toISOString() : receivedIso;
-    const props = isObj(data.custom_attributes) ? { ...data.custom_attributes } : {};
+    const timed = Number.isFinite(tsMs);
+    if (hasProtoKey(data.custom_attributes)) errors.push(`events[${i}]: custom_attributes key "${PROTO_KEY}" ignored`);
+    const props = isObj(data.custom_attributes) ? copyOwn(data.custom_attributes) : {};
     const mpExtra: Record<string, unknown> = {
       eventType: type,
       sessionUuid: nonEmptyString(data.session_uuid),
       customFlags: isObj(data.custom_flags) ? data.custom_flags : undefined,
     };
-    const common = { ...who, messageId: messageIdFor(i, data), timestamp };
+    const common = { ...who, messageId: messageIdFor(i, ev, data, timed), timestamp };
     let msg: InboundMessage | undefined;
     switch (type) {
       case 'custom_event': {
@@ -424,19 +468,26 @@ export function mparticleBatchToMessages(batch: unknown, opts: ConvertOptions): 
         errors.push(`events[${i}]: unsupported event_type ${type || '(missing)'} (skipped)`);
         continue;
     }
-    if (Number.isFinite(tsMs)) earliest = Math.min(earliest, tsMs);
+    if (timed) earliest = Math.min(earliest, tsMs);
     out.push(msg);
   }
 
   // --- identify first
-  const traits = userAttributesToTraits(isObj(b.user_attributes) ? b.user_attributes : undefined, b.deleted_user_attributes);
+  const traits = userAttributesToTraits(isObj(b.user_attributes) ? b.user_attributes : undefined, b.deleted_user_attributes, errors);
   if (email) traits.email = email;
   const mobile = nonEmptyString(ui.mobile_number);
-  if (mobile && traits.phone === undefined) traits.phone = mobile;
+  if (mobile && traits.phone == null) traits.phone = mobile;
   if (Object.keys(traits).length > 0) {
     const firstSmid = events.map((e) => (isObj(e) && isObj(e.data) ? nonEmptyString(e.data.source_message_id) : undefined)).find(Boolean);
-    const messageId = srid ? hashId(srid, 'identify') : firstSmid ? hashId(firstSmid, 'identify') : randomUUID();
-    const timestamp = Number.isFinite(earliest) ? new Date(earliest).toISOString() : receivedIso;
+    const timed = Number.isFinite(earliest);
+    const messageId = srid
+      ? hashId(srid, 'identify')
+      : firstSmid
+        ? hashId(firstSmid, 'identify')
+        : timed
+          ? hashId('replay', userKey(), canonicalJson(traits), String(earliest), 'identify')
+          : randomUUID();
+    const timestamp = (timed ? isoOrUndefined(earliest) : undefined) ?? receivedIso;
     out.unshift({ type: 'identify', ...who, messageId, timestamp, traits, context: ctxFor({}) });
   }
 
