@@ -4,7 +4,7 @@ import type { Warning, TransformError } from '../types.js';
 import type { EventRecord } from './records.js';
 import type { MappingContext } from './context.js';
 import { resolveIds } from './identity.js';
-import { snakeCase } from './keys.js';
+import { KeyWriter, snakeCase } from './keys.js';
 import { recordSeconds } from './timestamps.js';
 import { CHARGED_EVENT, CHARGED_ITEMS_KEY, CLEVERTAP_CODES } from './rules.js';
 
@@ -31,15 +31,28 @@ export function isOrderCompleted(event: unknown): boolean {
   return event.trim().toLowerCase() === 'order completed';
 }
 
-/** Properties minus ts (it becomes the record's ts) and nulls; keys snake_cased in segment mode. */
-function copyProps(props: Obj, segment: boolean, skip1?: string, skip2?: string, skip3?: string): Obj {
+/**
+ * Properties minus ts (it becomes the record's ts) and nulls; keys snake_cased in segment mode, where keys that
+ * meet under one name (firstName, first_name, "First Name") keep one value (`key_collision`, see KeyWriter).
+ */
+function copyProps(props: Obj, warnings: Warning[] | undefined, prefix = '', skip1?: string, skip2?: string, skip3?: string): Obj {
   const data: Obj = {};
+  const w = warnings ? new KeyWriter(data, warnings, prefix) : undefined;
   for (const k in props) {
     const v = props[k];
     if (v === undefined || v === null || k === 'ts' || k === '__proto__' || k === skip1 || k === skip2 || k === skip3) continue;
-    data[segment ? snakeCase(k) : k] = v;
+    if (w) w.put(snakeCase(k), k, v);
+    else data[k] = v;
   }
   return data;
+}
+
+function collision(warnings: Warning[], key: string, from: string): void {
+  warnings.push({
+    code: 'key_collision',
+    field: key,
+    message: `property ${JSON.stringify(key)} and ${JSON.stringify(from)} are both sent as ${JSON.stringify(key)}: the value of ${JSON.stringify(from)} is kept, the property is dropped`,
+  });
 }
 
 function eventRecord(msg: InboundMessage, ctx: MappingContext, evtName: string, evtData: Obj, explicitTs: unknown, warnings: Warning[]): EventRecord {
@@ -75,17 +88,24 @@ function charged(msg: InboundMessage, ctx: MappingContext, props: Obj, warnings:
       products = [products];
     }
     const list = products as unknown[];
-    if (list.length > 0) data[CHARGED_ITEMS_KEY] = segment ? list.map((p) => (obj(p) ? copyProps(p as Obj, true) : p)) : list;
+    if (list.length > 0) {
+      data[CHARGED_ITEMS_KEY] = segment ? list.map((p, i) => (obj(p) ? copyProps(p as Obj, warnings, `${CHARGED_ITEMS_KEY}[${i}].`) : p)) : list;
+    }
   }
-  const rest = copyProps(props, segment, idKey, amountKey, 'products');
-  for (const k in rest) if (data[k] === undefined) data[k] = rest[k];
+  // The purchase structure wins over a property of the same name ("Amount", "Items"): it is what Charged means.
+  const mapped: Record<string, string | undefined> = { 'Charged ID': idKey, Amount: amountKey, [CHARGED_ITEMS_KEY]: 'products' };
+  const rest = copyProps(props, segment ? warnings : undefined, '', idKey, amountKey, 'products');
+  for (const k in rest) {
+    if (!Object.prototype.hasOwnProperty.call(data, k)) data[k] = rest[k];
+    else collision(warnings, k, mapped[k] ?? k);
+  }
   return eventRecord(msg, ctx, CHARGED_EVENT, data, props.ts, warnings);
 }
 
 export function mapTrack(msg: InboundMessage, ctx: MappingContext, warnings: Warning[]): EventRecord | TransformError {
   const props = obj(msg.properties) ?? EMPTY;
   if (isOrderCompleted(msg.event)) return charged(msg, ctx, props, warnings);
-  return eventRecord(msg, ctx, msg.event as string, copyProps(props, ctx.mode === 'segment'), props.ts, warnings);
+  return eventRecord(msg, ctx, msg.event as string, copyProps(props, ctx.mode === 'segment' ? warnings : undefined), props.ts, warnings);
 }
 
 function rudderName(msg: InboundMessage, props: Obj): unknown {
@@ -103,9 +123,9 @@ export function mapView(msg: InboundMessage, ctx: MappingContext, warnings: Warn
     const n = rudderName(msg, props);
     const base = page ? RUDDER_PAGE_EVENT : RUDDER_SCREEN_EVENT;
     const name = n === undefined ? base : `${base}: ${String(n).trim()}`;
-    return eventRecord(msg, ctx, name, copyProps(props, false), props.ts, warnings);
+    return eventRecord(msg, ctx, name, copyProps(props, undefined), props.ts, warnings);
   }
-  const data = copyProps(props, ctx.mode === 'segment');
+  const data = copyProps(props, ctx.mode === 'segment' ? warnings : undefined);
   // The page/screen name and category travel as properties (the event name is fixed).
   if (present(msg.name) && data.name === undefined) data.name = msg.name;
   if (present(msg.category) && data.category === undefined) data.category = msg.category;

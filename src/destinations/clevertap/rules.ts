@@ -23,14 +23,41 @@
 // - Only DOB is converted to a $D_ date. Other ISO-8601 strings stay strings: a property cannot be known to be a
 //   date by its value alone, and a wrong guess would change its type in CleverTap for good.
 // - null values are dropped silently (CleverTap has no null type; a null cannot unset a property).
+// - Keys that clean to the same name keep one value (KeyWriter): the key already clean wins, else the first;
+//   `key_collision` names both. Profiles never carry identity/objectId/FBID/GPID (any case) except the
+//   mapping's link under exactly `identity` (`reserved_key`).
+// - A string value starting with "$D_" that is not $D_<int> loses the prefix (CleverTap rejects it: 512).
+// - Charged Items must be a list (a scalar → invalid_products 512; one object → wrapped); each item within the
+//   property limit (522). A profile with more than 256 custom keys → too_many_profile_keys (no CleverTap code).
+// - ts must be integer epoch seconds in 2001–2100, else it is removed with `invalid_ts`. A blank id is no id.
 import type { Warning, TransformError } from '../types.js';
 import type { CleverTapRecord } from './records.js';
 import { SYSTEM_EVENTS } from '../../sources/clevertap/catalogue.js';
+import { KeyWriter } from './keys.js';
+import { idOf } from './identity.js';
+import { plausibleTs } from './timestamps.js';
 
 export const MAX_KEY_BYTES = 120;
 export const MAX_VALUE_BYTES = 512;
 export const MAX_EVENT_NAME_BYTES = 512;
 export const DEFAULT_MAX_EVENT_PROPERTIES = 256;
+/** CleverTap: at most 256 custom profile keys (clevertap-api.md §2); standard fields do not count. */
+export const MAX_CUSTOM_PROFILE_KEYS = 256;
+
+/**
+ * CleverTap's identity keys, any case: never a profile property. `profileData.identity` ADDS an identity to the
+ * profile, so a trait of that name would merge this profile with another user's. Only the mapping's own link
+ * (anonymous → known user) sets `profileData.identity`; traits named like these are dropped (`reserved_key`).
+ */
+export const RESERVED_PROFILE_KEYS: readonly string[] = ['identity', 'objectId', 'FBID', 'GPID'];
+const RESERVED_LOWER = new Set(RESERVED_PROFILE_KEYS.map((k) => k.toLowerCase()));
+/** The one reserved key a profile record may carry: the mapping's link, under exactly this name. */
+export const LINK_KEY = 'identity';
+
+export function isReservedProfileKey(k: string): boolean {
+  const n = k.length;
+  return (n === 4 || n === 8) && RESERVED_LOWER.has(k.toLowerCase());
+}
 
 /** Stripped from keys and event names: CleverTap SDK's list (. : $ ' " \) plus seed 003's (& % > < !). */
 export const PROHIBITED_CHARS: readonly string[] = ['.', ':', '$', "'", '"', '\\', '&', '%', '>', '<', '!'];
@@ -203,18 +230,74 @@ export function isRestrictedEventName(name: string): boolean {
 // ---------------------------------------------------------------------------------------------------------------
 // Standard profile values. Each returns the CleverTap form, or undefined when the value cannot be fixed.
 
-/** A CleverTap date: "$D_<epoch seconds>" from "$D_…", an ISO date or date-time, a date string, or epoch s/ms. */
+const DATE_MIN_MS = Date.UTC(1800, 0, 1);
+const DATE_MAX_MS = Date.UTC(2201, 0, 1) - 1;
+const CT_DATE = /^\$D_-?\d+$/;
+const NUMERIC = /^-?(0|[1-9]\d*)(\.\d+)?$/;
+const ISO_DATE = /^(\d{4})-(\d{2})-(\d{2})(?:[Tt ](\d{2}):(\d{2})(?::(\d{2})(?:\.(\d{1,9}))?)?([Zz]|[+-]\d{2}(?::?\d{2})?)?)?$/;
+
+function inDateRange(ms: number): boolean {
+  return ms >= DATE_MIN_MS && ms <= DATE_MAX_MS;
+}
+
+/** Midnight UTC of a real calendar day (1800–2200), else NaN: 1990-02-30 is not a day. */
+function calendarMs(y: number, m: number, d: number): number {
+  if (y < 1800 || y > 2200 || m < 1 || m > 12 || d < 1 || d > 31) return NaN;
+  const ms = Date.UTC(y, m - 1, d);
+  const dt = new Date(ms);
+  return dt.getUTCMonth() === m - 1 && dt.getUTCDate() === d ? ms : NaN;
+}
+
+/**
+ * Epoch ms of a number read as a date: an 8-digit YYYYMMDD (year 1800–2200, calendar-checked), else epoch
+ * seconds when that lands in 1800–2200, else epoch ms. Below 1e6 (a year, a YYYYMM, a counter: within 12 days
+ * of 1970-01-01 as seconds) it is not a date.
+ */
+function numberDateMs(n: number): number {
+  if (!Number.isFinite(n) || Math.abs(n) < 1e6) return NaN;
+  if (n >= 1e7 && n < 1e8 && Number.isInteger(n)) {
+    const y = Math.floor(n / 1e4);
+    if (y >= 1800 && y <= 2200) return calendarMs(y, Math.floor(n / 100) % 100, n % 100);
+  }
+  if (inDateRange(n * 1000)) return n * 1000;
+  return inDateRange(n) ? n : NaN;
+}
+
+/** ISO-8601 date (a calendar day: midnight UTC) or date-time (zone optional, UTC when absent), calendar-checked. */
+function isoDateMs(s: string): number {
+  const m = ISO_DATE.exec(s);
+  if (!m) return NaN;
+  const day = calendarMs(+m[1], +m[2], +m[3]);
+  if (m[4] === undefined || Number.isNaN(day)) return day;
+  const h = +m[4], min = +m[5], sec = m[6] === undefined ? 0 : +m[6];
+  if (h > 23 || min > 59 || sec > 59) return NaN;
+  let off = 0;
+  const z = m[8];
+  if (z !== undefined && z !== 'Z' && z !== 'z') {
+    const oh = +z.slice(1, 3);
+    const om = z.length > 3 ? +z.slice(z.length - 2) : 0;
+    if (oh > 23 || om > 59) return NaN;
+    off = (oh * 60 + om) * 60_000 * (z[0] === '-' ? -1 : 1);
+  }
+  const frac = m[7] === undefined ? 0 : Math.floor(Number('0.' + m[7]) * 1000);
+  return day + ((h * 60 + min) * 60 + sec) * 1000 + frac - off;
+}
+
+/**
+ * A CleverTap date, "$D_<epoch seconds>", from: "$D_<int>", an ISO date (YYYY-MM-DD) or date-time, YYYYMMDD,
+ * epoch seconds or ms (number or numeric string), or a Date; always within 1800–2200 and calendar-checked.
+ * Anything else (a year alone, "May 5", "1990-02-30", 1e20) is not a date: undefined. No loose Date.parse.
+ */
 export function toCleverTapDate(v: unknown): string | undefined {
   let ms = NaN;
-  if (typeof v === 'number') ms = Math.abs(v) < 1e11 ? v * 1000 : v;
+  if (typeof v === 'number') ms = numberDateMs(v);
   else if (typeof v === 'string') {
     const s = v.trim();
-    if (/^\$D_-?\d+$/.test(s)) return s;
-    if (/^-?\d+(\.\d+)?$/.test(s)) return toCleverTapDate(Number(s));
-    const d = /^(\d{4})-(\d{2})-(\d{2})$/.exec(s); // a bare date is a calendar day: midnight UTC
-    ms = d ? Date.UTC(+d[1], +d[2] - 1, +d[3]) : Date.parse(s);
-  }
-  if (!Number.isFinite(ms)) return undefined;
+    if (s.charCodeAt(0) === 36) return CT_DATE.test(s) && inDateRange(Number(s.slice(3)) * 1000) ? s : undefined;
+    if (NUMERIC.test(s)) ms = numberDateMs(Number(s));
+    else ms = isoDateMs(s);
+  } else if (v instanceof Date) ms = v.getTime();
+  if (!inDateRange(ms)) return undefined;
   return `$D_${Math.floor(ms / 1000)}`;
 }
 
@@ -258,7 +341,9 @@ const E164 = /^\+[1-9]\d{6,14}$/;
 
 /**
  * Phone in E.164: spaces, dashes, dots, slashes and parentheses removed, a leading 00 read as +. A number
- * without a country code gets defaultCountryCode, minus its national trunk 0 (except Italy, +39, which keeps it).
+ * without a + gets defaultCountryCode, minus its national trunk 0 (except Italy, +39, which keeps it); one that
+ * already starts with that code and is longer than a national number (over 10 digits) only gets the +
+ * ("1-555-123-4567" with +1 → +15551234567, "919876543210" with +91 → +919876543210).
  */
 export function normalisePhone(v: unknown, defaultCountryCode?: string): string | undefined {
   let s: string;
@@ -268,8 +353,9 @@ export function normalisePhone(v: unknown, defaultCountryCode?: string): string 
   if (s.startsWith('00')) s = '+' + s.slice(2);
   if (!s.startsWith('+')) {
     if (!defaultCountryCode || !/^\d+$/.test(s)) return undefined;
-    if (s.startsWith('0') && defaultCountryCode !== '39') s = s.slice(1);
-    s = `+${defaultCountryCode}${s}`;
+    if (s.startsWith('0')) s = `+${defaultCountryCode}${defaultCountryCode === '39' ? s : s.slice(1)}`;
+    else if (s.length > 10 && s.startsWith(defaultCountryCode)) s = '+' + s;
+    else s = `+${defaultCountryCode}${s}`;
   }
   return E164.test(s) ? s : undefined;
 }
@@ -313,6 +399,11 @@ const DROP = Symbol('drop');
 function scalar(key: string, v: unknown, warnings: Warning[]): unknown {
   switch (typeof v) {
     case 'string':
+      if (v.charCodeAt(0) === 36 && v.startsWith('$D_') && !CT_DATE.test(v)) {
+        // CleverTap rejects a "$D_" value that is not a date (512); without the prefix it is a plain string.
+        warn(warnings, 'value_normalised', key, `${show(v)} is not a CleverTap date ($D_<epoch seconds>): sent without the "$D_" prefix`);
+        return scalar(key, v.slice(3), warnings);
+      }
       if (v.length * 3 > MAX_VALUE_BYTES && utf8Bytes(v) > MAX_VALUE_BYTES) {
         warn(warnings, 'value_truncated', key, `value cut to ${MAX_VALUE_BYTES} bytes`);
         return truncateUtf8(v, MAX_VALUE_BYTES);
@@ -343,24 +434,36 @@ function scalar(key: string, v: unknown, warnings: Warning[]): unknown {
   }
 }
 
-/** Charged Items: an array of flat objects, rebuilt (input is never mutated). */
-function items(v: unknown, warnings: Warning[]): Record<string, unknown>[] | typeof DROP {
-  if (!Array.isArray(v)) return DROP;
+/**
+ * Charged Items: an array of flat objects, rebuilt (input is never mutated). One object is wrapped into a
+ * one-item list; item keys follow the key rules (cleaned, ≤ 120 bytes, no collisions), nested values are
+ * stringified. A scalar cannot be a list of products: it is returned as is and enforceRecord rejects it.
+ */
+function items(v: unknown, warnings: Warning[]): unknown {
+  if (v === null || v === undefined) return DROP;
+  let list: unknown[];
+  if (Array.isArray(v)) list = v;
+  else if (typeof v === 'object') {
+    warn(warnings, 'value_normalised', CHARGED_ITEMS_KEY, 'Items is one object: sent as a one-item list');
+    list = [v];
+  } else return v;
   const out: Record<string, unknown>[] = [];
-  for (let i = 0; i < v.length; i++) {
-    const it = v[i];
+  for (let i = 0; i < list.length; i++) {
+    const it = list[i];
     if (it === null || typeof it !== 'object' || Array.isArray(it)) {
       warn(warnings, 'item_dropped', `${CHARGED_ITEMS_KEY}[${i}]`, 'Charged Items must be objects');
       continue;
     }
     const o: Record<string, unknown> = {};
+    const prefix = `${CHARGED_ITEMS_KEY}[${i}].`;
+    const w = new KeyWriter(o, warnings, prefix);
     for (const k in it) {
       const key = cleanKey(k);
-      const field = `${CHARGED_ITEMS_KEY}[${i}].${k}`;
+      const field = prefix + k;
       if (key !== k) keyWarning(warnings, field, key);
       if (!key || key === '__proto__') continue;
       const x = scalar(field, (it as Record<string, unknown>)[k], warnings);
-      if (x !== DROP) o[key] = x;
+      if (x !== DROP) w.put(key, k, x);
     }
     out.push(o);
   }
@@ -387,12 +490,25 @@ type Kind = 'event' | 'charged' | 'profile';
 
 function value(kind: Kind, key: string, v: unknown, warnings: Warning[]): unknown {
   if (kind === 'charged' && key === CHARGED_ITEMS_KEY) return items(v, warnings);
-  if (kind === 'profile' && (key === 'category-unsubscribe' || key === 'category-resubscribe')) return subscription(key, v, warnings);
+  if (kind === 'profile') {
+    if (key === 'category-unsubscribe' || key === 'category-resubscribe') return subscription(key, v, warnings);
+    // DOB is converted whole by toCleverTapDate ("$D_…" included): a rejection then names the value as sent.
+    if (key === 'DOB' && typeof v === 'string') return v;
+  }
   return scalar(key, v, warnings);
 }
 
-/** Cleans keys and values; returns the same object when no key changed (values are fixed in place). */
+function reservedKey(warnings: Warning[], field: string): void {
+  warn(warnings, 'reserved_key', field, `${JSON.stringify(field)} is a CleverTap identity key: a profile property of that name would merge this profile with another user's; dropped`);
+}
+
+/**
+ * Cleans keys and values; returns the same object when no key changed (values are fixed in place). Keys that
+ * clean to the same name do not overwrite each other: a key that is already clean wins, else the first one, and
+ * the other is dropped with `key_collision`. Profiles lose identity keys (`reserved_key`) except the link.
+ */
 function cleanData(data: Record<string, unknown>, kind: Kind, warnings: Warning[]): Record<string, unknown> {
+  const profile = kind === 'profile';
   let dirty = false;
   for (const k in data) {
     if (!isCleanKey(k)) {
@@ -402,20 +518,31 @@ function cleanData(data: Record<string, unknown>, kind: Kind, warnings: Warning[
   }
   if (!dirty) {
     for (const k in data) {
+      if (profile && k !== LINK_KEY && isReservedProfileKey(k)) {
+        reservedKey(warnings, k);
+        delete data[k];
+        continue;
+      }
       const v = data[k];
-      const x = typeof v === 'string' && v.length <= 170 ? v : value(kind, k, v, warnings);
+      // Short strings need no work, unless they start with "$" (a "$D_" value must be a date).
+      const x = typeof v === 'string' && v.length <= 170 && v.charCodeAt(0) !== 36 ? v : value(kind, k, v, warnings);
       if (x === DROP) delete data[k];
       else if (x !== v) data[k] = x;
     }
     return data;
   }
   const out: Record<string, unknown> = {};
+  const w = new KeyWriter(out, warnings);
   for (const k in data) {
     const key = cleanKey(k);
+    if (profile && k !== LINK_KEY && isReservedProfileKey(key)) {
+      reservedKey(warnings, k);
+      continue;
+    }
     if (key !== k) keyWarning(warnings, k, key);
     if (!key || key === '__proto__') continue;
     const x = value(kind, key, data[k], warnings);
-    if (x !== DROP) out[key] = x;
+    if (x !== DROP) w.put(key, k, x);
   }
   return out;
 }
@@ -484,12 +611,43 @@ function isObject(v: unknown): v is Record<string, unknown> {
   return v !== null && typeof v === 'object' && !Array.isArray(v);
 }
 
+/** ts: integer epoch seconds in 2001–2100 (a value outside is a unit mistake or a broken clock), else none. */
 function checkTs(rec: { ts?: number }, warnings: Warning[]): void {
   if (rec.ts === undefined) return;
-  if (!Number.isInteger(rec.ts) || rec.ts <= 0) {
-    warn(warnings, 'invalid_ts', 'ts', `ts ${show(rec.ts)} is not epoch seconds: CleverTap uses its receive time`);
+  if (!Number.isInteger(rec.ts) || !plausibleTs(rec.ts)) {
+    warn(warnings, 'invalid_ts', 'ts', `ts ${show(rec.ts)} is not plausible epoch seconds (2001–2100): CleverTap uses its receive time`);
     delete rec.ts;
   }
+}
+
+/** Keys that are not custom profile keys (they do not count towards MAX_CUSTOM_PROFILE_KEYS). */
+const STANDARD_PROFILE_KEYS = new Set([...PROFILE_FIELDS.map(([k]) => k), 'Name', 'Photo', LINK_KEY]);
+
+function customKeyLimit(pd: Record<string, unknown>): TransformError | null {
+  let n = 0;
+  for (const _ in pd) n++;
+  if (n <= MAX_CUSTOM_PROFILE_KEYS) return null;
+  let custom = 0;
+  for (const k in pd) if (!STANDARD_PROFILE_KEYS.has(k)) custom++;
+  if (custom <= MAX_CUSTOM_PROFILE_KEYS) return null;
+  return reject('too_many_profile_keys', `the profile has ${custom} custom properties; CleverTap allows ${MAX_CUSTOM_PROFILE_KEYS} (dropping some would lose data)`);
+}
+
+/** Charged Items after cleaning: a list (a scalar cannot be fixed: 512), each item within the property limit. */
+function checkItems(data: Record<string, unknown>, o: RuleOptions): TransformError | null {
+  const it = data[CHARGED_ITEMS_KEY];
+  if (it === undefined) return null;
+  if (!Array.isArray(it)) {
+    return reject('invalid_products', `Charged Items ${show(it)} is not a list of objects`, CLEVERTAP_CODES.invalidEventStructure);
+  }
+  for (let i = 0; i < it.length; i++) {
+    let n = 0;
+    for (const _ in it[i] as object) n++;
+    if (n > o.maxEventProperties) {
+      return reject('too_many_properties', `Charged Items[${i}] has ${n} properties; the limit is ${o.maxEventProperties}`, CLEVERTAP_CODES.tooManyProperties);
+    }
+  }
+  return null;
 }
 
 /**
@@ -504,6 +662,9 @@ export function enforceRecord(rec: CleverTapRecord, o: RuleOptions, warnings: Wa
     if (!TOKEN_TYPES.includes(rec.tokenData.type)) return reject('invalid_token', `device token type ${show(rec.tokenData.type)} is not one of ${TOKEN_TYPES.join(', ')}`, CLEVERTAP_CODES.invalidTokenType);
     return null;
   }
+  // A blank id is no id (CleverTap: 523); the mapping never sets one, this keeps the rule in one place.
+  if (rec.identity !== undefined && idOf(rec.identity) === undefined) delete rec.identity;
+  if (rec.objectId !== undefined && idOf(rec.objectId) === undefined) delete rec.objectId;
   if (!rec.identity && !rec.objectId) return reject('missing_identity', 'no identity: the message needs a userId or an anonymousId', CLEVERTAP_CODES.missingIdentity);
   checkTs(rec, warnings);
 
@@ -512,7 +673,7 @@ export function enforceRecord(rec: CleverTapRecord, o: RuleOptions, warnings: Wa
     // Keys first, so a key that cleans into a standard one (" Email", "E.mail") is validated as that field.
     const pd = cleanData(rec.profileData as Record<string, unknown>, 'profile', warnings);
     rec.profileData = pd as typeof rec.profileData;
-    return profileFields(pd, o, warnings);
+    return profileFields(pd, o, warnings) ?? customKeyLimit(pd);
   }
 
   // event
@@ -528,6 +689,10 @@ export function enforceRecord(rec: CleverTapRecord, o: RuleOptions, warnings: Wa
   if (!isObject(rec.evtData)) return reject('invalid_event', 'evtData must be an object', CLEVERTAP_CODES.invalidEventStructure);
   const data = cleanData(rec.evtData as Record<string, unknown>, name === CHARGED_EVENT ? 'charged' : 'event', warnings);
   rec.evtData = data as typeof rec.evtData;
+  if (name === CHARGED_EVENT) {
+    const bad = checkItems(data, o);
+    if (bad) return bad;
+  }
   if (name === CHARGED_EVENT && data.Amount !== undefined && typeof data.Amount !== 'number') {
     const n = typeof data.Amount === 'string' && data.Amount.trim() !== '' ? Number(data.Amount) : NaN;
     if (Number.isFinite(n)) {
