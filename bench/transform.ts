@@ -4,7 +4,7 @@
 import { measure, report, rate } from './lib.js';
 import { compileTransform } from '../src/destinations/clevertap/transform.js';
 import type { CleverTapSettings } from '../src/destinations/clevertap/settings.js';
-import type { InboundMessage } from '../src/spec/message.js';
+import type { InboundMessage } from '../src/message/schema.js';
 
 const POOL = 10_000; // distinct events, replayed ROUNDS times: 250k events at BENCH_SCALE=1
 const ROUNDS = Math.max(1, Math.round(25 * Number(process.env.BENCH_SCALE ?? 1)));

@@ -22,7 +22,7 @@ import { buildWrites } from '../src/destinations/warehouse/loader.js';
 import type { TableWrite } from '../src/destinations/warehouse/dialect.js';
 import { SQL_TYPES } from '../src/destinations/warehouse/dialect.js';
 import type { Deliverer, Job } from '../src/destinations/types.js';
-import type { Message } from '../src/spec/message.js';
+import type { Message } from '../src/message/schema.js';
 
 const PG_URL = process.env.TAPROUTE_BENCH_PG ?? process.env.TAPROUTE_TEST_PG ?? 'postgres://postgres@127.0.0.1:5432/test';
 const log = { info() {}, warn() {}, error() {} };

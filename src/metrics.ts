@@ -14,9 +14,10 @@ export function createMetrics(store: Store, workers: Map<string, DestinationWork
     help: 'Events per source and destination by state: received = delivered + dead + filtered + pending',
     labelNames: ['source', 'destination', 'state'],
     registers: [registry],
-    collect() {
+    async collect() {
+      const counts = await store.counts();
       this.reset();
-      for (const c of store.counts()) {
+      for (const c of counts) {
         for (const state of ['received', 'delivered', 'dead', 'filtered', 'pending'] as const)
           this.set({ source: c.sourceId, destination: c.destinationId, state }, c[state]);
       }
@@ -27,9 +28,10 @@ export function createMetrics(store: Store, workers: Map<string, DestinationWork
     help: 'Messages per source: accepted (received), duplicates dropped, rejected as invalid',
     labelNames: ['source', 'kind'],
     registers: [registry],
-    collect() {
+    async collect() {
+      const sources = await store.sourceCounts();
       this.reset();
-      for (const s of store.sourceCounts()) {
+      for (const s of sources) {
         this.set({ source: s.sourceId, kind: 'received' }, s.received);
         this.set({ source: s.sourceId, kind: 'duplicates' }, s.duplicates);
         this.set({ source: s.sourceId, kind: 'rejected' }, s.rejected);

@@ -74,6 +74,6 @@ export async function startStack(o: {
 }
 
 /** Every connection's counts add up: received = delivered + dead + filtered + pending. */
-export function reconciled(server: RunningServer): boolean {
-  return server.store.counts().every((c) => c.received === c.delivered + c.dead + c.filtered + c.pending);
+export async function reconciled(server: RunningServer): Promise<boolean> {
+  return (await server.store.counts()).every((c) => c.received === c.delivered + c.dead + c.filtered + c.pending);
 }

@@ -54,11 +54,11 @@ export function adminRoutes(app: FastifyInstance, deps: Deps): void {
     admin.get('/admin/status', async () => statusReport(deps.store, deps.workers));
     admin.get('/admin/failures', async (req) => deps.store.failures(failureFilter(req.query as Record<string, unknown>)));
     admin.get('/admin/failures/:id', async (req, reply) => {
-      const f = deps.store.failure(Number((req.params as { id: string }).id));
+      const f = await deps.store.failure(Number((req.params as { id: string }).id));
       return f ?? reply.code(404).send({ error: 'no such failure' });
     });
     admin.post('/admin/failures/replay', async (req) => {
-      const n = deps.store.replay(failureFilter((req.body ?? {}) as Record<string, unknown>));
+      const n = await deps.store.replay(failureFilter((req.body ?? {}) as Record<string, unknown>));
       for (const w of deps.workers.values()) w.wake();
       return { replayed: n };
     });
@@ -76,7 +76,7 @@ export function adminRoutes(app: FastifyInstance, deps: Deps): void {
       if (!Array.isArray(b.users) || b.users.length === 0) return reply.code(400).send({ error: 'users must be a non-empty array' });
       const userIds = b.users.map((u) => u?.userId).filter((u): u is string => typeof u === 'string' && u !== '');
       if (userIds.length === 0) return reply.code(400).send({ error: 'every user needs a userId' });
-      deps.store.suppress(userIds, Date.now());
+      await deps.store.suppress(userIds, Date.now());
       const deleted: Record<string, number> = {};
       if (b.regulationType === 'suppress_with_delete') {
         // Requests already in flight for these users could recreate a profile after the delete: wait for them.

@@ -2,10 +2,11 @@
 import type { DestinationWorker } from '../router/worker.js';
 import type { Store } from '../store/types.js';
 
-export function statusReport(store: Store, workers?: Map<string, DestinationWorker>) {
-  const counts = store.counts().map((c) => ({ ...c, reconciled: c.received === c.delivered + c.dead + c.filtered + c.pending }));
+export async function statusReport(store: Store, workers?: Map<string, DestinationWorker>) {
+  const [connections, sources] = await Promise.all([store.counts(), store.sourceCounts()]);
+  const counts = connections.map((c) => ({ ...c, reconciled: c.received === c.delivered + c.dead + c.filtered + c.pending }));
   return {
-    sources: store.sourceCounts(),
+    sources,
     connections: counts,
     destinations: workers ? Object.fromEntries([...workers].map(([id, w]) => [id, { ...w.status(), inFlight: w.inFlight() }])) : undefined,
   };

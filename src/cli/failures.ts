@@ -28,43 +28,43 @@ export function registerFailures(program: Command): void {
   withFilters(f.command('list').description('List dead letters'))
     .option('--limit <n>', 'at most n', '100')
     .option('--json', 'print JSON')
-    .action((o: Opts) => {
+    .action(async (o: Opts) => {
       const store = openStore(o);
       try {
-        const rows = store.failures(failureFilter({ ...o }));
+        const rows = await store.failures(failureFilter({ ...o }));
         if (o.json) return console.log(JSON.stringify(rows, null, 2));
         if (rows.length === 0) return console.log('no failures');
         for (const r of rows)
           console.log(`${String(r.id).padStart(6)}  ${new Date(r.failedAt).toISOString()}  ${r.destinationId}  ${r.code}  ${r.messageId}  ${r.reason}`);
       } finally {
-        void store.close();
+        await store.close();
       }
     });
   f.command('show <id>')
     .description('Show one dead letter with its message')
     .option('-c, --config <file>', 'config file (to find the store)')
     .option('--data <dir>', 'sandbox data directory', 'data')
-    .action((id: string, o: Opts) => {
+    .action(async (id: string, o: Opts) => {
       const store = openStore(o);
       try {
-        const r = store.failure(Number(id));
+        const r = await store.failure(Number(id));
         if (!r) {
           console.error(`no failure ${id}`);
           process.exitCode = 1;
         } else console.log(JSON.stringify(r, null, 2));
       } finally {
-        void store.close();
+        await store.close();
       }
     });
   withFilters(f.command('replay').description('Send matching dead letters again (a running server picks them up)'))
     .option('--ids <ids>', 'comma-separated failure ids')
-    .action((o: Opts & { ids?: string }) => {
+    .action(async (o: Opts & { ids?: string }) => {
       const store = openStore(o, true);
       try {
-        const n = store.replay(failureFilter({ ...o }));
+        const n = await store.replay(failureFilter({ ...o }));
         console.log(`replayed ${n}`);
       } finally {
-        void store.close();
+        await store.close();
       }
     });
 }

@@ -9,10 +9,10 @@ export function registerStatus(program: Command): void {
     .option('-c, --config <file>', 'config file (to find the store)')
     .option('--data <dir>', 'sandbox data directory', 'data')
     .option('--json', 'print JSON')
-    .action((opts: { config?: string; data: string; json?: boolean }) => {
+    .action(async (opts: { config?: string; data: string; json?: boolean }) => {
       const store = openStore(opts);
       try {
-        const r = statusReport(store);
+        const r = await statusReport(store);
         if (opts.json) return console.log(JSON.stringify(r, null, 2));
         console.log('source          received  duplicates  rejected');
         for (const s of r.sources) console.log(`${s.sourceId.padEnd(14)} ${String(s.received).padStart(9)} ${String(s.duplicates).padStart(11)} ${String(s.rejected).padStart(9)}`);
@@ -22,7 +22,7 @@ export function registerStatus(program: Command): void {
             `${`${c.sourceId} → ${c.destinationId}`.padEnd(30)} ${String(c.received).padStart(9)} ${String(c.delivered).padStart(10)} ${String(c.dead).padStart(5)} ${String(c.filtered).padStart(9)} ${String(c.pending).padStart(8)}  ${c.reconciled ? 'yes' : 'NO'}`,
           );
       } finally {
-        void store.close();
+        await store.close();
       }
     });
 }

@@ -4,7 +4,7 @@
 import { readFileSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 import type { Command } from 'commander';
-import { validateInbound, type InboundMessage } from '../spec/message.js';
+import { validateInbound, type InboundMessage } from '../message/schema.js';
 import { parseCleverTapSettings } from '../destinations/clevertap/settings.js';
 import { compileTransform } from '../destinations/clevertap/transform.js';
 import type { TransformResult } from '../destinations/types.js';

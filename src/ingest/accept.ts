@@ -1,8 +1,8 @@
 // The one path every protocol's messages take into the store: validate, stamp, route, store durably.
 import { randomUUID } from 'node:crypto';
 import type { ConnectionConfig, DestinationConfig, SourceConfig } from '../config/schema.js';
-import { validateInbound } from '../spec/message.js';
-import { correctedTimestamp, isoOrUndefined } from '../spec/time.js';
+import { validateInbound } from '../message/schema.js';
+import { correctedTimestamp, isoOrUndefined } from '../message/time.js';
 import type { Store, StoredMessage } from '../store/types.js';
 import { safeEqual } from '../util/secrets.js';
 import type { AcceptResult, IngestContext } from './context.js';
@@ -95,7 +95,7 @@ export function createIngestContext(
       index.push(i);
     }
     const res = await store.append(source.id, stored);
-    store.countRejected(source.id, rejected.length);
+    if (rejected.length) await store.countRejected(source.id, rejected.length);
     if (res.accepted > 0) onStored(srcRoutes.map((r) => r.destination));
     return { accepted: res.accepted, duplicates: res.duplicates.length, rejected };
   }
@@ -110,7 +110,7 @@ export function createIngestContext(
     },
     sourceById: (id) => byId.get(id),
     accept,
-    overloaded: () => store.pendingTotal() >= opts.maxBacklog,
+    overloaded: async () => (await store.pendingTotal()) >= opts.maxBacklog,
     seenRequest: (sourceId, requestId) => store.seenRequest(sourceId, requestId),
     rememberRequests: (sourceId, ids) => store.rememberRequests(sourceId, ids, Date.now()),
   };

@@ -2,7 +2,7 @@
 // Handlers authenticate, parse their protocol into canonical messages, and call accept().
 import type { FastifyInstance } from 'fastify';
 import type { SourceConfig } from '../config/schema.js';
-import type { InboundMessage } from '../spec/message.js';
+import type { InboundMessage } from '../message/schema.js';
 
 export interface AcceptResult {
   /** Messages stored durably (the promise resolves only after the commit). */
@@ -25,11 +25,11 @@ export interface IngestContext {
    */
   accept(source: SourceConfig, messages: unknown[], opts?: { receivedAt?: number; origin?: string }): Promise<AcceptResult>;
   /** True when the pending backlog is past the configured bound: answer 429 with Retry-After. */
-  overloaded(): boolean;
+  overloaded(): Promise<boolean>;
   /** Request-level dedupe (mParticle source_request_id): true if the id was already stored for this source. */
-  seenRequest(sourceId: string, requestId: string): boolean;
+  seenRequest(sourceId: string, requestId: string): Promise<boolean>;
   /** Call after accept() resolved: from then on the request ids count as seen. */
-  rememberRequests(sourceId: string, requestIds: string[]): void;
+  rememberRequests(sourceId: string, requestIds: string[]): Promise<void>;
   limits: { maxEventBytes: number; maxRequestBytes: number; maxBatchEvents: number };
 }
 

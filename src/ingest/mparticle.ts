@@ -105,7 +105,7 @@ async function handle(ctx: IngestContext, req: FastifyRequest, reply: FastifyRep
       return fail(reply, 400, 'BAD_REQUEST', `batch ${i} is ${n} bytes; at most ${MPARTICLE_MAX_BATCH_BYTES} bytes per batch`);
     }
   }
-  if (ctx.overloaded()) {
+  if (await ctx.overloaded()) {
     reply.header('Retry-After', String(RETRY_AFTER_SECONDS)).header('X-mp-rate-limit-exceeded', 'feed');
     return fail(reply, 429, 'TOO_MANY_REQUESTS', 'backlog full, retry later');
   }
@@ -129,21 +129,22 @@ async function handle(ctx: IngestContext, req: FastifyRequest, reply: FastifyRep
   const errors: string[] = [];
   let duplicateRequests = 0;
   const requestIds: string[] = [];
-  converted.forEach((c, i) => {
+  for (let i = 0; i < converted.length; i++) {
+    const c = converted[i];
     const prefix = mode === 'single' ? '' : `batch ${i}: `;
     for (const e of c.errors) errors.push(prefix + e);
-    if (c.failed) return;
+    if (c.failed) continue;
     const b = batches[i] as Record<string, unknown> | null;
     const rid = b && typeof b === 'object' ? b.source_request_id : undefined;
     if ((typeof rid === 'string' && rid !== '') || typeof rid === 'number') {
-      if (ctx.seenRequest(source.id, String(rid)) || requestIds.includes(String(rid))) {
+      if ((await ctx.seenRequest(source.id, String(rid))) || requestIds.includes(String(rid))) {
         duplicateRequests++;
-        return;
+        continue;
       }
       requestIds.push(String(rid));
     }
     messages.push(...c.messages);
-  });
+  }
 
   let accepted = 0;
   let duplicates = 0;
@@ -155,7 +156,7 @@ async function handle(ctx: IngestContext, req: FastifyRequest, reply: FastifyRep
     rejected = r.rejected;
   }
   // Only now, with the messages committed, does the request count as seen.
-  if (requestIds.length > 0) ctx.rememberRequests(source.id, requestIds);
+  if (requestIds.length > 0) await ctx.rememberRequests(source.id, requestIds);
   const out: Record<string, unknown> = { accepted, duplicates, rejected: rejected.length };
   if (duplicateRequests > 0) out.duplicateRequests = duplicateRequests;
   const details = [...errors, ...rejected.map((r) => `message ${r.messageId ?? r.index}: ${r.error}`)];

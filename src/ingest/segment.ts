@@ -36,7 +36,7 @@ export const segmentRoutes: ProtocolRoutes = (app, ctx) => {
     const src = authenticate(ctx, req, body);
     if (src === 'missing') return fail(reply, 401, 'missing write key (HTTP Basic user or "writeKey" in the body)');
     if (src === 'unknown') return fail(reply, 401, 'unknown write key');
-    if (ctx.overloaded()) {
+    if (await ctx.overloaded()) {
       reply.header('Retry-After', '5');
       return fail(reply, 429, 'backlog is full: retry later');
     }

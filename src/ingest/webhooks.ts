@@ -82,7 +82,7 @@ async function handle(ctx: IngestContext, req: FastifyRequest, reply: FastifyRep
   }
   const { messages, errors } = converted;
   if (messages.length === 0) return fail(reply, 400, errors.join('; ') || 'no profiles');
-  if (ctx.overloaded()) {
+  if (await ctx.overloaded()) {
     reply.header('Retry-After', String(RETRY_AFTER_SECONDS));
     return fail(reply, 429, 'backlog full, retry later');
   }

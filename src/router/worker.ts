@@ -47,6 +47,9 @@ export class DestinationWorker {
   private timer: NodeJS.Timeout | null = null;
   private stopped = false;
   private idle: (() => void)[] = [];
+  /** A pump is running (claims are asynchronous): a second one only marks that it should run again. */
+  private pumping = false;
+  private repump = false;
   readonly stats: DeliveryStats = { requests: 0, failures: 0 };
 
   constructor(
@@ -95,12 +98,23 @@ export class DestinationWorker {
 
   /** A store error while claiming must not kill the process: log, back off, try again later. */
   private pumpSafely(): void {
-    try {
-      this.pump();
-    } catch (err) {
-      this.log.error({ destination: this.id, err: (err as Error).message }, 'router: claim failed');
-      this.schedule(this.policy.maxMs);
+    if (this.pumping) {
+      this.repump = true;
+      return;
     }
+    this.pumping = true;
+    this.pump()
+      .catch((err) => {
+        this.log.error({ destination: this.id, err }, 'router: claim failed');
+        this.schedule(this.policy.maxMs);
+      })
+      .finally(() => {
+        this.pumping = false;
+        if (this.repump && !this.stopped) {
+          this.repump = false;
+          setImmediate(() => this.pumpSafely());
+        }
+      });
   }
 
   /** Resolves once none of the given lanes has a request in flight (used before deleting users). */
@@ -109,7 +123,7 @@ export class DestinationWorker {
     while ([...lanes].some((l) => this.busyLanes.has(l)) && Date.now() < end) await new Promise((r) => setTimeout(r, 10));
   }
 
-  private pump(): void {
+  private async pump(): Promise<void> {
     if (this.stopped || this.paused) return;
     const now = Date.now();
     if (now < this.backoffUntil) return this.schedule(this.backoffUntil - now);
@@ -123,8 +137,11 @@ export class DestinationWorker {
         if (!this.busyLanes.has(lane)) free.push(lane);
       }
       if (free.length === 0) break;
-      const jobs = this.store.claim(this.id, free, this.deliverer.maxBatch, Date.now(), this.policy.maxRequestBytes);
-      if (jobs.length === 0) break;
+      const jobs = await this.store.claim(this.id, free, this.deliverer.maxBatch, Date.now(), this.policy.maxRequestBytes);
+      if (jobs.length === 0 || this.stopped) {
+        for (const j of jobs) this.store.forget(j.id);
+        break;
+      }
       const lanes = new Set(jobs.map((j) => laneOf(j.userKey)));
       for (const l of lanes) this.busyLanes.add(l);
       this.cursor = (laneOf(jobs[jobs.length - 1].userKey) + 1) % LANES;
@@ -132,7 +149,7 @@ export class DestinationWorker {
       this.run(jobs)
         .catch((err) => {
           // Settling failed (e.g. disk full): the jobs stay pending in the store and are claimed again later.
-          this.log.error({ destination: this.id, err: (err as Error).message }, 'router: settle failed');
+          this.log.error({ destination: this.id, err }, 'router: settle failed');
           this.backoffUntil = Date.now() + this.policy.maxMs;
           for (const j of jobs) this.store.forget(j.id);
         })
@@ -148,7 +165,7 @@ export class DestinationWorker {
   }
 
   private async run(jobs: Job[]): Promise<void> {
-    const suppressed = this.store.suppressed();
+    const suppressed = await this.store.suppressed();
     const out: Outcome[] = [];
     const send: Job[] = [];
     for (const j of jobs) {
@@ -164,22 +181,22 @@ export class DestinationWorker {
         this.stats.failures++;
         if (err instanceof AuthError) {
           for (const j of send) out.push({ jobId: j.id, status: 'retry', code: err.code, reason: err.message, scope: 'auth' });
-          return this.settle([], out, jobs);
+          return this.settle(out, jobs);
         }
         const reason = (err as Error).message;
         const retryAfterMs = err instanceof RetryableError ? err.retryAfterMs : undefined;
-        if (!(err instanceof RetryableError)) this.log.error({ destination: this.id, err: reason }, 'delivery failed unexpectedly');
+        if (!(err instanceof RetryableError)) this.log.error({ destination: this.id, err }, 'delivery failed unexpectedly');
         for (const j of send) out.push({ jobId: j.id, status: 'retry', code: 'delivery_error', reason, retryAfterMs, scope: 'request' });
       }
     }
-    this.settle([], out, jobs);
+    await this.settle(out, jobs);
   }
 
   /** Turns outcomes into settlements: retries past the age limit become dead letters. */
-  private settle(pre: Settlement[], outcomes: Outcome[], jobs: Job[] = []): void {
+  private async settle(outcomes: Outcome[], jobs: Job[]): Promise<void> {
     const now = Date.now();
     const byId = new Map(jobs.map((j) => [j.id, j]));
-    const settlements: Settlement[] = pre;
+    const settlements: Settlement[] = [];
     let requestFailure: { retryAfterMs?: number; reason: string } | null = null;
     let authFailure: string | null = null;
     const seen = new Set<number>();
@@ -206,7 +223,7 @@ export class DestinationWorker {
     }
     // A job the destination forgot to answer for is retried rather than lost.
     for (const j of jobs) if (!seen.has(j.id)) settlements.push({ jobId: j.id, status: 'release' });
-    if (settlements.length) this.store.settle(this.id, settlements, now);
+    if (settlements.length) await this.store.settle(this.id, settlements, now);
     if (authFailure) {
       this.paused = authFailure;
       this.log.error({ destination: this.id }, 'destination paused: credentials refused');

@@ -287,11 +287,11 @@ export class SqliteStore implements Store {
     }
   }
 
-  countRejected(sourceId: string, n: number): void {
+  async countRejected(sourceId: string, n: number): Promise<void> {
     if (n > 0) this.stmts.sourceCounter.run(sourceId, 0, 0, n);
   }
 
-  claim(destinationId: string, lanes: readonly number[], max: number, now: number, maxBytes = Infinity): Job[] {
+  async claim(destinationId: string, lanes: readonly number[], max: number, now: number, maxBytes = Infinity): Promise<Job[]> {
     const s = this.stmts;
     // Users whose earliest job waits for a retry hold back their later jobs (and only theirs).
     const blocked = new Set<string>();
@@ -345,7 +345,7 @@ export class SqliteStore implements Store {
     return this.fsyncFailure === null;
   }
 
-  settle(destinationId: string, settlements: Settlement[], now: number): void {
+  async settle(destinationId: string, settlements: Settlement[], now: number): Promise<void> {
     const s = this.stmts;
     let finished = 0;
     this.db.transaction(() => {
@@ -389,21 +389,21 @@ export class SqliteStore implements Store {
     this.pending -= finished;
   }
 
-  seenRequest(sourceId: string, requestId: string): boolean {
+  async seenRequest(sourceId: string, requestId: string): Promise<boolean> {
     return this.stmts.hasRequest.get(sourceId, requestId) !== undefined;
   }
 
-  rememberRequests(sourceId: string, requestIds: string[], now: number): void {
+  async rememberRequests(sourceId: string, requestIds: string[], now: number): Promise<void> {
     this.db.transaction(() => {
       for (const id of requestIds) this.stmts.seenRequest.run(sourceId, id, now);
     })();
   }
 
-  pendingTotal(): number {
+  async pendingTotal(): Promise<number> {
     return this.pending;
   }
 
-  counts(): Counts[] {
+  async counts(): Promise<Counts[]> {
     const rows = this.db
       .prepare(
         `SELECT c.source_id, c.destination_id, c.received, c.delivered, c.dead, c.filtered, coalesce(p.n, 0) AS pending
@@ -423,7 +423,7 @@ export class SqliteStore implements Store {
     }));
   }
 
-  sourceCounts(): SourceCounts[] {
+  async sourceCounts(): Promise<SourceCounts[]> {
     return (this.db.prepare('SELECT * FROM source_counters ORDER BY source_id').all() as Record<string, number | string>[]).map((r) => ({
       sourceId: String(r.source_id),
       received: Number(r.received),
@@ -447,7 +447,7 @@ export class SqliteStore implements Store {
     return { sql: where.length ? `WHERE ${where.join(' AND ')}` : '', args };
   }
 
-  failures(f: FailureFilter): DeadLetter[] {
+  async failures(f: FailureFilter): Promise<DeadLetter[]> {
     const w = this.failureWhere(f);
     const rows = this.db
       .prepare(
@@ -457,7 +457,7 @@ export class SqliteStore implements Store {
     return rows.map(toDeadLetter);
   }
 
-  failure(id: number): DeadLetter | undefined {
+  async failure(id: number): Promise<DeadLetter | undefined> {
     const r = this.db
       .prepare('SELECT d.*, m.message_id, m.payload FROM dead_letters d JOIN messages m ON m.id = d.msg_id WHERE d.id = ?')
       .get(id) as Record<string, unknown> | undefined;
@@ -465,7 +465,7 @@ export class SqliteStore implements Store {
     return { ...toDeadLetter(r), message: JSON.parse(String(r.payload)) };
   }
 
-  replay(f: FailureFilter, now = Date.now()): number {
+  async replay(f: FailureFilter, now = Date.now()): Promise<number> {
     const w = this.failureWhere(f);
     let n = 0;
     this.db.transaction(() => {
@@ -486,14 +486,14 @@ export class SqliteStore implements Store {
     return n;
   }
 
-  suppress(userIds: string[], now: number): void {
+  async suppress(userIds: string[], now: number): Promise<void> {
     this.db.transaction(() => {
       for (const u of userIds) this.stmts.suppress.run(u, now);
     })();
     for (const u of userIds) this.suppressedIds.add(u);
   }
 
-  suppressed(): Set<string> {
+  async suppressed(): Promise<Set<string>> {
     return this.suppressedIds;
   }
 

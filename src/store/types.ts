@@ -1,5 +1,6 @@
 // The Store hides the database. SQLite is the embedded default; a PostgreSQL backend implements the same interface.
-import type { Job, Outcome } from '../destinations/types.js';
+import type { Job, Settlement } from '../core/job.js';
+export type { Settlement };
 
 /** A message ready to store: its canonical JSON (already serialised once at ingest) and where it goes. */
 export interface StoredMessage {
@@ -62,41 +63,47 @@ export interface FailureFilter {
   limit?: number;
 }
 
-/** A job outcome as the router settles it (retry carries the time of the next attempt). */
-export type Settlement =
-  | Outcome
-  | { jobId: number; status: 'release' } // back to pending without a delay (the destination is backing off as a whole)
-  | { jobId: number; status: 'retry_at'; nextAt: number; code?: string; reason: string };
-
+/**
+ * The store's contract. Every method that touches the database returns a promise, so a networked backend
+ * (PostgreSQL) implements the same seam as the embedded SQLite one; `test/store/contract.ts` checks both.
+ */
 export interface Store {
   /** Stores messages; resolves only once they are durably committed (group commit). */
   append(sourceId: string, msgs: StoredMessage[]): Promise<AppendResult>;
   /** Counts messages rejected at ingest (never stored, never acknowledged as accepted). */
-  countRejected(sourceId: string, n: number): void;
+  countRejected(sourceId: string, n: number): Promise<void>;
   /**
    * Oldest due jobs of a destination from the given lanes (see lanes.ts), at most `max`, in lane order then
    * id order, skipping users whose earlier job waits for a retry. The caller keeps at most one claim per
    * lane in flight, which is what keeps each user's jobs in order.
    */
-  claim(destinationId: string, lanes: readonly number[], max: number, now: number, maxBytes?: number): Job[];
+  claim(destinationId: string, lanes: readonly number[], max: number, now: number, maxBytes?: number): Promise<Job[]>;
   /** Drops the in-memory claim of a job that could not be settled (it stays pending in the store). */
   forget(jobId: number): void;
   /** False once the store cannot acknowledge events safely any more (an fsync failed). */
   healthy(): boolean;
-  settle(destinationId: string, settlements: Settlement[], now: number): void;
+  /** Records the outcome of claimed jobs: done, dead, filtered, retry at a time, or released. */
+  settle(destinationId: string, settlements: Settlement[], now: number): Promise<void>;
   /** Request-level dedupe (mParticle source_request_id): was this id stored before? */
-  seenRequest(sourceId: string, requestId: string): boolean;
+  seenRequest(sourceId: string, requestId: string): Promise<boolean>;
   /** Records request ids once their messages are committed (so a crash in between loses nothing). */
-  rememberRequests(sourceId: string, requestIds: string[], now: number): void;
-  pendingTotal(): number;
-  counts(): Counts[];
-  sourceCounts(): SourceCounts[];
-  failures(filter: FailureFilter): DeadLetter[];
-  failure(id: number): DeadLetter | undefined;
+  rememberRequests(sourceId: string, requestIds: string[], now: number): Promise<void>;
+  /** Jobs not yet delivered, dead or filtered, over every destination (the backlog bound). */
+  pendingTotal(): Promise<number>;
+  /** Per connection: received = delivered + dead + filtered + pending. */
+  counts(): Promise<Counts[]>;
+  /** Per source: received, duplicates dropped, rejected at ingest. */
+  sourceCounts(): Promise<SourceCounts[]>;
+  /** Dead letters matching the filter, newest first. */
+  failures(filter: FailureFilter): Promise<DeadLetter[]>;
+  /** One dead letter with its message, or undefined. */
+  failure(id: number): Promise<DeadLetter | undefined>;
   /** Moves matching dead letters back to pending jobs; returns how many. */
-  replay(filter: FailureFilter, now?: number): number;
-  suppress(userIds: string[], now: number): void;
-  suppressed(): Set<string>;
+  replay(filter: FailureFilter, now?: number): Promise<number>;
+  /** Suppresses these user ids: their later jobs are filtered, never sent. */
+  suppress(userIds: string[], now: number): Promise<void>;
+  /** Every suppressed user id. */
+  suppressed(): Promise<Set<string>>;
   /** Housekeeping: dedupe window, request ids, orphaned messages; recounts the backlog. */
   prune(now: number, dedupeWindowMs: number): Promise<void>;
   /** Flushes, syncs and closes; resolves once no background thread touches the files any more. */

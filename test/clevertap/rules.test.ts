@@ -584,7 +584,7 @@ describe('rule: a standard profile value that cannot be fixed rejects the messag
 });
 
 test('every CleverTap system event of the source catalogue, in every spelling, is a restricted name', async () => {
-  const { SYSTEM_EVENTS } = await import('../../src/sources/clevertap/catalogue.js');
+  const { SYSTEM_EVENTS } = await import('../../src/clevertap/catalogue.js');
   const { isRestrictedEventName } = await import('../../src/destinations/clevertap/rules.js');
   for (const e of SYSTEM_EVENTS) for (const n of [e.name, ...e.variants]) assert.ok(isRestrictedEventName(n), n);
   assert.ok(isRestrictedEventName('System Control Group (Journeys)'));

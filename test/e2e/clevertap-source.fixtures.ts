@@ -3,7 +3,7 @@
 // the warehouse rows they must load to (written independently of src/destinations/warehouse/rows.ts).
 import Database from 'better-sqlite3';
 import pg from 'pg';
-import { SYSTEM_EVENTS, USER_ATTRIBUTES, type CatalogueEntry } from '../../src/sources/clevertap/catalogue.js';
+import { SYSTEM_EVENTS, USER_ATTRIBUTES, type CatalogueEntry } from '../../src/clevertap/catalogue.js';
 
 export type Row = Record<string, unknown>;
 

@@ -27,7 +27,7 @@ import { startServer, type RunningServer } from '../../src/server.js';
 import { createLogger } from '../../src/util/logger.js';
 import { startEmulator } from '../../src/emulator/index.js';
 import { schemaName } from '../../src/destinations/warehouse/naming.js';
-import { SYSTEM_EVENTS, USER_ATTRIBUTES } from '../../src/sources/clevertap/catalogue.js';
+import { SYSTEM_EVENTS, USER_ATTRIBUTES } from '../../src/clevertap/catalogue.js';
 import { post, basic, waitFor, tmpDir, reconciled } from '../helpers.js';
 import {
   CUSTOM_EVENT,
@@ -146,15 +146,15 @@ describe('CleverTap source → warehouse: every catalogue event and user attribu
     assert.deepEqual(hook.body, { ok: true, accepted: expected.hook, duplicates: 0, rejected: 0 });
 
     await waitFor(
-      () => {
-        const c = server.store.counts();
+      async () => {
+        const c = await server.store.counts();
         return c.length === 6 && c.every((x) => x.pending === 0);
       },
       15_000,
       'every warehouse job settled',
-    ).catch((err: Error) => {
-      const dead = server.store.failures({ limit: 5 }).map((f) => `${f.destinationId} ${f.code}: ${f.reason}`);
-      throw new Error(`${err.message}; counts ${JSON.stringify(server.store.counts())}; dead ${JSON.stringify(dead)}`);
+    ).catch(async (err: Error) => {
+      const dead = (await server.store.failures({ limit: 5 })).map((f) => `${f.destinationId} ${f.code}: ${f.reason}`);
+      throw new Error(`${err.message}; counts ${JSON.stringify((await server.store.counts()))}; dead ${JSON.stringify(dead)}`);
     });
     readers.set('sqlite', sqliteReader(whFile));
     readers.set('postgres', postgresReader(PG_URL, PREFIX));
@@ -167,9 +167,9 @@ describe('CleverTap source → warehouse: every catalogue event and user attribu
     t.cleanup();
   });
 
-  test('every job is delivered to both warehouses: none dead, none filtered, counts reconcile', () => {
-    const counts = server.store.counts();
-    const failures = server.store.failures({ limit: 5 });
+  test('every job is delivered to both warehouses: none dead, none filtered, counts reconcile', async () => {
+    const counts = (await server.store.counts());
+    const failures = (await server.store.failures({ limit: 5 }));
     assert.deepEqual(failures, [], 'no dead letters');
     for (const [k, source] of Object.entries(SOURCES) as [keyof typeof SOURCES, string][]) {
       for (const destinationId of ['wh-sqlite', 'wh-pg']) {
@@ -177,7 +177,7 @@ describe('CleverTap source → warehouse: every catalogue event and user attribu
         assert.deepEqual(c, { sourceId: source, destinationId, received: expected[k], delivered: expected[k], dead: 0, filtered: 0, pending: 0 });
       }
     }
-    assert.ok(reconciled(server));
+    assert.ok(await reconciled(server));
   });
 
   for (const db of ['sqlite', 'postgres'] as const) {
@@ -314,7 +314,7 @@ describe('loop guard: CleverTap-origin events and a CleverTap destination', () =
       { authorization: basic(WEB_KEY) },
     );
     assert.equal(r2.status, 200, JSON.stringify(r2.body));
-    await waitFor(() => server.store.counts().length === 4 && server.store.counts().every((c) => c.pending === 0), 10_000, 'loop-guard jobs settled');
+    await waitFor(async () => (await server.store.counts()).length === 4 && (await server.store.counts()).every((c) => c.pending === 0), 10_000, 'loop-guard jobs settled');
   });
 
   after(async () => {
@@ -323,32 +323,32 @@ describe('loop guard: CleverTap-origin events and a CleverTap destination', () =
     t.cleanup();
   });
 
-  const countsOf = (source: string, destination: string) => {
-    const c = server.store.counts().find((x) => x.sourceId === source && x.destinationId === destination);
+  const countsOf = async (source: string, destination: string) => {
+    const c = (await server.store.counts()).find((x) => x.sourceId === source && x.destinationId === destination);
     assert.ok(c, `counts for ${source} → ${destination}`);
     return { received: c.received, delivered: c.delivered, dead: c.dead, filtered: c.filtered, pending: c.pending };
   };
 
-  test('without allowCleverTapLoop (absent or false) every CleverTap-origin event is filtered and none reaches CleverTap', () => {
-    assert.deepEqual(countsOf('ct-seg', 'ct-guarded'), { received: 3, delivered: 0, dead: 0, filtered: 3, pending: 0 });
-    assert.deepEqual(countsOf('ct-seg', 'ct-off'), { received: 3, delivered: 0, dead: 0, filtered: 3, pending: 0 });
+  test('without allowCleverTapLoop (absent or false) every CleverTap-origin event is filtered and none reaches CleverTap', async () => {
+    assert.deepEqual(await countsOf('ct-seg', 'ct-guarded'), { received: 3, delivered: 0, dead: 0, filtered: 3, pending: 0 });
+    assert.deepEqual(await countsOf('ct-seg', 'ct-off'), { received: 3, delivered: 0, dead: 0, filtered: 3, pending: 0 });
     assert.deepEqual(emulator.events('off'), []);
     assert.equal(emulator.stats('off').requests, 0);
     // The same destination still gets events of non-CleverTap origin.
-    assert.deepEqual(countsOf('web', 'ct-guarded'), { received: 1, delivered: 1, dead: 0, filtered: 0, pending: 0 });
+    assert.deepEqual(await countsOf('web', 'ct-guarded'), { received: 1, delivered: 1, dead: 0, filtered: 0, pending: 0 });
     const guarded = emulator.events('guarded') as { identity?: string; evtName?: string }[];
     assert.deepEqual(guarded.map((e) => [e.identity, e.evtName]), [['web-user', CUSTOM_EVENT]]);
-    assert.ok(reconciled(server));
+    assert.ok(await reconciled(server));
   });
 
-  test('with allowCleverTapLoop: true a custom event is delivered; system events are dead-lettered as restricted_event', () => {
-    assert.deepEqual(countsOf('ct-seg', 'ct-loop'), { received: 3, delivered: 1, dead: 2, filtered: 0, pending: 0 });
+  test('with allowCleverTapLoop: true a custom event is delivered; system events are dead-lettered as restricted_event', async () => {
+    assert.deepEqual(await countsOf('ct-seg', 'ct-loop'), { received: 3, delivered: 1, dead: 2, filtered: 0, pending: 0 });
     const events = emulator.events('loop') as { identity?: string; evtName?: string; evtData?: Record<string, unknown> }[];
     assert.equal(events.length, 1);
     assert.equal(events[0].identity, 'lg-user');
     assert.equal(events[0].evtName, CUSTOM_EVENT);
     assert.equal(events[0].evtData?.coupon_code, 'LOOP10');
-    const dead = server.store.failures({ destination: 'ct-loop' });
+    const dead = (await server.store.failures({ destination: 'ct-loop' }));
     assert.deepEqual(dead.map((f) => [f.messageId, f.code]).sort(), [['lg-1', 'restricted_event'], ['lg-2', 'restricted_event']]);
     // The variant spelling was normalised at ingest, so the restriction matched the canonical name.
     assert.match(dead.find((f) => f.messageId === 'lg-2')!.reason, /AB Experiment Stopped/);

@@ -71,7 +71,7 @@ connections: [{ source: web, destination: ct }]
         body: JSON.stringify({ batch: [{ type: 'track', userId: 'a', event: 'Fine' }, { type: 'group', userId: 'a', groupId: 'g' }] }),
       });
       await res.body.text();
-      await waitFor(() => server.store.counts()[0]?.pending === 0 && server.store.counts()[0]?.received === 2);
+      await waitFor(async () => (await server.store.counts())[0]?.pending === 0 && (await server.store.counts())[0]?.received === 2);
 
       const status = run(['status', '--config', cfgFile]);
       assert.equal(status.status, 0, status.stderr);
@@ -89,7 +89,7 @@ connections: [{ source: web, destination: ct }]
       const replay = run(['failures', 'replay', '--config', cfgFile, '--destination', 'ct']);
       assert.match(replay.stdout, /replayed 1/);
       // The running server picks the replayed job up (and dead-letters the group again).
-      await waitFor(() => server.store.counts()[0].pending === 0 && server.store.counts()[0].dead === 1, 5000, 'replayed job settled');
+      await waitFor(async () => (await server.store.counts())[0].pending === 0 && (await server.store.counts())[0].dead === 1, 5000, 'replayed job settled');
     } finally {
       await server.close();
       await emu.close();

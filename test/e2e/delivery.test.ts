@@ -14,9 +14,9 @@ const tracks = (n: number, users = 10, prefix = 'e') =>
   Array.from({ length: n }, (_, i) => ({ type: 'track', userId: `u${i % users}`, event: 'Played', properties: { seq: i }, messageId: `${prefix}-${i}` }));
 
 async function drained(stack: Stack, timeoutMs = 20_000) {
-  await waitFor(() => stack.server.store.counts().every((c) => c.pending === 0), timeoutMs, 'all jobs settled');
-  assert.ok(reconciled(stack.server), 'received = delivered + dead + filtered + pending');
-  return stack.server.store.counts()[0];
+  await waitFor(async () => (await stack.server.store.counts()).every((c) => c.pending === 0), timeoutMs, 'all jobs settled');
+  assert.ok(await reconciled(stack.server), 'received = delivered + dead + filtered + pending');
+  return (await stack.server.store.counts())[0];
 }
 
 describe('delivery under faults', () => {
@@ -98,7 +98,7 @@ describe('delivery under faults', () => {
       await send(stack, tracks(5));
       const c = await drained(stack);
       assert.equal(c.dead, 5);
-      const f = stack.server.store.failures({ destination: 'ct' });
+      const f = (await stack.server.store.failures({ destination: 'ct' }));
       assert.match(f[0].reason, /503/);
       stack.emulator.setFaults({});
       const r = await post(`${stack.server.url}/admin/failures/replay`, { destination: 'ct' }, admin);
@@ -118,7 +118,7 @@ describe('delivery under faults', () => {
       await waitFor(() => stack.server.workers.get('ct')!.status().state === 'paused', 5000, 'paused');
       const st = await get(`${stack.server.url}/admin/status`, admin);
       assert.match(st.body.destinations.ct.reason, /401/);
-      const c = stack.server.store.counts()[0];
+      const c = (await stack.server.store.counts())[0];
       assert.equal(c.pending, 3);
       assert.equal(c.dead, 0);
     } finally {
@@ -183,7 +183,7 @@ describe('request-level rejections and logs', () => {
     try {
       await send(stack, tracks(6));
       await waitFor(() => stack.server.workers.get('ct')!.status().state === 'backoff', 5000, 'backoff');
-      assert.equal(stack.server.store.counts()[0].dead, 0);
+      assert.equal((await stack.server.store.counts())[0].dead, 0);
       stack.emulator.setFaults({});
       const c = await drained(stack);
       assert.equal(c.delivered, 6);
@@ -252,7 +252,7 @@ describe('request-level rejections and logs', () => {
       await post(`${server.url}/v1/track`, { userId: 'u', event: 'E', writeKey: 'wk-SECRET-2' });
       await post(`${server.url}/v1/track`, { userId: 'u', event: 'E' }, { authorization: basic('wrong-SECRET-4') });
       await waitFor(() => server.workers.get('bad')!.status().state === 'paused', 5000, 'bad destination paused');
-      await waitFor(() => server.store.counts().find((c) => c.destinationId === 'ok')?.delivered === 2);
+      await waitFor(async () => (await server.store.counts()).find((c) => c.destinationId === 'ok')?.delivered === 2);
       assert.ok(logs.length > 0, 'something was logged');
       assert.ok(!/SECRET/.test(logs), `a secret leaked into the logs:\n${logs}`);
     } finally {

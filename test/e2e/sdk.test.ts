@@ -53,7 +53,7 @@ describe('SDK clients end to end', () => {
     assert.deepEqual(events.map((e) => e.evtData.i), [0, 1, 2, 3, 4, 5, 6], 'one user\'s events arrive in order');
     const profile = await waitFor(() => (stack.emulator.profiles('acc') as any[]).find((p) => p.identity === 'rs-1' || p.identities?.includes('rs-1')));
     assert.equal(profile.profileData.Gender, 'F');
-    await waitFor(() => stack.server.store.counts().every((c) => c.pending === 0), 5000, 'drain');
-    assert.ok(reconciled(stack.server));
+    await waitFor(async () => (await stack.server.store.counts()).every((c) => c.pending === 0), 5000, 'drain');
+    assert.ok(await reconciled(stack.server));
   });
 });

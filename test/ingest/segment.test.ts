@@ -81,7 +81,7 @@ describe('segment tracking API', () => {
     assert.equal(res.statusCode, 200);
     assert.equal(r.accepted, 2);
     assert.deepEqual(r.rejected.map((x: any) => x.index), [1, 2, 4]);
-    const web = stack.server.store.sourceCounts().find((s) => s.sourceId === 'web')!;
+    const web = (await stack.server.store.sourceCounts()).find((s) => s.sourceId === 'web')!;
     assert.ok(web.rejected >= 3);
   });
 

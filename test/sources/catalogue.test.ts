@@ -8,7 +8,7 @@ import {
   lookupSystemEvent,
   mapUserAttributes,
   type MParticleEventType,
-} from '../../src/sources/clevertap/catalogue.js';
+} from '../../src/clevertap/catalogue.js';
 
 // Seed 000 (mParticle feed doc): every event as mParticle spells it, with its mParticle type.
 const MPARTICLE_SEED: [string, MParticleEventType][] = [

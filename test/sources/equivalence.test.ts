@@ -5,11 +5,11 @@
 // Segment and mParticle only; profiles across all three.
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
-import { SYSTEM_EVENTS } from '../../src/sources/clevertap/catalogue.js';
+import { SYSTEM_EVENTS } from '../../src/clevertap/catalogue.js';
 import { normaliseCleverTapMessage } from '../../src/sources/clevertap/normalise.js';
 import { webhookToMessages } from '../../src/sources/clevertap/webhook.js';
 import { mparticleBatchToMessages } from '../../src/sources/mparticle/convert.js';
-import type { InboundMessage } from '../../src/spec/message.js';
+import type { InboundMessage } from '../../src/message/schema.js';
 
 const RECEIVED = Date.parse('2025-03-01T12:00:00.000Z');
 const EVENT_MS = Date.parse('2025-03-01T11:58:30.000Z');

@@ -10,7 +10,7 @@ import { Planner, fit } from '../../src/destinations/warehouse/schema.js';
 import { buildWrites, mergeUserRecords } from '../../src/destinations/warehouse/loader.js';
 import { parseWarehouseSettings, warehouseDestination } from '../../src/destinations/warehouse/index.js';
 import { RetryableError } from '../../src/destinations/types.js';
-import type { Message } from '../../src/spec/message.js';
+import type { Message } from '../../src/message/schema.js';
 
 const SAFE = /^[a-z_][a-z0-9_]*$/;
 const T = '2024-05-01T12:34:56.789Z';

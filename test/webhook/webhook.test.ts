@@ -5,7 +5,7 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { AddressInfo } from 'node:net';
 import { webhookDestination, parseRetryAfter, parseWebhookSettings } from '../../src/destinations/webhook/index.js';
 import { AuthError, RetryableError, type Deliverer, type Job } from '../../src/destinations/types.js';
-import type { Message } from '../../src/spec/message.js';
+import type { Message } from '../../src/message/schema.js';
 
 interface Received {
   method: string;

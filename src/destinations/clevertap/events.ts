@@ -1,5 +1,5 @@
 // track / page / screen → event record; Order Completed → Charged. Values are copied raw; rules.ts fixes them.
-import type { InboundMessage } from '../../spec/message.js';
+import type { InboundMessage } from '../../message/schema.js';
 import type { Warning, TransformError } from '../types.js';
 import type { EventRecord } from './records.js';
 import type { MappingContext } from './context.js';

@@ -1,6 +1,6 @@
 // Who a record is about: root identity / objectId (and profileData.identity for a link) in each mode.
 // Tables: own and segment modes in mapping.ts; rudderstack mode is RudderStack's §7 table.
-import type { InboundMessage } from '../../spec/message.js';
+import type { InboundMessage } from '../../message/schema.js';
 import type { MappingContext } from './context.js';
 
 export interface Ids {

@@ -65,7 +65,7 @@
 // alias: {identity: previousId, profileData: {identity: userId}}; from objectId=previousId when previousId is
 //   the anonymousId and that is the objectId (segment mode; own with objectIdMapping).
 // group: rejected `unsupported_type` (CleverTap has no groups); counted as a failure, not filtered.
-import type { InboundMessage } from '../../spec/message.js';
+import type { InboundMessage } from '../../message/schema.js';
 import type { Warning, TransformError } from '../types.js';
 import type { CleverTapRecord } from './records.js';
 import type { MappingContext } from './context.js';

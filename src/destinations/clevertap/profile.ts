@@ -1,5 +1,5 @@
 // identify → profile record, and alias → profile link, in each mode. Values are copied raw; rules.ts fixes them.
-import type { InboundMessage } from '../../spec/message.js';
+import type { InboundMessage } from '../../message/schema.js';
 import type { Warning } from '../types.js';
 import type { ProfileRecord } from './records.js';
 import type { MappingContext } from './context.js';

@@ -32,7 +32,7 @@
 // - ts must be integer epoch seconds in 2001–2100, else it is removed with `invalid_ts`. A blank id is no id.
 import type { Warning, TransformError } from '../types.js';
 import type { CleverTapRecord } from './records.js';
-import { SYSTEM_EVENTS } from '../../sources/clevertap/catalogue.js';
+import { SYSTEM_EVENTS } from '../../clevertap/catalogue.js';
 import { KeyWriter } from './keys.js';
 import { idOf } from './identity.js';
 import { plausibleTs } from './timestamps.js';

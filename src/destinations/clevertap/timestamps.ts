@@ -1,5 +1,5 @@
 // Epoch seconds for CleverTap's `ts` from the values messages carry (ISO strings, epoch s, ms or µs, numeric strings).
-import { toEpochMs } from '../../spec/time.js';
+import { toEpochMs } from '../../message/time.js';
 
 /** A plausible `ts`: 2001-09-09 (1e9) … 2100-01-01. Anything else is a unit mistake or a broken clock. */
 export const MIN_TS_SECONDS = 1_000_000_000;

@@ -2,7 +2,7 @@
 // A token record can only address an objectId, so it needs the anonymousId to BE the user's CleverTap objectId:
 // always in segment mode, with objectIdMapping in own and rudderstack modes. Otherwise it would land on a
 // profile of its own, so it is skipped with a warning.
-import type { InboundMessage } from '../../spec/message.js';
+import type { InboundMessage } from '../../message/schema.js';
 import type { Warning } from '../types.js';
 import type { TokenRecord } from './records.js';
 import type { MappingContext } from './context.js';

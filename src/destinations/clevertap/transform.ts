@@ -1,6 +1,6 @@
 // The CleverTap destination's public mapping entry: message → records for POST /1/upload, or a rejection.
 // mapping.ts builds the records, rules.ts makes every one of them acceptable to CleverTap (or rejects it).
-import type { InboundMessage, Message } from '../../spec/message.js';
+import type { InboundMessage, Message } from '../../message/schema.js';
 import type { TransformResult, Warning } from '../types.js';
 import type { CleverTapRecord } from './records.js';
 import type { CleverTapSettings } from './settings.js';

@@ -19,7 +19,7 @@
 //   traits of the identify; loaders upsert it (newer traits overwrite, absent traits are kept).
 // - Traits of identify/group come from `traits`, falling back to `context.traits` when `traits` is absent.
 import { assignDistinct, eventTableName, sanitize, userColumnName, type NamedKey } from './naming.js';
-import type { Message } from '../../spec/message.js';
+import type { Message } from '../../message/schema.js';
 
 export type ColType = 'boolean' | 'bigint' | 'double' | 'timestamp' | 'text';
 export type Scalar = string | number | boolean;

@@ -20,9 +20,9 @@
 //   sub-objects with each other or with their input. Input that cannot be cloned (absurd nesting) throws; the
 //   converters catch that per batch / profile.
 // - Pure and idempotent: never mutates its input; normalising twice equals normalising once.
-import type { InboundMessage } from '../../spec/message.js';
-import { isoOrUndefined, toEpochMs } from '../../spec/time.js';
-import { lookupSystemEvent, mapUserAttributes } from './catalogue.js';
+import type { InboundMessage } from '../../message/schema.js';
+import { isoOrUndefined, toEpochMs } from '../../message/time.js';
+import { lookupSystemEvent, mapUserAttributes } from '../../clevertap/catalogue.js';
 
 function isObj(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);

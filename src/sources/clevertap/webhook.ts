@@ -33,10 +33,10 @@
 // - context.clevertap.webhook = { targetId } (transport context); normaliseCleverTapMessage is applied to every
 //   message (webhooks are CleverTap origin by definition).
 import { createHash } from 'node:crypto';
-import type { InboundMessage } from '../../spec/message.js';
-import { isoOrUndefined } from '../../spec/time.js';
+import type { InboundMessage } from '../../message/schema.js';
+import { isoOrUndefined } from '../../message/time.js';
 import { canonicalJson, conversionFailure, copyOwn, hasProtoKey, isObj, PROTO_KEY } from '../util.js';
-import { mapUserAttributes } from './catalogue.js';
+import { mapUserAttributes } from '../../clevertap/catalogue.js';
 import { normaliseCleverTapMessage } from './normalise.js';
 
 export interface WebhookOptions {

@@ -64,8 +64,8 @@
 // - Historical (/v2/bulkevents/historical): every event needs timestamp_unixtime_ms more than 72 h before
 //   receivedAt, else the whole batch is not processed (an error, no messages), as mParticle does.
 import { createHash, randomUUID } from 'node:crypto';
-import type { InboundMessage } from '../../spec/message.js';
-import { isoOrUndefined, toEpochMs } from '../../spec/time.js';
+import type { InboundMessage } from '../../message/schema.js';
+import { isoOrUndefined, toEpochMs } from '../../message/time.js';
 import { normaliseCleverTapMessage } from '../clevertap/normalise.js';
 import { canonicalJson, conversionFailure, copyOwn, hasProtoKey, isObj, PROTO_KEY } from '../util.js';
 

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { correctedTimestamp, isoOrUndefined, parseIsoFast, toEpochMs } from '../../src/spec/time.js';
+import { correctedTimestamp, isoOrUndefined, parseIsoFast, toEpochMs } from '../../src/message/time.js';
 
 test('the fast ISO parser agrees with Date.parse, and declines what it does not know', () => {
   const same = [

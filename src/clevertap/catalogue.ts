@@ -26,7 +26,7 @@
 // - Untrusted keys: an own `__proto__` key (JSON.parse makes one) is dropped by mapUserAttributes; every other
 //   name, including built-ins like `constructor` or `toString`, is an ordinary key (lookups are Maps / Object.hasOwn).
 
-import { isoOrUndefined } from '../../spec/time.js';
+import { isoOrUndefined } from '../message/time.js';
 
 export type MParticleEventType = 'Other' | 'Attribution' | 'Uninstall' | 'Navigation' | 'User_Content' | 'Location';
 
