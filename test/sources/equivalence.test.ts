@@ -6,8 +6,8 @@
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import { SYSTEM_EVENTS } from '../../src/clevertap/catalogue.js';
-import { normaliseCleverTapMessage } from '../../src/sources/clevertap/normalise.js';
-import { webhookToMessages } from '../../src/sources/clevertap/webhook.js';
+import { normaliseCleverTapMessage } from '../../src/sources/clevertap-export/normalise.js';
+import { webhookToMessages } from '../../src/sources/clevertap-webhook/convert.js';
 import { mparticleBatchToMessages } from '../../src/sources/mparticle/convert.js';
 import type { InboundMessage } from '../../src/message/schema.js';
 

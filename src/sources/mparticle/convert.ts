@@ -1,4 +1,4 @@
-// mParticle Events API batch → canonical Segment-spec messages (pure; the HTTP side is src/ingest/mparticle.ts).
+// mParticle Events API batch → canonical Segment-spec messages (pure; its HTTP routes are in routes.ts beside it).
 //
 // A batch is one user with N events; it fans out into messages that share the batch's user:
 //   1. an identify first, when the batch says something about the user (user_attributes, deleted_user_attributes,
@@ -66,7 +66,7 @@
 import { createHash, randomUUID } from 'node:crypto';
 import type { InboundMessage } from '../../message/schema.js';
 import { isoOrUndefined, toEpochMs } from '../../message/time.js';
-import { normaliseCleverTapMessage } from '../clevertap/normalise.js';
+import { normaliseCleverTapMessage } from '../clevertap-export/normalise.js';
 import { canonicalJson, conversionFailure, copyOwn, hasProtoKey, isObj, PROTO_KEY } from '../util.js';
 
 export interface MParticleEventData {

@@ -1,4 +1,4 @@
-// CleverTap webhook campaigns: POST /webhooks/clevertap/:sourceId (payload handling in sources/clevertap/webhook.ts).
+// CleverTap webhook campaigns: POST /webhooks/clevertap/:sourceId (payload conversion in convert.ts beside it).
 //
 // Decisions (the issue was silent on these):
 // - The source must be `type: clevertap` with a `secret`. Auth, in an onRequest hook before the body is read:
@@ -16,11 +16,11 @@
 // - ctx.overloaded() → 429 with Retry-After (CleverTap retries once).
 // - Body limit: the server's default (maxRequestBytes) — broadcast webhooks batch profiles, so no smaller limit.
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import type { SourceConfig } from '../config/schema.js';
-import { webhookToMessages } from '../sources/clevertap/webhook.js';
-import { conversionFailure } from '../sources/util.js';
-import { parseBasicAuth, safeEqual } from '../util/secrets.js';
-import type { IngestContext, ProtocolRoutes } from './context.js';
+import type { SourceConfig } from '../../config/schema.js';
+import { webhookToMessages } from './convert.js';
+import { conversionFailure } from '../util.js';
+import { parseBasicAuth, safeEqual } from '../../util/secrets.js';
+import type { IngestContext, ProtocolRoutes } from '../../ingest/context.js';
 
 const RETRY_AFTER_SECONDS = 5;
 

@@ -9,12 +9,12 @@ import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import Database from 'better-sqlite3';
 import pg from 'pg';
-import { warehouseDestination, createWarehouseDeliverer, PostgresDialect, SqliteDialect } from '../../src/destinations/warehouse/index.js';
-import { schemaName } from '../../src/destinations/warehouse/naming.js';
-import { colTypeOf } from '../../src/destinations/warehouse/schema.js';
-import type { ColType } from '../../src/destinations/warehouse/rows.js';
-import { AuthError, RetryableError, type Deliverer, type Job, type Outcome } from '../../src/destinations/types.js';
-import type { Message } from '../../src/message/schema.js';
+import { warehouseDestination, createWarehouseDeliverer, PostgresDialect, SqliteDialect } from '../../../src/destinations/warehouse/index.js';
+import { schemaName } from '../../../src/destinations/warehouse/naming.js';
+import { colTypeOf } from '../../../src/destinations/warehouse/schema.js';
+import type { ColType } from '../../../src/destinations/warehouse/rows.js';
+import { AuthError, RetryableError, type Deliverer, type Job, type Outcome } from '../../../src/destinations/types.js';
+import type { Message } from '../../../src/message/schema.js';
 
 const PG_URL = process.env.TAPROUTE_TEST_PG ?? 'postgres://postgres@127.0.0.1:5432/test';
 const PREFIX = `twh_${randomBytes(4).toString('hex')}_`;

@@ -1,10 +1,10 @@
 // Segment / RudderStack HTTP tracking API: /v1/{identify,track,page,screen,group,alias,batch,import}.
 // Also receives CleverTap's Segment export on sources of type `clevertap`.
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import type { SourceConfig } from '../config/schema.js';
-import { normaliseCleverTapMessage } from '../sources/clevertap/normalise.js';
-import { parseBasicAuth } from '../util/secrets.js';
-import type { IngestContext, ProtocolRoutes } from './context.js';
+import type { SourceConfig } from '../../config/schema.js';
+import { normaliseCleverTapMessage } from '../clevertap-export/normalise.js';
+import { parseBasicAuth } from '../../util/secrets.js';
+import type { IngestContext, ProtocolRoutes } from '../../ingest/context.js';
 
 const SINGLE = ['identify', 'track', 'page', 'screen', 'group', 'alias'] as const;
 

@@ -26,11 +26,11 @@
 // - Historical batches are stored like any other (Taproute has no separate event/warehouse forwarding switch);
 //   they are marked context.mparticle.historical = true.
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import type { SourceConfig } from '../config/schema.js';
-import { mparticleBatchToMessages, type ConvertResult } from '../sources/mparticle/convert.js';
-import { conversionFailure } from '../sources/util.js';
-import { parseBasicAuth } from '../util/secrets.js';
-import type { InboundMessage, IngestContext, ProtocolRoutes } from './context.js';
+import type { SourceConfig } from '../../config/schema.js';
+import { mparticleBatchToMessages, type ConvertResult } from './convert.js';
+import { conversionFailure } from '../util.js';
+import { parseBasicAuth } from '../../util/secrets.js';
+import type { InboundMessage, IngestContext, ProtocolRoutes } from '../../ingest/context.js';
 
 export const MPARTICLE_MAX_REQUEST_BYTES = 256 * 1024;
 export const MPARTICLE_MAX_BATCH_BYTES = 128 * 1024;

@@ -1,9 +1,9 @@
 // Shared helpers for the CleverTap mapping tests.
 import assert from 'node:assert/strict';
-import { transformMessage } from '../../src/destinations/clevertap/transform.js';
-import type { CleverTapSettings } from '../../src/destinations/clevertap/settings.js';
-import type { CleverTapRecord, EventRecord, ProfileRecord } from '../../src/destinations/clevertap/records.js';
-import type { Warning, TransformError } from '../../src/destinations/types.js';
+import { transformMessage } from '../../../src/destinations/clevertap/transform.js';
+import type { CleverTapSettings } from '../../../src/destinations/clevertap/settings.js';
+import type { CleverTapRecord, EventRecord, ProfileRecord } from '../../../src/destinations/clevertap/records.js';
+import type { Warning, TransformError } from '../../../src/destinations/types.js';
 
 export const T = '2024-05-01T12:34:56.789Z';
 export const TS = 1714566896;

@@ -1,6 +1,6 @@
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
-import { webhookToMessages, WEBHOOK_EVENT } from '../../src/sources/clevertap/webhook.js';
+import { webhookToMessages, WEBHOOK_EVENT } from '../../../src/sources/clevertap-webhook/convert.js';
 
 const RECEIVED = Date.parse('2025-03-01T12:00:00.000Z');
 const ISO = new Date(RECEIVED).toISOString();

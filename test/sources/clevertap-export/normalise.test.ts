@@ -1,8 +1,8 @@
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
-import { normaliseCleverTapMessage } from '../../src/sources/clevertap/normalise.js';
-import { SYSTEM_EVENTS } from '../../src/clevertap/catalogue.js';
-import type { InboundMessage } from '../../src/message/schema.js';
+import { normaliseCleverTapMessage } from '../../../src/sources/clevertap-export/normalise.js';
+import { SYSTEM_EVENTS } from '../../../src/clevertap/catalogue.js';
+import type { InboundMessage } from '../../../src/message/schema.js';
 
 describe('normaliseCleverTapMessage', () => {
   for (const entry of SYSTEM_EVENTS) {

@@ -1,10 +1,10 @@
 // Reviewer-confirmed mapping/rules bugs (items 1–7), each as a table. Every table fails on the code before the fix.
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
-import { toCleverTapDate, normalisePhone, MAX_CUSTOM_PROFILE_KEYS } from '../../src/destinations/clevertap/rules.js';
-import { idOf } from '../../src/destinations/clevertap/identity.js';
-import { epochSeconds } from '../../src/destinations/clevertap/timestamps.js';
-import type { ProfileRecord, EventRecord } from '../../src/destinations/clevertap/records.js';
+import { toCleverTapDate, normalisePhone, MAX_CUSTOM_PROFILE_KEYS } from '../../../src/destinations/clevertap/rules.js';
+import { idOf } from '../../../src/destinations/clevertap/identity.js';
+import { epochSeconds } from '../../../src/destinations/clevertap/timestamps.js';
+import type { ProfileRecord, EventRecord } from '../../../src/destinations/clevertap/records.js';
 import { event, profile, fail, ok, identify, track, codes, T, TS, type Msg } from './helpers.js';
 
 const ALL_MODES = [undefined, 'segment', 'rudderstack'] as const;

@@ -1,4 +1,4 @@
-// CleverTap webhook campaign payload → canonical messages (pure; the HTTP side is src/ingest/webhooks.ts).
+// CleverTap webhook campaign payload → canonical messages (pure; its HTTP routes are in routes.ts beside it).
 //
 // Payload (clevertap-api.md §4.1): { targetId, key_values?, profiles: [ {...} ] | {...} }; each profile carries
 // identity, objectId, email, phone, name, all_identities, profileData, systemProfileData, event_properties,
@@ -37,7 +37,7 @@ import type { InboundMessage } from '../../message/schema.js';
 import { isoOrUndefined } from '../../message/time.js';
 import { canonicalJson, conversionFailure, copyOwn, hasProtoKey, isObj, PROTO_KEY } from '../util.js';
 import { mapUserAttributes } from '../../clevertap/catalogue.js';
-import { normaliseCleverTapMessage } from './normalise.js';
+import { normaliseCleverTapMessage } from '../clevertap-export/normalise.js';
 
 export interface WebhookOptions {
   /** Epoch ms the request arrived. */

@@ -1,8 +1,8 @@
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
-import { snakeCase } from '../../src/destinations/clevertap/keys.js';
+import { snakeCase } from '../../../src/destinations/clevertap/keys.js';
 import { event, fail, ok, T, TS, type Msg } from './helpers.js';
-import type { ProfileRecord } from '../../src/destinations/clevertap/records.js';
+import type { ProfileRecord } from '../../../src/destinations/clevertap/records.js';
 
 type Mode = undefined | 'segment' | 'rudderstack';
 interface Ids {

@@ -1,6 +1,6 @@
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
-import { mparticleBatchToMessages, type MParticleBatch } from '../../src/sources/mparticle/convert.js';
+import { mparticleBatchToMessages, type MParticleBatch } from '../../../src/sources/mparticle/convert.js';
 
 const RECEIVED = Date.parse('2025-03-01T12:00:00.000Z');
 const T1 = Date.parse('2025-03-01T11:59:00.000Z');

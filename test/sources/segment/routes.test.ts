@@ -3,7 +3,7 @@ import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { gzipSync } from 'node:zlib';
 import { request } from 'undici';
-import { startStack, post, get, basic, waitFor, WRITE_KEY, type Stack } from '../helpers.js';
+import { startStack, post, get, basic, waitFor, WRITE_KEY, type Stack } from '../../helpers.js';
 
 describe('segment tracking API', () => {
   let stack: Stack;

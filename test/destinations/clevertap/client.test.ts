@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { retryAfterMs } from '../../src/destinations/clevertap/client.js';
+import { retryAfterMs } from '../../../src/destinations/clevertap/client.js';
 
 test('Retry-After: seconds or an HTTP date, capped at an hour; nonsense ignored', () => {
   assert.equal(retryAfterMs('5'), 5000);

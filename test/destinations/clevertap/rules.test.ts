@@ -16,10 +16,10 @@ import {
   MAX_KEY_BYTES,
   MAX_VALUE_BYTES,
   DEFAULT_MAX_EVENT_PROPERTIES,
-} from '../../src/destinations/clevertap/rules.js';
-import { parseCleverTapSettings } from '../../src/destinations/clevertap/settings.js';
-import { transformMessage } from '../../src/destinations/clevertap/transform.js';
-import type { TransformError } from '../../src/destinations/types.js';
+} from '../../../src/destinations/clevertap/rules.js';
+import { parseCleverTapSettings } from '../../../src/destinations/clevertap/settings.js';
+import { transformMessage } from '../../../src/destinations/clevertap/transform.js';
+import type { TransformError } from '../../../src/destinations/types.js';
 import { event, profile, fail, identify, track, codes, settings, T, type Msg } from './helpers.js';
 
 const ALL_MODES = [undefined, 'segment', 'rudderstack'] as const;
@@ -584,8 +584,8 @@ describe('rule: a standard profile value that cannot be fixed rejects the messag
 });
 
 test('every CleverTap system event of the source catalogue, in every spelling, is a restricted name', async () => {
-  const { SYSTEM_EVENTS } = await import('../../src/clevertap/catalogue.js');
-  const { isRestrictedEventName } = await import('../../src/destinations/clevertap/rules.js');
+  const { SYSTEM_EVENTS } = await import('../../../src/clevertap/catalogue.js');
+  const { isRestrictedEventName } = await import('../../../src/destinations/clevertap/rules.js');
   for (const e of SYSTEM_EVENTS) for (const n of [e.name, ...e.variants]) assert.ok(isRestrictedEventName(n), n);
   assert.ok(isRestrictedEventName('System Control Group (Journeys)'));
   assert.equal(isRestrictedEventName('Coupon Redeemed'), false);

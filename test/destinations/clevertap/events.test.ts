@@ -1,8 +1,8 @@
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import { event, profile, ok, codes, T, TS, type Msg } from './helpers.js';
-import { compileTransform, transformMessage } from '../../src/destinations/clevertap/transform.js';
-import type { TokenRecord } from '../../src/destinations/clevertap/records.js';
+import { compileTransform, transformMessage } from '../../../src/destinations/clevertap/transform.js';
+import type { TokenRecord } from '../../../src/destinations/clevertap/records.js';
 
 describe('track → event', () => {
   test('custom event with properties kept as sent', () => {
