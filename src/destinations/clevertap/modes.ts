@@ -125,8 +125,8 @@ const RUDDERSTACK: ModeSpec = {
   ...OWN,
   trackAnonymous: false,
   ids: {
+    ...OWN.ids,
     userIdFrom: ['userId', 'traits.userId', 'traits.id', 'context.traits.userId', 'context.traits.id'],
-    anonymousIdAsObjectId: 'objectIdMapping',
     knownUser: 'link-then-objectId',
     aliasByObjectId: false,
   },
@@ -140,7 +140,7 @@ const RUDDERSTACK: ModeSpec = {
     canonicalMsgKeys: false,
     overrideFields: true,
   },
-  views: { page: 'Web Page Viewed', screen: 'Screen Viewed', name: 'suffix', nameFrom: ['event', 'properties.event', 'name', 'properties.name'], charged: true },
+  views: { ...OWN.views, screen: 'Screen Viewed', name: 'suffix', nameFrom: ['event', 'properties.event', 'name', 'properties.name'], charged: true },
   charged: { ...OWN.charged, amountFrom: ['revenue'] },
 };
 
