@@ -16,10 +16,9 @@ export interface MappingContext {
   viewNamePaths: readonly Path[];
   /** Trait keys never copied as custom traits: the standard traits and the spec's notCustom. */
   notCustom: ReadonlySet<string>;
-  traitPaths: Readonly<Record<TraitSource, Path>>;
+  /** The trait sources the spec reads (traits.from and the standard traits' own), each with its path. */
+  traitSources: readonly [TraitSource, Path][];
 }
-
-const TRAIT_SOURCES: readonly TraitSource[] = ['traits', 'context.traits', 'properties'];
 
 export function compileContext(s: CleverTapSettings): MappingContext {
   const spec = modeSpec(s.compat);
@@ -33,6 +32,6 @@ export function compileContext(s: CleverTapSettings): MappingContext {
     userIdPaths: spec.ids.userIdFrom.map(compilePath),
     viewNamePaths: spec.views.nameFrom.map(compilePath),
     notCustom: new Set([...spec.traits.standard.map((t) => t.trait), ...spec.traits.notCustom]),
-    traitPaths: Object.fromEntries(TRAIT_SOURCES.map((t) => [t, compilePath(t)])) as Record<TraitSource, Path>,
+    traitSources: [...new Set([...spec.traits.from, ...spec.traits.standard.flatMap((t) => t.from ?? [])])].map((t) => [t, compilePath(t)]),
   };
 }

@@ -12,11 +12,13 @@ import { obj, present, readPath } from './paths.js';
 import { recordSeconds } from './timestamps.js';
 
 type Obj = Record<string, unknown>;
-type Sources = Record<TraitSource, Obj | undefined>;
+type Sources = Partial<Record<TraitSource, Obj>>;
 
+/** The objects the spec reads traits from (only those). */
 function sourcesOf(msg: InboundMessage, ctx: MappingContext): Sources {
-  const p = ctx.traitPaths;
-  return { traits: obj(msg.traits), 'context.traits': obj(readPath(msg, p['context.traits'])), properties: obj(msg.properties) };
+  const out: Sources = {};
+  for (const [name, path] of ctx.traitSources) out[name] = obj(readPath(msg, path));
+  return out;
 }
 
 function firstOf(sources: Sources, from: readonly TraitSource[], keys: readonly string[]): unknown {
