@@ -1,9 +1,10 @@
 // CleverTap's system events and user attributes, as CleverTap exports them to other CDPs.
 //
-// Sources: seed 000 (mParticle's CleverTap feed doc: event, mParticle type, attributes) and seed 001 (Segment's
-// CleverTap source doc: event names as CleverTap's Segment export spells them).
+// Sources: mParticle's CleverTap feed documentation (event, mParticle type, attributes;
+// https://docs.mparticle.com/integrations/clevertap/feed/) and Segment's CleverTap source documentation (event
+// names as CleverTap's Segment export spells them; https://segment.com/docs/connections/sources/catalog/cloud-apps/clevertap/).
 //
-// Decisions (the issue was silent on these):
+// Decisions:
 // - Canonical spelling = CleverTap's own spelling, i.e. the one CleverTap uses in its Segment export (a source
 //   CleverTap maintains) and in its system-events guide: "AB Experiment Stopped" (not "A/B ..."), "Geocluster
 //   Entered" (not "GeoCluster ..."). mParticle's spellings are variants. "AB Experiment Rendered" (mParticle-only)
@@ -14,7 +15,7 @@
 // - The control-group events are NOT merged: mParticle's feed names four distinct events (Custom / System, campaign
 //   / journey) with different attributes, Segment's export names one ("Control Group"). Merging would lose which
 //   kind it was, so "Control Group" is its own (Segment-only) entry of mParticle type Other.
-// - Attributes are listed as the seeds show them (duplicates removed); names are never rewritten.
+// - Attributes are listed as those documents show them (duplicates removed); names are never rewritten.
 // - User attributes: mParticle's `ct_*` attributes map to Segment's reserved traits where one exists (name,
 //   gender, birthday, avatar) and to camelCase `<channel>OptIn` booleans for the opt-in flags (emailOptIn,
 //   pushOptIn, smsOptIn, whatsappOptIn). CleverTap's own profile keys (Name, Email, Phone, Gender, DOB, Photo,
@@ -37,10 +38,10 @@ export interface CatalogueEntry {
   variants: string[];
   /** How CleverTap's mParticle feed classifies the event. */
   mparticleType: MParticleEventType;
-  /** Attributes (event properties) the seeds document for it, as spelled there. */
+  /** Attributes (event properties) the documents list for it, as spelled there. */
   attributes: string[];
   description: string;
-  /** Which seed(s) list it. */
+  /** Which document(s) list it: mParticle's feed, Segment's source. */
   seenIn: ('mparticle' | 'segment')[];
 }
 
@@ -334,7 +335,7 @@ export interface UserAttributeEntry {
   description: string;
 }
 
-/** The `ct_*` user attributes of CleverTap's mParticle feed (seed 000). */
+/** The `ct_*` user attributes of CleverTap's mParticle feed. */
 export const USER_ATTRIBUTES: readonly UserAttributeEntry[] = [
   { attribute: 'ct_name', trait: 'name', kind: 'string', description: 'Name of user' },
   { attribute: 'ct_gender', trait: 'gender', kind: 'string', description: 'Gender' },

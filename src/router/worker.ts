@@ -2,7 +2,7 @@
 // Retry and dead-letter are first-class: a failing record holds back only its own user; a failing
 // destination (5xx, 429, network) backs off as a whole and keeps every job where it is.
 import type { Deliverer, Job, Outcome } from '../destinations/types.js';
-import { AuthError, RetryableError } from '../destinations/types.js';
+import { batchFailureOutcomes, isBatchError } from '../core/batch.js';
 import { LANES, laneOf } from '../store/lanes.js';
 import type { Settlement, Store } from '../store/types.js';
 import type { Logger } from '../util/logger.js';
@@ -179,14 +179,8 @@ export class DestinationWorker {
         out.push(...(await this.deliverer.deliver(send)));
       } catch (err) {
         this.stats.failures++;
-        if (err instanceof AuthError) {
-          for (const j of send) out.push({ jobId: j.id, status: 'retry', code: err.code, reason: err.message, scope: 'auth' });
-          return this.settle(out, jobs);
-        }
-        const reason = (err as Error).message;
-        const retryAfterMs = err instanceof RetryableError ? err.retryAfterMs : undefined;
-        if (!(err instanceof RetryableError)) this.log.error({ destination: this.id, err }, 'delivery failed unexpectedly');
-        for (const j of send) out.push({ jobId: j.id, status: 'retry', code: 'delivery_error', reason, retryAfterMs, scope: 'request' });
+        if (!isBatchError(err)) this.log.error({ destination: this.id, err }, 'delivery failed unexpectedly');
+        out.push(...batchFailureOutcomes(send, err));
       }
     }
     await this.settle(out, jobs);

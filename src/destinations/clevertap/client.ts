@@ -1,7 +1,9 @@
 // HTTP client for CleverTap's server API: upload and delete, over undici with a keep-alive pool.
 // It only speaks HTTP; reading per-record results into job outcomes is in deliver.ts.
 import { Agent, request } from 'undici';
-import { AuthError, RetryableError } from '../types.js';
+import { AuthError, RetryableError } from '../../core/errors.js';
+import { parseRetryAfter } from '../../core/batch.js';
+import { MAX_IDS_PER_DELETE, MAX_IN_FLIGHT } from '../../clevertap/limits.js';
 import type { CleverTapRecord } from './records.js';
 import { cleverTapBaseUrl, type CleverTapSettings } from './settings.js';
 
@@ -37,14 +39,6 @@ class Gate {
 }
 const gates = new Map<string, Gate>();
 
-/** Retry-After in seconds or as an HTTP date, capped at an hour (a hostile value must not stall delivery). */
-export function retryAfterMs(h: string | string[] | undefined): number | undefined {
-  const v = Array.isArray(h) ? h[0] : h;
-  if (!v) return undefined;
-  const n = /^\d+$/.test(v.trim()) ? Number(v) * 1000 : Date.parse(v) - Date.now();
-  return Number.isFinite(n) && n > 0 ? Math.min(n, 3_600_000) : undefined;
-}
-
 export class CleverTapClient {
   readonly base: string;
   private readonly agent: Agent;
@@ -55,7 +49,7 @@ export class CleverTapClient {
   constructor(settings: CleverTapSettings) {
     this.base = cleverTapBaseUrl(settings);
     this.timeoutMs = settings.requestTimeoutMs ?? 30_000;
-    const limit = settings.maxInFlight ?? 15;
+    const limit = settings.maxInFlight ?? MAX_IN_FLIGHT;
     this.agent = new Agent({ connections: limit, keepAliveTimeout: 30_000, pipelining: 1 });
     this.headers = {
       'content-type': 'application/json; charset=utf-8',
@@ -75,9 +69,9 @@ export class CleverTapClient {
     return this.post('/1/upload', { d: records });
   }
 
-  /** POST /1/delete/profiles.json for up to 100 identities. */
+  /** POST /1/delete/profiles.json for up to MAX_IDS_PER_DELETE identities. */
   async deleteProfiles(identities: string[]): Promise<UploadAnswer> {
-    if (identities.length > 100) throw new Error('at most 100 identities per delete call');
+    if (identities.length > MAX_IDS_PER_DELETE) throw new Error(`at most ${MAX_IDS_PER_DELETE} identities per delete call`);
     return this.post('/1/delete/profiles.json', { identity: identities });
   }
 
@@ -107,7 +101,7 @@ export class CleverTapClient {
       const status = res.statusCode;
       if (status === 401 || status === 403) throw new AuthError(`CleverTap answered ${status}: ${body.error ?? 'unauthorised'}`, `http_${status}`);
       if (status === 429 || status >= 500) {
-        throw new RetryableError(`CleverTap answered ${status}: ${body.error ?? text.slice(0, 120)}`, retryAfterMs(res.headers['retry-after']), `http_${status}`);
+        throw new RetryableError(`CleverTap answered ${status}: ${body.error ?? text.slice(0, 120)}`, parseRetryAfter(res.headers['retry-after']), `http_${status}`);
       }
       return { status, body };
     } finally {

@@ -1,28 +1,34 @@
 // Delivery to CleverTap: jobs → records (the one mapping) → upload requests → one outcome per job.
 // CleverTap answers HTTP 200 with per-record results, so each record's fate is read from `unprocessed`.
+// https://developer.clevertap.com/docs/upload-events-api
 import type { Deliverer, DeliveryContext, Job, Outcome } from '../types.js';
-import { AuthError, RetryableError } from '../types.js';
+import { RetryableError } from '../../core/errors.js';
+import { batchFailureOutcomes } from '../../core/batch.js';
+import { RETRYABLE_RECORD_CODES } from '../../clevertap/codes.js';
+import { MAX_IDS_PER_DELETE, MAX_IN_FLIGHT, MAX_RECORDS_PER_UPLOAD, MAX_TOKENS_PER_UPLOAD } from '../../clevertap/limits.js';
 import { CleverTapClient, type UploadAnswer } from './client.js';
 import type { CleverTapRecord } from './records.js';
 import type { CleverTapSettings } from './settings.js';
 import { compileTransform } from './transform.js';
 
-const MAX_TOKENS_PER_REQUEST = 100;
-/** Per-record codes worth retrying (555: CleverTap's own server error); every other code is a validation
- *  failure: the record will never be accepted as it is, so it is dead-lettered. */
-const RETRYABLE_RECORD_CODES = new Set([555]);
-
+/** A job and the records it maps to (sent together, in order, in one request). */
 interface Item {
   job: Job;
   records: CleverTapRecord[];
 }
 
+const jobsOf = (items: readonly Item[]): Job[] => items.map((it) => it.job);
+
 export function createCleverTapDeliverer(settings: CleverTapSettings, ctx: DeliveryContext): Deliverer {
   const transform = compileTransform(settings);
   const client = new CleverTapClient(settings);
-  const batchSize = settings.batchSize ?? 1000;
+  const batchSize = settings.batchSize ?? MAX_RECORDS_PER_UPLOAD;
 
-  async function send(items: Item[], out: Outcome[]): Promise<void> {
+  /**
+   * Sends the items in one request and pushes one outcome per job. Returns the error when the request failed as a
+   * whole (every job then has a `retry` outcome), so that the caller sends nothing after it.
+   */
+  async function send(items: Item[], out: Outcome[]): Promise<Error | undefined> {
     const records: CleverTapRecord[] = [];
     const owner: number[] = []; // record index → item index
     items.forEach((it, i) => {
@@ -35,29 +41,35 @@ export function createCleverTapDeliverer(settings: CleverTapSettings, ctx: Deliv
     try {
       answer = await client.upload(records);
     } catch (err) {
-      const scope = err instanceof AuthError ? 'auth' : 'request';
-      const e = err as RetryableError;
-      for (const it of items) out.push({ jobId: it.job.id, status: 'retry', code: e.code ?? 'delivery_error', reason: e.message, retryAfterMs: e.retryAfterMs, scope });
-      return;
+      out.push(...batchFailureOutcomes(jobsOf(items), err));
+      return err as Error;
     }
-    if (answer.status !== 200 || typeof answer.body.status !== 'string') {
-      // Only a 400 or 413 means "something in this request": anything else (a proxy's 404, a 3xx, an
-      // unreadable body) is the destination's trouble, so the whole request is retried.
-      if (answer.status !== 400 && answer.status !== 413) {
-        const reason = `CleverTap answered ${answer.status}${answer.status === 200 ? ' without a status' : ''}: ${answer.body.error ?? ''}`.trim();
-        for (const it of items) out.push({ jobId: it.job.id, status: 'retry', code: `http_${answer.status}`, reason, scope: 'request' });
-        return;
-      }
-      // Narrow the rejection down to the records that cause it.
-      if (items.length > 1) {
-        const mid = items.length >> 1;
-        await send(items.slice(0, mid), out);
-        await send(items.slice(mid), out);
-        return;
-      }
+    if (answer.status === 200 && typeof answer.body.status === 'string') {
+      out.push(...recordOutcomes(items, records, owner, answer));
+      return undefined;
+    }
+    // Only a 400 or 413 means "something in this request": anything else (a proxy's 404, a 3xx, an unreadable
+    // body) is the destination's trouble, so the whole request is retried.
+    if (answer.status !== 400 && answer.status !== 413) {
+      const reason = `CleverTap answered ${answer.status}${answer.status === 200 ? ' without a status' : ''}: ${answer.body.error ?? ''}`.trim();
+      const err = new RetryableError(reason, undefined, `http_${answer.status}`);
+      out.push(...batchFailureOutcomes(jobsOf(items), err));
+      return err;
+    }
+    if (items.length === 1) {
       out.push({ jobId: items[0].job.id, status: 'dead', code: `http_${answer.status}`, reason: answer.body.error ?? `CleverTap answered ${answer.status}` });
-      return;
+      return undefined;
     }
+    // Narrow the rejection down to the jobs that cause it: each half on its own, first half first.
+    const mid = items.length >> 1;
+    const failure = await send(items.slice(0, mid), out);
+    if (!failure) return send(items.slice(mid), out);
+    out.push(...batchFailureOutcomes(jobsOf(items.slice(mid)), failure));
+    return failure;
+  }
+
+  /** One outcome per job from an answer with per-record results: the worst of its records' fates. */
+  function recordOutcomes(items: Item[], records: CleverTapRecord[], owner: number[], answer: UploadAnswer): Outcome[] {
     const worst = new Map<number, Outcome>();
     let unmatched = 0;
     for (const u of answer.body.unprocessed ?? []) {
@@ -66,29 +78,27 @@ export function createCleverTapDeliverer(settings: CleverTapSettings, ctx: Deliv
         unmatched++;
         continue;
       }
-      const item = items[owner[idx]];
+      const job = items[owner[idx]].job;
       const code = String(u.code ?? 'unknown');
       const reason = u.error ?? 'unprocessed';
       const o: Outcome = RETRYABLE_RECORD_CODES.has(Number(u.code))
-        ? { jobId: item.job.id, status: 'retry', code, reason, scope: 'record' }
-        : { jobId: item.job.id, status: 'dead', code, reason };
-      const prev = worst.get(item.job.id);
-      if (!prev || (prev.status === 'dead' && o.status === 'retry')) worst.set(item.job.id, o);
+        ? { jobId: job.id, status: 'retry', code, reason, scope: 'record' }
+        : { jobId: job.id, status: 'dead', code, reason };
+      const prev = worst.get(job.id);
+      if (!prev || (prev.status === 'dead' && o.status === 'retry')) worst.set(job.id, o);
     }
     if (unmatched > 0) {
       // Some refusals could not be tied to a record: never count those as delivered. Retrying every job
       // not known to be refused may send accepted ones again (at-least-once), but loses nothing.
       ctx.log.warn({ unmatched }, 'clevertap: unprocessed records could not be matched; retrying the request');
-      for (const it of items)
-        out.push(worst.get(it.job.id) ?? { jobId: it.job.id, status: 'retry', code: 'unmatched', reason: 'CleverTap refused records it did not identify', scope: 'record' });
-      return;
+      return items.map((it) => worst.get(it.job.id) ?? { jobId: it.job.id, status: 'retry', code: 'unmatched', reason: 'CleverTap refused records it did not identify', scope: 'record' });
     }
-    for (const it of items) out.push(worst.get(it.job.id) ?? { jobId: it.job.id, status: 'done' });
+    return items.map((it) => worst.get(it.job.id) ?? { jobId: it.job.id, status: 'done' });
   }
 
   return {
     maxBatch: batchSize,
-    maxInFlight: settings.maxInFlight ?? 15,
+    maxInFlight: settings.maxInFlight ?? MAX_IN_FLIGHT,
     async deliver(jobs: Job[]): Promise<Outcome[]> {
       const out: Outcome[] = [];
       const items: Item[] = [];
@@ -107,35 +117,38 @@ export function createCleverTapDeliverer(settings: CleverTapSettings, ctx: Deliv
         } else if (r.records.length === 0) out.push({ jobId: job.id, status: 'done' });
         else items.push({ job, records: r.records });
       }
-      // Requests of at most batchSize records and 100 tokens; a job's records stay together, in order.
-      const chunks: Item[][] = [];
-      let cur: Item[] = [];
-      let n = 0;
-      let tokens = 0;
-      for (const it of items) {
-        const t = it.records.reduce((a, r) => a + (r.type === 'token' ? 1 : 0), 0);
-        if (cur.length && (n + it.records.length > batchSize || tokens + t > MAX_TOKENS_PER_REQUEST)) {
-          chunks.push(cur);
-          cur = [];
-          n = tokens = 0;
-        }
-        cur.push(it);
-        n += it.records.length;
-        tokens += t;
-      }
-      if (cur.length) chunks.push(cur);
-      // Chunks go one after the other: a user's records may span two chunks and must arrive in order
-      // (requests run in parallel across lanes instead). After a refusal the rest is not sent.
-      for (const c of chunks) {
-        const stop = out.find((o) => o.status === 'retry' && (o.scope === 'auth' || o.scope === 'request'));
-        if (stop && stop.status === 'retry') {
-          for (const it of c) out.push({ jobId: it.job.id, status: 'retry', code: stop.code, reason: stop.reason, retryAfterMs: stop.retryAfterMs, scope: stop.scope });
-        } else await send(c, out);
+      // Requests go one after the other: a user's records may span two requests and must arrive in order
+      // (requests run in parallel across lanes instead). After a request fails as a whole the rest is not sent.
+      let failure: Error | undefined;
+      for (const c of requests(items, batchSize)) {
+        if (failure) out.push(...batchFailureOutcomes(jobsOf(c), failure));
+        else failure = await send(c, out);
       }
       return out;
     },
     close: () => client.close(),
   };
+}
+
+/** Requests of at most batchSize records and MAX_TOKENS_PER_UPLOAD tokens; a job's records stay together, in order. */
+function requests(items: Item[], batchSize: number): Item[][] {
+  const out: Item[][] = [];
+  let cur: Item[] = [];
+  let n = 0;
+  let tokens = 0;
+  for (const it of items) {
+    const t = it.records.reduce((a, r) => a + (r.type === 'token' ? 1 : 0), 0);
+    if (cur.length && (n + it.records.length > batchSize || tokens + t > MAX_TOKENS_PER_UPLOAD)) {
+      out.push(cur);
+      cur = [];
+      n = tokens = 0;
+    }
+    cur.push(it);
+    n += it.records.length;
+    tokens += t;
+  }
+  if (cur.length) out.push(cur);
+  return out;
 }
 
 /** Finds which sent record an `unprocessed` entry is about: CleverTap names it by 1-based position. */
@@ -152,12 +165,12 @@ function recordIndex(u: { error?: string; record?: unknown }, records: CleverTap
   return -1;
 }
 
-/** Deletes profiles by identity, 100 per call, one call at a time (CleverTap's documented limit). */
+/** Deletes profiles by identity, MAX_IDS_PER_DELETE per call, one call at a time (CleverTap's documented limit). */
 export async function deleteCleverTapProfiles(settings: CleverTapSettings, identities: string[]): Promise<{ deleted: number }> {
   const client = new CleverTapClient(settings);
   try {
-    for (let i = 0; i < identities.length; i += 100) {
-      const a = await client.deleteProfiles(identities.slice(i, i + 100));
+    for (let i = 0; i < identities.length; i += MAX_IDS_PER_DELETE) {
+      const a = await client.deleteProfiles(identities.slice(i, i + MAX_IDS_PER_DELETE));
       if (a.status !== 200) throw new Error(`CleverTap delete answered ${a.status}: ${a.body.error ?? ''}`);
     }
     return { deleted: identities.length };

@@ -1,30 +1,20 @@
-// track / page / screen → event record; Order Completed → Charged. Values are copied raw; rules.ts fixes them.
+// track / page / screen → event record; Order Completed → Charged, as the mode's spec says (modes.ts: keyStyle,
+// views, charged). Values are copied raw; enforce.ts makes them acceptable to CleverTap.
 import type { InboundMessage } from '../../message/schema.js';
-import type { Warning, TransformError } from '../types.js';
+import type { TransformError, Warning } from '../../core/job.js';
+import { CLEVERTAP_CODES } from '../../clevertap/codes.js';
+import { CHARGED_EVENT, CHARGED_ITEMS_KEY } from '../../clevertap/limits.js';
 import type { EventRecord } from './records.js';
 import type { MappingContext } from './context.js';
+import type { ModeSpec } from './modes.js';
 import { resolveIds } from './identity.js';
 import { KeyWriter, snakeCase } from './keys.js';
+import { obj, present, readPath } from './paths.js';
 import { recordSeconds } from './timestamps.js';
-import { CHARGED_EVENT, CHARGED_ITEMS_KEY, CLEVERTAP_CODES } from './rules.js';
 
 type Obj = Record<string, unknown>;
 
-export const PAGE_EVENT = 'Web Page Viewed';
-export const SCREEN_EVENT = 'App Screen Viewed';
-/** RudderStack's names: "Web Page Viewed: <name>" / "Screen Viewed: <name>", bare when there is no name. */
-export const RUDDER_PAGE_EVENT = 'Web Page Viewed';
-export const RUDDER_SCREEN_EVENT = 'Screen Viewed';
-
 const EMPTY: Obj = Object.freeze({}) as Obj;
-
-function obj(v: unknown): Obj | undefined {
-  return v !== null && typeof v === 'object' && !Array.isArray(v) ? (v as Obj) : undefined;
-}
-
-function present(v: unknown): boolean {
-  return v !== undefined && v !== null && v !== '';
-}
 
 export function isOrderCompleted(event: unknown): boolean {
   if (typeof event !== 'string' || event.length < 15) return false;
@@ -32,12 +22,13 @@ export function isOrderCompleted(event: unknown): boolean {
 }
 
 /**
- * Properties minus ts (it becomes the record's ts) and nulls; keys snake_cased in segment mode, where keys that
- * meet under one name (firstName, first_name, "First Name") keep one value (`key_collision`, see KeyWriter).
+ * Properties minus ts (it becomes the record's ts), nulls and the `skip` keys, under the mode's key style. With
+ * snake_case, keys that meet under one name (firstName, first_name, "First Name") keep one value (`key_collision`,
+ * see KeyWriter); keys as sent cannot meet.
  */
-function copyProps(props: Obj, warnings: Warning[] | undefined, prefix = '', skip1?: string, skip2?: string, skip3?: string): Obj {
+function copyProps(props: Obj, keyStyle: ModeSpec['keyStyle'], warnings: Warning[], prefix = '', skip1?: string, skip2?: string, skip3?: string): Obj {
   const data: Obj = {};
-  const w = warnings ? new KeyWriter(data, warnings, prefix) : undefined;
+  const w = keyStyle === 'snake_case' ? new KeyWriter(data, warnings, prefix) : undefined;
   for (const k in props) {
     const v = props[k];
     if (v === undefined || v === null || k === 'ts' || k === '__proto__' || k === skip1 || k === skip2 || k === skip3) continue;
@@ -67,14 +58,19 @@ function eventRecord(msg: InboundMessage, ctx: MappingContext, evtName: string, 
   return r;
 }
 
+function firstPresent(props: Obj, keys: readonly string[]): string | undefined {
+  for (const k of keys) if (present(props[k])) return k;
+  return undefined;
+}
+
 /**
- * Charged: Charged ID ← checkout_id (seed 002), else order_id; Amount ← revenue, else total (not in rudderstack
- * mode); Items ← products; other properties kept. products as one object is wrapped; not an object at all → reject.
+ * Charged: Charged ID and Amount from the spec's properties, Items ← products; other properties kept. products as
+ * one object is wrapped; not an object at all → reject (512).
  */
 function charged(msg: InboundMessage, ctx: MappingContext, props: Obj, warnings: Warning[]): EventRecord | TransformError {
-  const segment = ctx.mode === 'segment';
-  const idKey = present(props.checkout_id) ? 'checkout_id' : present(props.order_id) ? 'order_id' : undefined;
-  const amountKey = present(props.revenue) ? 'revenue' : ctx.mode !== 'rudderstack' && present(props.total) ? 'total' : undefined;
+  const keyStyle = ctx.spec.keyStyle;
+  const idKey = firstPresent(props, ctx.spec.charged.idFrom);
+  const amountKey = firstPresent(props, ctx.spec.charged.amountFrom);
   const data: Obj = {};
   if (idKey) data['Charged ID'] = props[idKey];
   if (amountKey) data.Amount = props[amountKey];
@@ -89,12 +85,12 @@ function charged(msg: InboundMessage, ctx: MappingContext, props: Obj, warnings:
     }
     const list = products as unknown[];
     if (list.length > 0) {
-      data[CHARGED_ITEMS_KEY] = segment ? list.map((p, i) => (obj(p) ? copyProps(p as Obj, warnings, `${CHARGED_ITEMS_KEY}[${i}].`) : p)) : list;
+      data[CHARGED_ITEMS_KEY] = keyStyle === 'as-sent' ? list : list.map((p, i) => (obj(p) ? copyProps(p as Obj, keyStyle, warnings, `${CHARGED_ITEMS_KEY}[${i}].`) : p));
     }
   }
   // The purchase structure wins over a property of the same name ("Amount", "Items"): it is what Charged means.
   const mapped: Record<string, string | undefined> = { 'Charged ID': idKey, Amount: amountKey, [CHARGED_ITEMS_KEY]: 'products' };
-  const rest = copyProps(props, segment ? warnings : undefined, '', idKey, amountKey, 'products');
+  const rest = copyProps(props, keyStyle, warnings, '', idKey, amountKey, 'products');
   for (const k in rest) {
     if (!Object.prototype.hasOwnProperty.call(data, k)) data[k] = rest[k];
     else collision(warnings, k, mapped[k] ?? k);
@@ -105,29 +101,24 @@ function charged(msg: InboundMessage, ctx: MappingContext, props: Obj, warnings:
 export function mapTrack(msg: InboundMessage, ctx: MappingContext, warnings: Warning[]): EventRecord | TransformError {
   const props = obj(msg.properties) ?? EMPTY;
   if (isOrderCompleted(msg.event)) return charged(msg, ctx, props, warnings);
-  return eventRecord(msg, ctx, msg.event as string, copyProps(props, ctx.mode === 'segment' ? warnings : undefined), props.ts, warnings);
-}
-
-function rudderName(msg: InboundMessage, props: Obj): unknown {
-  for (const v of [msg.event, props.event, msg.name, props.name]) if (v) return v;
-  return undefined;
+  return eventRecord(msg, ctx, msg.event as string, copyProps(props, ctx.spec.keyStyle, warnings), props.ts, warnings);
 }
 
 /** page and screen. */
 export function mapView(msg: InboundMessage, ctx: MappingContext, warnings: Warning[]): EventRecord | TransformError {
+  const views = ctx.spec.views;
   const props = obj(msg.properties) ?? EMPTY;
-  const page = msg.type === 'page';
-  if (ctx.mode === 'rudderstack') {
-    if (isOrderCompleted(msg.event)) return charged(msg, ctx, props, warnings);
-    // The fixed template keeps its shape; rules.ts cleans the name inside (no HTML escaping, unlike RudderStack).
-    const n = rudderName(msg, props);
-    const base = page ? RUDDER_PAGE_EVENT : RUDDER_SCREEN_EVENT;
-    const name = n === undefined ? base : `${base}: ${String(n).trim()}`;
-    return eventRecord(msg, ctx, name, copyProps(props, undefined), props.ts, warnings);
+  if (views.charged && isOrderCompleted(msg.event)) return charged(msg, ctx, props, warnings);
+  const base = msg.type === 'page' ? views.page : views.screen;
+  const data = copyProps(props, ctx.spec.keyStyle, warnings);
+  if (views.name === 'suffix') {
+    // The template keeps its shape; enforce.ts cleans the name inside it (no HTML escaping).
+    let n: unknown;
+    for (const p of ctx.viewNamePaths) if ((n = readPath(msg, p))) break;
+    return eventRecord(msg, ctx, n ? `${base}: ${String(n).trim()}` : base, data, props.ts, warnings);
   }
-  const data = copyProps(props, ctx.mode === 'segment' ? warnings : undefined);
-  // The page/screen name and category travel as properties (the event name is fixed).
+  // The event name is fixed: the page/screen name and category travel as properties.
   if (present(msg.name) && data.name === undefined) data.name = msg.name;
   if (present(msg.category) && data.category === undefined) data.category = msg.category;
-  return eventRecord(msg, ctx, page ? PAGE_EVENT : SCREEN_EVENT, data, props.ts, warnings);
+  return eventRecord(msg, ctx, base, data, props.ts, warnings);
 }

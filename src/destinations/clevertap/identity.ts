@@ -1,7 +1,14 @@
-// Who a record is about: root identity / objectId (and profileData.identity for a link) in each mode.
-// Tables: own and segment modes in mapping.ts; rudderstack mode is RudderStack's §7 table.
+// Who a record is about: root identity / objectId, and profileData.identity (the link) on an identify, as the
+// mode's spec says (modes.ts: ids). A = anonymousId, U = the userId (read from the spec's userIdFrom):
+//   anonymousId not the objectId → identity = U, else A.
+//   'both'               → identity = U and objectId = A, each when present.
+//   'link-then-identity' → identify with A and U: objectId = A + link U (merges the anonymous profile); events by U.
+//   'link-then-objectId' → identify with A and U: objectId = A + link U; events by A.
+//   Only one of A and U: that one (A as objectId).
 import type { InboundMessage } from '../../message/schema.js';
 import type { MappingContext } from './context.js';
+import { idOf } from './ids.js';
+import { readPath } from './paths.js';
 
 export interface Ids {
   identity?: string;
@@ -10,55 +17,24 @@ export interface Ids {
   link?: string;
 }
 
-/**
- * An id as CleverTap takes it: a non-blank string (numbers are stringified), else undefined. A blank id
- * ("", "  ") is no id: CleverTap answers 523 for it, and as an id it would merge every blank-id user into one.
- */
-export function idOf(v: unknown): string | undefined {
-  if (typeof v === 'string') {
-    const c = v.charCodeAt(0); // NaN for ''
-    if (c > 32 && c < 127) return v;
-    return v.trim() === '' ? undefined : v;
-  }
-  if (typeof v === 'number' && Number.isFinite(v)) return String(v);
-  return undefined;
-}
-
-function field(o: unknown, k: string): unknown {
-  return o !== null && typeof o === 'object' ? (o as Record<string, unknown>)[k] : undefined;
-}
-
-/** RudderStack's `userIdOnly` chain: userId, traits.userId, traits.id, context.traits.userId, context.traits.id. */
-export function rudderUserId(msg: InboundMessage): string | undefined {
-  const ct = field(msg.context, 'traits');
-  return (
-    idOf(msg.userId) ??
-    idOf(field(msg.traits, 'userId')) ??
-    idOf(field(msg.traits, 'id')) ??
-    idOf(field(ct, 'userId')) ??
-    idOf(field(ct, 'id'))
-  );
-}
-
-/** The user id that decides "known user" (trackAnonymous gate) in this mode. */
+/** The user id that decides "known user" (trackAnonymous gate): the first non-blank one of the spec's places. */
 export function knownUserId(msg: InboundMessage, ctx: MappingContext): string | undefined {
-  return ctx.mode === 'rudderstack' ? rudderUserId(msg) : idOf(msg.userId);
+  for (const p of ctx.userIdPaths) {
+    const v = idOf(p.length === 1 ? (msg as Record<string, unknown>)[p[0]] : readPath(msg, p));
+    if (v !== undefined) return v;
+  }
+  return undefined;
 }
 
 /** Ids for a profile (identify) record, or for an event record when `profile` is false. */
 export function resolveIds(msg: InboundMessage, ctx: MappingContext, profile: boolean): Ids {
   const anon = idOf(msg.anonymousId);
   const user = knownUserId(msg, ctx);
-  switch (ctx.mode) {
-    case 'segment':
-      // The anonymousId is the CleverTap ID (objectId), the userId the identity; both when both exist.
-      return { identity: user, objectId: anon };
-    case 'rudderstack':
-      if (!ctx.objectIdMapping) return { identity: user ?? anon };
-      if (anon) return profile ? { objectId: anon, link: user } : { objectId: anon };
-      return { identity: user };
-    default:
-      if (user) return profile && ctx.objectIdMapping && anon ? { objectId: anon, link: user } : { identity: user };
-      return ctx.objectIdMapping ? { objectId: anon } : { identity: anon };
-  }
+  if (!ctx.anonymousIdIsObjectId) return { identity: user ?? anon };
+  const knownUser = ctx.spec.ids.knownUser;
+  if (knownUser === 'both') return { identity: user, objectId: anon };
+  if (anon === undefined) return { identity: user };
+  if (user === undefined) return { objectId: anon };
+  if (profile) return { objectId: anon, link: user };
+  return knownUser === 'link-then-identity' ? { identity: user } : { objectId: anon };
 }

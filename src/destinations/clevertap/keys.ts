@@ -1,4 +1,8 @@
-// Key conversions for the compat modes. Results are cached: a destination sees the same few hundred keys.
+// Keys: the modes' key styles (snake_case, MSG-* casing), CleverTap's reserved identity keys, and KeyWriter, which
+// writes converted keys without letting two source keys silently overwrite each other.
+import { MSG_KEYS, RESERVED_PROFILE_KEYS } from '../../clevertap/limits.js';
+
+// snake_case results are cached: a destination sees the same few hundred keys.
 
 const cache = new Map<string, string>();
 const MAX_CACHE = 10_000;
@@ -36,8 +40,9 @@ function convert(k: string): string {
 }
 
 /**
- * Segment's cloud-mode key style (seed 004: "lower case and snake_case"): words split at case changes and at
- * any non-alphanumeric run, joined by "_", lower-cased. Digits stay with their word ("utm2" → "utm2").
+ * Segment's key style for CleverTap (custom traits and properties "in lower case and snake_case"): words split at
+ * case changes and at any non-alphanumeric run, joined by "_", lower-cased. Digits stay with their word ("utm2").
+ * https://segment.com/docs/connections/destinations/catalog/clevertap/
  */
 export function snakeCase(k: string): string {
   let v = cache.get(k);
@@ -49,7 +54,7 @@ export function snakeCase(k: string): string {
   return v;
 }
 
-const MSG = new Map(['MSG-email', 'MSG-push', 'MSG-sms', 'MSG-whatsapp'].map((k) => [k.toLowerCase(), k]));
+const MSG = new Map(MSG_KEYS.map((k) => [k.toLowerCase(), k]));
 
 /** CleverTap's subscription key for any casing of it ("msg-Email" → "MSG-email"), else undefined. */
 export function msgKey(k: string): string | undefined {
@@ -57,6 +62,16 @@ export function msgKey(k: string): string | undefined {
   const c = k.charCodeAt(0);
   if (c !== 77 && c !== 109) return undefined;
   return MSG.get(k.toLowerCase());
+}
+
+const RESERVED_LOWER = new Set(RESERVED_PROFILE_KEYS.map((k) => k.toLowerCase()));
+const RESERVED_LENGTHS = new Set(RESERVED_PROFILE_KEYS.map((k) => k.length));
+/** The one reserved key a profile record may carry: the mapping's link (anonymous → known user, alias). */
+export const LINK_KEY = 'identity';
+
+/** identity / objectId / FBID / GPID in any case: never a profile property (it would merge two users). */
+export function isReservedProfileKey(k: string): boolean {
+  return RESERVED_LENGTHS.has(k.length) && RESERVED_LOWER.has(k.toLowerCase());
 }
 
 type Obj = Record<string, unknown>;
@@ -69,9 +84,9 @@ const hasOwn = Object.prototype.hasOwnProperty;
 /**
  * Writes values under converted keys (snake_case, MSG-*, cleaned, mapped) without letting two source keys
  * silently overwrite each other. When a key is taken: the same source key again (a later source of the same
- * trait, e.g. RudderStack's context.traits) overwrites silently; otherwise a source key that already IS the
- * target key beats a converted one, else the first one stays; `force` (a mapped standard field in own/segment
- * mode) always wins. The loser is dropped with a `key_collision` warning naming both keys. Source keys are
+ * trait, e.g. context.traits after traits) overwrites silently; otherwise a source key that already IS the
+ * target key beats a converted one, else the first one stays; `force` (a standard field where the mode's
+ * keyClashWinner is 'standard') always wins. The loser is dropped with a `key_collision` warning naming both keys. Source keys are
  * remembered only when they differ from their target, so the common case costs one property check.
  */
 export class KeyWriter {

@@ -1,21 +1,18 @@
 // context.device.token on an identify → a `type: token` record (CleverTap's device-token upload, same /1/upload).
-// A token record can only address an objectId, so it needs the anonymousId to BE the user's CleverTap objectId:
-// always in segment mode, with objectIdMapping in own and rudderstack modes. Otherwise it would land on a
-// profile of its own, so it is skipped with a warning.
+// A token record can only address an objectId, so it needs the anonymousId to BE the user's CleverTap objectId
+// (modes.ts: anonymousIdAsObjectId). Otherwise it would land on a profile of its own, so it is skipped with a warning.
+// https://developer.clevertap.com/docs/upload-device-tokens-api
 import type { InboundMessage } from '../../message/schema.js';
-import type { Warning } from '../types.js';
+import type { Warning } from '../../core/job.js';
+import { TOKEN_TYPES } from '../../clevertap/limits.js';
 import type { TokenRecord } from './records.js';
 import type { MappingContext } from './context.js';
-import { idOf } from './identity.js';
-import { TOKEN_TYPES } from './rules.js';
+import { idOf } from './ids.js';
+import { obj } from './paths.js';
 
 type Obj = Record<string, unknown>;
 
 const APPLE = new Set(['ios', 'ipados', 'watchos', 'tvos', 'macos', 'mac os', 'mac os x', 'osx', 'iphone os', 'visionos']);
-
-function obj(v: unknown): Obj | undefined {
-  return v !== null && typeof v === 'object' && !Array.isArray(v) ? (v as Obj) : undefined;
-}
 
 /** integrations.CleverTap (any casing of the destination's name). */
 export function cleverTapIntegration(msg: InboundMessage): Obj | undefined {
@@ -43,7 +40,7 @@ export function mapToken(msg: InboundMessage, ctx: MappingContext, warnings: War
   const device = obj(context?.device);
   const token = idOf(device?.token);
   if (!token) return undefined;
-  if (ctx.mode !== 'segment' && !ctx.objectIdMapping) {
+  if (!ctx.anonymousIdIsObjectId) {
     return skip(warnings, 'device tokens need objectIdMapping: a token record addresses the anonymousId as CleverTap objectId');
   }
   const objectId = idOf(msg.anonymousId);

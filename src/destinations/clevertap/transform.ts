@@ -1,11 +1,12 @@
 // The CleverTap destination's public mapping entry: message → records for POST /1/upload, or a rejection.
-// mapping.ts builds the records, rules.ts makes every one of them acceptable to CleverTap (or rejects it).
+// mapping.ts builds the records as the mode's spec says, enforce.ts makes them acceptable to CleverTap (or rejects).
 import type { InboundMessage, Message } from '../../message/schema.js';
-import type { TransformResult, Warning } from '../types.js';
+import type { TransformResult, Warning } from '../../core/job.js';
 import type { CleverTapRecord } from './records.js';
 import type { CleverTapSettings } from './settings.js';
-import { compileContext, mapMessage } from './mapping.js';
-import { enforceRecord } from './rules.js';
+import { compileContext } from './context.js';
+import { mapMessage } from './mapping.js';
+import { enforceRecords } from './enforce.js';
 
 export type CleverTapTransform = (msg: InboundMessage | Message) => TransformResult<CleverTapRecord>;
 
@@ -16,18 +17,8 @@ export function compileTransform(settings: CleverTapSettings): CleverTapTransfor
     const warnings: Warning[] = [];
     const mapped = mapMessage(msg, ctx, warnings);
     if (!Array.isArray(mapped)) return mapped;
-    let records = mapped;
-    for (let i = 0; i < records.length; i++) {
-      const rec = records[i];
-      const err = enforceRecord(rec, ctx.rules, warnings);
-      if (!err) continue;
-      if (rec.type !== 'token') return { ok: false, error: err };
-      // A bad token must not cost the profile it came with.
-      warnings.push({ code: 'token_skipped', field: 'context.device.token', message: err.message });
-      records = records.filter((r) => r !== rec);
-      i--;
-    }
-    return { ok: true, records, warnings };
+    const records = enforceRecords(mapped, ctx.rules, warnings);
+    return Array.isArray(records) ? { ok: true, records, warnings } : { ok: false, error: records };
   };
 }
 

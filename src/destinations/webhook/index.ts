@@ -19,6 +19,7 @@
 import { Type, type Static } from '@sinclair/typebox';
 import { TypeCompiler } from '@sinclair/typebox/compiler';
 import { Pool } from 'undici';
+import { batchFailureOutcomes, parseRetryAfter } from '../../core/batch.js';
 import { AuthError, RetryableError, type Deliverer, type DestinationDefinition, type Job, type Outcome } from '../types.js';
 
 export const WebhookSettingsSchema = Type.Object(
@@ -44,22 +45,6 @@ export function parseWebhookSettings(raw: unknown): WebhookSettings {
 }
 
 const BODY_CLIP = 500;
-const MAX_RETRY_AFTER_MS = 3_600_000;
-
-/** Parses Retry-After (delay in seconds, or an HTTP date) into milliseconds from `now`. */
-export function parseRetryAfter(value: string | string[] | undefined, now = Date.now()): number | undefined {
-  const v = Array.isArray(value) ? value[0] : value;
-  if (!v) return undefined;
-  const s = v.trim();
-  let ms: number;
-  if (/^\d+(\.\d+)?$/.test(s)) ms = Math.round(parseFloat(s) * 1000);
-  else {
-    const t = Date.parse(s);
-    if (Number.isNaN(t)) return undefined;
-    ms = Math.max(0, t - now);
-  }
-  return Math.min(ms, MAX_RETRY_AFTER_MS);
-}
 
 async function readClipped(body: AsyncIterable<Buffer> & { destroy?: () => void }): Promise<string> {
   const chunks: Buffer[] = [];
@@ -117,14 +102,7 @@ export class WebhookDeliverer implements Deliverer {
         r = await this.post(batch);
       } catch (err) {
         if (!delivered) throw err;
-        const e = err as { message?: string; code?: string; retryAfterMs?: number };
-        for (const b of [batch, ...pending]) {
-          for (const j of b) {
-            const o: Outcome = { jobId: j.id, status: 'retry', code: e.code, reason: e.message ?? String(err), scope: err instanceof AuthError ? 'auth' : 'request' };
-            if (err instanceof RetryableError && err.retryAfterMs !== undefined) o.retryAfterMs = err.retryAfterMs;
-            out.push(o);
-          }
-        }
+        out.push(...batchFailureOutcomes([batch, ...pending].flat(), err));
         return out;
       }
       if (r instanceof TooLarge) {

@@ -78,7 +78,7 @@ describe('identity: segment mode (anonymousId = CleverTap ID)', () => {
   runTable('segment', false, false, [['anonymous events filtered', who('A'), { objectId: 'A' }, 'filtered']]);
 });
 
-describe('identity: rudderstack mode (§7 table, every row)', () => {
+describe('identity: rudderstack mode (every row of its documented table)', () => {
   runTable('rudderstack', false, true, [
     ['off | userId=U', who(undefined, 'U'), { identity: 'U' }, { identity: 'U' }],
     ['off | anon=A only (trackAnonymous on)', who('A'), { identity: 'A' }, { identity: 'A' }],
@@ -165,7 +165,7 @@ describe('page and screen names per mode', () => {
   }
 });
 
-describe('segment mode snake_cases custom keys (seed 004)', () => {
+describe('segment mode snake_cases custom keys', () => {
   const rows: [string, string][] = [
     ['firstName', 'first_name'],
     ['First Name', 'first_name'],

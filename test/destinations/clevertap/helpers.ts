@@ -50,3 +50,11 @@ export function identify(traits: Record<string, unknown>, extra: Record<string, 
 export function track(eventName: string, properties: Record<string, unknown> = {}, extra: Record<string, unknown> = {}): Msg {
   return { type: 'track', userId: 'u1', timestamp: T, event: eventName, properties, ...extra };
 }
+
+export const ALL_MODES = [undefined, 'segment', 'rudderstack'] as const;
+export type Mode = (typeof ALL_MODES)[number];
+export const DROP = { invalidValues: 'drop' } as const;
+
+export function warningsOf(r: { warnings: Warning[] }, code: string): Warning[] {
+  return r.warnings.filter((w) => w.code === code);
+}

@@ -118,7 +118,7 @@ describe('identify → profile: standard fields (own mode)', () => {
   });
 });
 
-describe('identify in segment mode (seed 004)', () => {
+describe('identify in segment mode', () => {
   const s = { compat: 'segment' as const };
   const rows: [trait: string, value: unknown, key: string, expected: unknown][] = [
     ['name', 'Ann Lee', 'Name', 'Ann Lee'],
@@ -127,7 +127,7 @@ describe('identify in segment mode (seed 004)', () => {
     ['gender', 'female', 'Gender', 'F'],
     ['birthday', '1990-01-02', 'DOB', '$D_631238400'],
     ['avatar', 'https://cdn.example.com/a.png', 'Photo', 'https://cdn.example.com/a.png'],
-    // Seed 004 maps only the six above: the rest are custom, snake_cased.
+    // Segment maps only the six above: the rest are custom, snake_cased.
     ['employed', true, 'employed', true],
     ['customerType', 'Gold', 'customer_type', 'Gold'],
     ['firstName', 'Ann', 'first_name', 'Ann'],
@@ -148,7 +148,7 @@ describe('identify in segment mode (seed 004)', () => {
   });
 });
 
-describe('identify in rudderstack mode (§4.1, §5)', () => {
+describe('identify in rudderstack mode', () => {
   const s = { compat: 'rudderstack' as const };
   test('mapped fields come from traits then context.traits; custom keys from both, context.traits winning', () => {
     const { rec } = profile(

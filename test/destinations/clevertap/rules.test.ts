@@ -1,22 +1,8 @@
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
-import {
-  cleanKey,
-  cleanEventName,
-  truncateUtf8,
-  utf8Bytes,
-  toCleverTapDate,
-  normaliseGender,
-  normaliseYesNo,
-  normaliseEducation,
-  normalisePhone,
-  normaliseEmail,
-  isRestrictedEventName,
-  RESTRICTED_EVENT_NAMES,
-  MAX_KEY_BYTES,
-  MAX_VALUE_BYTES,
-  DEFAULT_MAX_EVENT_PROPERTIES,
-} from '../../../src/destinations/clevertap/rules.js';
+import { cleanKey, cleanEventName, truncateUtf8, utf8Bytes, isRestrictedEventName } from '../../../src/destinations/clevertap/text.js';
+import { toCleverTapDate, normaliseGender, normaliseYesNo, normaliseEducation, normalisePhone, normaliseEmail } from '../../../src/destinations/clevertap/profile-fields.js';
+import { RESTRICTED_EVENT_NAMES, MAX_KEY_BYTES, MAX_VALUE_BYTES, DEFAULT_MAX_EVENT_PROPERTIES } from '../../../src/clevertap/limits.js';
 import { parseCleverTapSettings } from '../../../src/destinations/clevertap/settings.js';
 import { transformMessage } from '../../../src/destinations/clevertap/transform.js';
 import type { TransformError } from '../../../src/destinations/types.js';
@@ -558,7 +544,7 @@ describe('rule: a standard profile value that cannot be fixed rejects the messag
   });
 
   // Every mode: RudderStack silently drops an unknown gender (a peer bug, not reproduced); Segment's mapping has
-  // no say on values. Each mode's own route to the field: segment maps gender/email/phone (seed 004), rudderstack
+  // no say on values. Each mode's own route to the field: segment maps gender/email/phone, rudderstack
   // also reads context.traits and overrideFields.
   const modeRows: [string, Msg, string, number][] = [
     ['gender', identify({ gender: 'other' }), 'invalid_gender', 514],
@@ -585,7 +571,7 @@ describe('rule: a standard profile value that cannot be fixed rejects the messag
 
 test('every CleverTap system event of the source catalogue, in every spelling, is a restricted name', async () => {
   const { SYSTEM_EVENTS } = await import('../../../src/clevertap/catalogue.js');
-  const { isRestrictedEventName } = await import('../../../src/destinations/clevertap/rules.js');
+  const { isRestrictedEventName } = await import('../../../src/destinations/clevertap/text.js');
   for (const e of SYSTEM_EVENTS) for (const n of [e.name, ...e.variants]) assert.ok(isRestrictedEventName(n), n);
   assert.ok(isRestrictedEventName('System Control Group (Journeys)'));
   assert.equal(isRestrictedEventName('Coupon Redeemed'), false);

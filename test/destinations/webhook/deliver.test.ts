@@ -3,7 +3,8 @@ import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { webhookDestination, parseRetryAfter, parseWebhookSettings } from '../../../src/destinations/webhook/index.js';
+import { webhookDestination, parseWebhookSettings } from '../../../src/destinations/webhook/index.js';
+import { parseRetryAfter } from '../../../src/core/batch.js';
 import { AuthError, RetryableError, type Deliverer, type Job } from '../../../src/destinations/types.js';
 import type { Message } from '../../../src/message/schema.js';
 

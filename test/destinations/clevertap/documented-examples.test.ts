@@ -1,11 +1,14 @@
-// The seeds' own examples (/work/shared/seeds/002 RudderStack, 003 Freshpaint, 004 Segment).
+// The examples the peers publish for their CleverTap destinations, mapped here:
+// https://www.rudderstack.com/docs/destinations/streaming-destinations/clevertap/ (sample payloads),
+// Freshpaint's CleverTap destination (identify sample, event limitations) and
+// https://segment.com/docs/connections/destinations/catalog/clevertap/ (identify, track, page, screen, push tokens).
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import { ok, event, profile, fail, codes, T, TS } from './helpers.js';
 
 const MODES = [undefined, 'segment', 'rudderstack'] as const;
 
-describe('seed 002 (RudderStack)', () => {
+describe("RudderStack's samples", () => {
   const products = [
     { product_id: '123', sku: 'G-32', name: 'Monopoly', price: 14, quantity: 1, category: 'Games', url: 'https://www.website.com/product/path', image_url: 'https://www.website.com/product/path.jpg' },
     { product_id: '345', sku: 'F-32', name: 'UNO', price: 3.45, quantity: 2, category: 'Games' },
@@ -122,7 +125,7 @@ describe('seed 002 (RudderStack)', () => {
   });
 });
 
-describe('seed 003 (Freshpaint)', () => {
+describe("Freshpaint's samples", () => {
   const sample = { type: 'identify', userId: 'test_user_id', timestamp: T, traits: { email: 'jd@example.com', name: 'John Doe', gender: 'M', birthday: '1988-09-28', phone: 5555555555 } };
   test('identify sample → DOB $D_591408000 (1988-09-28 00:00 UTC) and, with defaultCountryCode +1, Phone +15555555555', () => {
     const { rec } = profile(sample, { defaultCountryCode: '+1' });
@@ -144,7 +147,7 @@ describe('seed 003 (Freshpaint)', () => {
   });
 });
 
-describe('seed 004 (Segment)', () => {
+describe("Segment's documented mapping", () => {
   const s = { compat: 'segment' as const };
   test('identify: userId is the Identity, anonymousId the CleverTap ID; traits snake_cased', () => {
     const r = ok({ type: 'identify', userId: 'u1', anonymousId: 'anon-1', timestamp: T, traits: { name: 'Ann', favoriteColor: 'blue' } }, s);

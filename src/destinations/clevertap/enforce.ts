@@ -1,0 +1,216 @@
+// CleverTap's rules, applied to every record after mapping, in every mode: the one place that decides what
+// CleverTap may receive. `enforceRecords` is the entry point: it fixes the freshly built records in place (nested
+// input values are never mutated: Items and subscription objects are rebuilt) and returns them, or the rejection.
+//
+// Policy:
+// - A value that can be fixed is fixed, with a warning naming the field (values.ts, profile-fields.ts).
+// - A record that cannot be fixed is rejected with CleverTap's code: no identity (523), no event name (509),
+//   restricted system event (513), too many event properties (522: rejected, as CleverTap does, rather than
+//   dropping an arbitrary subset), evtData not an object (512), Charged Items not a list (512). A profile with more
+//   than 256 custom keys → too_many_profile_keys (no CleverTap code documented).
+// - Keys are cleaned (text.ts) before standard fields are checked, so " Email" is validated as Email. Keys that
+//   clean to the same name keep one value (KeyWriter): the key already clean wins, else the first;
+//   `key_collision` names both. Profiles never carry identity/objectId/FBID/GPID (any case) except the
+//   mapping's link under exactly `identity` (`reserved_key`).
+// - ts must be integer epoch seconds in 2001–2100, else it is removed with `invalid_ts`. A blank id is no id.
+// - A bad device token costs only itself (`token_skipped`), never the profile it came with.
+import type { TransformError, Warning } from '../../core/job.js';
+import { CLEVERTAP_CODES } from '../../clevertap/codes.js';
+import { CHARGED_EVENT, CHARGED_ITEMS_KEY, MAX_CUSTOM_PROFILE_KEYS, MAX_EVENT_NAME_BYTES, SUBSCRIPTION_KEYS, TOKEN_TYPES } from '../../clevertap/limits.js';
+import type { CleverTapRecord, EventRecord, ProfileRecord, TokenRecord } from './records.js';
+import type { RuleOptions } from './options.js';
+import { idOf } from './ids.js';
+import { isReservedProfileKey, KeyWriter, LINK_KEY } from './keys.js';
+import { fixProfileFields, STANDARD_PROFILE_KEYS } from './profile-fields.js';
+import { cleanEventName, cleanKey, isCleanKey, isRestrictedEventName } from './text.js';
+import { plausibleTs } from './timestamps.js';
+import { DROP, items, keyWarning, scalar, show, subscription, warn } from './values.js';
+
+/**
+ * Applies CleverTap's rules to the records of one message: the records to send (a token that fails its checks is
+ * left out with `token_skipped`), or the rejection of the whole message.
+ */
+export function enforceRecords(records: CleverTapRecord[], o: RuleOptions, warnings: Warning[]): CleverTapRecord[] | TransformError {
+  let out = records;
+  for (const rec of records) {
+    const err = rec.type === 'token' ? checkToken(rec) : rec.type === 'profile' ? enforceProfile(rec, o, warnings) : enforceEvent(rec, o, warnings);
+    if (!err) continue;
+    if (rec.type !== 'token') return err;
+    warnings.push({ code: 'token_skipped', field: 'context.device.token', message: err.message });
+    out = out.filter((r) => r !== rec);
+  }
+  return out;
+}
+
+function reject(code: string, message: string, clevertapCode?: number): TransformError {
+  return clevertapCode === undefined ? { code, message } : { code, message, clevertapCode };
+}
+
+function isObject(v: unknown): v is Record<string, unknown> {
+  return v !== null && typeof v === 'object' && !Array.isArray(v);
+}
+
+function countKeys(o: object): number {
+  let n = 0;
+  for (const _ in o) n++;
+  return n;
+}
+
+/** Token records are checked for shape only (530–534). */
+function checkToken(rec: TokenRecord): TransformError | null {
+  if (typeof rec.objectId !== 'string' || !rec.objectId) return reject('invalid_token', 'device token needs an objectId', CLEVERTAP_CODES.invalidTokenObjectId);
+  if (!rec.tokenData || typeof rec.tokenData.id !== 'string' || !rec.tokenData.id) return reject('invalid_token', 'device token id is missing', CLEVERTAP_CODES.missingTokenId);
+  if (typeof rec.tokenData.type !== 'string' || !rec.tokenData.type) return reject('invalid_token', 'device token type is missing', CLEVERTAP_CODES.missingTokenType);
+  if (!TOKEN_TYPES.includes(rec.tokenData.type)) return reject('invalid_token', `device token type ${show(rec.tokenData.type)} is not one of ${TOKEN_TYPES.join(', ')}`, CLEVERTAP_CODES.invalidTokenType);
+  return null;
+}
+
+/** Who the record is about (523 without) and when (ts removed when implausible). */
+function checkIdsAndTs(rec: EventRecord | ProfileRecord, warnings: Warning[]): TransformError | null {
+  // A blank id is no id (CleverTap: 523); the mapping never sets one, this keeps the rule in one place.
+  if (rec.identity !== undefined && idOf(rec.identity) === undefined) delete rec.identity;
+  if (rec.objectId !== undefined && idOf(rec.objectId) === undefined) delete rec.objectId;
+  if (!rec.identity && !rec.objectId) return reject('missing_identity', 'no identity: the message needs a userId or an anonymousId', CLEVERTAP_CODES.missingIdentity);
+  if (rec.ts !== undefined && (!Number.isInteger(rec.ts) || !plausibleTs(rec.ts))) {
+    warn(warnings, 'invalid_ts', 'ts', `ts ${show(rec.ts)} is not plausible epoch seconds (2001–2100): CleverTap uses its receive time`);
+    delete rec.ts;
+  }
+  return null;
+}
+
+function enforceProfile(rec: ProfileRecord, o: RuleOptions, warnings: Warning[]): TransformError | null {
+  const bad = checkIdsAndTs(rec, warnings);
+  if (bad) return bad;
+  if (!isObject(rec.profileData)) return reject('invalid_profile', 'profileData must be an object', CLEVERTAP_CODES.invalidProfileData);
+  // Keys first, so a key that cleans into a standard one (" Email", "E.mail") is validated as that field.
+  const pd = cleanData(rec.profileData, 'profile', warnings);
+  rec.profileData = pd as ProfileRecord['profileData'];
+  return fixProfileFields(pd, o, warnings) ?? customKeyLimit(pd);
+}
+
+function enforceEvent(rec: EventRecord, o: RuleOptions, warnings: Warning[]): TransformError | null {
+  const bad = checkIdsAndTs(rec, warnings);
+  if (bad) return bad;
+  const raw = rec.evtName as unknown;
+  if (typeof raw !== 'string' || raw.trim() === '') return reject('missing_event_name', 'the event has no name', CLEVERTAP_CODES.missingEventName);
+  const name = cleanEventName(raw);
+  if (!name) return reject('missing_event_name', `event name ${show(raw)} has no valid characters`, CLEVERTAP_CODES.missingEventName);
+  if (name !== raw) {
+    warn(warnings, 'event_name_cleaned', 'evtName', `event name sent as ${show(name)} (prohibited characters, spaces or over ${MAX_EVENT_NAME_BYTES} bytes)`);
+    rec.evtName = name;
+  }
+  if (isRestrictedEventName(name)) return reject('restricted_event', `"${name}" is a CleverTap system event and cannot be raised`, CLEVERTAP_CODES.restrictedEvent);
+  if (!isObject(rec.evtData)) return reject('invalid_event', 'evtData must be an object', CLEVERTAP_CODES.invalidEventStructure);
+  const charged = name === CHARGED_EVENT;
+  const data = cleanData(rec.evtData, charged ? 'charged' : 'event', warnings);
+  rec.evtData = data as EventRecord['evtData'];
+  if (charged) {
+    const badItems = checkItems(data, o);
+    if (badItems) return badItems;
+    amountAsNumber(data, warnings);
+  }
+  const count = countKeys(data);
+  if (count > o.maxEventProperties) {
+    return reject('too_many_properties', `the event has ${count} properties; the limit is ${o.maxEventProperties}`, CLEVERTAP_CODES.tooManyProperties);
+  }
+  return null;
+}
+
+type Kind = 'event' | 'charged' | 'profile';
+
+function value(kind: Kind, key: string, v: unknown, warnings: Warning[]): unknown {
+  if (kind === 'charged' && key === CHARGED_ITEMS_KEY) return items(v, warnings);
+  if (kind === 'profile') {
+    if (SUBSCRIPTION_KEYS.includes(key)) return subscription(key, v, warnings);
+    // DOB is converted whole by its profile-field rule ("$D_…" included): a rejection then names the value as sent.
+    if (key === 'DOB' && typeof v === 'string') return v;
+  }
+  return scalar(key, v, warnings);
+}
+
+function reservedKey(warnings: Warning[], field: string): void {
+  warn(warnings, 'reserved_key', field, `${JSON.stringify(field)} is a CleverTap identity key: a profile property of that name would merge this profile with another user's; dropped`);
+}
+
+/**
+ * Cleans keys and values; returns the same object when no key changed (values are fixed in place). Keys that
+ * clean to the same name do not overwrite each other: a key that is already clean wins, else the first one, and
+ * the other is dropped with `key_collision`. Profiles lose identity keys (`reserved_key`) except the link.
+ */
+function cleanData(data: Record<string, unknown>, kind: Kind, warnings: Warning[]): Record<string, unknown> {
+  const profile = kind === 'profile';
+  let dirty = false;
+  for (const k in data) {
+    if (!isCleanKey(k)) {
+      dirty = true;
+      break;
+    }
+  }
+  if (!dirty) {
+    for (const k in data) {
+      if (profile && k !== LINK_KEY && isReservedProfileKey(k)) {
+        reservedKey(warnings, k);
+        delete data[k];
+        continue;
+      }
+      const v = data[k];
+      // Short strings need no work, unless they start with "$" (a "$D_" value must be a date).
+      const x = typeof v === 'string' && v.length <= 170 && v.charCodeAt(0) !== 36 ? v : value(kind, k, v, warnings);
+      if (x === DROP) delete data[k];
+      else if (x !== v) data[k] = x;
+    }
+    return data;
+  }
+  const out: Record<string, unknown> = {};
+  const w = new KeyWriter(out, warnings);
+  for (const k in data) {
+    const key = cleanKey(k);
+    if (profile && k !== LINK_KEY && isReservedProfileKey(key)) {
+      reservedKey(warnings, k);
+      continue;
+    }
+    if (key !== k) keyWarning(warnings, k, key);
+    if (!key || key === '__proto__') continue;
+    const x = value(kind, key, data[k], warnings);
+    if (x !== DROP) w.put(key, k, x);
+  }
+  return out;
+}
+
+function customKeyLimit(pd: Record<string, unknown>): TransformError | null {
+  if (countKeys(pd) <= MAX_CUSTOM_PROFILE_KEYS) return null;
+  let custom = 0;
+  for (const k in pd) if (!STANDARD_PROFILE_KEYS.has(k)) custom++;
+  if (custom <= MAX_CUSTOM_PROFILE_KEYS) return null;
+  return reject('too_many_profile_keys', `the profile has ${custom} custom properties; CleverTap allows ${MAX_CUSTOM_PROFILE_KEYS} (dropping some would lose data)`);
+}
+
+/** Charged Items after cleaning: a list (a scalar cannot be fixed: 512), each item within the property limit. */
+function checkItems(data: Record<string, unknown>, o: RuleOptions): TransformError | null {
+  const it = data[CHARGED_ITEMS_KEY];
+  if (it === undefined) return null;
+  if (!Array.isArray(it)) {
+    return reject('invalid_products', `Charged Items ${show(it)} is not a list of objects`, CLEVERTAP_CODES.invalidEventStructure);
+  }
+  for (let i = 0; i < it.length; i++) {
+    const n = countKeys(it[i] as object);
+    if (n > o.maxEventProperties) {
+      return reject('too_many_properties', `Charged Items[${i}] has ${n} properties; the limit is ${o.maxEventProperties}`, CLEVERTAP_CODES.tooManyProperties);
+    }
+  }
+  return null;
+}
+
+/** Charged Amount must be a number: a numeric string is converted, anything else dropped (with a warning). */
+function amountAsNumber(data: Record<string, unknown>, warnings: Warning[]): void {
+  const a = data.Amount;
+  if (a === undefined || typeof a === 'number') return;
+  const n = typeof a === 'string' && a.trim() !== '' ? Number(a) : NaN;
+  if (Number.isFinite(n)) {
+    warn(warnings, 'value_normalised', 'Amount', `Amount ${show(a)} sent as the number ${n}`);
+    data.Amount = n;
+  } else {
+    warn(warnings, 'invalid_amount', 'Amount', `Amount ${show(a)} dropped: CleverTap needs a number`);
+    delete data.Amount;
+  }
+}

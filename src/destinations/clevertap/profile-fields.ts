@@ -1,0 +1,206 @@
+// CleverTap's standard profile fields: one rule per field (PROFILE_FIELDS) with a pure normaliser that returns
+// CleverTap's form of a value, or undefined when it cannot be fixed. Fixable values are converted in every mode
+// (male → M, yes → Y, dates → $D_, phone → E.164); one that cannot be fixed rejects the message with CleverTap's
+// own code (514–520; DOB and MSG-* have none documented), or with `invalidValues: drop` is dropped with a warning.
+// https://developer.clevertap.com/docs/upload-user-profiles-api
+import type { TransformError, Warning } from '../../core/job.js';
+import { CLEVERTAP_CODES } from '../../clevertap/codes.js';
+import { CLEVERTAP_DATE, EDUCATION_VALUES, MSG_KEYS } from '../../clevertap/limits.js';
+import type { RuleOptions } from './options.js';
+import { LINK_KEY } from './keys.js';
+import { show, warn } from './values.js';
+
+const DATE_MIN_MS = Date.UTC(1800, 0, 1);
+const DATE_MAX_MS = Date.UTC(2201, 0, 1) - 1;
+const NUMERIC = /^-?(0|[1-9]\d*)(\.\d+)?$/;
+const ISO_DATE = /^(\d{4})-(\d{2})-(\d{2})(?:[Tt ](\d{2}):(\d{2})(?::(\d{2})(?:\.(\d{1,9}))?)?([Zz]|[+-]\d{2}(?::?\d{2})?)?)?$/;
+
+function inDateRange(ms: number): boolean {
+  return ms >= DATE_MIN_MS && ms <= DATE_MAX_MS;
+}
+
+/** Midnight UTC of a real calendar day (1800–2200), else NaN: 1990-02-30 is not a day. */
+function calendarMs(y: number, m: number, d: number): number {
+  if (y < 1800 || y > 2200 || m < 1 || m > 12 || d < 1 || d > 31) return NaN;
+  const ms = Date.UTC(y, m - 1, d);
+  const dt = new Date(ms);
+  return dt.getUTCMonth() === m - 1 && dt.getUTCDate() === d ? ms : NaN;
+}
+
+/**
+ * Epoch ms of a number read as a date: an 8-digit YYYYMMDD (year 1800–2200, calendar-checked), else epoch
+ * seconds when that lands in 1800–2200, else epoch ms. Below 1e6 (a year, a YYYYMM, a counter: within 12 days
+ * of 1970-01-01 as seconds) it is not a date.
+ */
+function numberDateMs(n: number): number {
+  if (!Number.isFinite(n) || Math.abs(n) < 1e6) return NaN;
+  if (n >= 1e7 && n < 1e8 && Number.isInteger(n)) {
+    const y = Math.floor(n / 1e4);
+    if (y >= 1800 && y <= 2200) return calendarMs(y, Math.floor(n / 100) % 100, n % 100);
+  }
+  if (inDateRange(n * 1000)) return n * 1000;
+  return inDateRange(n) ? n : NaN;
+}
+
+/** ISO-8601 date (a calendar day: midnight UTC) or date-time (zone optional, UTC when absent), calendar-checked. */
+function isoDateMs(s: string): number {
+  const m = ISO_DATE.exec(s);
+  if (!m) return NaN;
+  const day = calendarMs(+m[1], +m[2], +m[3]);
+  if (m[4] === undefined || Number.isNaN(day)) return day;
+  const h = +m[4], min = +m[5], sec = m[6] === undefined ? 0 : +m[6];
+  if (h > 23 || min > 59 || sec > 59) return NaN;
+  let off = 0;
+  const z = m[8];
+  if (z !== undefined && z !== 'Z' && z !== 'z') {
+    const oh = +z.slice(1, 3);
+    const om = z.length > 3 ? +z.slice(z.length - 2) : 0;
+    if (oh > 23 || om > 59) return NaN;
+    off = (oh * 60 + om) * 60_000 * (z[0] === '-' ? -1 : 1);
+  }
+  const frac = m[7] === undefined ? 0 : Math.floor(Number('0.' + m[7]) * 1000);
+  return day + ((h * 60 + min) * 60 + sec) * 1000 + frac - off;
+}
+
+/**
+ * A CleverTap date, "$D_<epoch seconds>", from: "$D_<int>", an ISO date (YYYY-MM-DD) or date-time, YYYYMMDD,
+ * epoch seconds or ms (number or numeric string), or a Date; always within 1800–2200 and calendar-checked.
+ * Anything else (a year alone, "May 5", "1990-02-30", 1e20) is not a date: undefined. No loose Date.parse.
+ */
+export function toCleverTapDate(v: unknown): string | undefined {
+  let ms = NaN;
+  if (typeof v === 'number') ms = numberDateMs(v);
+  else if (typeof v === 'string') {
+    const s = v.trim();
+    if (s.charCodeAt(0) === 36) return CLEVERTAP_DATE.test(s) && inDateRange(Number(s.slice(3)) * 1000) ? s : undefined;
+    if (NUMERIC.test(s)) ms = numberDateMs(Number(s));
+    else ms = isoDateMs(s);
+  } else if (v instanceof Date) ms = v.getTime();
+  if (!inDateRange(ms)) return undefined;
+  return `$D_${Math.floor(ms / 1000)}`;
+}
+
+export function normaliseGender(v: unknown): 'M' | 'F' | undefined {
+  if (typeof v !== 'string') return undefined;
+  const s = v.trim().toLowerCase();
+  if (s === 'm' || s === 'male') return 'M';
+  if (s === 'f' || s === 'female') return 'F';
+  return undefined;
+}
+
+/** Employed / Married: booleans, y/n, yes/no, true/false, 1/0 → "Y" / "N". */
+export function normaliseYesNo(v: unknown): 'Y' | 'N' | undefined {
+  if (v === true || v === 1) return 'Y';
+  if (v === false || v === 0) return 'N';
+  if (typeof v !== 'string') return undefined;
+  const s = v.trim().toLowerCase();
+  if (s === 'y' || s === 'yes' || s === 'true' || s === '1') return 'Y';
+  if (s === 'n' || s === 'no' || s === 'false' || s === '0') return 'N';
+  return undefined;
+}
+
+/** MSG-* flags: booleans; y/n, yes/no, true/false, 1/0 are converted. */
+export function normaliseFlag(v: unknown): boolean | undefined {
+  const yn = normaliseYesNo(v);
+  return yn === undefined ? undefined : yn === 'Y';
+}
+
+export function normaliseEducation(v: unknown): string | undefined {
+  if (typeof v !== 'string') return undefined;
+  const s = v.trim().toLowerCase();
+  return EDUCATION_VALUES.find((e) => e.toLowerCase() === s);
+}
+
+export function normaliseAge(v: unknown): number | undefined {
+  const n = typeof v === 'number' ? v : typeof v === 'string' && v.trim() !== '' ? Number(v) : NaN;
+  return Number.isFinite(n) && n >= 0 && n < 200 ? n : undefined;
+}
+
+const E164 = /^\+[1-9]\d{6,14}$/;
+
+/**
+ * Phone in E.164: spaces, dashes, dots, slashes and parentheses removed, a leading 00 read as +. A number
+ * without a + gets defaultCountryCode, minus its national trunk 0 (except Italy, +39, which keeps it); one that
+ * already starts with that code and is longer than a national number (over 10 digits) only gets the +
+ * ("1-555-123-4567" with +1 → +15551234567, "919876543210" with +91 → +919876543210).
+ */
+export function normalisePhone(v: unknown, defaultCountryCode?: string): string | undefined {
+  let s: string;
+  if (typeof v === 'number' && Number.isSafeInteger(v) && v > 0) s = String(v);
+  else if (typeof v === 'string') s = v.replace(/[\s\-.()/\u00a0]/g, '');
+  else return undefined;
+  if (s.startsWith('00')) s = '+' + s.slice(2);
+  if (!s.startsWith('+')) {
+    if (!defaultCountryCode || !/^\d+$/.test(s)) return undefined;
+    if (s.startsWith('0')) s = `+${defaultCountryCode}${defaultCountryCode === '39' ? s : s.slice(1)}`;
+    else if (s.length > 10 && s.startsWith(defaultCountryCode)) s = '+' + s;
+    else s = `+${defaultCountryCode}${s}`;
+  }
+  return E164.test(s) ? s : undefined;
+}
+
+/** A plausible address: one @, a local part ≤ 64, a dotted domain, no spaces. Returns the trimmed address. */
+export function normaliseEmail(v: unknown): string | undefined {
+  if (typeof v !== 'string') return undefined;
+  const s = v.trim();
+  if (s.length < 5 || s.length > 254) return undefined;
+  const at = s.indexOf('@');
+  if (at < 1 || at > 64 || at !== s.lastIndexOf('@')) return undefined;
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c <= 32 || c === 127 || c === 44 || c === 59 || c === 60 || c === 62 || c === 40 || c === 41 || c === 91 || c === 93 || c === 92 || c === 34) return undefined;
+  }
+  const domain = s.slice(at + 1);
+  const dot = domain.lastIndexOf('.');
+  if (dot < 1 || domain.length - dot < 3 || domain.startsWith('.') || domain.includes('..') || domain.startsWith('-')) return undefined;
+  if (s[at - 1] === '.' || s[0] === '.' || s.slice(0, at).includes('..')) return undefined;
+  return s;
+}
+
+type Fix = (v: unknown, o: RuleOptions) => unknown;
+type ProfileField = [key: string, fix: Fix, invalidCode: string, expected: string, clevertapCode: number | undefined];
+/** In CleverTap's code order, so a message with several bad values is rejected with the first code CleverTap would give. */
+const PROFILE_FIELDS: ProfileField[] = [
+  ['Gender', (v) => normaliseGender(v), 'invalid_gender', 'M or F (male/female)', CLEVERTAP_CODES.invalidGender],
+  ['Email', (v) => normaliseEmail(v), 'invalid_email', 'a valid email address', CLEVERTAP_CODES.invalidEmail],
+  ['Phone', (v, o) => normalisePhone(v, o.defaultCountryCode), 'invalid_phone', 'an E.164 number (+<country code><number>)', CLEVERTAP_CODES.invalidPhone],
+  ['Employed', (v) => normaliseYesNo(v), 'invalid_employed', 'Y or N', CLEVERTAP_CODES.invalidEmployed],
+  ['Education', (v) => normaliseEducation(v), 'invalid_education', 'School, College or Graduate', CLEVERTAP_CODES.invalidEducation],
+  ['Married', (v) => normaliseYesNo(v), 'invalid_married', 'Y or N', CLEVERTAP_CODES.invalidMarried],
+  ['Age', (v) => normaliseAge(v), 'invalid_age', 'a number', CLEVERTAP_CODES.invalidAge],
+  ['DOB', (v) => toCleverTapDate(v), 'invalid_date', 'a date', undefined],
+  ...MSG_KEYS.map((k): ProfileField => [k, (v) => normaliseFlag(v), 'invalid_flag', 'true or false', undefined]),
+];
+
+/** Keys that are not custom profile keys (they do not count towards CleverTap's custom-key limit). */
+export const STANDARD_PROFILE_KEYS: ReadonlySet<string> = new Set([...PROFILE_FIELDS.map(([k]) => k), 'Name', 'Photo', LINK_KEY]);
+
+/** Fixes the standard fields in place; returns the rejection for a value that cannot be fixed (invalidValues reject). */
+export function fixProfileFields(pd: Record<string, unknown>, o: RuleOptions, warnings: Warning[]): TransformError | null {
+  for (const [key, fix, code, expected, clevertapCode] of PROFILE_FIELDS) {
+    const v = pd[key];
+    if (v === undefined) continue;
+    if (v === null) {
+      delete pd[key];
+      continue;
+    }
+    if (typeof v === 'string' && v.trim() === '') {
+      warn(warnings, 'value_dropped', key, `${key} is empty: not sent`);
+      delete pd[key];
+      continue;
+    }
+    const x = fix(v, o);
+    if (x === undefined) {
+      if (o.invalidValues === 'reject') {
+        const message = `${key} ${show(v)} is invalid: CleverTap needs ${expected}`;
+        return clevertapCode === undefined ? { code, message } : { code, message, clevertapCode };
+      }
+      warn(warnings, code, key, `${key} ${show(v)} dropped: CleverTap needs ${expected}`);
+      delete pd[key];
+    } else if (x !== v) {
+      warn(warnings, 'value_normalised', key, `${key} ${show(v)} sent as ${show(x)}`);
+      pd[key] = x;
+    }
+  }
+  return null;
+}

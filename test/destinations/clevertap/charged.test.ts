@@ -1,0 +1,47 @@
+// Charged Items: always a list of flat objects within the key and property rules.
+import { test, describe } from 'node:test';
+import assert from 'node:assert/strict';
+import type { EventRecord } from '../../../src/destinations/clevertap/records.js';
+import { event, fail, track, codes } from './helpers.js';
+
+describe('Charged Items is always validated', () => {
+  // [label, Items, expected: Items array or rejection code]
+  const rows: [string, unknown, Record<string, unknown>[] | 'invalid_products'][] = [
+    ['short string', 'x', 'invalid_products'],
+    ['long string', 'x'.repeat(300), 'invalid_products'],
+    ['number', 5, 'invalid_products'],
+    ['boolean', true, 'invalid_products'],
+    ['one object → a one-item list', { sku: 'a' }, [{ sku: 'a' }]],
+    ['list', [{ sku: 'a' }], [{ sku: 'a' }]],
+  ];
+  for (const compat of [undefined, 'rudderstack'] as const) {
+    for (const [label, items, expected] of rows) {
+      test(`${compat ?? 'own'}: Items ${label}`, () => {
+        const msg = track('Order Completed', { revenue: 1, Items: items });
+        if (expected === 'invalid_products') {
+          const e = fail(msg, { compat }).error;
+          assert.deepEqual([e.code, e.clevertapCode], ['invalid_products', 512]);
+        } else assert.deepEqual(event(msg, { compat }).rec.evtData.Items, expected);
+      });
+    }
+  }
+  test('a plain event may carry a property named Items', () => {
+    assert.equal(event(track('Clicked', { Items: 'x' })).rec.evtData.Items, 'x');
+  });
+});
+
+describe('Charged Items are flat objects within the key rules', () => {
+  test('nested values are stringified, keys cleaned, with warnings', () => {
+    const r = event(track('Order Completed', { products: [{ 'sku:id': 'a', tags: ['x'], dims: { w: 1 }, n: null }] }));
+    assert.deepEqual(r.rec.evtData.Items, [{ skuid: 'a', tags: '["x"]', dims: '{"w":1}' }]);
+    assert.deepEqual(codes(r.warnings).sort(), ['key_cleaned', 'value_stringified', 'value_stringified']);
+  });
+  test('an item over the property limit is rejected (522)', () => {
+    const item: Record<string, number> = {};
+    for (let i = 0; i < 11; i++) item[`p${i}`] = i;
+    const e = fail(track('Order Completed', { products: [item] }), { maxEventProperties: 10 }).error;
+    assert.deepEqual([e.code, e.clevertapCode], ['too_many_properties', 522]);
+    const rec = event(track('Order Completed', { products: [item] }), { maxEventProperties: 11 }).rec as EventRecord;
+    assert.equal(Object.keys((rec.evtData.Items as Record<string, unknown>[])[0]).length, 11);
+  });
+});
