@@ -2,6 +2,7 @@
 const only = process.env.BENCH_ONLY?.split(',');
 const all: [string, () => Promise<{ run(): Promise<void> }>][] = [
   ['transform', () => import('./transform.js')],
+  ['store', () => import('./store.js')],
   ['ingest', () => import('./ingest.js')],
   ['e2e', () => import('./e2e.js')],
   ['backlog', () => import('./backlog.js')],

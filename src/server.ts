@@ -11,7 +11,7 @@ import { segmentRoutes } from './sources/segment/routes.js';
 import { webhookRoutes } from './sources/clevertap-webhook/routes.js';
 import { createMetrics } from './metrics.js';
 import { DestinationWorker, type RetryPolicy } from './router/worker.js';
-import { SqliteStore } from './store/sqlite.js';
+import { SqliteStore } from './store/sqlite/index.js';
 import type { Store } from './store/types.js';
 import { durationMs } from './util/duration.js';
 import { createLogger, type Logger } from './util/logger.js';

@@ -3,7 +3,7 @@
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { loadConfig } from '../config/load.js';
-import { SqliteStore } from '../store/sqlite.js';
+import { SqliteStore } from '../store/sqlite/index.js';
 
 export function openStore(opts: { config?: string; data?: string }, write = false): SqliteStore {
   const file = resolve(opts.config ? loadConfig(opts.config).storage?.sqlite ?? 'data/taproute.sqlite' : resolve(opts.data ?? 'data', 'taproute.sqlite'));

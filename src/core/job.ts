@@ -24,9 +24,10 @@ export type Outcome =
   | { jobId: number; status: 'dead'; code: string; reason: string }
   | { jobId: number; status: 'filtered'; reason: string };
 
-/** A job outcome as the router settles it (retry carries the time of the next attempt). */
+/** A job outcome as the router settles it: a retry reaches the store as retry_at (the time of the next
+ *  attempt), release (the destination backs off as a whole) or dead (past the retry age limit). */
 export type Settlement =
-  | Outcome
+  | Exclude<Outcome, { status: 'retry' }>
   | { jobId: number; status: 'release' } // back to pending without a delay (the destination is backing off as a whole)
   | { jobId: number; status: 'retry_at'; nextAt: number; code?: string; reason: string };
 

@@ -23,6 +23,22 @@ export interface RetryPolicy {
 /** setTimeout treats anything above 2^31-1 ms as 1 ms: never hand it more. */
 const MAX_TIMER_MS = 2_147_483_647;
 
+/** A pending timer; the real one can be unref'd so that a probe alone does not keep the process alive. */
+export type Timer = { unref?(): unknown };
+
+/** Time as the worker sees it: injected so that tests drive backoff and probes without waiting. */
+export interface Clock {
+  now(): number;
+  setTimeout(fn: () => void, ms: number): Timer;
+  clearTimeout(timer: Timer): void;
+}
+
+export const systemClock: Clock = {
+  now: () => Date.now(),
+  setTimeout: (fn, ms) => setTimeout(fn, ms),
+  clearTimeout: (timer) => clearTimeout(timer as NodeJS.Timeout),
+};
+
 export type WorkerState = { state: 'running' } | { state: 'backoff'; until: number; reason: string } | { state: 'paused'; reason: string };
 
 export interface DeliveryStats {
@@ -42,11 +58,14 @@ export class DestinationWorker {
   private readonly busyLanes = new Set<number>();
   private cursor = 0;
   private backoffUntil = 0;
+  /** Consecutive failed requests (any cause): while above 0, one request at a time probes the destination. */
   private failures = 0;
   private paused: string | null = null;
-  private timer: NodeJS.Timeout | null = null;
+  private timer: Timer | null = null;
+  private probeTimer: Timer | null = null;
   private stopped = false;
-  private idle: (() => void)[] = [];
+  /** Called whenever a request finishes (stop and drainLanes wait on it). */
+  private requestDone: (() => void)[] = [];
   /** A pump is running (claims are asynchronous): a second one only marks that it should run again. */
   private pumping = false;
   private repump = false;
@@ -59,6 +78,7 @@ export class DestinationWorker {
     private readonly policy: RetryPolicy,
     private readonly log: Logger,
     private readonly onSettled?: (destinationId: string, outcomes: Outcome[]) => void,
+    private readonly clock: Clock = systemClock,
   ) {}
 
   start(): void {
@@ -72,6 +92,8 @@ export class DestinationWorker {
 
   /** Resumes a destination paused by an authentication failure. */
   resume(): void {
+    if (this.probeTimer) this.clock.clearTimeout(this.probeTimer);
+    this.probeTimer = null;
     this.paused = null;
     this.backoffUntil = 0;
     this.schedule(0);
@@ -79,7 +101,7 @@ export class DestinationWorker {
 
   status(): WorkerState {
     if (this.paused) return { state: 'paused', reason: this.paused };
-    if (this.backoffUntil > Date.now()) return { state: 'backoff', until: this.backoffUntil, reason: `retrying after ${this.failures} failed attempts` };
+    if (this.backoffUntil > this.clock.now()) return { state: 'backoff', until: this.backoffUntil, reason: `retrying after ${this.failures} failed attempts` };
     return { state: 'running' };
   }
 
@@ -89,8 +111,8 @@ export class DestinationWorker {
 
   private schedule(ms: number): void {
     if (this.stopped) return;
-    if (this.timer) clearTimeout(this.timer);
-    this.timer = setTimeout(() => {
+    if (this.timer) this.clock.clearTimeout(this.timer);
+    this.timer = this.clock.setTimeout(() => {
       this.timer = null;
       this.pumpSafely();
     }, Math.min(Math.max(ms, 0), MAX_TIMER_MS));
@@ -119,13 +141,24 @@ export class DestinationWorker {
 
   /** Resolves once none of the given lanes has a request in flight (used before deleting users). */
   async drainLanes(lanes: ReadonlySet<number>, timeoutMs = 30_000): Promise<void> {
-    const end = Date.now() + timeoutMs;
-    while ([...lanes].some((l) => this.busyLanes.has(l)) && Date.now() < end) await new Promise((r) => setTimeout(r, 10));
+    const end = this.clock.now() + timeoutMs;
+    while ([...lanes].some((l) => this.busyLanes.has(l)) && this.clock.now() < end) await this.nextRequestDone(end - this.clock.now());
+  }
+
+  /** Resolves when a request in flight finishes, or after at most ms. */
+  private nextRequestDone(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const timer = this.clock.setTimeout(resolve, ms);
+      this.requestDone.push(() => {
+        this.clock.clearTimeout(timer);
+        resolve();
+      });
+    });
   }
 
   private async pump(): Promise<void> {
     if (this.stopped || this.paused) return;
-    const now = Date.now();
+    const now = this.clock.now();
     if (now < this.backoffUntil) return this.schedule(this.backoffUntil - now);
     // After a failed request only one request probes the destination until one succeeds.
     const limit = this.failures > 0 ? 1 : this.deliverer.maxInFlight;
@@ -137,7 +170,7 @@ export class DestinationWorker {
         if (!this.busyLanes.has(lane)) free.push(lane);
       }
       if (free.length === 0) break;
-      const jobs = await this.store.claim(this.id, free, this.deliverer.maxBatch, Date.now(), this.policy.maxRequestBytes);
+      const jobs = await this.store.claim(this.id, free, this.deliverer.maxBatch, this.clock.now(), this.policy.maxRequestBytes);
       if (jobs.length === 0 || this.stopped) {
         for (const j of jobs) this.store.forget(j.id);
         break;
@@ -150,13 +183,13 @@ export class DestinationWorker {
         .catch((err) => {
           // Settling failed (e.g. disk full): the jobs stay pending in the store and are claimed again later.
           this.log.error({ destination: this.id, err }, 'router: settle failed');
-          this.backoffUntil = Date.now() + this.policy.maxMs;
+          this.backoffUntil = this.clock.now() + this.policy.maxMs;
           for (const j of jobs) this.store.forget(j.id);
         })
         .finally(() => {
           for (const l of lanes) this.busyLanes.delete(l);
           this.inflight--;
-          if (this.inflight === 0) for (const f of this.idle.splice(0)) f();
+          for (const f of this.requestDone.splice(0)) f();
           // Yield to the event loop first: jobs settled without I/O must not starve the HTTP server.
           if (!this.stopped) setImmediate(() => this.pumpSafely());
         });
@@ -188,7 +221,7 @@ export class DestinationWorker {
 
   /** Turns outcomes into settlements: retries past the age limit become dead letters. */
   private async settle(outcomes: Outcome[], jobs: Job[]): Promise<void> {
-    const now = Date.now();
+    const now = this.clock.now();
     const byId = new Map(jobs.map((j) => [j.id, j]));
     const settlements: Settlement[] = [];
     let requestFailure: { retryAfterMs?: number; reason: string } | null = null;
@@ -204,7 +237,7 @@ export class DestinationWorker {
       if (o.scope === 'auth') {
         // Credentials refused: keep the job as it is (no attempt counted, no age limit) and pause.
         authFailure = o.reason;
-        settlements.push({ jobId: o.jobId, status: 'release' });
+        this.store.forget(o.jobId);
       } else if (job && now - job.receivedAt > this.policy.maxRetryAgeMs) {
         settlements.push({ jobId: o.jobId, status: 'dead', code: o.code ?? 'retry_exhausted', reason: `gave up after ${job.attempts + 1} attempts: ${o.reason}` });
       } else if (o.scope === 'request') {
@@ -219,9 +252,16 @@ export class DestinationWorker {
     for (const j of jobs) if (!seen.has(j.id)) settlements.push({ jobId: j.id, status: 'release' });
     if (settlements.length) await this.store.settle(this.id, settlements, now);
     if (authFailure) {
+      // A refused request is a failed one: after the pause, one request probes before the others follow.
+      this.failures++;
       this.paused = authFailure;
       this.log.error({ destination: this.id }, 'destination paused: credentials refused');
-      setTimeout(() => this.paused && this.resume(), this.policy.authProbeMs).unref();
+      if (this.probeTimer) this.clock.clearTimeout(this.probeTimer);
+      this.probeTimer = this.clock.setTimeout(() => {
+        this.probeTimer = null;
+        if (this.paused) this.resume();
+      }, Math.min(this.policy.authProbeMs, MAX_TIMER_MS));
+      this.probeTimer.unref?.();
     } else if (requestFailure) {
       this.failures++;
       const delay = Math.min(requestFailure.retryAfterMs ?? backoffMs(this.failures - 1, this.policy), this.policy.maxMs);
@@ -234,9 +274,9 @@ export class DestinationWorker {
   /** Stops claiming and waits for requests in flight. */
   async stop(): Promise<void> {
     this.stopped = true;
-    if (this.timer) clearTimeout(this.timer);
-    this.timer = null;
-    if (this.inflight > 0) await new Promise<void>((r) => this.idle.push(r));
+    for (const t of [this.timer, this.probeTimer]) if (t) this.clock.clearTimeout(t);
+    this.timer = this.probeTimer = null;
+    while (this.inflight > 0) await new Promise<void>((r) => this.requestDone.push(r));
     await this.deliverer.close();
   }
 }

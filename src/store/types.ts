@@ -53,13 +53,16 @@ export interface DeadLetter {
   message?: unknown;
 }
 
+/** Every given field must match (AND). */
 export interface FailureFilter {
   destination?: string;
   code?: string;
-  /** failedAt range, epoch ms */
+  /** failedAt range, epoch ms, both ends included. */
   from?: number;
   to?: number;
+  /** Dead letter ids; an empty list matches nothing (never "everything"). */
   ids?: number[];
+  /** failures(): default 100; replay(): default no limit. */
   limit?: number;
 }
 
@@ -68,43 +71,59 @@ export interface FailureFilter {
  * (PostgreSQL) implements the same seam as the embedded SQLite one; `test/store/contract.ts` checks both.
  */
 export interface Store {
-  /** Stores messages; resolves only once they are durably committed (group commit). */
+  /**
+   * Stores messages and one job per destination; resolves only once they are durably committed (group
+   * commit), so a second handle on the same storage sees them. A message whose (source, messageId) was
+   * stored within the dedupe window, earlier or in the same call, is dropped and listed in `duplicates`.
+   */
   append(sourceId: string, msgs: StoredMessage[]): Promise<AppendResult>;
   /** Counts messages rejected at ingest (never stored, never acknowledged as accepted). */
   countRejected(sourceId: string, n: number): Promise<void>;
   /**
    * Oldest due jobs of a destination from the given lanes (see lanes.ts), at most `max`, in lane order then
    * id order, skipping users whose earlier job waits for a retry. The caller keeps at most one claim per
-   * lane in flight, which is what keeps each user's jobs in order.
+   * lane in flight, which is what keeps each user's jobs in order: claiming changes nothing in the store,
+   * so claiming a lane again before settling returns the same jobs. The payloads of one claim stay within
+   * `maxBytes`, except that a claim always takes at least one job.
    */
   claim(destinationId: string, lanes: readonly number[], max: number, now: number, maxBytes?: number): Promise<Job[]>;
   /** Drops the in-memory claim of a job that could not be settled (it stays pending in the store). */
   forget(jobId: number): void;
   /** False once the store cannot acknowledge events safely any more (an fsync failed). */
   healthy(): boolean;
-  /** Records the outcome of claimed jobs: done, dead, filtered, retry at a time, or released. */
+  /**
+   * Records the outcome of jobs: done, dead (a dead letter; the failed attempt counts), filtered, retry_at
+   * (not claimable before nextAt, holds back that user's later jobs) or release (claimable again at once).
+   * retry_at and release count an attempt. A job already settled or unknown is ignored, so a job is never
+   * counted twice; a job claimed by an earlier process (or forgotten) can still be settled.
+   */
   settle(destinationId: string, settlements: Settlement[], now: number): Promise<void>;
   /** Request-level dedupe (mParticle source_request_id): was this id stored before? */
   seenRequest(sourceId: string, requestId: string): Promise<boolean>;
   /** Records request ids once their messages are committed (so a crash in between loses nothing). */
   rememberRequests(sourceId: string, requestIds: string[], now: number): Promise<void>;
-  /** Jobs not yet delivered, dead or filtered, over every destination (the backlog bound). */
+  /** Jobs not yet delivered, dead or filtered, over every destination (the backlog bound). Read on every
+   *  ingest request, so it may be kept in memory: changes made through another handle may show only after prune(). */
   pendingTotal(): Promise<number>;
   /** Per connection: received = delivered + dead + filtered + pending. */
   counts(): Promise<Counts[]>;
   /** Per source: received, duplicates dropped, rejected at ingest. */
   sourceCounts(): Promise<SourceCounts[]>;
-  /** Dead letters matching the filter, newest first. */
+  /** Dead letters matching the filter, in the order they failed (oldest first), without their messages. */
   failures(filter: FailureFilter): Promise<DeadLetter[]>;
   /** One dead letter with its message, or undefined. */
   failure(id: number): Promise<DeadLetter | undefined>;
-  /** Moves matching dead letters back to pending jobs; returns how many. */
+  /** Moves matching dead letters back to pending jobs (attempts 0, receivedAt = now: a fresh retry window); returns how many. */
   replay(filter: FailureFilter, now?: number): Promise<number>;
   /** Suppresses these user ids: their later jobs are filtered, never sent. */
   suppress(userIds: string[], now: number): Promise<void>;
-  /** Every suppressed user id. */
+  /** Every suppressed user id (the router reads it before each request: keep it cheap). */
   suppressed(): Promise<Set<string>>;
-  /** Housekeeping: dedupe window, request ids, orphaned messages; recounts the backlog. */
+  /**
+   * Housekeeping: forgets message ids received before now - dedupeWindowMs (they are accepted again) and
+   * request ids remembered more than 30 days ago, deletes messages no job or dead letter refers to, and
+   * recounts the backlog.
+   */
   prune(now: number, dedupeWindowMs: number): Promise<void>;
   /** Flushes, syncs and closes; resolves once no background thread touches the files any more. */
   close(): Promise<void>;

@@ -1,0 +1,82 @@
+// Reconciliation counters, per connection (received, delivered, dead, filtered) and per source (received,
+// duplicates, rejected). Pending is counted from the jobs table rather than derived, so
+// received = delivered + dead + filtered + pending is a check, not an identity.
+import type Database from 'better-sqlite3';
+import type { Counts, SourceCounts } from '../types.js';
+
+type Field = 'received' | 'delivered' | 'dead' | 'filtered';
+
+/** Counter changes gathered during one transaction, written once per connection at its end. */
+export class CounterDeltas {
+  private readonly byConnection = new Map<string, Record<Field, number>>();
+
+  bump(sourceId: string, destinationId: string, field: Field, by = 1): void {
+    const k = `${sourceId}\u0000${destinationId}`;
+    let d = this.byConnection.get(k);
+    if (!d) this.byConnection.set(k, (d = { received: 0, delivered: 0, dead: 0, filtered: 0 }));
+    d[field] += by;
+  }
+
+  *entries(): Generator<[string, string, Record<Field, number>]> {
+    for (const [k, d] of this.byConnection) {
+      const [src, dst] = k.split('\u0000');
+      yield [src, dst, d];
+    }
+  }
+}
+
+export class Counters {
+  private readonly connection: Database.Statement;
+  private readonly source: Database.Statement;
+
+  constructor(private readonly db: Database.Database) {
+    this.connection = db.prepare(
+      `INSERT INTO counters (source_id, destination_id, received, delivered, dead, filtered) VALUES (?, ?, ?, ?, ?, ?)
+       ON CONFLICT (source_id, destination_id) DO UPDATE SET received = received + excluded.received,
+       delivered = delivered + excluded.delivered, dead = dead + excluded.dead, filtered = filtered + excluded.filtered`,
+    );
+    this.source = db.prepare(
+      `INSERT INTO source_counters (source_id, received, duplicates, rejected) VALUES (?, ?, ?, ?)
+       ON CONFLICT (source_id) DO UPDATE SET received = received + excluded.received,
+       duplicates = duplicates + excluded.duplicates, rejected = rejected + excluded.rejected`,
+    );
+  }
+
+  /** Call inside the transaction that made the changes, so counters and rows never disagree. */
+  write(deltas: CounterDeltas): void {
+    for (const [src, dst, d] of deltas.entries()) this.connection.run(src, dst, d.received, d.delivered, d.dead, d.filtered);
+  }
+
+  addSource(sourceId: string, received: number, duplicates: number, rejected: number): void {
+    this.source.run(sourceId, received, duplicates, rejected);
+  }
+
+  connections(): Counts[] {
+    const rows = this.db
+      .prepare(
+        `SELECT c.source_id, c.destination_id, c.received, c.delivered, c.dead, c.filtered, coalesce(p.n, 0) AS pending
+         FROM counters c LEFT JOIN (SELECT source_id, destination_id, count(*) AS n FROM jobs GROUP BY 1, 2) p
+           ON p.source_id = c.source_id AND p.destination_id = c.destination_id
+         ORDER BY c.source_id, c.destination_id`,
+      )
+      .all() as Record<string, number | string>[];
+    return rows.map((r) => ({
+      sourceId: String(r.source_id),
+      destinationId: String(r.destination_id),
+      received: Number(r.received),
+      delivered: Number(r.delivered),
+      dead: Number(r.dead),
+      filtered: Number(r.filtered),
+      pending: Number(r.pending),
+    }));
+  }
+
+  sources(): SourceCounts[] {
+    return (this.db.prepare('SELECT * FROM source_counters ORDER BY source_id').all() as Record<string, number | string>[]).map((r) => ({
+      sourceId: String(r.source_id),
+      received: Number(r.received),
+      duplicates: Number(r.duplicates),
+      rejected: Number(r.rejected),
+    }));
+  }
+}

@@ -1,0 +1,172 @@
+// The embedded store: one SQLite file in WAL mode (better-sqlite3). This class opens the file and wires
+// the parts together; each concern lives in its own module beside it:
+//   schema.ts (tables) · commit.ts (group commit + WAL fsync) · jobs.ts (append, claim, settle)
+//   · failures.ts (dead letters, replay) · counters.ts · requests.ts · suppressions.ts · prune.ts
+//   · lock.ts (one owner per file) · checkpointer.ts (WAL checkpoints off the event loop)
+import Database from 'better-sqlite3';
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import type { Job } from '../../core/job.js';
+import type { AppendResult, Counts, DeadLetter, FailureFilter, Settlement, SourceCounts, Store, StoredMessage } from '../types.js';
+import { Checkpointer } from './checkpointer.js';
+import { GroupCommit } from './commit.js';
+import { CounterDeltas, Counters } from './counters.js';
+import { DeadLetters } from './failures.js';
+import { type AppendBatch, Jobs } from './jobs.js';
+import { OwnerLock } from './lock.js';
+import { prune } from './prune.js';
+import { RequestIds } from './requests.js';
+import { createSchema } from './schema.js';
+import { Suppressions } from './suppressions.js';
+
+export interface SqliteStoreOptions {
+  /** FULL: durable before an append resolves; NORMAL: survives kill -9, not power loss. */
+  synchronous?: 'FULL' | 'NORMAL';
+  readonly?: boolean;
+  /** The process that delivers (the server). In-flight state lives only in its memory, so jobs that
+   *  were in flight when a previous run died are simply pending again: delivery is at-least-once. */
+  owner?: boolean;
+}
+
+export class SqliteStore implements Store {
+  readonly db: Database.Database;
+  private readonly lock: OwnerLock | null = null;
+  private readonly checkpointer: Checkpointer | null = null;
+  private readonly appends: GroupCommit<AppendBatch, AppendResult>;
+  private readonly counters: Counters;
+  private readonly deadLetters: DeadLetters;
+  private readonly jobs: Jobs;
+  private readonly requests: RequestIds;
+  private readonly suppressions: Suppressions;
+  /** Jobs in the table, kept in memory: the backlog bound is checked on every ingest request. */
+  private pending = 0;
+
+  constructor(file: string, opts: SqliteStoreOptions = {}) {
+    const writable = !opts.readonly;
+    const synchronous = opts.synchronous ?? 'FULL';
+    if (writable) mkdirSync(dirname(file), { recursive: true });
+    if (opts.owner) this.lock = new OwnerLock(file);
+    this.db = new Database(file, { readonly: !writable });
+    this.db.pragma('busy_timeout = 5000');
+    let wal: string | null = null;
+    if (writable) {
+      this.db.pragma('journal_mode = WAL');
+      this.db.pragma(`synchronous = ${synchronous}`);
+      if (opts.owner) {
+        this.db.pragma('wal_autocheckpoint = 0');
+        this.checkpointer = new Checkpointer(file);
+      }
+      createSchema(this.db);
+      if (opts.owner && synchronous === 'FULL') {
+        // The group commit fsyncs the WAL itself (commit.ts), so the connection's commits need not.
+        this.db.pragma('synchronous = NORMAL');
+        this.db.prepare('SELECT 1 FROM jobs LIMIT 1').get(); // a read opens (creates) the WAL file
+        wal = `${file}-wal`;
+      }
+    }
+    this.counters = new Counters(this.db);
+    this.deadLetters = new DeadLetters(this.db, this.counters);
+    this.jobs = new Jobs(this.db, this.counters, this.deadLetters);
+    this.requests = new RequestIds(this.db);
+    this.suppressions = new Suppressions(this.db, writable);
+    this.appends = new GroupCommit(wal, (batch) => this.commitAppends(batch));
+    if (writable) this.pending = this.jobs.count();
+  }
+
+  append(sourceId: string, msgs: StoredMessage[]): Promise<AppendResult> {
+    return this.appends.submit({ sourceId, msgs });
+  }
+
+  /** Every append of one event-loop turn in one transaction. */
+  private commitAppends(batch: AppendBatch[]): AppendResult[] {
+    let added = 0;
+    const results = this.db.transaction(() => {
+      const deltas = new CounterDeltas();
+      const out = batch.map((b) => {
+        const r = this.jobs.append(b, deltas);
+        added += r.jobs;
+        return r.result;
+      });
+      this.counters.write(deltas);
+      return out;
+    })();
+    this.pending += added;
+    return results;
+  }
+
+  async countRejected(sourceId: string, n: number): Promise<void> {
+    if (n > 0) this.counters.addSource(sourceId, 0, 0, n);
+  }
+
+  async claim(destinationId: string, lanes: readonly number[], max: number, now: number, maxBytes = Infinity): Promise<Job[]> {
+    return this.jobs.claim(destinationId, lanes, max, now, maxBytes);
+  }
+
+  forget(jobId: number): void {
+    this.jobs.forget(jobId);
+  }
+
+  healthy(): boolean {
+    return this.appends.healthy();
+  }
+
+  async settle(_destinationId: string, settlements: Settlement[], now: number): Promise<void> {
+    this.pending -= this.jobs.settle(settlements, now);
+  }
+
+  async seenRequest(sourceId: string, requestId: string): Promise<boolean> {
+    return this.requests.seen(sourceId, requestId);
+  }
+
+  async rememberRequests(sourceId: string, requestIds: string[], now: number): Promise<void> {
+    this.requests.remember(sourceId, requestIds, now);
+  }
+
+  async pendingTotal(): Promise<number> {
+    return this.pending;
+  }
+
+  async counts(): Promise<Counts[]> {
+    return this.counters.connections();
+  }
+
+  async sourceCounts(): Promise<SourceCounts[]> {
+    return this.counters.sources();
+  }
+
+  async failures(f: FailureFilter): Promise<DeadLetter[]> {
+    return this.deadLetters.list(f);
+  }
+
+  async failure(id: number): Promise<DeadLetter | undefined> {
+    return this.deadLetters.get(id);
+  }
+
+  async replay(f: FailureFilter, now = Date.now()): Promise<number> {
+    const n = this.deadLetters.replay(f, now, (...job) => this.jobs.requeue(...job));
+    this.pending += n;
+    return n;
+  }
+
+  async suppress(userIds: string[], now: number): Promise<void> {
+    this.suppressions.add(userIds, now);
+  }
+
+  async suppressed(): Promise<Set<string>> {
+    return this.suppressions.all();
+  }
+
+  async prune(now: number, dedupeWindowMs: number): Promise<void> {
+    await prune(this.db, now, dedupeWindowMs);
+    // Another process (the CLI's replay) may have added jobs: keep the backlog figure honest.
+    this.pending = this.jobs.count();
+  }
+
+  async close(): Promise<void> {
+    await this.appends.close();
+    // The checkpoint thread closes its connection first, so nothing writes the files after this resolves.
+    await this.checkpointer?.close();
+    this.db.close();
+    this.lock?.release();
+  }
+}

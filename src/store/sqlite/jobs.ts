@@ -1,0 +1,186 @@
+// Jobs: one per (stored message, destination). Appending dedupes per (source, messageId) and stores the
+// message once; claiming reads the oldest due jobs of free lanes; settling deletes, dead-letters or
+// reschedules them and moves the counters in the same transaction.
+import type Database from 'better-sqlite3';
+import type { Job } from '../../core/job.js';
+import { laneOf } from '../lanes.js';
+import type { AppendResult, Settlement, StoredMessage } from '../types.js';
+import { CounterDeltas, type Counters } from './counters.js';
+import type { DeadLetters } from './failures.js';
+
+/** Rows a claim may look at: bounds the cost when a waiting user's backlog fills a lane. */
+const MAX_SCAN_PER_CLAIM = 20_000;
+
+export interface JobRow {
+  id: number;
+  msg_id: number;
+  source_id: string;
+  destination_id: string;
+  user_key: string;
+  attempts: number;
+  received_at: number;
+}
+
+export interface AppendBatch {
+  sourceId: string;
+  msgs: StoredMessage[];
+}
+
+export class Jobs {
+  /** Claimed jobs by id, so settling needs no lookup; a job claimed by an earlier process is read instead. */
+  private readonly claimed = new Map<number, JobRow>();
+  private readonly s;
+
+  constructor(
+    private readonly db: Database.Database,
+    private readonly counters: Counters,
+    private readonly deadLetters: DeadLetters,
+  ) {
+    this.s = {
+      dedupe: db.prepare('INSERT OR IGNORE INTO dedupe (source_id, message_id, at) VALUES (?, ?, ?)'),
+      insertMsg: db.prepare('INSERT INTO messages (source_id, message_id, received_at, payload) VALUES (?, ?, ?, ?)'),
+      insertJob: db.prepare('INSERT INTO jobs (msg_id, source_id, destination_id, user_key, received_at, lane) VALUES (?, ?, ?, ?, ?, ?)'),
+      // `next_at > 0` lets SQLite use the small partial index instead of scanning the backlog.
+      waitingUsers: db.prepare('SELECT DISTINCT user_key FROM jobs WHERE destination_id = ? AND next_at > 0 AND next_at > ?'),
+      // Two steps: pick jobs from the small job rows, then read only the chosen payloads.
+      due: db.prepare(
+        `SELECT id, msg_id, source_id, user_key, attempts, received_at, next_at
+         FROM jobs WHERE destination_id = ? AND lane = ? AND id > ? ORDER BY id LIMIT ?`,
+      ),
+      payload: db.prepare('SELECT payload FROM messages WHERE id = ?').pluck(),
+      jobRow: db.prepare('SELECT id, msg_id, source_id, destination_id, user_key, attempts, received_at FROM jobs WHERE id = ?'),
+      deleteJob: db.prepare('DELETE FROM jobs WHERE id = ?'),
+      release: db.prepare('UPDATE jobs SET attempts = attempts + 1 WHERE id = ?'),
+      retryAt: db.prepare('UPDATE jobs SET attempts = attempts + 1, next_at = ?, last_error = ? WHERE id = ?'),
+      countJobs: db.prepare('SELECT count(*) FROM jobs').pluck(),
+    };
+  }
+
+  /** Stores one append's messages and their jobs; runs inside the group commit's transaction. */
+  append(p: AppendBatch, deltas: CounterDeltas): { result: AppendResult; jobs: number } {
+    const s = this.s;
+    const duplicates: number[] = [];
+    let accepted = 0;
+    let jobs = 0;
+    for (let i = 0; i < p.msgs.length; i++) {
+      const m = p.msgs[i];
+      if (s.dedupe.run(p.sourceId, m.messageId, m.receivedAt).changes === 0) {
+        duplicates.push(i);
+        continue;
+      }
+      accepted++;
+      const msgId = s.insertMsg.run(p.sourceId, m.messageId, m.receivedAt, m.payload).lastInsertRowid;
+      const lane = laneOf(m.userKey);
+      for (const d of m.destinations) {
+        s.insertJob.run(msgId, p.sourceId, d, m.userKey, m.receivedAt, lane);
+        deltas.bump(p.sourceId, d, 'received');
+        jobs++;
+      }
+      if (m.filtered) for (const f of m.filtered) {
+        deltas.bump(p.sourceId, f.destination, 'received');
+        deltas.bump(p.sourceId, f.destination, 'filtered');
+      }
+    }
+    this.counters.addSource(p.sourceId, accepted, duplicates.length, 0);
+    return { result: { accepted, duplicates }, jobs };
+  }
+
+  /** A new job for a message already stored (replay of a dead letter). */
+  requeue(msgId: number, sourceId: string, destinationId: string, userKey: string, receivedAt: number): void {
+    this.s.insertJob.run(msgId, sourceId, destinationId, userKey, receivedAt, laneOf(userKey));
+  }
+
+  claim(destinationId: string, lanes: readonly number[], max: number, now: number, maxBytes: number): Job[] {
+    const s = this.s;
+    // Users whose earliest job waits for a retry hold back their later jobs (and only theirs).
+    const blocked = new Set<string>();
+    for (const r of s.waitingUsers.all(destinationId, now) as { user_key: string }[]) blocked.add(r.user_key);
+    const jobs: Job[] = [];
+    let bytes = 0;
+    let scanned = 0;
+    outer: for (const lane of lanes) {
+      let after = 0;
+      while (jobs.length < max) {
+        const want = Math.max(max - jobs.length, 64);
+        const rows = s.due.all(destinationId, lane, after, want) as {
+          id: number; msg_id: number; source_id: string; user_key: string; attempts: number; received_at: number; next_at: number;
+        }[];
+        for (const r of rows) {
+          after = r.id;
+          // A waiting user with a huge backlog must not make every claim walk all of it.
+          if (++scanned > MAX_SCAN_PER_CLAIM) break outer;
+          if (r.next_at > now || blocked.has(r.user_key)) {
+            blocked.add(r.user_key);
+            continue;
+          }
+          const payload = s.payload.get(r.msg_id) as string;
+          // The byte budget bounds memory in flight; a batch always takes at least one job.
+          if (jobs.length > 0 && bytes + payload.length > maxBytes) break outer;
+          bytes += payload.length;
+          jobs.push({
+            id: r.id,
+            sourceId: r.source_id,
+            destinationId,
+            userKey: r.user_key,
+            attempts: r.attempts,
+            receivedAt: r.received_at,
+            message: JSON.parse(payload),
+          });
+          this.claimed.set(r.id, { id: r.id, msg_id: r.msg_id, source_id: r.source_id, destination_id: destinationId, user_key: r.user_key, attempts: r.attempts, received_at: r.received_at });
+          if (jobs.length >= max) break outer;
+        }
+        if (rows.length < want) break;
+      }
+    }
+    return jobs;
+  }
+
+  forget(jobId: number): void {
+    this.claimed.delete(jobId);
+  }
+
+  /** Settles jobs in one transaction; returns how many left the jobs table. */
+  settle(settlements: Settlement[], now: number): number {
+    const s = this.s;
+    let finished = 0;
+    this.db.transaction(() => {
+      const deltas = new CounterDeltas();
+      for (const o of settlements) {
+        const row = this.claimed.get(o.jobId) ?? (s.jobRow.get(o.jobId) as JobRow | undefined);
+        if (!row) continue;
+        this.claimed.delete(o.jobId);
+        switch (o.status) {
+          // Counters move only when the job row really goes: a job is never counted twice.
+          case 'done':
+            if (s.deleteJob.run(row.id).changes !== 1) break;
+            deltas.bump(row.source_id, row.destination_id, 'delivered');
+            finished++;
+            break;
+          case 'filtered':
+            if (s.deleteJob.run(row.id).changes !== 1) break;
+            deltas.bump(row.source_id, row.destination_id, 'filtered');
+            finished++;
+            break;
+          case 'dead':
+            if (s.deleteJob.run(row.id).changes !== 1) break;
+            this.deadLetters.add(row, o.code, o.reason, now);
+            deltas.bump(row.source_id, row.destination_id, 'dead');
+            finished++;
+            break;
+          case 'release':
+            s.release.run(row.id);
+            break;
+          case 'retry_at':
+            s.retryAt.run(o.nextAt, `${o.code ?? 'retry'}: ${o.reason}`, row.id);
+            break;
+        }
+      }
+      this.counters.write(deltas);
+    })();
+    return finished;
+  }
+
+  count(): number {
+    return this.s.countJobs.get() as number;
+  }
+}

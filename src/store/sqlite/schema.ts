@@ -1,0 +1,67 @@
+// The SQLite schema. Every statement is idempotent (IF NOT EXISTS), so opening a file of this version or an
+// empty one is the same step; a later change of layout adds a numbered migration here.
+import type Database from 'better-sqlite3';
+
+const SCHEMA = `
+CREATE TABLE IF NOT EXISTS messages (
+  id INTEGER PRIMARY KEY,
+  source_id TEXT NOT NULL,
+  message_id TEXT NOT NULL,
+  received_at INTEGER NOT NULL,
+  payload TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS dedupe (
+  source_id TEXT NOT NULL, message_id TEXT NOT NULL, at INTEGER NOT NULL,
+  PRIMARY KEY (source_id, message_id)
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS dedupe_at ON dedupe (at);
+CREATE TABLE IF NOT EXISTS jobs (
+  id INTEGER PRIMARY KEY,
+  msg_id INTEGER NOT NULL,
+  source_id TEXT NOT NULL,
+  destination_id TEXT NOT NULL,
+  user_key TEXT NOT NULL,
+  received_at INTEGER NOT NULL,
+  attempts INTEGER NOT NULL DEFAULT 0,
+  next_at INTEGER NOT NULL DEFAULT 0,
+  lane INTEGER NOT NULL,
+  last_error TEXT
+);
+CREATE INDEX IF NOT EXISTS jobs_lane ON jobs (destination_id, lane, id);
+CREATE INDEX IF NOT EXISTS jobs_waiting ON jobs (destination_id, next_at) WHERE next_at > 0;
+CREATE INDEX IF NOT EXISTS jobs_msg ON jobs (msg_id);
+CREATE TABLE IF NOT EXISTS dead_letters (
+  id INTEGER PRIMARY KEY,
+  job_id INTEGER NOT NULL,
+  msg_id INTEGER NOT NULL,
+  source_id TEXT NOT NULL,
+  destination_id TEXT NOT NULL,
+  user_key TEXT NOT NULL,
+  code TEXT NOT NULL,
+  reason TEXT NOT NULL,
+  attempts INTEGER NOT NULL,
+  received_at INTEGER NOT NULL,
+  failed_at INTEGER NOT NULL
+);
+CREATE INDEX IF NOT EXISTS dead_dest ON dead_letters (destination_id, failed_at);
+CREATE INDEX IF NOT EXISTS dead_msg ON dead_letters (msg_id);
+CREATE TABLE IF NOT EXISTS counters (
+  source_id TEXT NOT NULL, destination_id TEXT NOT NULL,
+  received INTEGER NOT NULL DEFAULT 0, delivered INTEGER NOT NULL DEFAULT 0,
+  dead INTEGER NOT NULL DEFAULT 0, filtered INTEGER NOT NULL DEFAULT 0,
+  PRIMARY KEY (source_id, destination_id)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS source_counters (
+  source_id TEXT PRIMARY KEY,
+  received INTEGER NOT NULL DEFAULT 0, duplicates INTEGER NOT NULL DEFAULT 0, rejected INTEGER NOT NULL DEFAULT 0
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS seen_requests (
+  source_id TEXT NOT NULL, request_id TEXT NOT NULL, at INTEGER NOT NULL,
+  PRIMARY KEY (source_id, request_id)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS suppressions (user_id TEXT PRIMARY KEY, created_at INTEGER NOT NULL) WITHOUT ROWID;
+`;
+
+export function createSchema(db: Database.Database): void {
+  db.exec(SCHEMA);
+}

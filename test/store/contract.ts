@@ -1,0 +1,331 @@
+// The Store contract (src/store/types.ts), written against the interface only so that every backend runs
+// the same suite: `storeContract('sqlite', open, secondHandle)` in sqlite.test.ts, and a PostgreSQL store
+// the same way. Times are plain numbers: the store never reads the clock for what is tested here.
+import { describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import type { Job } from '../../src/core/job.js';
+import { LANES, laneOf } from '../../src/store/lanes.js';
+import type { Counts, Store, StoredMessage } from '../../src/store/types.js';
+
+const ALL = Array.from({ length: LANES }, (_, i) => i);
+
+export function msg(id: string, user: string, dests = ['d1'], receivedAt = 1000, pad = ''): StoredMessage {
+  const payload = JSON.stringify({ type: 'track', event: id, userId: user, messageId: id, ...(pad ? { pad } : {}) });
+  return { messageId: id, userKey: user, receivedAt, payload, destinations: dests };
+}
+
+/** n user keys that fall into n different lanes, so tests can reason about lanes. */
+export function usersInDistinctLanes(n: number, prefix = 'u'): string[] {
+  const byLane = new Map<number, string>();
+  for (let i = 0; byLane.size < n; i++) {
+    const u = `${prefix}${i}`;
+    if (!byLane.has(laneOf(u))) byLane.set(laneOf(u), u);
+  }
+  return [...byLane.values()];
+}
+
+/**
+ * received = delivered + dead + filtered + pending for every connection, and pendingTotal() is the sum of
+ * the pending jobs. Returns the counts by `source>destination`.
+ */
+export async function reconciled(s: Store): Promise<Map<string, Counts>> {
+  const counts = await s.counts();
+  for (const c of counts) assert.equal(c.received, c.delivered + c.dead + c.filtered + c.pending, `counts reconcile for ${c.sourceId} → ${c.destinationId}: ${JSON.stringify(c)}`);
+  assert.equal(await s.pendingTotal(), counts.reduce((a, c) => a + c.pending, 0), 'pendingTotal is the sum of the pending jobs');
+  return new Map(counts.map((c) => [`${c.sourceId}>${c.destinationId}`, c]));
+}
+
+const tally = (c: Counts | undefined) => (c ? [c.received, c.delivered, c.dead, c.filtered, c.pending] : undefined);
+const events = (jobs: Job[]) => jobs.map((j) => j.message.event);
+
+/**
+ * @param open a new, empty store
+ * @param secondHandle another handle on the same storage as `store`, opened as another process would
+ */
+export function storeContract(name: string, open: () => Promise<Store>, secondHandle: (store: Store) => Promise<Store>): void {
+  /** Runs fn with a fresh store and always closes it. */
+  const withStore = (fn: (s: Store) => Promise<void>) => async () => {
+    const s = await open();
+    try {
+      await fn(s);
+    } finally {
+      await s.close();
+    }
+  };
+
+  describe(`store contract: ${name}`, () => {
+    test('a fresh store is healthy and empty', withStore(async (s) => {
+      assert.equal(s.healthy(), true);
+      assert.deepEqual(await s.counts(), []);
+      assert.deepEqual(await s.sourceCounts(), []);
+      assert.equal(await s.pendingTotal(), 0);
+      assert.deepEqual(await s.failures({}), []);
+      assert.equal((await s.suppressed()).size, 0);
+    }));
+
+    test('append is durable when the promise resolves and dedupes (source, messageId)', withStore(async (s) => {
+      const r = await s.append('src', [msg('a', 'u1'), msg('b', 'u1'), msg('a', 'u1')]);
+      assert.equal(r.accepted, 2);
+      assert.deepEqual(r.duplicates, [2], 'a repeat within one call is a duplicate');
+      const r2 = await s.append('src', [msg('c', 'u2'), msg('b', 'u2')]);
+      assert.deepEqual([r2.accepted, r2.duplicates], [1, [1]], 'a repeat of an earlier call is a duplicate');
+      const r3 = await s.append('other', [msg('b', 'u2')]);
+      assert.equal(r3.accepted, 1, 'dedupe is per source');
+      await reconciled(s);
+      // Another handle (another process) sees every resolved append.
+      const reader = await secondHandle(s);
+      try {
+        const c = await reconciled(reader);
+        assert.deepEqual(tally(c.get('src>d1')), [3, 0, 0, 0, 3]);
+        assert.deepEqual(tally(c.get('other>d1')), [1, 0, 0, 0, 1]);
+        const src = (await reader.sourceCounts()).find((x) => x.sourceId === 'src');
+        assert.deepEqual([src?.received, src?.duplicates, src?.rejected], [3, 2, 0]);
+      } finally {
+        await reader.close();
+      }
+    }));
+
+    test('appends made together each get their own result; a message id is accepted once', withStore(async (s) => {
+      const [a, b, c] = await Promise.all([
+        s.append('src', [msg('x', 'u1'), msg('y', 'u1')]),
+        s.append('src', [msg('x', 'u2')]),
+        s.append('src', [msg('z', 'u3')]),
+      ]);
+      assert.deepEqual([a.accepted, a.duplicates], [2, []]);
+      assert.deepEqual([b.accepted, b.duplicates], [0, [0]]);
+      assert.deepEqual([c.accepted, c.duplicates], [1, []]);
+      assert.equal(await s.pendingTotal(), 3);
+    }));
+
+    test('append creates one job per destination and counts loop-guard filtering', withStore(async (s) => {
+      await s.append('src', [msg('1', 'u1', ['d1', 'd2']), { ...msg('2', 'u2', ['d2']), filtered: [{ destination: 'd1', reason: 'loop_guard' }] }]);
+      const c = await reconciled(s);
+      assert.deepEqual(tally(c.get('src>d1')), [2, 0, 0, 1, 1]);
+      assert.deepEqual(tally(c.get('src>d2')), [2, 0, 0, 0, 2]);
+      assert.equal(await s.pendingTotal(), 3);
+      assert.deepEqual(events(await s.claim('d1', ALL, 10, 2000)), ['1'], 'a destination claims only its own jobs');
+    }));
+
+    test('claim returns each user\'s jobs in order, only from the lanes asked for, lane by lane', withStore(async (s) => {
+      const [u1, u2, u3] = usersInDistinctLanes(3);
+      await s.append('src', [msg('1', u1), msg('2', u2), msg('3', u1), msg('4', u3), msg('5', u1)]);
+      const all = await s.claim('d1', ALL, 10, 2000);
+      assert.equal(all.length, 5);
+      assert.deepEqual(events(all.filter((j) => j.userKey === u1)), ['1', '3', '5']);
+      const j = all.find((x) => x.message.event === '1')!;
+      assert.deepEqual([j.sourceId, j.destinationId, j.userKey, j.attempts, j.receivedAt], ['src', 'd1', u1, 0, 1000]);
+      assert.deepEqual(j.message, JSON.parse(msg('1', u1).payload));
+      const others = ALL.filter((l) => l !== laneOf(u1));
+      const some = await s.claim('d1', others, 10, 2000);
+      assert.deepEqual(events(some).sort(), ['2', '4'], 'a lane not asked for is not touched (its request may be in flight)');
+      assert.deepEqual(events(await s.claim('d1', [laneOf(u3), laneOf(u1)], 10, 2000)), ['4', '1', '3', '5'], 'lane order, then id order');
+      assert.deepEqual(events(await s.claim('d1', [laneOf(u1)], 2, 2000)), ['1', '3'], 'at most max');
+      const c = await reconciled(s);
+      assert.equal(c.get('src>d1')?.pending, 5, 'claiming changes nothing in the store');
+    }));
+
+    test('a retrying job holds back only its own user', withStore(async (s) => {
+      const [u1, u2] = usersInDistinctLanes(2);
+      await s.append('src', [msg('1', u1), msg('2', u2), msg('3', u1), msg('4', u2)]);
+      const jobs = await s.claim('d1', ALL, 10, 2000);
+      const first = (u: string) => jobs.find((j) => j.userKey === u)!;
+      await s.settle('d1', [
+        { jobId: first(u1).id, status: 'retry_at', nextAt: 5000, reason: 'x' },
+        { jobId: first(u2).id, status: 'done' },
+      ], 2000);
+      await reconciled(s);
+      assert.deepEqual(events(await s.claim('d1', ALL, 10, 4999)), ['4'], `${u1} waits for its retry, ${u2} goes on`);
+      const due = (await s.claim('d1', ALL, 10, 5000)).filter((j) => j.userKey === u1);
+      assert.deepEqual(due.map((j) => [j.message.event, j.attempts]), [['1', 1], ['3', 0]], 'after the delay the retry goes first');
+    }));
+
+    test('claim honours the byte budget but always takes one job', withStore(async (s) => {
+      const pad = 'x'.repeat(1000);
+      const [a, b, c] = usersInDistinctLanes(3);
+      const msgs = [msg('1', a, ['d1'], 1000, pad), msg('2', b, ['d1'], 1000, pad), msg('3', c, ['d1'], 1000, pad)];
+      await s.append('src', msgs);
+      assert.equal((await s.claim('d1', ALL, 10, 2000, 100)).length, 1, 'one job even over the budget');
+      const size = msgs[0].payload.length;
+      assert.equal((await s.claim('d1', ALL, 10, 2000, Math.floor(2.5 * size))).length, 2);
+      assert.equal((await s.claim('d1', ALL, 10, 2000)).length, 3, 'no budget: every job');
+    }));
+
+    test('settle: done, dead, filtered, retry_at and release; counts reconcile after every step', withStore(async (s) => {
+      const users = usersInDistinctLanes(5);
+      await s.append('src', users.map((u, i) => msg(String(i), u)));
+      const jobs = await s.claim('d1', ALL, 10, 1500);
+      const job = (i: number) => jobs.find((j) => j.message.event === String(i))!;
+      const step = async (settlement: Parameters<Store['settle']>[1][number], now: number, expect: number[]) => {
+        await s.settle('d1', [settlement], now);
+        assert.deepEqual(tally((await reconciled(s)).get('src>d1')), expect, JSON.stringify(settlement));
+      };
+      await step({ jobId: job(0).id, status: 'done' }, 2000, [5, 1, 0, 0, 4]);
+      await step({ jobId: job(1).id, status: 'dead', code: '515', reason: 'Email is not valid' }, 2001, [5, 1, 1, 0, 3]);
+      await step({ jobId: job(2).id, status: 'filtered', reason: 'suppressed' }, 2002, [5, 1, 1, 1, 2]);
+      await step({ jobId: job(3).id, status: 'retry_at', nextAt: 5000, code: '500', reason: 'try later' }, 2003, [5, 1, 1, 1, 2]);
+      await step({ jobId: job(4).id, status: 'release' }, 2004, [5, 1, 1, 1, 2]);
+      // A job is never counted twice, and an unknown job changes nothing.
+      await step({ jobId: job(0).id, status: 'done' }, 2005, [5, 1, 1, 1, 2]);
+      await step({ jobId: job(1).id, status: 'dead', code: 'x', reason: 'again' }, 2006, [5, 1, 1, 1, 2]);
+      await step({ jobId: 987_654_321, status: 'done' }, 2007, [5, 1, 1, 1, 2]);
+
+      const dead = await s.failures({});
+      assert.equal(dead.length, 1);
+      assert.deepEqual(
+        [dead[0].jobId, dead[0].sourceId, dead[0].destinationId, dead[0].userKey, dead[0].messageId, dead[0].code, dead[0].reason, dead[0].attempts, dead[0].receivedAt, dead[0].failedAt],
+        [job(1).id, 'src', 'd1', users[1], '1', '515', 'Email is not valid', 1, 1000, 2001],
+      );
+      // release: claimable at once, one attempt counted; retry_at: not before nextAt.
+      assert.deepEqual((await s.claim('d1', ALL, 10, 4999)).map((j) => [j.message.event, j.attempts]), [['4', 1]]);
+      const later = await s.claim('d1', ALL, 10, 5000);
+      assert.deepEqual(later.map((j) => [j.message.event, j.attempts]).sort(), [['3', 1], ['4', 1]]);
+      await s.settle('d1', later.map((j) => ({ jobId: j.id, status: 'done' as const })), 5000);
+      assert.deepEqual(tally((await reconciled(s)).get('src>d1')), [5, 3, 1, 1, 0]);
+    }));
+
+    test('a forgotten claim stays pending and can be claimed and settled again', withStore(async (s) => {
+      await s.append('src', [msg('1', 'u1')]);
+      const [j] = await s.claim('d1', ALL, 10, 2000);
+      s.forget(j.id);
+      assert.equal((await reconciled(s)).get('src>d1')?.pending, 1);
+      const [again] = await s.claim('d1', ALL, 10, 2000);
+      assert.equal(again.id, j.id);
+      s.forget(again.id);
+      await s.settle('d1', [{ jobId: j.id, status: 'done' }], 2000);
+      assert.deepEqual(tally((await reconciled(s)).get('src>d1')), [1, 1, 0, 0, 0], 'settled without a claim in memory');
+    }));
+
+    test('a job settled through another handle is not counted again by the handle that claimed it', withStore(async (s) => {
+      await s.append('src', [msg('1', 'u1')]);
+      const [j] = await s.claim('d1', ALL, 10, 2000);
+      const other = await secondHandle(s);
+      try {
+        await other.settle('d1', [{ jobId: j.id, status: 'done' }], 2000);
+      } finally {
+        await other.close();
+      }
+      await s.settle('d1', [{ jobId: j.id, status: 'dead', code: 'c', reason: 'late' }], 2001);
+      // Not reconciled(): pendingTotal() may lag what another handle did until the next prune().
+      assert.deepEqual(tally((await s.counts())[0]), [1, 1, 0, 0, 0]);
+      assert.deepEqual(await s.failures({}), []);
+    }));
+
+    /** Dead-letters one job per entry: [event, destination, code, failedAt]. */
+    async function deadLetters(s: Store, entries: [string, string, string, number][]) {
+      const users = usersInDistinctLanes(entries.length, 'dead');
+      await s.append('src', entries.map(([ev, dest], i) => msg(ev, users[i], [dest])));
+      for (const [ev, dest, code, at] of entries) {
+        const j = (await s.claim(dest, ALL, 100, 1000)).find((x) => x.message.event === ev)!;
+        await s.settle(dest, [{ jobId: j.id, status: 'dead', code, reason: `${code} for ${ev}` }], at);
+        await reconciled(s);
+      }
+      return s.failures({});
+    }
+
+    test('failures filter by destination, code, time range, ids and limit; failure(id) carries the message', withStore(async (s) => {
+      const all = await deadLetters(s, [['a', 'd1', 'A', 10], ['b', 'd1', 'B', 20], ['c', 'd2', 'A', 30]]);
+      const ev = (f: Parameters<Store['failures']>[0]) => s.failures(f).then((l) => l.map((d) => d.messageId));
+      assert.deepEqual(all.map((d) => d.messageId), ['a', 'b', 'c'], 'in the order they failed');
+      assert.deepEqual(await ev({ destination: 'd1' }), ['a', 'b']);
+      assert.deepEqual(await ev({ code: 'A' }), ['a', 'c']);
+      assert.deepEqual(await ev({ destination: 'd1', code: 'A' }), ['a'], 'every field must match');
+      assert.deepEqual(await ev({ code: 'none' }), []);
+      assert.deepEqual(await ev({ from: 20 }), ['b', 'c'], 'from is included');
+      assert.deepEqual(await ev({ to: 20 }), ['a', 'b'], 'to is included');
+      assert.deepEqual(await ev({ from: 15, to: 25 }), ['b']);
+      assert.deepEqual(await ev({ from: 31 }), []);
+      assert.deepEqual(await ev({ ids: [all[2].id, all[0].id] }), ['a', 'c']);
+      assert.deepEqual(await ev({ ids: [] }), [], 'an empty id list matches nothing');
+      assert.deepEqual(await ev({ limit: 2 }), ['a', 'b']);
+      const one = await s.failure(all[1].id);
+      assert.equal(one?.reason, 'B for b');
+      assert.equal(one?.code, 'B');
+      assert.deepEqual(one?.message, JSON.parse(msg('b', all[1].userKey).payload));
+      assert.equal(await s.failure(987_654_321), undefined);
+    }));
+
+    test('replay moves matching dead letters back to pending jobs with a fresh retry window', withStore(async (s) => {
+      const all = await deadLetters(s, [['a', 'd1', 'A', 10], ['b', 'd1', 'A', 20], ['c', 'd2', 'A', 30]]);
+      assert.equal(await s.replay({ ids: [] }, 500), 0);
+      assert.equal(await s.replay({ destination: 'd2' }, 500), 1);
+      let c = await reconciled(s);
+      assert.deepEqual(tally(c.get('src>d2')), [1, 0, 0, 0, 1]);
+      assert.deepEqual((await s.failures({})).map((d) => d.messageId), ['a', 'b']);
+      const [j] = await s.claim('d2', ALL, 10, 600);
+      assert.deepEqual([j.message.event, j.userKey, j.attempts, j.receivedAt], ['c', all[2].userKey, 0, 500]);
+      assert.equal(await s.replay({ destination: 'd1', limit: 1 }, 700), 1, 'limit');
+      c = await reconciled(s);
+      assert.deepEqual(tally(c.get('src>d1')), [2, 0, 1, 0, 1]);
+      assert.deepEqual((await s.failures({})).map((d) => d.messageId), ['b']);
+      assert.equal(await s.replay({ destination: 'd1' }, 800), 1);
+      assert.equal(await s.replay({}, 900), 0, 'nothing left');
+      assert.equal(await s.pendingTotal(), 3);
+      await reconciled(s);
+    }));
+
+    test('suppress: suppressed users are kept, repeats are harmless, another handle sees them', withStore(async (s) => {
+      await s.suppress(['u1', 'u2'], 1);
+      await s.suppress(['u2', 'u3'], 2);
+      assert.deepEqual([...(await s.suppressed())].sort(), ['u1', 'u2', 'u3']);
+      const other = await secondHandle(s);
+      try {
+        assert.deepEqual([...(await other.suppressed())].sort(), ['u1', 'u2', 'u3']);
+      } finally {
+        await other.close();
+      }
+    }));
+
+    test('request ids are remembered per source', withStore(async (s) => {
+      assert.equal(await s.seenRequest('src', 'r1'), false);
+      await s.rememberRequests('src', ['r1', 'r2'], 1);
+      await s.rememberRequests('src', ['r2'], 2);
+      assert.equal(await s.seenRequest('src', 'r1'), true);
+      assert.equal(await s.seenRequest('src', 'r2'), true);
+      assert.equal(await s.seenRequest('other', 'r1'), false, 'per source');
+      const reader = await secondHandle(s);
+      try {
+        assert.equal(await reader.seenRequest('src', 'r1'), true);
+      } finally {
+        await reader.close();
+      }
+    }));
+
+    test('countRejected and sourceCounts: received, duplicates and rejected per source', withStore(async (s) => {
+      await s.append('a', [msg('1', 'u'), msg('2', 'u'), msg('1', 'u')]);
+      await s.append('b', [msg('1', 'u')]);
+      await s.countRejected('a', 3);
+      await s.countRejected('a', 2);
+      await s.countRejected('c', 1);
+      const by = new Map((await s.sourceCounts()).map((x) => [x.sourceId, [x.received, x.duplicates, x.rejected]]));
+      assert.deepEqual(by.get('a'), [2, 1, 5]);
+      assert.deepEqual(by.get('b'), [1, 0, 0]);
+      assert.deepEqual(by.get('c'), [0, 0, 1], 'a source with only rejections');
+    }));
+
+    test('prune: message ids leave the dedupe window, request ids expire, pending jobs and dead letters keep their messages', withStore(async (s) => {
+      const window = 10_000;
+      const [u1, u2, u3] = usersInDistinctLanes(3);
+      await s.append('src', [msg('done', u1), msg('pending', u2), msg('dead', u3)]);
+      const jobs = await s.claim('d1', ALL, 10, 1000);
+      const id = (ev: string) => jobs.find((j) => j.message.event === ev)!.id;
+      await s.settle('d1', [{ jobId: id('done'), status: 'done' }, { jobId: id('dead'), status: 'dead', code: 'c', reason: 'r' }, { jobId: id('pending'), status: 'release' }], 1000);
+      await s.rememberRequests('src', ['r1'], 1000);
+
+      await s.prune(1000 + window - 1, window);
+      assert.deepEqual((await s.append('src', [msg('done', u1)])).duplicates, [0], 'still within the window');
+      assert.equal(await s.seenRequest('src', 'r1'), true);
+
+      const later = 1000 + 31 * 86_400_000;
+      await s.prune(later, window);
+      assert.equal(await s.seenRequest('src', 'r1'), false, 'request ids are kept 30 days');
+      const again = await s.append('src', [msg('done', u1, ['d1'], later)]);
+      assert.equal(again.accepted, 1, 'accepted again once out of the dedupe window');
+      const [dl] = await s.failures({});
+      assert.equal(dl.messageId, 'dead');
+      assert.equal(((await s.failure(dl.id))?.message as { event: string }).event, 'dead', 'a dead letter keeps its message');
+      const pending = await s.claim('d1', ALL, 10, later);
+      assert.deepEqual(pending.map((j) => [j.message.event, j.attempts]).sort(), [['done', 0], ['pending', 1]], 'pending jobs keep their messages');
+      assert.deepEqual(tally((await reconciled(s)).get('src>d1')), [4, 1, 1, 0, 2]);
+    }));
+  });
+}
