@@ -14,7 +14,7 @@ import { randomBytes } from 'node:crypto';
 import Database from 'better-sqlite3';
 import pg from 'pg';
 import { measure, report } from './lib.js';
-import { warehouseDestination } from '../src/destinations/warehouse/index.js';
+import { parseWarehouseSettings, warehouseDestination } from '../src/destinations/warehouse/index.js';
 import { quoteIdent } from '../src/destinations/warehouse/naming.js';
 import { messageToRows, type ColType, type Scalar } from '../src/destinations/warehouse/rows.js';
 import { Planner } from '../src/destinations/warehouse/schema.js';
@@ -200,7 +200,7 @@ export async function run(): Promise<void> {
   // ---- SQLite ----
   try {
     const file = join(dir, 'warehouse.db');
-    const d = warehouseDestination.create({ sqlite: file, schemaPrefix: 'bench_' }, { log });
+    const d = warehouseDestination.create(parseWarehouseSettings({ sqlite: file, schemaPrefix: 'bench_' }), { log });
     let call = 0;
     const subject = await measure(`deliverer → SQLite (batch ${d.maxBatch})`, 'msg', n, () => deliverAll(d, jobsOf(sets[call++ % 2], 'web'), 1));
     await d.close();
@@ -233,7 +233,7 @@ export async function run(): Promise<void> {
   const prefix = `bench_${tag}_`;
   const admin = new pg.Pool({ connectionString: PG_URL, max: 1, options: '-c TimeZone=UTC' });
   try {
-    const d = warehouseDestination.create({ postgres: PG_URL, schemaPrefix: prefix }, { log });
+    const d = warehouseDestination.create(parseWarehouseSettings({ postgres: PG_URL, schemaPrefix: prefix }), { log });
     let call = 0;
     const subject = await measure(`deliverer → PostgreSQL (batch ${d.maxBatch}, ${d.maxInFlight} in flight)`, 'msg', n, () =>
       deliverAll(d, jobsOf(sets[call++ % 2], 'web'), d.maxInFlight),

@@ -4,7 +4,7 @@ import { resolve } from 'node:path';
 import { createGunzip, createInflate } from 'node:zlib';
 import { adminRoutes } from './admin/routes.js';
 import type { Config } from './config/schema.js';
-import { DESTINATIONS } from './destinations/registry.js';
+import { createDeliverer, platformOf } from './destinations/registry.js';
 import { createIngestContext } from './ingest/accept.js';
 import { mparticleRoutes } from './sources/mparticle/routes.js';
 import { segmentRoutes } from './sources/segment/routes.js';
@@ -56,8 +56,7 @@ export async function startServer(config: Config, opts: { logger?: Logger } = {}
   const metrics = createMetrics(store, workers);
 
   for (const d of config.destinations) {
-    const def = DESTINATIONS[d.type];
-    const deliverer = def.create(d.settings as never, { log: log.child({ destination: d.id }) });
+    const deliverer = createDeliverer(d, { log: log.child({ destination: d.id }) });
     workers.set(d.id, new DestinationWorker(d.id, store, deliverer, policy, log, metrics.onSettled));
   }
 
@@ -68,7 +67,8 @@ export async function startServer(config: Config, opts: { logger?: Logger } = {}
     maxBatchEvents: ing.maxBatchEvents ?? DEFAULTS.maxBatchEvents,
     maxBacklog: ing.maxBacklog ?? DEFAULTS.maxBacklog,
   };
-  const ctx = createIngestContext(config.sources, config.destinations, config.connections, store, limits, (ids) => {
+  const targets = config.destinations.map((d) => ({ id: d.id, platform: platformOf(d.type) }));
+  const ctx = createIngestContext(config.sources, targets, config.connections, store, limits, (ids) => {
     for (const id of ids) workers.get(id)?.wake();
   });
 

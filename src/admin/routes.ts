@@ -1,13 +1,13 @@
 // Admin HTTP API (bearer token): status, dead letters (list, inspect, replay), user deletion, resume.
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Config } from '../config/schema.js';
-import { deleteCleverTapProfiles } from '../destinations/clevertap/deliver.js';
-import { parseCleverTapSettings } from '../destinations/clevertap/settings.js';
+import { userDeletion } from '../destinations/registry.js';
 import type { DestinationWorker } from '../router/worker.js';
-import type { FailureFilter, Store } from '../store/types.js';
+import type { Store } from '../store/types.js';
 import type { Logger } from '../util/logger.js';
 import { safeEqual } from '../util/secrets.js';
 import { laneOf } from '../store/lanes.js';
+import { failureFilter } from './filters.js';
 import { statusReport } from './status.js';
 
 interface Deps {
@@ -15,29 +15,6 @@ interface Deps {
   store: Store;
   workers: Map<string, DestinationWorker>;
   log: Logger;
-}
-
-/** Reads a failure filter from query or body fields (times as ISO strings or epoch ms). */
-export function failureFilter(q: Record<string, unknown>): FailureFilter {
-  const bad = (what: string) => Object.assign(new Error(`invalid ${what}`), { statusCode: 400 });
-  const time = (v: unknown, what: string) => {
-    if (v === undefined || v === '') return undefined;
-    const t = /^\d+$/.test(String(v)) ? Number(v) : Date.parse(String(v));
-    if (!Number.isFinite(t)) throw bad(`${what}: use an ISO time or epoch milliseconds`);
-    return t;
-  };
-  const ids = q.ids === undefined ? undefined : (Array.isArray(q.ids) ? q.ids : String(q.ids).split(',').filter((x) => x !== '')).map(Number);
-  if (ids?.some((i) => !Number.isInteger(i))) throw bad('ids');
-  const limit = q.limit === undefined ? undefined : Number(q.limit);
-  if (limit !== undefined && !(Number.isInteger(limit) && limit > 0)) throw bad('limit');
-  return {
-    destination: q.destination ? String(q.destination) : undefined,
-    code: q.code ? String(q.code) : undefined,
-    from: time(q.from ?? q.since, 'from'),
-    to: time(q.to ?? q.until, 'to'),
-    ids,
-    limit,
-  };
 }
 
 export function adminRoutes(app: FastifyInstance, deps: Deps): void {
@@ -68,7 +45,8 @@ export function adminRoutes(app: FastifyInstance, deps: Deps): void {
       w.resume();
       return { ok: true };
     });
-    // RudderStack's regulation shape: {"regulationType":"suppress_with_delete","users":[{"userId":"..."}]}
+    // RudderStack's regulation shape: {"regulationType":"suppress_with_delete","users":[{"userId":"..."}]}.
+    // Users are deleted in every destination whose type can delete users (its definition's deleteUsers).
     admin.post('/admin/regulations', async (req, reply) => {
       const b = (req.body ?? {}) as { regulationType?: string; destinationIds?: string[]; users?: { userId?: string }[] };
       if (b.regulationType !== 'suppress_with_delete' && b.regulationType !== 'suppress')
@@ -83,9 +61,10 @@ export function adminRoutes(app: FastifyInstance, deps: Deps): void {
         const lanes = new Set(userIds.map(laneOf));
         for (const w of deps.workers.values()) await w.drainLanes(lanes);
         for (const d of deps.config.destinations) {
-          if (d.type !== 'clevertap' || (b.destinationIds && !b.destinationIds.includes(d.id))) continue;
+          const deleteUsers = userDeletion(d);
+          if (!deleteUsers || (b.destinationIds && !b.destinationIds.includes(d.id))) continue;
           try {
-            deleted[d.id] = (await deleteCleverTapProfiles(parseCleverTapSettings(d.settings), userIds)).deleted;
+            deleted[d.id] = (await deleteUsers(userIds)).deleted;
           } catch (err) {
             deps.log.error({ destination: d.id, err: (err as Error).message }, 'user deletion failed');
             return reply.code(502).send({ error: `deletion in ${d.id} failed: ${(err as Error).message}`, suppressed: userIds.length });

@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { failureFilter } from '../admin/routes.js';
+import { failureFilter } from '../admin/filters.js';
 import { openStore } from './store-access.js';
 
 interface Opts {

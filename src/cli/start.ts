@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { loadConfig } from '../config/load.js';
-import { sandboxConfig } from '../config/sandbox.js';
+import { startSandbox } from '../sandbox.js';
 import { startServer } from '../server.js';
 
 export function registerStart(program: Command): void {
@@ -11,8 +11,8 @@ export function registerStart(program: Command): void {
     .option('-p, --port <port>', 'override server.port')
     .option('--data <dir>', 'sandbox data directory', 'data')
     .action(async (opts: { config?: string; port?: string; data: string }) => {
-      let sandbox: Awaited<ReturnType<typeof sandboxConfig>> | null = null;
-      const config = opts.config ? loadConfig(opts.config) : (sandbox = await sandboxConfig(opts.data, opts.port ? Number(opts.port) : undefined)).config;
+      let sandbox: Awaited<ReturnType<typeof startSandbox>> | null = null;
+      const config = opts.config ? loadConfig(opts.config) : (sandbox = await startSandbox(opts.data, opts.port ? Number(opts.port) : undefined)).config;
       if (opts.port) config.server = { ...config.server, port: Number(opts.port) };
       const server = await startServer(config);
       if (sandbox) {

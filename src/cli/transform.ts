@@ -1,23 +1,16 @@
-// `taproute transform`: dry-run a destination's mapping. NDJSON Segment messages on stdin, one NDJSON result line
-// per message on stdout, in order: {messageId, records, warnings} or {messageId, error[, filtered]}.
+// `taproute transform`: dry-run a destination type's transform (its definition's, src/destinations/registry.ts).
+// NDJSON Segment messages on stdin, one NDJSON result line per message on stdout, in order:
+// {messageId, records, warnings} or {messageId, error[, filtered]}. The records are the destination's own:
+// CleverTap upload records, the warehouse rows, the message as the webhook would post it.
 // Blank lines are skipped (NDJSON allows them); every other line gets exactly one output line, never a crash.
 import { readFileSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 import type { Command } from 'commander';
 import { validateInbound, type InboundMessage } from '../message/schema.js';
-import { parseCleverTapSettings } from '../destinations/clevertap/settings.js';
-import { compileTransform } from '../destinations/clevertap/transform.js';
+import { dryRun, isDestinationType, TRANSFORM_TYPES } from '../destinations/registry.js';
 import type { TransformResult } from '../destinations/types.js';
 
 type LineTransform = (msg: InboundMessage) => TransformResult<unknown>;
-
-const DESTINATIONS: Record<string, (raw: unknown) => LineTransform> = {
-  clevertap: (raw) => {
-    // Credentials play no part in the mapping: a dry run need not hold them.
-    const s = raw !== null && typeof raw === 'object' ? { accountId: 'dry-run', passcode: 'dry-run', ...raw } : raw;
-    return compileTransform(parseCleverTapSettings(s));
-  },
-};
 
 /** Reads the settings file: the settings object itself, or a destination entry {type, settings}. */
 function readSettings(file: string): unknown {
@@ -55,15 +48,15 @@ export function transformLine(line: string, transform: LineTransform): string {
 }
 
 async function run(opts: { destination: string; settings: string }): Promise<void> {
-  const make = DESTINATIONS[opts.destination];
-  if (!make) {
-    process.stderr.write(`transform: unknown destination "${opts.destination}" (known: ${Object.keys(DESTINATIONS).join(', ')})\n`);
+  const type = opts.destination;
+  if (!isDestinationType(type) || !TRANSFORM_TYPES.includes(type)) {
+    process.stderr.write(`transform: unknown destination "${type}" (known: ${TRANSFORM_TYPES.join(', ')})\n`);
     process.exitCode = 2;
     return;
   }
   let transform: LineTransform;
   try {
-    transform = make(readSettings(opts.settings));
+    transform = dryRun(type, readSettings(opts.settings));
   } catch (e) {
     process.stderr.write(`transform: ${opts.settings}: ${(e as Error).message}\n`);
     process.exitCode = 2;
@@ -82,7 +75,7 @@ export function registerTransform(program: Command): void {
   program
     .command('transform')
     .description('Dry-run a destination mapping: NDJSON messages on stdin, one NDJSON result per message on stdout')
-    .requiredOption('--destination <type>', 'destination type (clevertap)')
+    .requiredOption('--destination <type>', `destination type (${TRANSFORM_TYPES.join(', ')})`)
     .requiredOption('--settings <file>', 'JSON file with the destination settings')
     .action(run);
 }

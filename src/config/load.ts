@@ -1,60 +1,69 @@
-// Loads a YAML or JSON config file, substitutes ${ENV_VAR} references, and validates it against
-// the config schema and every destination's own settings schema.
+// Loads a YAML or JSON config file: ${ENV_VAR} substitution, then the defaults declared in the schemas are applied
+// and the whole config is checked once against the schema built from the source and destination registries.
+// Every error is one line naming the key path, the bad value and what is allowed (src/util/schema-error.ts).
 import { readFileSync } from 'node:fs';
 import { dirname, isAbsolute, resolve } from 'node:path';
 import { TypeCompiler } from '@sinclair/typebox/compiler';
 import { Value } from '@sinclair/typebox/value';
 import { parse as parseYaml } from 'yaml';
-import { checkDestinationSettings } from '../destinations/registry.js';
+import { resolveEntryPaths } from '../destinations/registry.js';
+import { sourceProblem } from '../sources/registry.js';
+import { displayPath, explainValue } from '../util/schema-error.js';
 import { ConfigSchema, type Config } from './schema.js';
 
 const check = TypeCompiler.Compile(ConfigSchema);
 
-/** Replaces ${NAME} (and ${NAME:-default}) in every string value; a missing variable is an error. */
-export function substituteEnv(v: unknown, env: NodeJS.ProcessEnv = process.env, path = ''): unknown {
+const ENV_REF = /\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}/g;
+
+function substitute(v: unknown, env: NodeJS.ProcessEnv, pointer: string, missing: Map<string, string[]>): unknown {
   if (typeof v === 'string')
-    return v.replace(/\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}/g, (_, name: string, def?: string) => {
+    return v.replace(ENV_REF, (ref, name: string, def?: string) => {
       const val = env[name] ?? def;
-      if (val === undefined) throw new Error(`config ${path || '/'}: environment variable ${name} is not set`);
-      return val;
+      if (val !== undefined) return val;
+      missing.set(name, [...(missing.get(name) ?? []), displayPath(pointer)]);
+      return ref;
     });
-  if (Array.isArray(v)) return v.map((x, i) => substituteEnv(x, env, `${path}/${i}`));
-  if (v && typeof v === 'object') return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, substituteEnv(x, env, `${path}/${k}`)]));
+  if (Array.isArray(v)) return v.map((x, i) => substitute(x, env, `${pointer}/${i}`, missing));
+  if (v && typeof v === 'object')
+    return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, substitute(x, env, `${pointer}/${k.replace(/~/g, '~0').replace(/\//g, '~1')}`, missing)]));
   return v;
 }
 
+/** Replaces ${NAME} (and ${NAME:-default}) in every string value; all missing variables are named in one error. */
+export function substituteEnv(v: unknown, env: NodeJS.ProcessEnv = process.env): unknown {
+  const missing = new Map<string, string[]>();
+  const out = substitute(v, env, '', missing);
+  if (missing.size === 0) return out;
+  const names = [...missing.keys()];
+  const at = [...new Set([...missing.values()].flat())];
+  const plural = names.length > 1;
+  throw new Error(`invalid config: environment variable${plural ? 's' : ''} ${names.join(', ')} ${plural ? 'are' : 'is'} not set (used at ${at.join(', ')})`);
+}
+
 export function parseConfig(raw: unknown, baseDir = process.cwd(), env: NodeJS.ProcessEnv = process.env): Config {
-  const withEnv = substituteEnv(raw ?? {}, env);
-  const cfg = Value.Default(ConfigSchema, Value.Clone(withEnv)) as Config;
-  if (!check.Check(cfg)) {
-    const e = check.Errors(cfg).First();
-    throw new Error(`invalid config at ${e?.path || '/'}: ${e?.message}`);
-  }
+  const cfg = Value.Default(ConfigSchema, Value.Clone(substituteEnv(raw ?? {}, env)));
+  if (!check.Check(cfg)) throw new Error(`invalid config: ${explainValue(ConfigSchema, cfg)}`);
   const ids = new Set<string>();
-  for (const s of cfg.sources) {
-    if (ids.has(s.id)) throw new Error(`duplicate source id "${s.id}"`);
+  cfg.sources.forEach((s, i) => {
+    if (ids.has(s.id)) throw new Error(`invalid config: sources[${i}]: duplicate source id "${s.id}"`);
     ids.add(s.id);
-    if (s.type === 'segment' && !s.writeKey) throw new Error(`source "${s.id}" (segment) needs a writeKey`);
-    if (s.type === 'mparticle' && (!s.key || !s.secret)) throw new Error(`source "${s.id}" (mparticle) needs key and secret`);
-    if (s.type === 'clevertap' && !s.writeKey && !s.secret) throw new Error(`source "${s.id}" (clevertap) needs a writeKey and/or a webhook secret`);
-  }
+    const problem = sourceProblem(s);
+    if (problem) throw new Error(`invalid config: sources[${i}]: a ${s.type} source ${problem}`);
+  });
   const dests = new Set<string>();
-  for (const d of cfg.destinations) {
-    if (dests.has(d.id)) throw new Error(`duplicate destination id "${d.id}"`);
+  cfg.destinations.forEach((d, i) => {
+    if (dests.has(d.id)) throw new Error(`invalid config: destinations[${i}]: duplicate destination id "${d.id}"`);
     dests.add(d.id);
-    if (d.type === 'warehouse' && typeof d.settings.sqlite === 'string' && !isAbsolute(d.settings.sqlite))
-      d.settings.sqlite = resolve(baseDir, d.settings.sqlite);
-    const err = checkDestinationSettings(d.type, d.settings);
-    if (err) throw new Error(`destination "${d.id}" settings: ${err}`);
-  }
+  });
+  cfg.destinations = cfg.destinations.map((d) => resolveEntryPaths(d, baseDir));
   const pairs = new Set<string>();
-  for (const c of cfg.connections) {
+  cfg.connections.forEach((c, i) => {
     const key = `${c.source}\u0000${c.destination}`;
-    if (pairs.has(key)) throw new Error(`duplicate connection ${c.source} → ${c.destination} (every event would be sent twice)`);
+    if (pairs.has(key)) throw new Error(`invalid config: connections[${i}]: duplicate connection ${c.source} → ${c.destination} (every event would be sent twice)`);
     pairs.add(key);
-    if (!ids.has(c.source)) throw new Error(`connection names unknown source "${c.source}"`);
-    if (!dests.has(c.destination)) throw new Error(`connection names unknown destination "${c.destination}"`);
-  }
+    if (!ids.has(c.source)) throw new Error(`invalid config: connections[${i}].source: names unknown source "${c.source}"`);
+    if (!dests.has(c.destination)) throw new Error(`invalid config: connections[${i}].destination: names unknown destination "${c.destination}"`);
+  });
   if (cfg.storage?.sqlite && !isAbsolute(cfg.storage.sqlite)) cfg.storage.sqlite = resolve(baseDir, cfg.storage.sqlite);
   return cfg;
 }

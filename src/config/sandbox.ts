@@ -1,21 +1,22 @@
-// The zero-config start: SQLite under ./data, one Segment-API source whose write key is printed, and a
-// CleverTap destination — real when CLEVERTAP_ACCOUNT_ID / CLEVERTAP_PASSCODE are set, else an
-// in-process CleverTap emulator, so a first curl shows up as a stored CleverTap event at once.
+// The zero-config start's configuration: SQLite under ./data, one Segment-API source whose write key is printed,
+// and a CleverTap destination: the real account when CLEVERTAP_ACCOUNT_ID / CLEVERTAP_PASSCODE are set, else the
+// emulator that `taproute start` runs for the sandbox (src/sandbox.ts). Nothing here starts a server.
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { startEmulator } from '../emulator/index.js';
 import type { Config } from './schema.js';
 import { parseConfig } from './load.js';
 
-interface SandboxSecrets {
+export interface SandboxSecrets {
   writeKey: string;
   passcode: string;
   adminToken: string;
 }
 
-/** Secrets are generated once and kept in data/sandbox.json (mode 0600) so restarts keep the same keys. */
-function secrets(dir: string): SandboxSecrets {
+/** Secrets are generated once and kept in <dir>/sandbox.json (mode 0600) so restarts keep the same keys. */
+export function sandboxSecrets(dataDir: string): SandboxSecrets {
+  const dir = resolve(dataDir);
+  mkdirSync(dir, { recursive: true });
   const file = join(dir, 'sandbox.json');
   if (existsSync(file)) return JSON.parse(readFileSync(file, 'utf8'));
   const s = {
@@ -27,22 +28,20 @@ function secrets(dir: string): SandboxSecrets {
   return s;
 }
 
-export async function sandboxConfig(dataDir = 'data', port = Number(process.env.PORT ?? 8080)) {
-  const dir = resolve(dataDir);
-  mkdirSync(dir, { recursive: true });
-  const s = secrets(dir);
-  const real = process.env.CLEVERTAP_ACCOUNT_ID && process.env.CLEVERTAP_PASSCODE;
-  const emulator = real ? null : await startEmulator({ port: 0, accounts: [{ id: 'sandbox', passcode: s.passcode }], logger: false });
-  const settings = real
-    ? { accountId: process.env.CLEVERTAP_ACCOUNT_ID, passcode: process.env.CLEVERTAP_PASSCODE, ...(process.env.CLEVERTAP_REGION ? { region: process.env.CLEVERTAP_REGION } : {}) }
-    : { accountId: 'sandbox', passcode: s.passcode, endpoint: emulator!.url };
-  const config: Config = parseConfig({
+/** The real CleverTap account's settings from the environment, or undefined when none is configured. */
+export function realCleverTapSettings(env: NodeJS.ProcessEnv = process.env): Record<string, string> | undefined {
+  if (!env.CLEVERTAP_ACCOUNT_ID || !env.CLEVERTAP_PASSCODE) return undefined;
+  return { accountId: env.CLEVERTAP_ACCOUNT_ID, passcode: env.CLEVERTAP_PASSCODE, ...(env.CLEVERTAP_REGION ? { region: env.CLEVERTAP_REGION } : {}) };
+}
+
+/** The sandbox config: the store in `dataDir`, the CleverTap destination with `clevertap` as its settings. */
+export function sandboxConfig(dataDir: string, secrets: SandboxSecrets, clevertap: Record<string, unknown>, port = Number(process.env.PORT ?? 8080)): Config {
+  return parseConfig({
     server: { port, host: process.env.HOST ?? '127.0.0.1' },
-    storage: { sqlite: join(dir, 'taproute.sqlite') },
-    admin: { token: s.adminToken },
-    sources: [{ id: 'default', type: 'segment', writeKey: s.writeKey }],
-    destinations: [{ id: 'clevertap', type: 'clevertap', settings }],
+    storage: { sqlite: join(resolve(dataDir), 'taproute.sqlite') },
+    admin: { token: secrets.adminToken },
+    sources: [{ id: 'default', type: 'segment', writeKey: secrets.writeKey }],
+    destinations: [{ id: 'clevertap', type: 'clevertap', settings: clevertap }],
     connections: [{ source: 'default', destination: 'clevertap' }],
   });
-  return { config, secrets: s, emulator };
 }

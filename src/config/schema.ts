@@ -1,40 +1,26 @@
-// Taproute's configuration: one TypeBox schema gives both validation and types.
-// Destination settings are validated by each destination's own schema when the config is loaded.
+// Taproute's configuration: one TypeBox schema gives both validation and types. Sources and destinations are
+// unions built from their registries, so each type's entry is checked by its own schema (settings included).
 import { Type, type Static } from '@sinclair/typebox';
+import { DESTINATION_DEFINITIONS } from '../destinations/registry.js';
+import { SOURCE_DEFINITIONS } from '../sources/registry.js';
 
 const Duration = Type.Union([Type.Integer({ minimum: 0 }), Type.String({ pattern: '^[0-9]+(ms|s|m|h|d)$' })], {
   description: 'milliseconds, or a string such as 30s, 5m, 24h',
 });
 
-export const SourceSchema = Type.Object(
-  {
-    id: Type.String({ pattern: '^[A-Za-z0-9_-]{1,64}$' }),
-    type: Type.Union([Type.Literal('segment'), Type.Literal('clevertap'), Type.Literal('mparticle')]),
-    /** segment / clevertap: the write key of the Segment tracking API. */
-    writeKey: Type.Optional(Type.String({ minLength: 1 })),
-    /** mparticle: the feed's API key and secret (HTTP Basic key:secret). */
-    key: Type.Optional(Type.String({ minLength: 1 })),
-    secret: Type.Optional(Type.String({ minLength: 1 })),
-  },
-  { additionalProperties: false },
-);
+/** One member per source type (src/sources/registry.ts), tagged by `type`: the schema knows which keys each needs. */
+export const SourceSchema = Type.Union(SOURCE_DEFINITIONS.map((d) => d.entrySchema));
 export type SourceConfig = Static<typeof SourceSchema>;
 
-export const DestinationSchema = Type.Object(
-  {
-    id: Type.String({ pattern: '^[A-Za-z0-9_-]{1,64}$' }),
-    type: Type.Union([Type.Literal('clevertap'), Type.Literal('warehouse'), Type.Literal('webhook')]),
-    settings: Type.Record(Type.String(), Type.Unknown()),
-  },
-  { additionalProperties: false },
-);
+/** One member per destination type (src/destinations/registry.ts), tagged by `type`, with that type's settings schema. */
+export const DestinationSchema = Type.Union(DESTINATION_DEFINITIONS.map((d) => d.entrySchema));
 export type DestinationConfig = Static<typeof DestinationSchema>;
 
 export const ConnectionSchema = Type.Object(
   {
     source: Type.String(),
     destination: Type.String(),
-    /** Events that came from CleverTap go to a CleverTap destination only when this is true (loop guard). */
+    /** Events go to a destination of the platform they came from (CleverTap) only when this is true (loop guard). */
     allowCleverTapLoop: Type.Optional(Type.Boolean()),
   },
   { additionalProperties: false },

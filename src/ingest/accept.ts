@@ -1,9 +1,10 @@
 // The one path every protocol's messages take into the store: validate, stamp, route, store durably.
 import { randomUUID } from 'node:crypto';
-import type { ConnectionConfig, DestinationConfig, SourceConfig } from '../config/schema.js';
+import type { ConnectionConfig, SourceConfig } from '../config/schema.js';
 import { validateInbound } from '../message/schema.js';
 import { correctedTimestamp, isoOrUndefined } from '../message/time.js';
 import type { Store, StoredMessage } from '../store/types.js';
+import { originOf } from '../sources/registry.js';
 import { safeEqual } from '../util/secrets.js';
 import type { AcceptResult, IngestContext } from './context.js';
 
@@ -16,31 +17,38 @@ export interface IngestOptions {
 
 interface Route {
   destination: string;
-  /** Set when this route is closed to messages from CleverTap (the loop guard). */
-  loopGuarded: boolean;
+  /** The platform whose messages this route holds back (the loop guard): the destination's own, unless the
+   *  connection allows the loop. */
+  guardedOrigin?: string;
+}
+
+/** A destination as ingest sees it: where it delivers to (its definition's `platform`). */
+export interface RouteTarget {
+  id: string;
+  platform?: string;
 }
 
 export function createIngestContext(
   sources: SourceConfig[],
-  destinations: DestinationConfig[],
+  destinations: RouteTarget[],
   connections: ConnectionConfig[],
   store: Store,
   opts: IngestOptions,
   onStored: (destinationIds: string[]) => void,
 ): IngestContext {
-  const destType = new Map(destinations.map((d) => [d.id, d.type]));
+  const platform = new Map(destinations.map((d) => [d.id, d.platform]));
   const routes = new Map<string, Route[]>();
   for (const c of connections) {
     const list = routes.get(c.source) ?? [];
-    list.push({ destination: c.destination, loopGuarded: destType.get(c.destination) === 'clevertap' && !c.allowCleverTapLoop });
+    list.push({ destination: c.destination, guardedOrigin: c.allowCleverTapLoop ? undefined : platform.get(c.destination) });
     routes.set(c.source, list);
   }
   const byId = new Map(sources.map((s) => [s.id, s]));
 
-  async function accept(source: SourceConfig, raw: unknown[], o: { receivedAt?: number; origin?: string } = {}): Promise<AcceptResult> {
+  async function accept(source: SourceConfig, raw: unknown[], o: { receivedAt?: number } = {}): Promise<AcceptResult> {
     const now = o.receivedAt ?? Date.now();
     const receivedAt = new Date(now).toISOString();
-    const fromCleverTap = o.origin === 'clevertap';
+    const origin = originOf(source);
     const srcRoutes = routes.get(source.id) ?? [];
     const stored: StoredMessage[] = [];
     const index: number[] = [];
@@ -81,7 +89,7 @@ export function createIngestContext(
       const dests: string[] = [];
       let filtered: StoredMessage['filtered'];
       for (const r of srcRoutes) {
-        if (fromCleverTap && r.loopGuarded) (filtered ??= []).push({ destination: r.destination, reason: 'loop_guard' });
+        if (origin !== undefined && r.guardedOrigin === origin) (filtered ??= []).push({ destination: r.destination, reason: 'loop_guard' });
         else dests.push(r.destination);
       }
       stored.push({
@@ -103,10 +111,10 @@ export function createIngestContext(
   return {
     sources,
     limits: { maxEventBytes: opts.maxEventBytes, maxRequestBytes: opts.maxRequestBytes, maxBatchEvents: opts.maxBatchEvents },
-    sourceByWriteKey: (key) => findSecret(sources, (s) => s.writeKey, key),
+    sourceByWriteKey: (key) => findSecret(sources, (s) => ('writeKey' in s ? s.writeKey : undefined), key),
     sourceByKeySecret: (key, secret) => {
-      const s = findSecret(sources, (x) => x.key, key);
-      return s && s.secret !== undefined && safeEqual(s.secret, secret) ? s : undefined;
+      const s = findSecret(sources, (x) => ('key' in x ? x.key : undefined), key);
+      return s && 'secret' in s && s.secret !== undefined && safeEqual(s.secret, secret) ? s : undefined;
     },
     sourceById: (id) => byId.get(id),
     accept,

@@ -20,10 +20,10 @@ export interface IngestContext {
   sourceByKeySecret(key: string, secret: string): SourceConfig | undefined;
   sourceById(id: string): SourceConfig | undefined;
   /**
-   * Validates, stamps (messageId, receivedAt, clock correction), dedupes and stores messages.
-   * `origin` marks where they came from (e.g. 'clevertap' arms the loop guard).
+   * Validates, stamps (messageId, receivedAt, clock correction), dedupes and stores messages. The source type's
+   * origin (src/sources/registry.ts) arms the loop guard toward destinations of the same platform.
    */
-  accept(source: SourceConfig, messages: unknown[], opts?: { receivedAt?: number; origin?: string }): Promise<AcceptResult>;
+  accept(source: SourceConfig, messages: unknown[], opts?: { receivedAt?: number }): Promise<AcceptResult>;
   /** True when the pending backlog is past the configured bound: answer 429 with Retry-After. */
   overloaded(): Promise<boolean>;
   /** Request-level dedupe (mParticle source_request_id): true if the id was already stored for this source. */

@@ -10,7 +10,7 @@
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { request } from 'undici';
-import { DESTINATIONS } from '../../src/destinations/registry.js';
+import { DESTINATIONS, createDeliverer, isDestinationType, type DestinationEntry } from '../../src/destinations/registry.js';
 import type { Deliverer, DeliveryContext } from '../../src/destinations/types.js';
 import type { Job, Outcome, Warning } from '../../src/core/job.js';
 import type { InboundMessage, Message } from '../../src/message/schema.js';
@@ -118,9 +118,8 @@ function isJob(x: Job | InboundMessage): x is Job {
 }
 
 export async function createTestDestination(type: string, settings: Record<string, unknown> = {}, o: HarnessOptions = {}): Promise<TestDestination> {
-  const def = DESTINATIONS[type];
   const adapter = ADAPTERS[type];
-  if (!def || !adapter) throw new Error(`no test harness for destination type "${type}"`);
+  if (!isDestinationType(type) || !adapter) throw new Error(`no test harness for destination type "${type}"`);
   const upstream = await adapter.upstream?.(o);
   const tap = await startTap(upstream?.url);
   tap.answers.push(...(o.script ?? []));
@@ -131,7 +130,8 @@ export async function createTestDestination(type: string, settings: Record<strin
     warn: (obj, msg) => logs.push({ level: 'warn', o: obj, msg }),
     error: (obj, msg) => logs.push({ level: 'error', o: obj, msg }),
   };
-  const deliverer = def.create(full as never, { log });
+  const entry = { id: 'test', type, settings: DESTINATIONS[type].checkSettings(full) } as DestinationEntry;
+  const deliverer = createDeliverer(entry, { log });
   const warningsOf = adapter.warnings?.(full);
   return {
     deliverer,

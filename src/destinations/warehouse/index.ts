@@ -4,17 +4,20 @@
 // Settings: exactly one of `sqlite` (file path) or `postgres` (connection URL); `schemaPrefix` is prepended to the
 // source id before sanitising (schema = sanitise(schemaPrefix + sourceId)); `batchSize` (default 500) is the
 // number of jobs per transaction. maxInFlight: 1 for SQLite (one writer), 2 for PostgreSQL.
+import { isAbsolute, resolve } from 'node:path';
 import { Type, type Static } from '@sinclair/typebox';
-import { TypeCompiler } from '@sinclair/typebox/compiler';
-import type { DeliveryContext, DestinationDefinition } from '../types.js';
+import { defineDestination, type DeliveryContext } from '../types.js';
 import type { Dialect } from './dialect.js';
 import { WarehouseDeliverer } from './loader.js';
 import { PostgresDialect } from './postgres.js';
+import { messageToRows } from './rows.js';
 import { SqliteDialect } from './sqlite.js';
+
+export const DEFAULT_BATCH_SIZE = 500;
 
 const common = {
   schemaPrefix: Type.Optional(Type.String({ maxLength: 32, description: 'Prefix of the per-source schema name' })),
-  batchSize: Type.Optional(Type.Integer({ minimum: 1, maximum: 10000, description: 'Messages per load transaction (default 500)' })),
+  batchSize: Type.Integer({ minimum: 1, maximum: 10000, default: DEFAULT_BATCH_SIZE, description: 'Messages per load transaction' }),
 };
 /** Exactly one of `sqlite` or `postgres` (a union, so config validation catches both/neither at load time). */
 export const WarehouseSettingsSchema = Type.Union([
@@ -28,19 +31,6 @@ export const WarehouseSettingsSchema = Type.Union([
   ),
 ]);
 export type WarehouseSettings = Static<typeof WarehouseSettingsSchema>;
-const check = TypeCompiler.Compile(WarehouseSettingsSchema);
-
-export function parseWarehouseSettings(raw: unknown): WarehouseSettings {
-  if (check.Check(raw)) return raw;
-  const r = raw as Record<string, unknown> | null;
-  if (r && typeof r === 'object' && (r.sqlite === undefined) === (r.postgres === undefined)) {
-    throw new Error('invalid warehouse settings: set exactly one of sqlite or postgres');
-  }
-  const e = check.Errors(raw).First();
-  throw new Error(`invalid warehouse settings: ${e?.path || '/'} ${e?.message ?? ''}`.trim());
-}
-
-export const DEFAULT_BATCH_SIZE = 500;
 
 /** Builds the Deliverer over a given dialect (used by create(); tests and the bench pass their own). */
 export function createWarehouseDeliverer(dialect: Dialect, settings: { schemaPrefix?: string; batchSize?: number }, ctx: DeliveryContext): WarehouseDeliverer {
@@ -51,18 +41,29 @@ export function createWarehouseDeliverer(dialect: Dialect, settings: { schemaPre
   );
 }
 
-export const warehouseDestination: DestinationDefinition<typeof WarehouseSettingsSchema> = {
+export const warehouseDestination = defineDestination({
   type: 'warehouse',
   settingsSchema: WarehouseSettingsSchema,
   create(settings, ctx) {
-    const s = parseWarehouseSettings(settings);
     const dialect: Dialect =
-      'sqlite' in s
-        ? new SqliteDialect(s.sqlite)
-        : new PostgresDialect(s.postgres, { maxConnections: 3, onError: (err) => ctx.log.warn({ err: err.message }, 'warehouse postgres idle client error') });
-    return createWarehouseDeliverer(dialect, s, ctx);
+      'sqlite' in settings
+        ? new SqliteDialect(settings.sqlite)
+        : new PostgresDialect(settings.postgres, { maxConnections: 3, onError: (err) => ctx.log.warn({ err: err.message }, 'warehouse postgres idle client error') });
+    return createWarehouseDeliverer(dialect, settings, ctx);
   },
-};
+  /** The rows the message would load (tables as named inside the source's schema; uuid_ts is now). */
+  transform(message) {
+    const r = messageToRows(message, new Date().toISOString());
+    return r.ok ? { ok: true, records: r.rows, warnings: [] } : { ok: false, error: { code: 'warehouse_reject', message: r.reason } };
+  },
+  /** A relative SQLite file is relative to the config file. */
+  resolvePaths: (settings, baseDir) => ('sqlite' in settings && !isAbsolute(settings.sqlite) ? { ...settings, sqlite: resolve(baseDir, settings.sqlite) } : settings),
+});
+
+/** Defaults and checks warehouse settings given outside a config file. */
+export function parseWarehouseSettings(raw: unknown): WarehouseSettings {
+  return warehouseDestination.checkSettings(raw);
+}
 
 export { WarehouseDeliverer } from './loader.js';
 export { SqliteDialect } from './sqlite.js';

@@ -19,7 +19,7 @@
 //   traits of the identify; loaders upsert it (newer traits overwrite, absent traits are kept).
 // - Traits of identify/group come from `traits`, falling back to `context.traits` when `traits` is absent.
 import { assignDistinct, eventTableName, sanitize, userColumnName, type NamedKey } from './naming.js';
-import type { Message } from '../../message/schema.js';
+import type { InboundMessage } from '../../message/schema.js';
 
 export type ColType = 'boolean' | 'bigint' | 'double' | 'timestamp' | 'text';
 export type Scalar = string | number | boolean;
@@ -232,7 +232,7 @@ class RowBuilder {
 
 export type RowsResult = { ok: true; rows: LogicalRow[] } | { ok: false; reason: string };
 
-function common(b: RowBuilder, m: Message, loadedAt: string): RowBuilder {
+function common(b: RowBuilder, m: InboundMessage, loadedAt: string): RowBuilder {
   return b
     .fixed('id', m.messageId, 'text')
     .fixed('received_at', m.receivedAt, 'timestamp')
@@ -244,8 +244,9 @@ function common(b: RowBuilder, m: Message, loadedAt: string): RowBuilder {
     .fixed('anonymous_id', m.anonymousId, 'text');
 }
 
-/** Converts one canonical message to the rows it loads (in order). `loadedAt` is the ISO load time (uuid_ts). */
-export function messageToRows(m: Message, loadedAt: string): RowsResult {
+/** Converts one canonical message to the rows it loads (in order). `loadedAt` is the ISO load time (uuid_ts).
+ *  Also takes a message not yet stamped by ingest (a dry run): one without messageId is refused. */
+export function messageToRows(m: InboundMessage, loadedAt: string): RowsResult {
   if (typeof m.messageId !== 'string' || m.messageId === '') return { ok: false, reason: 'message has no messageId' };
   const ctx = m.context;
   const traitsOf = () => (isObject(m.traits) ? m.traits : isObject(ctx) && isObject(ctx.traits) ? ctx.traits : undefined);

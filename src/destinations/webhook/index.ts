@@ -16,33 +16,25 @@
 //   part's retryable/auth failure no longer throws for the whole batch (that would re-send what was delivered):
 //   the undelivered jobs get `retry` outcomes (scope `request`, Retry-After kept; scope `auth` for 401/403, which
 //   pauses the destination); before that, errors are thrown for the batch as usual.
-import { Type, type Static } from '@sinclair/typebox';
-import { TypeCompiler } from '@sinclair/typebox/compiler';
+import { FormatRegistry, Type, type Static } from '@sinclair/typebox';
 import { Pool } from 'undici';
 import { batchFailureOutcomes, parseRetryAfter } from '../../core/batch.js';
-import { AuthError, RetryableError, type Deliverer, type DestinationDefinition, type Job, type Outcome } from '../types.js';
+import { AuthError, RetryableError, defineDestination, type Deliverer, type Job, type Outcome } from '../types.js';
+
+// An http(s) URL that parses (the pattern alone lets `http://` through), checked when the config is loaded.
+if (!FormatRegistry.Has('http-url')) FormatRegistry.Set('http-url', (v) => /^https?:\/\//.test(v) && URL.canParse(v));
 
 export const WebhookSettingsSchema = Type.Object(
   {
-    url: Type.String({ pattern: '^https?://', description: 'Receiving URL (http or https)' }),
+    url: Type.String({ pattern: '^https?://', format: 'http-url', description: 'Receiving URL (http or https)' }),
     headers: Type.Optional(Type.Record(Type.String(), Type.String(), { description: 'Extra request headers (e.g. Authorization)' })),
-    batchSize: Type.Optional(Type.Integer({ minimum: 1, maximum: 5000, description: 'Messages per request (default 100)' })),
-    timeoutMs: Type.Optional(Type.Integer({ minimum: 100, description: 'Request timeout (default 30000)' })),
-    maxInFlight: Type.Optional(Type.Integer({ minimum: 1, maximum: 100, description: 'Concurrent requests (default 4)' })),
+    batchSize: Type.Integer({ minimum: 1, maximum: 5000, default: 100, description: 'Messages per request' }),
+    timeoutMs: Type.Integer({ minimum: 100, default: 30_000, description: 'Request timeout' }),
+    maxInFlight: Type.Integer({ minimum: 1, maximum: 100, default: 4, description: 'Concurrent requests' }),
   },
   { additionalProperties: false },
 );
 export type WebhookSettings = Static<typeof WebhookSettingsSchema>;
-const check = TypeCompiler.Compile(WebhookSettingsSchema);
-
-export function parseWebhookSettings(raw: unknown): WebhookSettings {
-  if (!check.Check(raw)) {
-    const e = check.Errors(raw).First();
-    throw new Error(`invalid webhook settings: ${e?.path || '/'} ${e?.message ?? ''}`.trim());
-  }
-  new URL(raw.url); // throws on an unparsable URL
-  return raw;
-}
 
 const BODY_CLIP = 500;
 
@@ -73,9 +65,9 @@ export class WebhookDeliverer implements Deliverer {
 
   constructor(settings: WebhookSettings) {
     const url = new URL(settings.url);
-    this.maxBatch = settings.batchSize ?? 100;
-    this.maxInFlight = settings.maxInFlight ?? 4;
-    this.timeoutMs = settings.timeoutMs ?? 30_000;
+    this.maxBatch = settings.batchSize;
+    this.maxInFlight = settings.maxInFlight;
+    this.timeoutMs = settings.timeoutMs;
     this.path = `${url.pathname}${url.search}`;
     this.headers = { 'content-type': 'application/json', 'user-agent': 'taproute-webhook' };
     // Credentials in the URL (https://user:pass@host/...) become HTTP Basic auth.
@@ -164,10 +156,15 @@ export class WebhookDeliverer implements Deliverer {
   }
 }
 
-export const webhookDestination: DestinationDefinition<typeof WebhookSettingsSchema> = {
+export const webhookDestination = defineDestination({
   type: 'webhook',
   settingsSchema: WebhookSettingsSchema,
-  create(settings) {
-    return new WebhookDeliverer(parseWebhookSettings(settings));
-  },
-};
+  create: (settings) => new WebhookDeliverer(settings),
+  /** The message as it would be posted (one element of the request's `batch`). */
+  transform: (message) => ({ ok: true, records: [message], warnings: [] }),
+});
+
+/** Defaults and checks webhook settings given outside a config file. */
+export function parseWebhookSettings(raw: unknown): WebhookSettings {
+  return webhookDestination.checkSettings(raw);
+}

@@ -1,9 +1,10 @@
 // CleverTap webhook campaigns: POST /webhooks/clevertap/:sourceId (payload conversion in convert.ts beside it).
 //
 // Decisions (the issue was silent on these):
-// - The source must be `type: clevertap` with a `secret`. Auth, in an onRequest hook before the body is read:
-//   HTTP Basic whose password is the secret (any username: CleverTap's Basic auth form asks for both),
-//   `X-Taproute-Secret: <secret>`, or `Authorization: Bearer <secret>`; compared with safeEqual.
+// - The source's type must speak this protocol (src/sources/registry.ts: `type: clevertap`) and have a `secret`.
+//   Auth, in an onRequest hook before the body is read: HTTP Basic whose password is the secret (any username:
+//   CleverTap's Basic auth form asks for both), `X-Taproute-Secret: <secret>`, or `Authorization: Bearer <secret>`;
+//   compared with safeEqual.
 //   No credentials → 401 (with `WWW-Authenticate: Basic`); credentials given but wrong, or an unknown source id,
 //   a source of another type or one without a secret → 403 (the same answer, so source ids cannot be probed).
 // - Invalid JSON, a body that is not an object, or one without `profiles` → 400 {"ok":false,"error":...}.
@@ -11,13 +12,14 @@
 //   nesting) are skipped and listed in `errors`, still 200, so CleverTap neither retries nor marks the whole
 //   dispatch failed for one bad profile; when no profile is usable the answer is 400. Bad input never makes a 500.
 // - 200 {"ok":true,"accepted","duplicates","rejected","errors"?} only after ctx.accept() resolved (stored
-//   durably), with origin 'clevertap'. The store's group commit is well inside CleverTap's 3-second wait; the
-//   answer is never sent before the data is stored, because CleverTap retries only once.
+//   durably); messages take their source type's origin, CleverTap. The store's group commit is well inside
+//   CleverTap's 3-second wait; the answer is never sent before the data is stored, because CleverTap retries once.
 // - ctx.overloaded() → 429 with Retry-After (CleverTap retries once).
 // - Body limit: the server's default (maxRequestBytes) — broadcast webhooks batch profiles, so no smaller limit.
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { SourceConfig } from '../../config/schema.js';
 import { webhookToMessages } from './convert.js';
+import { speaks } from '../registry.js';
 import { conversionFailure } from '../util.js';
 import { parseBasicAuth, safeEqual } from '../../util/secrets.js';
 import type { IngestContext, ProtocolRoutes } from '../../ingest/context.js';
@@ -54,8 +56,9 @@ function authenticate(ctx: IngestContext) {
     }
     const source = ctx.sourceById(req.params.sourceId);
     // Compare even when the source is unusable, so the timing does not tell which ids exist.
-    const ok = safeEqual(source?.secret ?? '\u0000no-secret', given);
-    if (!source || source.type !== 'clevertap' || source.secret === undefined || !ok) return fail(reply, 403, 'forbidden');
+    const secret = source && 'secret' in source ? source.secret : undefined;
+    const ok = safeEqual(secret ?? '\u0000no-secret', given);
+    if (!source || !speaks(source, 'clevertap-webhook') || secret === undefined || !ok) return fail(reply, 403, 'forbidden');
     sourceOf.set(req, source);
   };
 }
@@ -86,7 +89,7 @@ async function handle(ctx: IngestContext, req: FastifyRequest, reply: FastifyRep
     reply.header('Retry-After', String(RETRY_AFTER_SECONDS));
     return fail(reply, 429, 'backlog full, retry later');
   }
-  const r = await ctx.accept(source, messages, { receivedAt, origin: 'clevertap' });
+  const r = await ctx.accept(source, messages, { receivedAt });
   const out: Record<string, unknown> = { ok: true, accepted: r.accepted, duplicates: r.duplicates, rejected: r.rejected.length };
   const details = [...errors, ...r.rejected.map((x) => `message ${x.messageId ?? x.index}: ${x.error}`)];
   if (details.length) out.errors = details.slice(0, 100);

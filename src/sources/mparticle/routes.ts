@@ -2,7 +2,8 @@
 //   POST /v2/events                     one batch
 //   POST /v2/bulkevents                 a JSON array of at most 100 batches
 //   POST /v2/bulkevents/historical      same, with mParticle's historical rules (see convert.ts)
-// Auth: HTTP Basic key:secret selects a source of type `mparticle` (ctx.sourceByKeySecret).
+// Auth: HTTP Basic key:secret selects a source whose type speaks this protocol (ctx.sourceByKeySecret,
+// src/sources/registry.ts).
 //
 // Decisions (the issue was silent on these; contract in ingest-contracts-and-peers.md §2):
 // - Auth runs in an onRequest hook, before the body is read: no/unparseable Authorization → 401, credentials that
@@ -16,7 +17,7 @@
 // - ctx.overloaded() → 429 with `Retry-After: 5` and `X-mp-rate-limit-exceeded: feed`.
 // - Request dedupe: a batch whose source_request_id was already seen for this source is answered 202 and not
 //   stored (checked per batch, so in a bulk request each batch dedupes on its own id).
-// - Every message is accepted with origin 'clevertap' (mparticle sources exist to receive CleverTap's feed).
+// - Messages take their source type's origin, CleverTap (mparticle sources exist to receive CleverTap's feed).
 // - 202 body: { accepted, duplicates, rejected, errors? } for operators (mParticle's own 202 has no useful body;
 //   clients ignore it). Error bodies: {"errors":[{"code":"BAD_REQUEST"|"UNAUTHORIZED"|"FORBIDDEN"|
 //   "REQUEST_TOO_LARGE"|"TOO_MANY_REQUESTS","message":"..."}]}.
@@ -28,6 +29,7 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { SourceConfig } from '../../config/schema.js';
 import { mparticleBatchToMessages, type ConvertResult } from './convert.js';
+import { speaks } from '../registry.js';
 import { conversionFailure } from '../util.js';
 import { parseBasicAuth } from '../../util/secrets.js';
 import type { InboundMessage, IngestContext, ProtocolRoutes } from '../../ingest/context.js';
@@ -50,7 +52,7 @@ function authenticate(ctx: IngestContext) {
     const creds = parseBasicAuth(req.headers.authorization);
     if (!creds || creds.user === '') return fail(reply, 401, 'UNAUTHORIZED', 'missing HTTP Basic credentials (API key:secret)');
     const source = ctx.sourceByKeySecret(creds.user, creds.pass);
-    if (!source || source.type !== 'mparticle') return fail(reply, 403, 'FORBIDDEN', 'invalid API key or secret');
+    if (!source || !speaks(source, 'mparticle')) return fail(reply, 403, 'FORBIDDEN', 'invalid API key or secret');
     sourceOf.set(req, source);
   };
 }
@@ -150,7 +152,7 @@ async function handle(ctx: IngestContext, req: FastifyRequest, reply: FastifyRep
   let duplicates = 0;
   let rejected: { index: number; messageId?: string; error: string }[] = [];
   if (messages.length > 0) {
-    const r = await ctx.accept(source, messages, { receivedAt, origin: 'clevertap' });
+    const r = await ctx.accept(source, messages, { receivedAt });
     accepted = r.accepted;
     duplicates = r.duplicates;
     rejected = r.rejected;

@@ -1,19 +1,21 @@
 // Segment / RudderStack HTTP tracking API: /v1/{identify,track,page,screen,group,alias,batch,import}.
-// Also receives CleverTap's Segment export on sources of type `clevertap`.
+// Any source type that speaks this API (src/sources/registry.ts) is accepted: Segment / RudderStack SDKs, and
+// CleverTap's Segment export, whose messages go through its type's normaliser first.
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { SourceConfig } from '../../config/schema.js';
-import { normaliseCleverTapMessage } from '../clevertap-export/normalise.js';
+import type { InboundMessage } from '../../message/schema.js';
+import { normaliserOf, speaks } from '../registry.js';
 import { parseBasicAuth } from '../../util/secrets.js';
 import type { IngestContext, ProtocolRoutes } from '../../ingest/context.js';
 
 const SINGLE = ['identify', 'track', 'page', 'screen', 'group', 'alias'] as const;
 
-/** Normalises a CleverTap export message; one that cannot be normalised (e.g. absurdly nested) goes on as it
- *  came and is judged by accept(), which rejects it with a reason instead of failing the request. */
-function normaliseOrKeep(m: unknown): unknown {
+/** Normalises one message; one that cannot be normalised (e.g. absurdly nested) goes on as it came and is
+ *  judged by accept(), which rejects it with a reason instead of failing the request. */
+function normaliseOrKeep(m: unknown, normalise: (m: InboundMessage) => InboundMessage): unknown {
   if (!m || typeof m !== 'object' || Array.isArray(m)) return m;
   try {
-    return normaliseCleverTapMessage(m as never);
+    return normalise(m as InboundMessage);
   } catch {
     return m;
   }
@@ -28,7 +30,7 @@ function authenticate(ctx: IngestContext, req: FastifyRequest, body: Record<stri
   const key = basic?.user || (typeof body.writeKey === 'string' ? body.writeKey : '') || (req.headers['x-write-key'] as string | undefined);
   if (!key) return 'missing';
   const s = ctx.sourceByWriteKey(key);
-  return s && (s.type === 'segment' || s.type === 'clevertap') ? s : 'unknown';
+  return s && speaks(s, 'segment') ? s : 'unknown';
 }
 
 export const segmentRoutes: ProtocolRoutes = (app, ctx) => {
@@ -40,9 +42,9 @@ export const segmentRoutes: ProtocolRoutes = (app, ctx) => {
       reply.header('Retry-After', '5');
       return fail(reply, 429, 'backlog is full: retry later');
     }
-    const fromCleverTap = src.type === 'clevertap';
-    const msgs = fromCleverTap ? items.map(normaliseOrKeep) : items;
-    const r = await ctx.accept(src, msgs, { origin: fromCleverTap ? 'clevertap' : undefined });
+    const normalise = normaliserOf(src);
+    const msgs = normalise ? items.map((m) => normaliseOrKeep(m, normalise)) : items;
+    const r = await ctx.accept(src, msgs);
     if (single && r.rejected.length) return fail(reply, 400, r.rejected[0].error);
     if (r.rejected.length === 0 && r.duplicates === 0) return reply.send({ success: true });
     return reply.send({ success: true, accepted: r.accepted, duplicates: r.duplicates, rejected: r.rejected });

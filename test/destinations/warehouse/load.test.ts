@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import Database from 'better-sqlite3';
 import pg from 'pg';
-import { warehouseDestination, createWarehouseDeliverer, PostgresDialect, SqliteDialect } from '../../../src/destinations/warehouse/index.js';
+import { warehouseDestination, parseWarehouseSettings, createWarehouseDeliverer, PostgresDialect, SqliteDialect } from '../../../src/destinations/warehouse/index.js';
 import { schemaName } from '../../../src/destinations/warehouse/naming.js';
 import { colTypeOf } from '../../../src/destinations/warehouse/schema.js';
 import type { ColType } from '../../../src/destinations/warehouse/rows.js';
@@ -149,7 +149,7 @@ for (const kind of ['sqlite', 'postgres'] as const) {
     let h: Harness;
     const open: Deliverer[] = [];
     const make = (extra: Record<string, unknown> = {}): Deliverer => {
-      const d = warehouseDestination.create({ ...h.settings(), ...extra } as never, { log });
+      const d = warehouseDestination.create(parseWarehouseSettings({ ...h.settings(), ...extra }), { log });
       open.push(d);
       return d;
     };

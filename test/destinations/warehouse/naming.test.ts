@@ -323,10 +323,10 @@ describe('settings', () => {
     assert.throws(() => parseWarehouseSettings({ sqlite: 'a.db', other: 1 }));
     assert.equal(parseWarehouseSettings({ sqlite: 'a.db', batchSize: 10 }).batchSize, 10);
     const log = { info() {}, warn() {}, error() {} };
-    const d = warehouseDestination.create({ sqlite: ':memory:' }, { log });
+    const d = warehouseDestination.create(parseWarehouseSettings({ sqlite: ':memory:' }), { log });
     assert.equal(d.maxBatch, 500);
     assert.equal(d.maxInFlight, 1);
-    const p = warehouseDestination.create({ postgres: 'postgres://127.0.0.1:1/none', batchSize: 50 }, { log });
+    const p = warehouseDestination.create(parseWarehouseSettings({ postgres: 'postgres://127.0.0.1:1/none', batchSize: 50 }), { log });
     assert.equal(p.maxBatch, 50);
     assert.equal(p.maxInFlight, 2);
     return Promise.all([d.close(), p.close()]).then(() => undefined);
@@ -335,12 +335,12 @@ describe('settings', () => {
   test('an unreachable database is a RetryableError, not a crash', async () => {
     const log = { info() {}, warn() {}, error() {} };
     const job = { id: 1, sourceId: 's', destinationId: 'd', userKey: 'u', attempts: 0, receivedAt: 0, message: m({ type: 'track', event: 'E' }) };
-    const p = warehouseDestination.create({ postgres: 'postgres://postgres@127.0.0.1:1/none' }, { log });
+    const p = warehouseDestination.create(parseWarehouseSettings({ postgres: 'postgres://postgres@127.0.0.1:1/none' }), { log });
     await assert.rejects(p.deliver([job]), (err: unknown) => err instanceof RetryableError);
     await p.close();
     const dir = mkdtempSync(join(tmpdir(), 'taproute-wh-'));
     writeFileSync(join(dir, 'file'), '');
-    const s = warehouseDestination.create({ sqlite: join(dir, 'file', 'sub', 'w.db') }, { log }); // parent is a file
+    const s = warehouseDestination.create(parseWarehouseSettings({ sqlite: join(dir, 'file', 'sub', 'w.db') }), { log }); // parent is a file
     await assert.rejects(s.deliver([job]), (err: unknown) => err instanceof RetryableError);
     await s.close();
     rmSync(dir, { recursive: true, force: true });

@@ -35,7 +35,7 @@ const log = { info() {}, warn() {}, error() {} };
 const open: Deliverer[] = [];
 
 function dest(extra: Record<string, unknown> = {}): Deliverer {
-  const d = webhookDestination.create({ url: `${base}/hook?k=1`, ...extra } as never, { log });
+  const d = webhookDestination.create(parseWebhookSettings({ url: `${base}/hook?k=1`, ...extra }), { log });
   open.push(d);
   return d;
 }
@@ -269,7 +269,7 @@ describe('webhook destination', () => {
     await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
     const port = (s.address() as AddressInfo).port;
     await new Promise<void>((r) => s.close(() => r()));
-    const d = webhookDestination.create({ url: `http://127.0.0.1:${port}/` }, { log });
+    const d = webhookDestination.create(parseWebhookSettings({ url: `http://127.0.0.1:${port}/` }), { log });
     open.push(d);
     await assert.rejects(d.deliver(jobs(1)), (err: unknown) => err instanceof RetryableError && err.code === 'webhook_network');
   });
