@@ -1,8 +1,12 @@
 // Finds every test/**/*.test.ts and runs them with node's test runner (tsx loads TypeScript).
 // Node 20's --test does not expand globs itself, hence this small launcher.
+// It also starts the one PostgreSQL server of the run (scripts/test-postgres.mjs) and hands its URL to the
+// tests in TAPROUTE_TEST_PG_URL (test/pg.ts gives each test file its own database on it); when that variable
+// is already set, that server is used instead.
 import { readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
+import { startTestPostgres } from './test-postgres.mjs';
 
 function find(dir) {
   const out = [];
@@ -15,7 +19,14 @@ function find(dir) {
 }
 const filter = process.argv.slice(2);
 const files = find('test').sort().filter((f) => filter.length === 0 || filter.some((s) => f.includes(s)));
-const r = spawnSync(process.execPath, ['--import', 'tsx', '--test', '--test-concurrency=2', '--test-reporter=spec', ...files], {
+
+const pg = process.env.TAPROUTE_TEST_PG_URL ? null : await startTestPostgres();
+const child = spawn(process.execPath, ['--import', 'tsx', '--test', '--test-concurrency=2', '--test-reporter=spec', ...files], {
   stdio: 'inherit',
+  env: pg ? { ...process.env, TAPROUTE_TEST_PG_URL: pg.url } : process.env,
 });
-process.exit(r.status ?? 1);
+// A signal sent to this process alone (a CI timeout, kill) must end the tests too, before the server stops.
+for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP']) process.on(signal, () => child.kill(signal));
+const status = await new Promise((resolve) => child.on('close', (code) => resolve(code ?? 1)));
+await pg?.stop();
+process.exit(status);

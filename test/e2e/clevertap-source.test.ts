@@ -46,8 +46,9 @@ import {
   type Row,
   type WarehouseReader,
 } from './clevertap-source.fixtures.js';
+import { testDatabaseUrl } from '../pg.js';
 
-const PG_URL = process.env.TAPROUTE_TEST_PG ?? 'postgres://postgres@127.0.0.1:5432/test';
+const PG_URL = await testDatabaseUrl();
 const RUN = randomBytes(4).toString('hex');
 const PREFIX = `tcs_${RUN}_`;
 const WRITE_KEY = `ct-seg-key-${RUN}`;

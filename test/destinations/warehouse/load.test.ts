@@ -1,5 +1,5 @@
-// The warehouse destination end to end, on a real SQLite file and on the real PostgreSQL server
-// (TAPROUTE_TEST_PG, default postgres://postgres@127.0.0.1:5432/test). Every assertion runs on both databases.
+// The warehouse destination end to end, on a real SQLite file and on a real PostgreSQL server (a database of
+// this file's own, see test/pg.ts). Every assertion runs on both databases.
 // Each run uses its own schema prefix and drops its schemas at the end, so test files can run in parallel.
 import { test, describe, before, after, mock } from 'node:test';
 import assert from 'node:assert/strict';
@@ -15,8 +15,9 @@ import { colTypeOf } from '../../../src/destinations/warehouse/schema.js';
 import type { ColType } from '../../../src/destinations/warehouse/rows.js';
 import { AuthError, RetryableError, type Deliverer, type Job, type Outcome } from '../../../src/destinations/types.js';
 import type { Message } from '../../../src/message/schema.js';
+import { testDatabaseUrl } from '../../pg.js';
 
-const PG_URL = process.env.TAPROUTE_TEST_PG ?? 'postgres://postgres@127.0.0.1:5432/test';
+const PG_URL = await testDatabaseUrl();
 const PREFIX = `twh_${randomBytes(4).toString('hex')}_`;
 const T0 = '2024-05-01T12:00:00.000Z';
 const T1 = '2024-05-01T13:00:00.000Z';

