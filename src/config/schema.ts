@@ -15,6 +15,8 @@ export const SourceSchema = Type.Object(
     /** mparticle: the feed's API key and secret (HTTP Basic key:secret). */
     key: Type.Optional(Type.String({ minLength: 1 })),
     secret: Type.Optional(Type.String({ minLength: 1 })),
+    /** segment: the web origins (scheme://host[:port], `*.` allowed before the host) whose pages may send; absent = any. */
+    allowedOrigins: Type.Optional(Type.Array(Type.String({ pattern: '^https?://(\\*\\.)?[A-Za-z0-9.-]+(:[0-9]{1,5})?$' }))),
   },
   { additionalProperties: false },
 );
@@ -36,6 +38,13 @@ export const ConnectionSchema = Type.Object(
     destination: Type.String(),
     /** Events that came from CleverTap go to a CleverTap destination only when this is true (loop guard). */
     allowCleverTapLoop: Type.Optional(Type.Boolean()),
+    /**
+     * The source's SDK settings name this CleverTap destination as a device-mode integration (account id and region,
+     * plus the public account token the mobile kits need when given); never the passcode.
+     */
+    deviceMode: Type.Optional(
+      Type.Union([Type.Boolean(), Type.Object({ accountToken: Type.Optional(Type.String({ minLength: 1 })) }, { additionalProperties: false })]),
+    ),
   },
   { additionalProperties: false },
 );

@@ -51,6 +51,8 @@ export function createIngestContext(
         rejected.push({ index: i, error: 'message must be a JSON object' });
         continue;
       }
+      // Segment's browser SDK puts the write key in every event; a credential is not part of the message.
+      if (m.writeKey !== undefined) delete m.writeKey;
       // SDKs sometimes send numeric ids; CleverTap identities are strings.
       if (typeof m.userId === 'number') m.userId = String(m.userId);
       if (typeof m.anonymousId === 'number') m.anonymousId = String(m.anonymousId);
