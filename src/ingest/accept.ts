@@ -18,6 +18,15 @@ interface Route {
   destination: string;
   /** Set when this route is closed to messages from CleverTap (the loop guard). */
   loopGuarded: boolean;
+  /** A device-mode CleverTap connection: messages the app's CleverTap kit already sent are not sent again. */
+  deviceMode: boolean;
+}
+
+/** Segment's SDKs list the device-mode integrations that handled a message in `_metadata.bundled` (e.g.
+ *  https://github.com/segmentio/analytics-next/blob/master/packages/browser/src/plugins/segmentio/normalize.ts). */
+function bundledToCleverTap(m: Record<string, unknown>): boolean {
+  const bundled = (m._metadata as { bundled?: unknown } | undefined)?.bundled;
+  return Array.isArray(bundled) && bundled.includes('CleverTap');
 }
 
 export function createIngestContext(
@@ -32,7 +41,8 @@ export function createIngestContext(
   const routes = new Map<string, Route[]>();
   for (const c of connections) {
     const list = routes.get(c.source) ?? [];
-    list.push({ destination: c.destination, loopGuarded: destType.get(c.destination) === 'clevertap' && !c.allowCleverTapLoop });
+    const toCleverTap = destType.get(c.destination) === 'clevertap';
+    list.push({ destination: c.destination, loopGuarded: toCleverTap && !c.allowCleverTapLoop, deviceMode: toCleverTap && Boolean(c.deviceMode) });
     routes.set(c.source, list);
   }
   const byId = new Map(sources.map((s) => [s.id, s]));
@@ -84,6 +94,7 @@ export function createIngestContext(
       let filtered: StoredMessage['filtered'];
       for (const r of srcRoutes) {
         if (fromCleverTap && r.loopGuarded) (filtered ??= []).push({ destination: r.destination, reason: 'loop_guard' });
+        else if (r.deviceMode && bundledToCleverTap(m)) (filtered ??= []).push({ destination: r.destination, reason: 'device_mode' });
         else dests.push(r.destination);
       }
       stored.push({

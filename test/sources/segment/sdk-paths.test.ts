@@ -102,6 +102,22 @@ describe('SDK paths and wire forms', () => {
     assert.ok(ev);
   });
 
+  test('device mode: a message the app\'s CleverTap kit already handled (_metadata.bundled) is not sent again', async () => {
+    const before = (await stack.server.store.counts()).find((c) => c.sourceId === 'app')!;
+    const batch = [
+      { type: 'track', userId: 'kit-1', event: 'Kit Handled', messageId: 'kit-a', _metadata: { bundled: ['Segment.io', 'CleverTap'], unbundled: [] } },
+      { type: 'track', userId: 'kit-1', event: 'Cloud Only', messageId: 'kit-b', _metadata: { bundled: ['Segment.io'], unbundled: [] } },
+    ];
+    assert.equal((await post(`${url}/v1/b`, { writeKey: MOBILE_KEY, batch })).status, 200);
+    await waitFor(() => (stack.emulator.events('acc') as any[]).some((e) => e.identity === 'kit-1' && e.evtName === 'Cloud Only'));
+    const after = (await stack.server.store.counts()).find((c) => c.sourceId === 'app')!;
+    assert.equal(after.filtered - before.filtered, 1);
+    assert.ok(!(stack.emulator.events('acc') as any[]).some((e) => e.evtName === 'Kit Handled'));
+    // On a connection without deviceMode the same message is delivered.
+    assert.equal((await post(`${url}/v1/b`, { writeKey: WRITE_KEY, batch: [{ ...batch[0], userId: 'kit-2', messageId: 'kit-c' }] })).status, 200);
+    await waitFor(() => (stack.emulator.events('acc') as any[]).some((e) => e.identity === 'kit-2' && e.evtName === 'Kit Handled'));
+  });
+
   test("Segment's browser batching form: /v1/b, text/plain, the write key in the body and in every item", async () => {
     const batch = ['bb-1', 'bb-2'].map((id) => ({ type: 'track', userId: 'bb', event: 'Batched', messageId: id, writeKey: WRITE_KEY, _metadata: { bundled: ['Segment.io'] } }));
     const r = await post(`${url}/v1/b`, { writeKey: WRITE_KEY, batch, sentAt: new Date().toISOString() }, { ...TEXT, authorization: basic(WRITE_KEY) });
