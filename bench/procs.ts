@@ -11,6 +11,8 @@ export interface Proc {
   url: string;
   /** Peak resident set (VmHWM) in MB, read from /proc. */
   peakRssMb(): number;
+  /** CPU time (user + system) the process has used so far, in ms, read from /proc. */
+  cpuMs(): number;
   stop(): Promise<void>;
 }
 
@@ -30,6 +32,11 @@ export function spawnProc(args: string[], ready: RegExp, env: Record<string, str
           peakRssMb() {
             const s = readFileSync(`/proc/${child.pid}/status`, 'utf8');
             return Number(/VmHWM:\s+(\d+)/.exec(s)![1]) / 1024;
+          },
+          cpuMs() {
+            // Fields 14 and 15 of /proc/<pid>/stat (after the parenthesised name): utime and stime in clock ticks (USER_HZ, 100).
+            const f = readFileSync(`/proc/${child.pid}/stat`, 'utf8').split(') ')[1].split(' ');
+            return ((Number(f[11]) + Number(f[12])) * 1000) / 100;
           },
           stop: () =>
             new Promise((r) => {

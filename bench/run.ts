@@ -3,6 +3,7 @@ const only = process.env.BENCH_ONLY?.split(',');
 const all: [string, () => Promise<{ run(): Promise<void> }>][] = [
   ['transform', () => import('./transform.js')],
   ['ingest', () => import('./ingest.js')],
+  ['wire-forms', () => import('./wire-forms.js')],
   ['e2e', () => import('./e2e.js')],
   ['backlog', () => import('./backlog.js')],
   ['warehouse', () => import('./warehouse.js')],
