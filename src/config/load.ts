@@ -54,6 +54,8 @@ export function parseConfig(raw: unknown, baseDir = process.cwd(), env: NodeJS.P
     pairs.add(key);
     if (!ids.has(c.source)) throw new Error(`connection names unknown source "${c.source}"`);
     if (!dests.has(c.destination)) throw new Error(`connection names unknown destination "${c.destination}"`);
+    if (c.deviceMode && cfg.destinations.find((d) => d.id === c.destination)?.type !== 'clevertap')
+      throw new Error(`connection ${c.source} → ${c.destination}: deviceMode needs a clevertap destination`);
   }
   if (cfg.storage?.sqlite && !isAbsolute(cfg.storage.sqlite)) cfg.storage.sqlite = resolve(baseDir, cfg.storage.sqlite);
   return cfg;

@@ -29,7 +29,7 @@ const TOKEN_LIST = /^[A-Za-z0-9!#$%&'*+.^_`|~-]+(?:\s*,\s*[A-Za-z0-9!#$%&'*+.^_`
 const DEFAULT_ALLOWED_HEADERS = 'Content-Type, Authorization, X-Retry-Count, AnonymousId, Content-Encoding, X-Write-Key';
 const CORS_HEADERS = ['access-control-allow-origin', 'access-control-allow-credentials', 'access-control-expose-headers'];
 
-export function isSdkPath(url: string): boolean {
+function isSdkPath(url: string): boolean {
   return SDK_PATH.test(url);
 }
 

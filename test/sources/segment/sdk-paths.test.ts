@@ -8,6 +8,7 @@ import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { gunzipSync, gzipSync } from 'node:zlib';
 import { request } from 'undici';
+import { parseConfig } from '../../../src/config/load.js';
 import { startStack, post, get, basic, waitFor, storedMessages, WRITE_KEY, type Stack } from '../../helpers.js';
 
 const TEXT = { 'content-type': 'text/plain' };
@@ -222,5 +223,17 @@ describe('SDK paths and wire forms', () => {
       assert.equal(r.statusCode, 404, path);
       await r.body.text();
     }
+  });
+
+  test('deviceMode is refused on a connection to anything but a CleverTap destination', () => {
+    assert.throws(
+      () =>
+        parseConfig({
+          sources: [{ id: 'w', type: 'segment', writeKey: 'k' }],
+          destinations: [{ id: 'hook', type: 'webhook', settings: { url: 'http://127.0.0.1:9/hook' } }],
+          connections: [{ source: 'w', destination: 'hook', deviceMode: true }],
+        }),
+      /deviceMode needs a clevertap destination/,
+    );
   });
 });
