@@ -11,6 +11,8 @@ export interface Proc {
   url: string;
   /** Peak resident set (VmHWM) in MB, read from /proc. */
   peakRssMb(): number;
+  /** CPU time (user + system) the process has used so far, in ms, read from /proc. */
+  cpuMs(): number;
   stop(): Promise<void>;
 }
 
@@ -30,6 +32,11 @@ export function spawnProc(args: string[], ready: RegExp, env: Record<string, str
           peakRssMb() {
             const s = readFileSync(`/proc/${child.pid}/status`, 'utf8');
             return Number(/VmHWM:\s+(\d+)/.exec(s)![1]) / 1024;
+          },
+          cpuMs() {
+            // Fields 14 and 15 of /proc/<pid>/stat (after the parenthesised name): utime and stime in clock ticks (USER_HZ, 100).
+            const f = readFileSync(`/proc/${child.pid}/stat`, 'utf8').split(') ')[1].split(' ');
+            return ((Number(f[11]) + Number(f[12])) * 1000) / 100;
           },
           stop: () =>
             new Promise((r) => {
@@ -78,8 +85,14 @@ export const startEmulatorProc = (extra: string[] = []) =>
   spawnProc(['src/cli/main.ts', 'emulator', '--port', '0', '--account', 'acc:pass', '--retain', '1000', ...extra], /listening on (http:\/\/[\d.:]+)/);
 export const startBaseline = () => spawnProc(['bench/baseline-server.ts'], /listening on (http:\/\/[\d.:]+)/);
 
+/**
+ * How a client posts a batch: `batch` = a server SDK (/v1/batch, JSON, HTTP Basic); `b` = Segment's browser SDK in
+ * batching mode (/v1/b, text/plain, the write key in the body and in every event).
+ */
+export type WireForm = 'batch' | 'b';
+
 /** ~1 KB track events with realistic context; ids unique per run. */
-export function batchBody(n: number, offset: number): string {
+export function batchBody(n: number, offset: number, form: WireForm = 'batch'): string {
   const batch = [];
   for (let i = 0; i < n; i++) {
     const k = offset + i;
@@ -98,16 +111,19 @@ export function batchBody(n: number, offset: number): string {
         userAgent: 'Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0 Safari/537.36',
         page: { path: '/albums/42', url: 'https://example.com/albums/42', title: 'Album 42', referrer: 'https://example.com/' },
       },
+      ...(form === 'b' ? { writeKey: WRITE_KEY } : {}),
     });
   }
-  return JSON.stringify({ batch, sentAt: new Date().toISOString() });
+  return JSON.stringify({ batch, sentAt: new Date().toISOString(), ...(form === 'b' ? { writeKey: WRITE_KEY } : {}) });
 }
 
 /** Sends `requests` batch requests with `concurrency` in flight; returns ack latencies (ms). */
-export async function load(url: string, requests: number, perRequest: number, concurrency: number, offset = 0): Promise<{ ms: number; latencies: number[] }> {
+export async function load(url: string, requests: number, perRequest: number, concurrency: number, offset = 0, form: WireForm = 'batch'): Promise<{ ms: number; latencies: number[] }> {
   const pool = new Pool(url, { connections: concurrency, pipelining: 1 });
   const auth = 'Basic ' + Buffer.from(`${WRITE_KEY}:`).toString('base64');
-  const bodies = Array.from({ length: Math.min(requests, 200) }, (_, i) => batchBody(perRequest, offset + i * perRequest));
+  const path = form === 'b' ? '/v1/b' : '/v1/batch';
+  const headers: Record<string, string> = form === 'b' ? { 'content-type': 'text/plain' } : { authorization: auth, 'content-type': 'application/json' };
+  const bodies = Array.from({ length: Math.min(requests, 200) }, (_, i) => batchBody(perRequest, offset + i * perRequest, form));
   const latencies: number[] = [];
   let next = 0;
   const t0 = performance.now();
@@ -118,7 +134,7 @@ export async function load(url: string, requests: number, perRequest: number, co
         // Reuse pre-built bodies but keep messageIds unique by rewriting the prefix.
         const body = i < bodies.length ? bodies[i] : bodies[i % bodies.length].replaceAll('"bench-', `"b${i}-`);
         const s = performance.now();
-        const res = await pool.request({ path: '/v1/batch', method: 'POST', headers: { authorization: auth, 'content-type': 'application/json' }, body });
+        const res = await pool.request({ path, method: 'POST', headers, body });
         await res.body.text();
         if (res.statusCode !== 200) throw new Error(`status ${res.statusCode}`);
         latencies.push(performance.now() - s);

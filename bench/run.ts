@@ -4,6 +4,7 @@ const all: [string, () => Promise<{ run(): Promise<void> }>][] = [
   ['transform', () => import('./transform.js')],
   ['store', () => import('./store.js')],
   ['ingest', () => import('./ingest.js')],
+  ['wire-forms', () => import('./wire-forms.js')],
   ['e2e', () => import('./e2e.js')],
   ['backlog', () => import('./backlog.js')],
   ['warehouse', () => import('./warehouse.js')],

@@ -7,7 +7,10 @@ import type { Config } from './config/schema.js';
 import { createDeliverer, platformOf } from './destinations/registry.js';
 import { createIngestContext } from './ingest/accept.js';
 import { mparticleRoutes } from './sources/mparticle/routes.js';
+import { analyticsBundleRoutes } from './sources/segment/bundle.js';
+import { registerCors } from './sources/segment/cors.js';
 import { segmentRoutes } from './sources/segment/routes.js';
+import { sdkSettingsRoutes } from './sources/segment/sdk-settings.js';
 import { webhookRoutes } from './sources/clevertap-webhook/routes.js';
 import { createMetrics } from './metrics.js';
 import { DestinationWorker, type RetryPolicy } from './router/worker.js';
@@ -73,7 +76,8 @@ export async function startServer(config: Config, opts: { logger?: Logger } = {}
   });
 
   const app = Fastify({ logger: false, bodyLimit: limits.maxRequestBytes, return503OnClosing: true });
-  // Every body is parsed as JSON whatever its content type (curl and some SDKs send none or form types).
+  // Every body is parsed as JSON whatever its content type (curl and some SDKs send none or form types; Segment's
+  // browser SDK and sendBeacon send text/plain, which needs no CORS preflight).
   app.removeAllContentTypeParsers();
   app.addContentTypeParser('*', { parseAs: 'string' }, (_req, body, done) => {
     if (body === '' || body === undefined) return done(null, undefined);
@@ -102,12 +106,16 @@ export async function startServer(config: Config, opts: { logger?: Logger } = {}
   });
   app.setNotFoundHandler((_req, reply) => void reply.code(404).send({ success: false, error: 'not found' }));
 
+  // Before any route: SDK paths answer CORS, every other path refuses other origins.
+  registerCors(app, ctx);
   app.get('/healthz', async (_req, reply) => (store.healthy() ? { ok: true } : reply.code(503).send({ ok: false, error: 'store cannot sync to disk' })));
   app.get('/metrics', async (_req, reply) => {
     reply.header('content-type', metrics.registry.contentType);
     return metrics.registry.metrics();
   });
   segmentRoutes(app, ctx);
+  sdkSettingsRoutes(app, ctx, config);
+  analyticsBundleRoutes(app, ctx);
   mparticleRoutes(app, ctx);
   webhookRoutes(app, ctx);
   adminRoutes(app, { config, store, workers, log });

@@ -1,5 +1,6 @@
 // Shared test setup: real servers on loopback, real SQLite files in temp dirs, the real emulator.
 import { join } from 'node:path';
+import Database from 'better-sqlite3';
 import { request } from 'undici';
 import { startEmulator } from '../src/emulator/index.js';
 import { parseConfig } from '../src/config/load.js';
@@ -76,4 +77,15 @@ export async function startStack(o: {
 /** Every connection's counts add up: received = delivered + dead + filtered + pending. */
 export async function reconciled(server: RunningServer): Promise<boolean> {
   return (await server.store.counts()).every((c) => c.received === c.delivered + c.dead + c.filtered + c.pending);
+}
+
+/** Messages of a source as the store keeps them (its own table, read-only), oldest first. */
+export function storedMessages(stack: Stack, sourceId: string): Record<string, any>[] {
+  const db = new Database(join(stack.dir, 'store.sqlite'), { readonly: true, fileMustExist: true });
+  try {
+    const rows = db.prepare('SELECT payload FROM messages WHERE source_id = ? ORDER BY id').all(sourceId) as { payload: string }[];
+    return rows.map((r) => JSON.parse(r.payload));
+  } finally {
+    db.close();
+  }
 }

@@ -6,7 +6,8 @@ import { dirname, isAbsolute, resolve } from 'node:path';
 import { TypeCompiler } from '@sinclair/typebox/compiler';
 import { Value } from '@sinclair/typebox/value';
 import { parse as parseYaml } from 'yaml';
-import { resolveEntryPaths } from '../destinations/registry.js';
+import { CLEVERTAP_PLATFORM } from '../clevertap/platform.js';
+import { platformOf, resolveEntryPaths, type DestinationEntry } from '../destinations/registry.js';
 import { sourceProblem } from '../sources/registry.js';
 import { displayPath, explainValue } from '../util/schema-error.js';
 import { ConfigSchema, type Config } from './schema.js';
@@ -40,6 +41,9 @@ export function substituteEnv(v: unknown, env: NodeJS.ProcessEnv = process.env):
   throw new Error(`invalid config: environment variable${plural ? 's' : ''} ${names.join(', ')} ${plural ? 'are' : 'is'} not set (used at ${at.join(', ')})`);
 }
 
+/** Device mode hands the app's own CleverTap SDK kits their settings: only CleverTap destinations have them. */
+const deviceModeCapable = (d: DestinationEntry | undefined) => d !== undefined && platformOf(d.type) === CLEVERTAP_PLATFORM;
+
 export function parseConfig(raw: unknown, baseDir = process.cwd(), env: NodeJS.ProcessEnv = process.env): Config {
   const cfg = Value.Default(ConfigSchema, Value.Clone(substituteEnv(raw ?? {}, env)));
   if (!check.Check(cfg)) throw new Error(`invalid config: ${explainValue(ConfigSchema, cfg)}`);
@@ -63,6 +67,8 @@ export function parseConfig(raw: unknown, baseDir = process.cwd(), env: NodeJS.P
     pairs.add(key);
     if (!ids.has(c.source)) throw new Error(`invalid config: connections[${i}].source: names unknown source "${c.source}"`);
     if (!dests.has(c.destination)) throw new Error(`invalid config: connections[${i}].destination: names unknown destination "${c.destination}"`);
+    if (c.deviceMode && !deviceModeCapable(cfg.destinations.find((d) => d.id === c.destination)))
+      throw new Error(`invalid config: connections[${i}].deviceMode: ${c.source} → ${c.destination} needs a destination whose SDK kits can run in the app (clevertap)`);
   });
   if (cfg.storage?.sqlite && !isAbsolute(cfg.storage.sqlite)) cfg.storage.sqlite = resolve(baseDir, cfg.storage.sqlite);
   return cfg;

@@ -22,6 +22,13 @@ export const ConnectionSchema = Type.Object(
     destination: Type.String(),
     /** Events go to a destination of the platform they came from (CleverTap) only when this is true (loop guard). */
     allowCleverTapLoop: Type.Optional(Type.Boolean()),
+    /**
+     * The source's SDK settings name this CleverTap destination as a device-mode integration (account id and region,
+     * plus the public account token the mobile kits need when given); never the passcode.
+     */
+    deviceMode: Type.Optional(
+      Type.Union([Type.Boolean(), Type.Object({ accountToken: Type.Optional(Type.String({ minLength: 1 })) }, { additionalProperties: false })]),
+    ),
   },
   { additionalProperties: false },
 );

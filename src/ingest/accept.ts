@@ -20,12 +20,21 @@ interface Route {
   /** The platform whose messages this route holds back (the loop guard): the destination's own, unless the
    *  connection allows the loop. */
   guardedOrigin?: string;
+  /** A device-mode connection: messages the app's own SDK kit already sent are not sent again. */
+  deviceMode: boolean;
 }
 
 /** A destination as ingest sees it: where it delivers to (its definition's `platform`). */
 export interface RouteTarget {
   id: string;
   platform?: string;
+}
+
+/** Segment's SDKs list the device-mode integrations that handled a message in `_metadata.bundled` (e.g.
+ *  https://github.com/segmentio/analytics-next/blob/master/packages/browser/src/plugins/segmentio/normalize.ts). */
+function bundledToCleverTap(m: Record<string, unknown>): boolean {
+  const bundled = (m._metadata as { bundled?: unknown } | undefined)?.bundled;
+  return Array.isArray(bundled) && bundled.includes('CleverTap');
 }
 
 export function createIngestContext(
@@ -40,7 +49,7 @@ export function createIngestContext(
   const routes = new Map<string, Route[]>();
   for (const c of connections) {
     const list = routes.get(c.source) ?? [];
-    list.push({ destination: c.destination, guardedOrigin: c.allowCleverTapLoop ? undefined : platform.get(c.destination) });
+    list.push({ destination: c.destination, guardedOrigin: c.allowCleverTapLoop ? undefined : platform.get(c.destination), deviceMode: Boolean(c.deviceMode) });
     routes.set(c.source, list);
   }
   const byId = new Map(sources.map((s) => [s.id, s]));
@@ -59,6 +68,8 @@ export function createIngestContext(
         rejected.push({ index: i, error: 'message must be a JSON object' });
         continue;
       }
+      // Segment's browser SDK puts the write key in every event; a credential is not part of the message.
+      if (m.writeKey !== undefined) delete m.writeKey;
       // SDKs sometimes send numeric ids; CleverTap identities are strings.
       if (typeof m.userId === 'number') m.userId = String(m.userId);
       if (typeof m.anonymousId === 'number') m.anonymousId = String(m.anonymousId);
@@ -90,6 +101,7 @@ export function createIngestContext(
       let filtered: StoredMessage['filtered'];
       for (const r of srcRoutes) {
         if (origin !== undefined && r.guardedOrigin === origin) (filtered ??= []).push({ destination: r.destination, reason: 'loop_guard' });
+        else if (r.deviceMode && bundledToCleverTap(m)) (filtered ??= []).push({ destination: r.destination, reason: 'device_mode' });
         else dests.push(r.destination);
       }
       stored.push({

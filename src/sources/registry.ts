@@ -33,14 +33,16 @@ function defineSource<const T extends string, P extends TProperties>(def: Source
 }
 
 const Secret = Type.String({ minLength: 1 });
+/** The web origins (scheme://host[:port], `*.` allowed before the host) whose pages may send; absent = any. */
+const AllowedOrigins = Type.Optional(Type.Array(Type.String({ pattern: '^https?://(\\*\\.)?[A-Za-z0-9.-]+(:[0-9]{1,5})?$' })));
 
 export const SOURCE_DEFINITIONS = [
   // Segment / RudderStack SDKs.
-  defineSource({ type: 'segment', keys: { writeKey: Secret }, protocols: ['segment'] }),
+  defineSource({ type: 'segment', keys: { writeKey: Secret, allowedOrigins: AllowedOrigins }, protocols: ['segment'] }),
   // CleverTap's Segment export (writeKey) and its webhooks (secret).
   defineSource({
     type: 'clevertap',
-    keys: { writeKey: Type.Optional(Secret), secret: Type.Optional(Secret) },
+    keys: { writeKey: Type.Optional(Secret), secret: Type.Optional(Secret), allowedOrigins: AllowedOrigins },
     protocols: ['segment', 'clevertap-webhook'],
     origin: CLEVERTAP_PLATFORM,
     normalise: normaliseCleverTapMessage,

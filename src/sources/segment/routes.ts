@@ -1,14 +1,28 @@
-// Segment / RudderStack HTTP tracking API: /v1/{identify,track,page,screen,group,alias,batch,import}.
+// Segment / RudderStack tracking API, on every path their SDKs use:
+//   /v1/{identify,track,page,screen,group,alias}      one message (server SDKs, RudderStack's browser SDK)
+//   /v1/{i,t,p,s,g,a}                                  the same, as Segment's browser SDK names them (`<apiHost>/<type's first letter>`)
+//   /v1/batch, /v1/import, /v1/b                       a batch (`/b`: Segment's browser SDK in batching mode and its mobile SDKs)
+//   /beacon/v1/batch?writeKey=…                        RudderStack's browser SDK through navigator.sendBeacon
 // Any source type that speaks this API (src/sources/registry.ts) is accepted: Segment / RudderStack SDKs, and
 // CleverTap's Segment export, whose messages go through its type's normaliser first.
+//
+// Decisions:
+// - Bodies are JSON whatever their Content-Type (the browser SDKs send text/plain to avoid a preflight; see server.ts).
+// - The write key comes from HTTP Basic (user), the body's `writeKey`, `X-Write-Key`, or, on the beacon path only,
+//   the `writeKey` query parameter (sendBeacon cannot set headers).
+// - Short paths share the long paths' handlers, so limits, dedupe, clock correction and answers are the same.
+// - A browser request whose Origin the source does not allow is refused with 403 before anything is stored (cors.ts).
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { SourceConfig } from '../../config/schema.js';
 import type { InboundMessage } from '../../message/schema.js';
 import { normaliserOf, speaks } from '../registry.js';
 import { parseBasicAuth } from '../../util/secrets.js';
 import type { IngestContext, ProtocolRoutes } from '../../ingest/context.js';
+import { originAllowed, withdrawCors } from './cors.js';
 
 const SINGLE = ['identify', 'track', 'page', 'screen', 'group', 'alias'] as const;
+/** Segment's browser SDK posts each call to `<apiHost>/<first letter of the type>`. */
+const SHORT: Record<string, (typeof SINGLE)[number]> = { i: 'identify', t: 'track', p: 'page', s: 'screen', g: 'group', a: 'alias' };
 
 /** Normalises one message; one that cannot be normalised (e.g. absurdly nested) goes on as it came and is
  *  judged by accept(), which rejects it with a reason instead of failing the request. */
@@ -25,19 +39,48 @@ function fail(reply: FastifyReply, status: number, error: string) {
   return reply.code(status).send({ success: false, error });
 }
 
-function authenticate(ctx: IngestContext, req: FastifyRequest, body: Record<string, unknown>): SourceConfig | 'missing' | 'unknown' {
+function writeKeyOf(req: FastifyRequest, body: Record<string, unknown>, fromQuery: boolean): string | undefined {
   const basic = parseBasicAuth(req.headers.authorization);
-  const key = basic?.user || (typeof body.writeKey === 'string' ? body.writeKey : '') || (req.headers['x-write-key'] as string | undefined);
+  const query = fromQuery ? (req.query as Record<string, unknown>).writeKey : undefined;
+  return (
+    basic?.user ||
+    (typeof body.writeKey === 'string' ? body.writeKey : '') ||
+    (req.headers['x-write-key'] as string | undefined) ||
+    (typeof query === 'string' ? query : undefined)
+  );
+}
+
+function authenticate(ctx: IngestContext, key: string | undefined): SourceConfig | 'missing' | 'unknown' {
   if (!key) return 'missing';
   const s = ctx.sourceByWriteKey(key);
   return s && speaks(s, 'segment') ? s : 'unknown';
 }
 
+/** The batch's items, each with the request's top-level context / integrations / sentAt (the item's own values win). */
+function batchItems(body: Record<string, unknown>): unknown[] {
+  const top = body.context as Record<string, unknown> | undefined;
+  const integrations = body.integrations as Record<string, unknown> | undefined;
+  const sentAt = body.sentAt;
+  return (body.batch as unknown[]).map((m) => {
+    if (!m || typeof m !== 'object' || Array.isArray(m)) return m;
+    const x = m as Record<string, unknown>;
+    if (top && typeof top === 'object') x.context = { ...top, ...(x.context as object | undefined) };
+    if (integrations && typeof integrations === 'object') x.integrations = { ...integrations, ...(x.integrations as object | undefined) };
+    if (sentAt !== undefined && x.sentAt === undefined) x.sentAt = sentAt;
+    return x;
+  });
+}
+
 export const segmentRoutes: ProtocolRoutes = (app, ctx) => {
-  async function handle(req: FastifyRequest, reply: FastifyReply, items: unknown[], body: Record<string, unknown>, single: boolean) {
-    const src = authenticate(ctx, req, body);
+  async function handle(req: FastifyRequest, reply: FastifyReply, items: unknown[], key: string | undefined, single: boolean) {
+    const src = authenticate(ctx, key);
     if (src === 'missing') return fail(reply, 401, 'missing write key (HTTP Basic user or "writeKey" in the body)');
     if (src === 'unknown') return fail(reply, 401, 'unknown write key');
+    const origin = req.headers.origin;
+    if (origin && !originAllowed(src, origin)) {
+      withdrawCors(reply);
+      return fail(reply, 403, 'origin not allowed for this source');
+    }
     if (await ctx.overloaded()) {
       reply.header('Retry-After', '5');
       return fail(reply, 429, 'backlog is full: retry later');
@@ -50,35 +93,23 @@ export const segmentRoutes: ProtocolRoutes = (app, ctx) => {
     return reply.send({ success: true, accepted: r.accepted, duplicates: r.duplicates, rejected: r.rejected });
   }
 
-  for (const type of SINGLE) {
-    app.post(`/v1/${type}`, { bodyLimit: ctx.limits.maxEventBytes }, async (req, reply) => {
-      const body = req.body as Record<string, unknown>;
-      if (!body || typeof body !== 'object' || Array.isArray(body)) return fail(reply, 400, 'body must be a JSON object');
-      // The path decides the type, as in Segment's API.
-      const { writeKey: _w, ...msg } = body;
-      return handle(req, reply, [{ ...msg, type }], body, true);
-    });
-  }
+  const singleRoute = (type: (typeof SINGLE)[number]) => async (req: FastifyRequest, reply: FastifyReply) => {
+    const body = req.body as Record<string, unknown>;
+    if (!body || typeof body !== 'object' || Array.isArray(body)) return fail(reply, 400, 'body must be a JSON object');
+    // The path decides the type, as in Segment's API.
+    const { writeKey: _w, ...msg } = body;
+    return handle(req, reply, [{ ...msg, type }], writeKeyOf(req, body, false), true);
+  };
+  for (const type of SINGLE) app.post(`/v1/${type}`, { bodyLimit: ctx.limits.maxEventBytes }, singleRoute(type));
+  for (const [letter, type] of Object.entries(SHORT)) app.post(`/v1/${letter}`, { bodyLimit: ctx.limits.maxEventBytes }, singleRoute(type));
 
-  for (const path of ['/v1/batch', '/v1/import']) {
-    app.post(path, async (req, reply) => {
-      const body = req.body as Record<string, unknown>;
-      if (!body || typeof body !== 'object' || Array.isArray(body)) return fail(reply, 400, 'body must be a JSON object');
-      if (!Array.isArray(body.batch)) return fail(reply, 400, '"batch" must be an array of messages');
-      if (body.batch.length > ctx.limits.maxBatchEvents) return fail(reply, 413, `batch holds more than ${ctx.limits.maxBatchEvents} events`);
-      const top = body.context as Record<string, unknown> | undefined;
-      const integrations = body.integrations as Record<string, unknown> | undefined;
-      const sentAt = body.sentAt;
-      const items = (body.batch as unknown[]).map((m) => {
-        if (!m || typeof m !== 'object' || Array.isArray(m)) return m;
-        const x = m as Record<string, unknown>;
-        // Top-level context / integrations / sentAt apply to every item (the item's own values win).
-        if (top && typeof top === 'object') x.context = { ...top, ...(x.context as object | undefined) };
-        if (integrations && typeof integrations === 'object') x.integrations = { ...integrations, ...(x.integrations as object | undefined) };
-        if (sentAt !== undefined && x.sentAt === undefined) x.sentAt = sentAt;
-        return x;
-      });
-      return handle(req, reply, items, body, false);
-    });
-  }
+  const batchRoute = (fromQuery: boolean) => async (req: FastifyRequest, reply: FastifyReply) => {
+    const body = req.body as Record<string, unknown>;
+    if (!body || typeof body !== 'object' || Array.isArray(body)) return fail(reply, 400, 'body must be a JSON object');
+    if (!Array.isArray(body.batch)) return fail(reply, 400, '"batch" must be an array of messages');
+    if (body.batch.length > ctx.limits.maxBatchEvents) return fail(reply, 413, `batch holds more than ${ctx.limits.maxBatchEvents} events`);
+    return handle(req, reply, batchItems(body), writeKeyOf(req, body, fromQuery), false);
+  };
+  for (const path of ['/v1/batch', '/v1/import', '/v1/b']) app.post(path, batchRoute(false));
+  app.post('/beacon/v1/batch', batchRoute(true));
 };
