@@ -4,7 +4,7 @@ import { resolve } from 'node:path';
 import { createGunzip, createInflate } from 'node:zlib';
 import { adminRoutes } from './admin/routes.js';
 import type { Config } from './config/schema.js';
-import { createDeliverer, platformOf } from './destinations/registry.js';
+import { createDeliverer, deviceModeSettings, platformOf } from './destinations/registry.js';
 import { createIngestContext } from './ingest/accept.js';
 import { mparticleRoutes } from './sources/mparticle/routes.js';
 import { analyticsBundleRoutes } from './sources/segment/bundle.js';
@@ -114,7 +114,7 @@ export async function startServer(config: Config, opts: { logger?: Logger } = {}
     return metrics.registry.metrics();
   });
   segmentRoutes(app, ctx);
-  sdkSettingsRoutes(app, ctx, config);
+  sdkSettingsRoutes(app, ctx, (sourceId) => deviceModeSettings(config, sourceId));
   analyticsBundleRoutes(app, ctx);
   mparticleRoutes(app, ctx);
   webhookRoutes(app, ctx);

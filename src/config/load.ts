@@ -68,7 +68,7 @@ export function parseConfig(raw: unknown, baseDir = process.cwd(), env: NodeJS.P
     if (!ids.has(c.source)) throw new Error(`invalid config: connections[${i}].source: names unknown source "${c.source}"`);
     if (!dests.has(c.destination)) throw new Error(`invalid config: connections[${i}].destination: names unknown destination "${c.destination}"`);
     if (c.deviceMode && !deviceModeCapable(cfg.destinations.find((d) => d.id === c.destination)))
-      throw new Error(`invalid config: connections[${i}].deviceMode: ${c.source} → ${c.destination} needs a destination whose SDK kits can run in the app (clevertap)`);
+      throw new Error(`invalid config: connections[${i}].deviceMode: ${c.source} → ${c.destination} deviceMode needs a clevertap destination (one whose SDK kits run in the app)`);
   });
   if (cfg.storage?.sqlite && !isAbsolute(cfg.storage.sqlite)) cfg.storage.sqlite = resolve(baseDir, cfg.storage.sqlite);
   return cfg;

@@ -6,6 +6,7 @@
 // type K the definition's capabilities take exactly SettingsMap[K] (TypeScript's correlated-union pattern,
 // https://github.com/microsoft/TypeScript/pull/47109).
 import type { Static } from '@sinclair/typebox';
+import type { CleverTapDeviceSettings } from '../clevertap/platform.js';
 import type { InboundMessage } from '../message/schema.js';
 import type { Deliverer, DeliveryContext, DestinationCapabilities, TransformResult } from './types.js';
 import { cleverTapDestination } from './clevertap/index.js';
@@ -57,6 +58,23 @@ export function resolveEntryPaths<K extends DestinationType>(d: DestinationEntry
 export function userDeletion<K extends DestinationType>(d: DestinationEntry<K>): ((userIds: string[]) => Promise<{ deleted: number }>) | undefined {
   const deleteUsers = BY_TYPE[d.type].deleteUsers;
   return deleteUsers && ((userIds) => deleteUsers(d.settings, userIds));
+}
+
+/** The public settings each device-mode connection of a source hands the app's SDK kits (see sources/segment/sdk-settings.ts). */
+export function deviceModeSettings(
+  config: { connections: readonly { source: string; destination: string; deviceMode?: boolean | { accountToken?: string } }[]; destinations: readonly DestinationEntry[] },
+  sourceId: string,
+): CleverTapDeviceSettings[] {
+  const out: CleverTapDeviceSettings[] = [];
+  for (const c of config.connections) {
+    if (c.source !== sourceId || !c.deviceMode) continue;
+    const d = config.destinations.find((x) => x.id === c.destination);
+    const kit = d && (BY_TYPE[d.type].deviceMode as ((s: SettingsMap[DestinationType]) => CleverTapDeviceSettings) | undefined);
+    if (!d || !kit) continue;
+    const token = typeof c.deviceMode === 'object' ? c.deviceMode.accountToken : undefined;
+    out.push({ ...kit(d.settings), ...(token ? { accountToken: token } : {}) });
+  }
+  return out;
 }
 
 /** Types with a dry run (`taproute transform`). */

@@ -5,6 +5,7 @@
 // below receives complete settings of its own type and never parses them again.
 import { Type, type Static, type TLiteral, type TObject, type TSchema, type TString } from '@sinclair/typebox';
 import { Value } from '@sinclair/typebox/value';
+import type { CleverTapDeviceSettings } from '../clevertap/platform.js';
 import { ConfigId } from '../config/id.js';
 import { explainValue } from '../util/schema-error.js';
 import type { InboundMessage } from '../message/schema.js';
@@ -46,6 +47,8 @@ export interface DestinationCapabilities<T extends string, Settings> {
   /** Settings a dry run may leave out, with stand-in values (credentials play no part in a mapping). */
   readonly dryRunSettings?: Partial<Settings>;
   /** Deletes users' data in the destination (the admin API's `suppress_with_delete` regulation). */
+  /** The public settings the app's own SDK kit needs when a connection runs in device mode. */
+  readonly deviceMode?: (settings: Settings) => CleverTapDeviceSettings;
   readonly deleteUsers?: (settings: Settings, userIds: string[]) => Promise<{ deleted: number }>;
   /** Resolves file paths in the settings against the config file's folder (at config load). */
   readonly resolvePaths?: (settings: Settings, baseDir: string) => Settings;

@@ -45,7 +45,7 @@ describe('config errors', () => {
     ['warehouse with neither', withDest({ id: 'dw', type: 'warehouse', settings: {} }), 'invalid config: destinations[0].settings: set exactly one of sqlite, postgres'],
     ['warehouse with both', withDest({ id: 'dw', type: 'warehouse', settings: { sqlite: 'a.db', postgres: 'postgres://x' } }), 'invalid config: destinations[0].settings: set exactly one of sqlite, postgres'],
     ['warehouse member error', withDest({ id: 'dw', type: 'warehouse', settings: { sqlite: 'a.db', batchSize: 'many' } }), 'invalid config: destinations[0].settings.batchSize: "many": expected integer'],
-    ['source key of another type', { ...base, sources: [{ id: 'web', type: 'segment', writeKey: 'k', secret: 's' }] }, 'invalid config: sources[0].secret: unknown key (known: id, type, writeKey)'],
+    ['source key of another type', { ...base, sources: [{ id: 'web', type: 'segment', writeKey: 'k', secret: 's' }] }, 'invalid config: sources[0].secret: unknown key (known: id, type, writeKey, allowedOrigins)'],
     ['clevertap source without credentials', { ...base, sources: [...base.sources, { id: 'ct', type: 'clevertap' }] }, 'invalid config: sources[1]: a clevertap source needs a writeKey and/or a webhook secret'],
     ['bad duration', { ...base, router: { maxRetryAge: 'soon' } }, 'invalid config: router.maxRetryAge: "soon" is not valid: milliseconds, or a string such as 30s, 5m, 24h'],
     ['bad enum outside entries', { ...base, storage: { synchronous: 'OFF' } }, 'invalid config: storage.synchronous: "OFF" is not one of FULL, NORMAL'],

@@ -85,7 +85,7 @@ async function upload(url: string, passcode: string): Promise<number> {
   return res.status;
 }
 
-describe('taproute emulator (CLI)', { timeout: 60_000 }, () => {
+describe('taproute emulator (CLI)', { timeout: 180_000 }, () => {
   test('starts on a random port, never prints passcodes, serves the API, stops on SIGTERM', async (t) => {
     const { p, url } = await start(['--port', '0', '--account', 'CLI-ACC:s3cr3t:with-colon', '--account', 'OTHER:zzz-pass']);
     if (!useMain) t.diagnostic(`src/cli/main.ts could not load (not this module's fault): ${mainProblem}`);

@@ -30,5 +30,6 @@ export const cleverTapDestination = defineDestination({
   create: (settings, ctx) => createCleverTapDeliverer(settings, ctx),
   transform: (message, settings) => transformMessage(message, settings),
   dryRunSettings: { accountId: 'dry-run', passcode: 'dry-run' },
+  deviceMode: (settings) => ({ accountId: settings.accountId, region: settings.region }),
   deleteUsers: (settings, userIds) => deleteCleverTapProfiles(settings, userIds),
 });

@@ -16,36 +16,17 @@
 //   already hold. Answers may be cached by the browser for a minute, not by shared caches (they depend on the Host).
 import { createHash } from 'node:crypto';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import type { Config, SourceConfig } from '../../config/schema.js';
-import { parseCleverTapSettings } from '../../destinations/clevertap/settings.js';
+import type { SourceConfig } from '../../config/schema.js';
+import type { CleverTapDeviceSettings } from '../../clevertap/platform.js';
 import type { IngestContext } from '../../ingest/context.js';
 import { parseBasicAuth } from '../../util/secrets.js';
 import { requestHost } from './cors.js';
 
-export interface CleverTapDeviceSettings {
-  accountId: string;
-  region: string;
-  accountToken?: string;
-}
 
 const HOST = /^(?:[A-Za-z0-9.-]+|\[[0-9A-Fa-f:.]+\])(?::[0-9]{1,5})?$/;
 
 function opaqueId(...parts: string[]): string {
   return createHash('sha256').update(parts.join('\u0000')).digest('hex').slice(0, 24);
-}
-
-/** CleverTap settings of the device-mode connections of a source. */
-export function deviceModeCleverTap(config: Pick<Config, 'connections' | 'destinations'>, sourceId: string): CleverTapDeviceSettings[] {
-  const out: CleverTapDeviceSettings[] = [];
-  for (const c of config.connections) {
-    if (c.source !== sourceId || !c.deviceMode) continue;
-    const d = config.destinations.find((x) => x.id === c.destination);
-    if (d?.type !== 'clevertap') continue;
-    const s = parseCleverTapSettings(d.settings);
-    const token = typeof c.deviceMode === 'object' ? c.deviceMode.accountToken : undefined;
-    out.push({ accountId: s.accountId, region: s.region ?? 'eu1', ...(token ? { accountToken: token } : {}) });
-  }
-  return out;
 }
 
 /** The settings object Segment's SDKs read from `<cdn>/v1/projects/<writeKey>/settings`. */
@@ -131,7 +112,8 @@ export function publicOrigin(req: FastifyRequest): { protocol: 'http' | 'https';
   return { protocol, host: host && HOST.test(host) ? host : `${req.hostname}` };
 }
 
-export function sdkSettingsRoutes(app: FastifyInstance, ctx: IngestContext, config: Pick<Config, 'connections' | 'destinations'>): void {
+/** `deviceMode(sourceId)`: the device-mode settings of a source's connections (the server reads them from the destinations). */
+export function sdkSettingsRoutes(app: FastifyInstance, ctx: IngestContext, deviceMode: (sourceId: string) => CleverTapDeviceSettings[]): void {
   const updatedAt = new Date().toISOString();
   const webSource = (key: string | undefined): SourceConfig | undefined => {
     const s = key ? ctx.sourceByWriteKey(key) : undefined;
@@ -146,7 +128,7 @@ export function sdkSettingsRoutes(app: FastifyInstance, ctx: IngestContext, conf
     if (!src) return notFound(reply);
     const { protocol, host } = publicOrigin(req);
     cacheable(reply);
-    return segmentCdnSettings({ writeKey, apiHost: `${host}/v1`, protocol, cleverTap: deviceModeCleverTap(config, src.id) });
+    return segmentCdnSettings({ writeKey, apiHost: `${host}/v1`, protocol, cleverTap: deviceMode(src.id) });
   });
 
   const sourceConfig = async (req: FastifyRequest, reply: FastifyReply) => {
@@ -155,7 +137,7 @@ export function sdkSettingsRoutes(app: FastifyInstance, ctx: IngestContext, conf
     const src = webSource(writeKey);
     if (!src || !writeKey) return notFound(reply);
     cacheable(reply);
-    return rudderSourceConfig({ writeKey, updatedAt, cleverTap: deviceModeCleverTap(config, src.id) });
+    return rudderSourceConfig({ writeKey, updatedAt, cleverTap: deviceMode(src.id) });
   };
   app.get('/sourceConfig', sourceConfig);
   app.get('/sourceConfig/', sourceConfig);
