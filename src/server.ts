@@ -57,7 +57,7 @@ export async function startServer(config: Config, opts: { logger?: Logger } = {}
 
   for (const d of config.destinations) {
     const def = DESTINATIONS[d.type];
-    const deliverer = def.create(d.settings as never, { log: log.child({ destination: d.id }) });
+    const deliverer = def.create(d.settings as never, { log: log.child({ destination: d.id }), sourceIds: config.sources.map((s) => s.id) });
     workers.set(d.id, new DestinationWorker(d.id, store, deliverer, policy, log, metrics.onSettled));
   }
 
