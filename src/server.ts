@@ -59,7 +59,7 @@ export async function startServer(config: Config, opts: { logger?: Logger } = {}
   const metrics = createMetrics(store, workers);
 
   for (const d of config.destinations) {
-    const deliverer = createDeliverer(d, { log: log.child({ destination: d.id }) });
+    const deliverer = createDeliverer(d, { log: log.child({ destination: d.id }), sourceIds: config.sources.map((s) => s.id) });
     workers.set(d.id, new DestinationWorker(d.id, store, deliverer, policy, log, metrics.onSettled));
   }
 

@@ -17,6 +17,8 @@ import type { Job, Outcome } from '../core/job.js';
 
 export interface DeliveryContext {
   log: { info(o: object, msg?: string): void; warn(o: object, msg?: string): void; error(o: object, msg?: string): void };
+  /** The id of every configured source (the warehouse derives its schema names from the whole set). */
+  sourceIds?: readonly string[];
 }
 
 export interface Deliverer {

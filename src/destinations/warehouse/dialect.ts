@@ -12,12 +12,14 @@ export interface TableWrite {
 }
 
 /**
- * How a database error is handled: `retry` = the whole batch is retried (connection, lock, disk...);
+ * How a database error is handled: `retry` = the whole batch is retried later (unreachable server, lock, disk...);
+ * `connection` = an open connection was lost (server restarted, backend terminated): the batch is retried once at
+ * once on a fresh connection, then as `retry`;
  * `schema` = the cached catalog is stale (table/column missing): drop the cache and retry;
  * `job` = the data of one job is at fault: isolate it and dead-letter it;
  * `auth` = credentials or privileges refused: AuthError (the router pauses the destination, keeping its jobs).
  */
-export type ErrorClass = 'retry' | 'schema' | 'job' | 'auth';
+export type ErrorClass = 'retry' | 'connection' | 'schema' | 'job' | 'auth';
 
 export interface Dialect {
   readonly name: 'sqlite' | 'postgres';

@@ -2,8 +2,10 @@
 // PostgreSQL. See naming.ts, rows.ts, schema.ts, loader.ts and the dialects for the decisions.
 //
 // Settings: exactly one of `sqlite` (file path) or `postgres` (connection URL); `schemaPrefix` is prepended to the
-// source id before sanitising (schema = sanitise(schemaPrefix + sourceId)); `batchSize` (default 500) is the
-// number of jobs per transaction. maxInFlight: 1 for SQLite (one writer), 2 for PostgreSQL.
+// source id before sanitising (schema = sanitise(schemaPrefix + sourceId), with a hash suffix only for configured
+// source ids that collide: naming.ts); `batchSize` (default 500) is the number of jobs per transaction.
+// maxInFlight: 1 for SQLite (one writer), 2 for PostgreSQL. The configured source ids come from the create context
+// (`ctx.sourceIds`, every source of the config, so two warehouse destinations on one database agree on names).
 import { isAbsolute, resolve } from 'node:path';
 import { Type, type Static } from '@sinclair/typebox';
 import { defineDestination, type DeliveryContext } from '../types.js';
@@ -36,7 +38,12 @@ export type WarehouseSettings = Static<typeof WarehouseSettingsSchema>;
 export function createWarehouseDeliverer(dialect: Dialect, settings: { schemaPrefix?: string; batchSize?: number }, ctx: DeliveryContext): WarehouseDeliverer {
   return new WarehouseDeliverer(
     dialect,
-    { batchSize: settings.batchSize ?? DEFAULT_BATCH_SIZE, maxInFlight: dialect.name === 'sqlite' ? 1 : 2, schemaPrefix: settings.schemaPrefix },
+    {
+      batchSize: settings.batchSize ?? DEFAULT_BATCH_SIZE,
+      maxInFlight: dialect.name === 'sqlite' ? 1 : 2,
+      schemaPrefix: settings.schemaPrefix,
+      sourceIds: ctx.sourceIds,
+    },
     ctx,
   );
 }

@@ -10,11 +10,14 @@
 //   (`warehouse_reject`), every other job is loaded, and each job's rows stay all-or-nothing.
 // - Within a batch, the `users` rows of one userId are merged (latest received_at wins column by column) so
 //   a multi-row upsert never touches one row twice.
-// - Connection, lock and disk errors throw RetryableError (the router retries the batch); a stale cache
+// - A connection lost mid-batch (server restarted, backend terminated) is retried once at once on a fresh
+//   connection: the batch's transaction was rolled back, or committed if only the answer was lost, and a replay
+//   adds no rows (`id` is unique). If that fails too, RetryableError: the router backs off.
+// - Unreachable server, lock and disk errors throw RetryableError (the router retries the batch); a stale cache
 //   (table/column missing) is dropped and the batch retried; refused credentials/privileges throw AuthError.
 import { AuthError, RetryableError, type Deliverer, type DeliveryContext, type Job, type Outcome } from '../types.js';
 import type { Dialect, TableWrite } from './dialect.js';
-import { schemaName } from './naming.js';
+import { SchemaNamer } from './naming.js';
 import { messageToRows, type LogicalRow, type Scalar } from './rows.js';
 import { PlanError, Planner, SchemaCache, type PhysicalRow, type SchemaCatalog } from './schema.js';
 
@@ -98,52 +101,64 @@ export interface WarehouseOptions {
   batchSize: number;
   maxInFlight: number;
   schemaPrefix?: string;
+  /** Every configured source id: schema names are derived from the whole set (naming.ts). */
+  sourceIds?: readonly string[];
 }
 
 export class WarehouseDeliverer implements Deliverer {
   readonly maxBatch: number;
   readonly maxInFlight: number;
   private readonly cache = new SchemaCache();
+  private readonly names: SchemaNamer;
 
   constructor(readonly dialect: Dialect, private readonly opts: WarehouseOptions, private readonly ctx: DeliveryContext) {
     this.maxBatch = opts.batchSize;
     this.maxInFlight = opts.maxInFlight;
+    this.names = new SchemaNamer(opts.sourceIds ?? [], opts.schemaPrefix);
   }
 
   async deliver(jobs: Job[]): Promise<Outcome[]> {
+    for (let attempt = 0; ; attempt++) {
+      try {
+        return await this.load(jobs);
+      } catch (err) {
+        if (attempt > 0 || this.dialect.classify(err) !== 'connection') throw this.retryable(err);
+        this.ctx.log.warn({ err: reasonOf(err), jobs: jobs.length }, 'warehouse connection lost; retrying on a new connection');
+      }
+    }
+  }
+
+  /** One attempt at the whole batch; database errors are thrown as they are. */
+  private async load(jobs: Job[]): Promise<Outcome[]> {
     const loadedAt = new Date().toISOString();
     const dead = new Map<number, string>();
     const items: Item[] = [];
     for (const job of jobs) {
       try {
         const r = messageToRows(job.message, loadedAt);
-        if (r.ok) items.push({ job, schema: schemaName(job.sourceId, this.opts.schemaPrefix), rows: r.rows, phys: [] });
+        if (r.ok) items.push({ job, schema: this.names.of(job.sourceId), rows: r.rows, phys: [] });
         else dead.set(job.id, r.reason);
       } catch (err) {
         dead.set(job.id, reasonOf(err));
       }
     }
-    try {
-      const bySchema = new Map<string, Item[]>();
-      for (const it of items) {
-        const l = bySchema.get(it.schema);
-        if (l) l.push(it);
-        else bySchema.set(it.schema, [it]);
+    const bySchema = new Map<string, Item[]>();
+    for (const it of items) {
+      const l = bySchema.get(it.schema);
+      if (l) l.push(it);
+      else bySchema.set(it.schema, [it]);
+    }
+    for (const [schema, list] of bySchema) await this.prepareSchema(schema, list, dead);
+    const ready = items.filter((it) => !dead.has(it.job.id));
+    if (ready.length > 0) {
+      try {
+        await this.dialect.loadBatch(buildWrites(ready, true));
+      } catch (err) {
+        if (this.dialect.classify(err) !== 'job') throw err;
+        this.ctx.log.warn({ err: reasonOf(err), jobs: ready.length }, 'warehouse batch rejected; isolating jobs');
+        const failures = await this.dialect.loadIsolated(ready.map((it) => ({ key: it.job.id, writes: buildWrites([it], false) })));
+        for (const [id, e] of failures) dead.set(id, reasonOf(e));
       }
-      for (const [schema, list] of bySchema) await this.prepareSchema(schema, list, dead);
-      const ready = items.filter((it) => !dead.has(it.job.id));
-      if (ready.length > 0) {
-        try {
-          await this.dialect.loadBatch(buildWrites(ready, true));
-        } catch (err) {
-          if (this.dialect.classify(err) !== 'job') throw err;
-          this.ctx.log.warn({ err: reasonOf(err), jobs: ready.length }, 'warehouse batch rejected; isolating jobs');
-          const failures = await this.dialect.loadIsolated(ready.map((it) => ({ key: it.job.id, writes: buildWrites([it], false) })));
-          for (const [id, e] of failures) dead.set(id, reasonOf(e));
-        }
-      }
-    } catch (err) {
-      throw this.retryable(err);
     }
     return jobs.map((j): Outcome => {
       const reason = dead.get(j.id);

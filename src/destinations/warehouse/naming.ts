@@ -24,13 +24,16 @@
 //   (Segment's behaviour).
 // - Event names that sanitise to the same table (`Order Completed`, `order_completed`) share that table, as in
 //   Segment; the original name is kept in the `event_text` column.
-// - Schema per source: sanitise(schemaPrefix + sourceId); names starting with `pg_` or `sqlite_`, and
-//   `information_schema`, get a `_` prefix (both prefixes are reserved by the databases). Distinct source ids
-//   always get distinct schemas: when the result differs from the raw name (schemaPrefix + sourceId), `_` + 8 hex
-//   chars of sha1(raw name) are appended (`MySource`, `my-source`, `my_source` → `my_source_<h1>`,
-//   `my_source_<h2>`, `my_source`; `pg_foo` → `_pg_foo_<h>` while `_pg_foo` stays `_pg_foo`). A raw name that is
-//   already a clean identifier (`web`, `ct_export`) keeps its plain name. Otherwise two sources would share tables
-//   and `ON CONFLICT (id) DO NOTHING` would drop one source's rows when messageIds collide.
+// - Schema per source: sanitise(schemaPrefix + sourceId) (`ct-export` → `ct_export`); names starting with `pg_` or
+//   `sqlite_`, and `information_schema`, get a `_` prefix (both prefixes are reserved by the databases).
+//   Distinct configured source ids always get distinct schemas, else two sources would share tables and
+//   `ON CONFLICT (id) DO NOTHING` would drop one source's rows when messageIds collide. Configured ids whose names
+//   collide share them out as columns do (assignDistinct): the id already spelled as the name (else the smallest
+//   id) keeps it, the others get `_` + 8 hex chars of sha1(schemaPrefix + sourceId) (`MySource`, `my-source`,
+//   `my_source` → `my_source_<h1>`, `my_source_<h2>`, `my_source`). The names depend only on the set of
+//   configured source ids (stable across restarts; adding a source only renames the ids it collides with). A
+//   source missing from that set (jobs left by a removed source) keeps its plain name unless a configured source
+//   has it, then it takes the suffix.
 // - Type-conflict overflow columns are `<name>__text` (schema.ts). Sanitised names never contain `__`, so no
 //   property can ever be named like an overflow column (a property `x_text` stays apart from `x`'s overflow).
 import { createHash } from 'node:crypto';
@@ -82,13 +85,41 @@ export function eventTableName(event: string): string {
   return FIXED_TABLES.has(s) ? limitLength(`_${s}`) : s;
 }
 
-/** The schema of one source (PostgreSQL schema, or SQLite table prefix). */
-export function schemaName(sourceId: string, prefix = ''): string {
-  const raw = prefix + sourceId;
+/** A source's schema name before collisions are settled: sanitised, database-reserved prefixes escaped. */
+function schemaCandidate(raw: string): NamedKey {
   let s = sanitize(raw);
   if (/^(pg_|sqlite_)/.test(s) || s === 'information_schema') s = limitLength(`_${s}`);
-  // Changed by sanitising: make it unique to the raw name (a clean raw name can never end up here).
-  return s === raw ? s : limitLength(`${s}_${shortHash(raw)}`);
+  return { raw, joined: raw, candidate: s };
+}
+
+/** The schema of each source (PostgreSQL schema, or SQLite table prefix), given every configured source id. */
+export class SchemaNamer {
+  private readonly configured = new Map<string, string>();
+  private readonly taken: ReadonlySet<string>;
+  /** Names of sources missing from the configured set, each settled against the configured names only. */
+  private readonly others = new Map<string, string>();
+
+  constructor(sourceIds: Iterable<string>, private readonly prefix = '') {
+    const ids = [...new Set(sourceIds)];
+    const names = assignDistinct(ids.map((id) => schemaCandidate(prefix + id)), new Set());
+    ids.forEach((id, i) => this.configured.set(id, names[i]));
+    this.taken = new Set(names);
+  }
+
+  of(sourceId: string): string {
+    let name = this.configured.get(sourceId) ?? this.others.get(sourceId);
+    if (name === undefined) {
+      name = assignDistinct([schemaCandidate(this.prefix + sourceId)], new Set(this.taken))[0];
+      if (this.others.size >= MEMO_MAX) this.others.clear();
+      this.others.set(sourceId, name);
+    }
+    return name;
+  }
+}
+
+/** The schema of one source among the configured source ids (see SchemaNamer). */
+export function schemaName(sourceId: string, prefix = '', sourceIds: Iterable<string> = []): string {
+  return new SchemaNamer(sourceIds, prefix).of(sourceId);
 }
 
 /** Column names a property or trait must never take, whatever the table. */

@@ -16,7 +16,14 @@
 // - NUL characters (which PostgreSQL text cannot hold) are replaced by U+FFFD.
 // - SQLSTATE classes 22 (data), 23 (constraint), 54 (limits), 0A (unsupported) and 42 (except undefined
 //   table/column/schema, which mean a stale cache) are blamed on the job's data; class 28 (authentication) and
-//   42501 (insufficient privilege) raise AuthError; everything else (connection, 08, 40, 53, 57...) is retryable.
+//   42501 (insufficient privilege) raise AuthError; everything else (40, 53, 55, 57P03...) is retryable.
+//   A lost connection (class 08, 57P01/57P02/57P05 such as pg_terminate_backend or a server restart, 25P03, a reset
+//   socket, or node-postgres' "Connection terminated" errors) is `connection`: the loader retries at once on a
+//   fresh connection (https://www.postgresql.org/docs/current/errcodes-appendix.html).
+// - A client checked out for a transaction carries an 'error' listener: node-postgres emits 'error' on a client
+//   whose connection dies, and the pool listens only to idle clients, so without it a terminated backend is an
+//   uncaught exception (https://node-postgres.com/apis/pool#events). A broken client is released with its error,
+//   which makes the pool discard it (https://node-postgres.com/apis/pool#releasing-clients).
 import pg from 'pg';
 import { quoteIdent } from './naming.js';
 import type { Scalar } from './rows.js';
@@ -29,6 +36,13 @@ const SQL_CACHE_ENTRIES = 256;
 const SQL_CACHE_CHARS = 4_000_000;
 
 type Queryable = Pick<pg.PoolClient, 'query'>;
+
+/** Session ended by the server: admin_shutdown, crash_shutdown, idle_session_timeout, idle-in-transaction timeout. */
+const LOST_SQLSTATES: ReadonlySet<string> = new Set(['57P01', '57P02', '57P05', '25P03']);
+/** Socket errors of an open connection (a refused or timed-out connect is not a lost connection: it backs off). */
+const LOST_SOCKET: ReadonlySet<string> = new Set(['ECONNRESET', 'EPIPE']);
+/** node-postgres' errors for a connection that ended under a client (they carry no code). */
+const LOST_MESSAGE = /^Connection terminated( unexpectedly)?$|not queryable/;
 
 export class PostgresDialect implements Dialect {
   readonly name = 'postgres' as const;
@@ -75,20 +89,27 @@ export class PostgresDialect implements Dialect {
 
   private async tx<T>(fn: (c: pg.PoolClient) => Promise<T>): Promise<T> {
     const c = await this.pool.connect();
-    let broken = false;
+    let broken: Error | undefined;
+    const onError = (err: Error) => {
+      broken ??= err;
+    };
+    c.on('error', onError);
     try {
       await c.query('BEGIN');
       const out = await fn(c);
       await c.query('COMMIT');
       return out;
     } catch (err) {
-      try {
-        await c.query('ROLLBACK');
-      } catch {
-        broken = true;
+      if (!broken) {
+        try {
+          await c.query('ROLLBACK');
+        } catch (e) {
+          broken = e as Error;
+        }
       }
       throw err;
     } finally {
+      c.removeListener('error', onError);
       c.release(broken);
     }
   }
@@ -209,7 +230,9 @@ export class PostgresDialect implements Dialect {
 
   classify(err: unknown): ErrorClass {
     const code = (err as { code?: unknown })?.code;
-    if (typeof code !== 'string' || !/^[0-9A-Z]{5}$/.test(code)) return 'retry';
+    if (typeof code === 'string' && LOST_SOCKET.has(code)) return 'connection';
+    if (typeof code !== 'string' || !/^[0-9A-Z]{5}$/.test(code)) return LOST_MESSAGE.test(err instanceof Error ? err.message : '') ? 'connection' : 'retry';
+    if (code.startsWith('08') || LOST_SQLSTATES.has(code)) return 'connection';
     if (code === '42P01' || code === '42703' || code === '3F000') return 'schema';
     const cls = code.slice(0, 2);
     if (cls === '28' || code === '42501') return 'auth'; // bad credentials / insufficient privilege: not the data

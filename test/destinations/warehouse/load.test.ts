@@ -24,6 +24,12 @@ const T1 = '2024-05-01T13:00:00.000Z';
 const T2 = '2024-05-01T14:00:00.000Z';
 const SAFE = /^[a-z_][a-z0-9_]*$/;
 const log = { info() {}, warn() {}, error() {} };
+/**
+ * The source ids configured beside the warehouse (as the server passes them): ids that sanitise alike, so their
+ * schemas need the hash suffix. The other ids these tests use are not configured and keep their plain names.
+ */
+const SOURCE_IDS = ['MySource', 'my-source', 'my_source', 'pg_foo', '_pg_foo', '1abc', '_1abc'];
+const schemaOf = (source: string) => schemaName(source, PREFIX, SOURCE_IDS);
 
 type Row = Record<string, unknown>;
 
@@ -69,16 +75,16 @@ class SqliteHarness implements Harness {
     return { sqlite: this.file, schemaPrefix: PREFIX };
   }
   qualified(source: string, table: string) {
-    return `"${schemaName(source, PREFIX)}__${table}"`;
+    return `"${schemaOf(source)}__${table}"`;
   }
   async tables(source: string) {
-    const p = `${schemaName(source, PREFIX)}__`;
+    const p = `${schemaOf(source)}__`;
     return (this.conn.prepare(`SELECT name FROM sqlite_master WHERE type='table' AND substr(name,1,?)=? ORDER BY name`).all(p.length, p) as { name: string }[]).map((r) =>
       r.name.slice(p.length),
     );
   }
   async columns(source: string, table: string) {
-    const r = this.conn.prepare(`SELECT name, type FROM pragma_table_info(?)`).all(`${schemaName(source, PREFIX)}__${table}`) as { name: string; type: string }[];
+    const r = this.conn.prepare(`SELECT name, type FROM pragma_table_info(?)`).all(`${schemaOf(source)}__${table}`) as { name: string; type: string }[];
     return Object.fromEntries(r.map((c) => [c.name, colTypeOf(c.type)]));
   }
   async rows(source: string, table: string) {
@@ -101,15 +107,15 @@ class PostgresHarness implements Harness {
     return { postgres: PG_URL, schemaPrefix: PREFIX };
   }
   qualified(source: string, table: string) {
-    return `"${schemaName(source, PREFIX)}"."${table}"`;
+    return `"${schemaOf(source)}"."${table}"`;
   }
   async tables(source: string) {
-    const r = await this.pool.query(`SELECT table_name FROM information_schema.tables WHERE table_schema = $1 ORDER BY 1`, [schemaName(source, PREFIX)]);
+    const r = await this.pool.query(`SELECT table_name FROM information_schema.tables WHERE table_schema = $1 ORDER BY 1`, [schemaOf(source)]);
     return r.rows.map((x) => x.table_name as string);
   }
   async columns(source: string, table: string) {
     const r = await this.pool.query(`SELECT column_name, data_type FROM information_schema.columns WHERE table_schema = $1 AND table_name = $2`, [
-      schemaName(source, PREFIX),
+      schemaOf(source),
       table,
     ]);
     return Object.fromEntries(r.rows.map((c) => [c.column_name as string, colTypeOf(c.data_type as string)]));
@@ -150,7 +156,7 @@ for (const kind of ['sqlite', 'postgres'] as const) {
     let h: Harness;
     const open: Deliverer[] = [];
     const make = (extra: Record<string, unknown> = {}): Deliverer => {
-      const d = warehouseDestination.create(parseWarehouseSettings({ ...h.settings(), ...extra }), { log });
+      const d = warehouseDestination.create(parseWarehouseSettings({ ...h.settings(), ...extra }), { log, sourceIds: SOURCE_IDS });
       open.push(d);
       return d;
     };
@@ -516,8 +522,8 @@ for (const kind of ['sqlite', 'postgres'] as const) {
     });
 
     test('source ids that sanitise alike keep their own schemas, even with the same messageIds', async () => {
-      const ids = ['MySource', 'my-source', 'my_source', 'pg_foo', '_pg_foo', '1abc', '_1abc'];
-      const schemas = ids.map((id) => schemaName(id, PREFIX));
+      const ids = SOURCE_IDS;
+      const schemas = ids.map(schemaOf);
       assert.equal(new Set(schemas).size, ids.length, schemas.join(' '));
       const jobs = ids.flatMap((id) => jobsOf([{ ...msg('track', { event: 'Same', properties: { v: id } }), messageId: 'same-id' }], id));
       assertAllDone(await d.deliver(jobs), jobs);
@@ -671,6 +677,45 @@ for (const kind of ['sqlite', 'postgres'] as const) {
           open.splice(open.indexOf(dd), 1);
         } finally {
           await h.exec(`DROP ROLE "${role}"`);
+        }
+      });
+
+      test('a connection lost mid-batch: retried at once on a new connection; lost again, RetryableError', async () => {
+        const src = 'lost';
+        const uncaught: unknown[] = [];
+        const onUncaught = (err: unknown) => uncaught.push(err);
+        process.on('uncaughtException', onUncaught);
+        try {
+          const warm = await load([msg('track', { event: 'Lost', properties: { i: 0 } })], src);
+          // The backend terminates itself mid-insert, as pg_terminate_backend from another session or a restart
+          // would, while the sequence (not transactional) is negative: setval(-n) makes the next n inserts die.
+          const seq = h.qualified(src, 'kills');
+          await h.exec(`CREATE SEQUENCE ${seq} MINVALUE -100 START 1`);
+          await h.exec(`CREATE FUNCTION ${h.qualified(src, 'kill_fn')}() RETURNS trigger LANGUAGE plpgsql AS $$
+            BEGIN IF NEW.i = 3 AND nextval('${seq.replace(/'/g, "''")}') <= 0 THEN PERFORM pg_terminate_backend(pg_backend_pid()); END IF; RETURN NEW; END $$`);
+          await h.exec(`CREATE TRIGGER kill BEFORE INSERT ON ${h.qualified(src, 'lost')} FOR EACH ROW EXECUTE FUNCTION ${h.qualified(src, 'kill_fn')}()`);
+          const batch = () => jobsOf(Array.from({ length: 6 }, (_, i) => msg('track', { event: 'Lost', userId: `l${i}`, properties: { i } })), src);
+          const ids = async () => (await h.rows(src, 'lost')).map((r) => r.id as string);
+          const lastValue = async () => Number((await (h as PostgresHarness).pool.query(`SELECT last_value FROM ${seq}`)).rows[0].last_value);
+
+          await h.exec(`SELECT setval('${seq}', -1)`); // one lost connection: the immediate retry loads the batch
+          const first = batch();
+          assertAllDone(await d.deliver(first), first);
+          assert.equal(await lastValue(), 1, 'the first attempt was killed, the retry went through');
+
+          await h.exec(`SELECT setval('${seq}', -2)`); // lost twice: the router's backoff takes over
+          const second = batch();
+          await assert.rejects(d.deliver(second), (err: unknown) => err instanceof RetryableError && err.code === 'warehouse_57P01');
+          assert.equal(await lastValue(), 0);
+          assertAllDone(await d.deliver(second), second);
+
+          const expected = [...warm, ...first, ...second].map((j) => j.message.messageId).sort();
+          assert.deepEqual(await ids(), expected, 'every row once');
+          assert.deepEqual((await h.rows(src, 'tracks')).map((r) => r.id), expected);
+          await new Promise((r) => setImmediate(r));
+          assert.deepEqual(uncaught, [], 'a lost connection never reaches the process');
+        } finally {
+          process.off('uncaughtException', onUncaught);
         }
       });
 

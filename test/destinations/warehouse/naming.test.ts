@@ -8,7 +8,7 @@ import { assignDistinct, conflictColumnName, eventTableName, limitLength, saniti
 import { isTimestamp, messageToRows, type LogicalRow } from '../../../src/destinations/warehouse/rows.js';
 import { Planner, fit } from '../../../src/destinations/warehouse/schema.js';
 import { buildWrites, mergeUserRecords } from '../../../src/destinations/warehouse/loader.js';
-import { parseWarehouseSettings, warehouseDestination } from '../../../src/destinations/warehouse/index.js';
+import { parseWarehouseSettings, PostgresDialect, warehouseDestination } from '../../../src/destinations/warehouse/index.js';
 import { RetryableError } from '../../../src/destinations/types.js';
 import type { Message } from '../../../src/message/schema.js';
 
@@ -75,12 +75,31 @@ describe('naming', () => {
   });
 
   test('schema names', () => {
-    assert.equal(schemaName('Web-Prod'), `web_prod_${shortHash('Web-Prod')}`);
+    assert.equal(schemaName('Web-Prod'), 'web_prod');
     assert.equal(schemaName('web', 'tr_'), 'tr_web');
-    assert.equal(schemaName('Web', 'tr_'), `tr_web_${shortHash('tr_Web')}`, 'the hash covers prefix + id (the raw name)');
-    assert.equal(schemaName('pg_catalog'), `_pg_catalog_${shortHash('pg_catalog')}`);
-    assert.equal(schemaName('sqlite_x'), `_sqlite_x_${shortHash('sqlite_x')}`);
-    assert.equal(schemaName('information_schema'), `_information_schema_${shortHash('information_schema')}`);
+    assert.equal(schemaName('Web', 'tr_', ['web', 'Web']), `tr_web_${shortHash('tr_Web')}`, 'the hash covers prefix + id (the raw name)');
+    assert.equal(schemaName('pg_catalog'), '_pg_catalog');
+    assert.equal(schemaName('sqlite_x'), '_sqlite_x');
+    assert.equal(schemaName('information_schema'), '_information_schema');
+  });
+
+  test('schema names are plain unless configured source ids collide', () => {
+    const configured = ['ct-export', 'ct-feed', 'Web', 'MySource', 'my-source'];
+    const names = configured.map((id) => schemaName(id, '', configured));
+    assert.deepEqual(names, ['ct_export', 'ct_feed', 'web', 'my_source', `my_source_${shortHash('my-source')}`], 'the smallest colliding id keeps the name');
+    for (const order of [[...configured].reverse(), [...configured].sort(), ['my-source', 'MySource', 'Web', 'ct-feed', 'ct-export']]) {
+      assert.deepEqual(configured.map((id) => schemaName(id, '', order)), names, 'the set decides, not its order');
+    }
+    assert.deepEqual(configured.map((id) => schemaName(id, '', [...configured, ...configured])), names, 'duplicates change nothing');
+    // Adding a colliding source renames only the ids it collides with; the exact spelling keeps the plain name.
+    const more = [...configured, 'my_source'];
+    assert.deepEqual(more.map((id) => schemaName(id, '', more)), [
+      'ct_export', 'ct_feed', 'web', `my_source_${shortHash('MySource')}`, `my_source_${shortHash('my-source')}`, 'my_source',
+    ]);
+    // A source missing from the configured set never takes a configured source's name.
+    assert.equal(schemaName('my_source', '', ['MySource']), `my_source_${shortHash('my_source')}`);
+    assert.equal(schemaName('MySource', '', ['MySource']), 'my_source');
+    assert.equal(schemaName('other-src', '', ['MySource']), 'other_src');
   });
 
   test('clean source ids keep their plain schema name', () => {
@@ -98,7 +117,7 @@ describe('naming', () => {
       ['x'.repeat(70), 'x'.repeat(71), 'x'.repeat(63)],
     ];
     for (const ids of groups) {
-      const names = ids.map((id) => schemaName(id));
+      const names = ids.map((id) => schemaName(id, '', ids));
       assert.equal(new Set(names).size, ids.length, `${ids.join(' | ')} → ${names.join(' | ')}`);
       for (const n of names) {
         assert.match(n, SAFE);
@@ -107,15 +126,17 @@ describe('naming', () => {
         assert.ok(!/^(pg_|sqlite_)/.test(n) && n !== 'information_schema', n);
       }
     }
-    // The examples from the bug report, exactly.
-    assert.equal(schemaName('my_source'), 'my_source');
-    assert.equal(schemaName('MySource'), `my_source_${shortHash('MySource')}`);
-    assert.equal(schemaName('my-source'), `my_source_${shortHash('my-source')}`);
-    assert.equal(schemaName('pg_foo'), `_pg_foo_${shortHash('pg_foo')}`);
-    assert.equal(schemaName('_pg_foo'), '_pg_foo');
-    assert.equal(schemaName('1abc'), `_1abc_${shortHash('1abc')}`);
-    assert.equal(schemaName('_1abc'), '_1abc');
-    assert.equal(schemaName('MySource'), schemaName('MySource'), 'stable');
+    // The examples from the bug report, exactly (all these sources configured together).
+    const all = groups.flat();
+    assert.equal(schemaName('my_source', '', all), 'my_source');
+    assert.equal(schemaName('MySource', '', all), `my_source_${shortHash('MySource')}`);
+    assert.equal(schemaName('my-source', '', all), `my_source_${shortHash('my-source')}`);
+    assert.equal(schemaName('pg_foo', '', all), `_pg_foo_${shortHash('pg_foo')}`);
+    assert.equal(schemaName('_pg_foo', '', all), '_pg_foo');
+    assert.equal(schemaName('1abc', '', all), `_1abc_${shortHash('1abc')}`);
+    assert.equal(schemaName('_1abc', '', all), '_1abc');
+    assert.equal(schemaName('MySource', '', all), schemaName('MySource', '', all), 'stable');
+    assert.equal(new Set(all.map((id) => schemaName(id, '', all))).size, all.length, 'distinct across every group');
   });
 
   test('overflow columns are <name>__text and never collide with a property name', () => {
@@ -330,6 +351,17 @@ describe('settings', () => {
     assert.equal(p.maxBatch, 50);
     assert.equal(p.maxInFlight, 2);
     return Promise.all([d.close(), p.close()]).then(() => undefined);
+  });
+
+  test('PostgreSQL errors: a lost connection is told apart from an unreachable server', async () => {
+    const d = new PostgresDialect('postgres://postgres@127.0.0.1:1/none');
+    const e = (code: string | undefined, message = 'x') => Object.assign(new Error(message), code === undefined ? {} : { code });
+    const lost = [e('57P01'), e('57P02'), e('08006'), e('08003'), e('ECONNRESET'), e('EPIPE'), e(undefined, 'Connection terminated unexpectedly'), e(undefined, 'Client has encountered a connection error and is not queryable')];
+    for (const err of lost) assert.equal(d.classify(err), 'connection', err.message + ' ' + String((err as { code?: string }).code));
+    const later = [e('ECONNREFUSED'), e('ETIMEDOUT'), e('57P03'), e('55000'), e('40001'), e('53300'), e(undefined, 'timeout exceeded when trying to connect'), e(undefined, 'Connection terminated due to connection timeout')];
+    for (const err of later) assert.equal(d.classify(err), 'retry', err.message + ' ' + String((err as { code?: string }).code));
+    assert.deepEqual([d.classify(e('22023')), d.classify(e('28P01')), d.classify(e('42P01'))], ['job', 'auth', 'schema']);
+    await d.close();
   });
 
   test('an unreachable database is a RetryableError, not a crash', async () => {
