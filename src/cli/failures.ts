@@ -29,7 +29,7 @@ export function registerFailures(program: Command): void {
     .option('--limit <n>', 'at most n', '100')
     .option('--json', 'print JSON')
     .action(async (o: Opts) => {
-      const store = openStore(o);
+      const store = await openStore(o);
       try {
         const rows = await store.failures(failureFilter({ ...o }));
         if (o.json) return console.log(JSON.stringify(rows, null, 2));
@@ -45,7 +45,7 @@ export function registerFailures(program: Command): void {
     .option('-c, --config <file>', 'config file (to find the store)')
     .option('--data <dir>', 'sandbox data directory', 'data')
     .action(async (id: string, o: Opts) => {
-      const store = openStore(o);
+      const store = await openStore(o);
       try {
         const r = await store.failure(Number(id));
         if (!r) {
@@ -59,7 +59,7 @@ export function registerFailures(program: Command): void {
   withFilters(f.command('replay').description('Send matching dead letters again (a running server picks them up)'))
     .option('--ids <ids>', 'comma-separated failure ids')
     .action(async (o: Opts & { ids?: string }) => {
-      const store = openStore(o, true);
+      const store = await openStore(o, true);
       try {
         const n = await store.replay(failureFilter({ ...o }));
         console.log(`replayed ${n}`);

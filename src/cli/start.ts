@@ -1,7 +1,4 @@
 import type { Command } from 'commander';
-import { loadConfig } from '../config/load.js';
-import { startSandbox } from '../sandbox.js';
-import { startServer } from '../server.js';
 
 export function registerStart(program: Command): void {
   program
@@ -11,6 +8,8 @@ export function registerStart(program: Command): void {
     .option('-p, --port <port>', 'override server.port')
     .option('--data <dir>', 'sandbox data directory', 'data')
     .action(async (opts: { config?: string; port?: string; data: string }) => {
+      // Loaded here, not at the top: the other commands start without the server's modules.
+      const [{ loadConfig }, { startSandbox }, { startServer }] = await Promise.all([import('../config/load.js'), import('../sandbox.js'), import('../server.js')]);
       let sandbox: Awaited<ReturnType<typeof startSandbox>> | null = null;
       const config = opts.config ? loadConfig(opts.config) : (sandbox = await startSandbox(opts.data, opts.port ? Number(opts.port) : undefined)).config;
       if (opts.port) config.server = { ...config.server, port: Number(opts.port) };

@@ -10,7 +10,7 @@ export function registerStatus(program: Command): void {
     .option('--data <dir>', 'sandbox data directory', 'data')
     .option('--json', 'print JSON')
     .action(async (opts: { config?: string; data: string; json?: boolean }) => {
-      const store = openStore(opts);
+      const store = await openStore(opts);
       try {
         const r = await statusReport(store);
         if (opts.json) return console.log(JSON.stringify(r, null, 2));
