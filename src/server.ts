@@ -122,7 +122,7 @@ export async function startServer(config: Config, opts: { logger?: Logger } = {}
 
   const dedupeWindowMs = durationMs(ing.dedupeWindow, DEFAULTS.dedupeWindowMs);
   const housekeeping = setInterval(() => {
-    store.prune(Date.now(), dedupeWindowMs).catch((err) => log.warn({ err: (err as Error).message }, 'housekeeping failed'));
+    store.prune(Date.now(), dedupeWindowMs).catch((err) => log.warn({ err }, 'housekeeping failed'));
   }, 30_000);
   housekeeping.unref();
 

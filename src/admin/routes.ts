@@ -66,7 +66,7 @@ export function adminRoutes(app: FastifyInstance, deps: Deps): void {
           try {
             deleted[d.id] = (await deleteUsers(userIds)).deleted;
           } catch (err) {
-            deps.log.error({ destination: d.id, err: (err as Error).message }, 'user deletion failed');
+            deps.log.error({ destination: d.id, err }, 'user deletion failed');
             return reply.code(502).send({ error: `deletion in ${d.id} failed: ${(err as Error).message}`, suppressed: userIds.length });
           }
         }

@@ -1,7 +1,9 @@
 // Fault injection: failure rate / fixed status, latency, per-record 555s.
 import type { Faults } from './types.js';
 
-export class FaultError extends Error {}
+export class FaultError extends Error {
+  override readonly name = 'FaultError';
+}
 
 /** Validates and normalises a Faults object (throws FaultError with a readable message). */
 export function parseFaults(input: unknown): Faults {

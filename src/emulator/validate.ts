@@ -10,7 +10,7 @@
 //   Charged.Items (array of flat objects, no count limit).
 //   `:` IS allowed in event names: the SDK list (§2) is what the SDK strips client-side ("server behaviour
 //   undocumented"), but RudderStack sends "Web Page Viewed: Home" / "Screen Viewed: Home" to the real
-//   CleverTap (seed 002), so the server accepts it. The rest of the SDK list (. $ ' " \) has no such evidence
+//   CleverTap (RudderStack's CleverTap integration sends them), so the server accepts it. The rest of the SDK list (. $ ' " \) has no such evidence
 //   and stays rejected, as do `:` in property keys.
 // - restricted names (513): exactly the documented list (§2: Stayed, Notification Clicked, Notification Viewed,
 //   UTM Visited, Notification Sent, App Launched, wzrk_d, App Uninstalled, Notification Bounced, Geocluster

@@ -10,7 +10,7 @@ import {
   type MParticleEventType,
 } from '../../src/clevertap/catalogue.js';
 
-// Seed 000 (mParticle feed doc): every event as mParticle spells it, with its mParticle type.
+// mParticle's CleverTap feed documentation (https://docs.mparticle.com/integrations/clevertap/feed/): every event as mParticle spells it, with its mParticle type.
 const MPARTICLE_SEED: [string, MParticleEventType][] = [
   ['App Launched', 'Other'],
   ['Notification Sent', 'Other'],

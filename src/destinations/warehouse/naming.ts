@@ -1,6 +1,6 @@
 // Segment-style identifier sanitising for the warehouse destination.
 //
-// Decisions (the issue was silent on these):
+// Decisions:
 // - snake_case like Segment's go-snakecase: camelCase/PascalCase boundaries get `_`, accents are folded (NFKD),
 //   everything outside [a-z0-9] becomes `_`, runs of `_` collapse to one, trailing `_` are dropped, leading `_`
 //   too unless the raw name starts with `_` (then one is kept: `_id` stays `_id`, `"; DROP` gives `drop`).

@@ -1,6 +1,6 @@
 // Canonical message → warehouse rows (pure, no I/O), in Segment's warehouse layout.
 //
-// Decisions (the issue was silent on these):
+// Decisions:
 // - Nested objects are flattened with `_` in context (`context_library_name`), properties and traits
 //   (`address_street`), as Segment does; arrays are stored as JSON text. Flattening stops at depth 10 (deeper
 //   objects are stored as JSON text). Empty objects and null/undefined values produce no column (Segment creates

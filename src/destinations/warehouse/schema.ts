@@ -1,7 +1,7 @@
 // Schema evolution: a cache of the known tables/columns of each schema, and the planner that maps a logical row
 // onto physical columns, collecting the DDL (create table, add column, widen) the row needs first.
 //
-// Decisions (the issue was silent on these):
+// Decisions:
 // - Tables are created with `id text primary key` and the fixed columns of their kind (rows.ts FIXED_COLUMNS);
 //   other columns are added (ALTER TABLE ADD COLUMN) the first time a non-null value appears.
 // - Type conflicts never lose the value and never rewrite existing data into another representation:
@@ -43,7 +43,9 @@ export interface Capabilities {
 const MAX_SIBLINGS = 8;
 
 /** A value that cannot be placed in any column: the job is dead. */
-export class PlanError extends Error {}
+export class PlanError extends Error {
+  override readonly name = 'PlanError';
+}
 
 /** How a value of type `val` goes into a column of type `col`. */
 export function fit(col: ColType, val: ColType, caps: Capabilities): 'yes' | 'widen' | 'no' {

@@ -1,7 +1,7 @@
 // One normalisation for every message that came from CleverTap, whatever the protocol (Segment export on /v1/*,
 // mParticle Events API feed, CleverTap webhooks), so the same CleverTap event yields the same canonical message.
 //
-// Decisions (the issue was silent on these):
+// Decisions:
 // - track: `event` becomes the catalogue's canonical spelling (see catalogue.ts); `properties` are kept as they are
 //   (attribute names and values untouched).
 // - Classification goes in `context.clevertap`: `{ system: true, eventType: <mParticle type> }` for catalogue

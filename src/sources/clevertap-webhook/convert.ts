@@ -5,7 +5,7 @@
 // key_values, session_props, push_token. Old payloads use PascalCase (Email, Identity, ObjectId, ProfileData,
 // Event_properties, Push_token ...). Keys are matched ignoring case, `_`, `-` and spaces, so every casing works.
 //
-// Decisions (the issue was silent on these):
+// Decisions:
 // - Each profile → identify: userId = identity (else the first of all_identities); anonymousId = objectId. A
 //   profile with neither is skipped with an error.
 //   traits = profileData (through mapUserAttributes, so CleverTap keys like "MSG-email" become Segment traits)

@@ -1,6 +1,6 @@
 // CleverTap webhook campaigns: POST /webhooks/clevertap/:sourceId (payload conversion in convert.ts beside it).
 //
-// Decisions (the issue was silent on these):
+// Decisions:
 // - The source's type must speak this protocol (src/sources/registry.ts: `type: clevertap`) and have a `secret`.
 //   Auth, in an onRequest hook before the body is read: HTTP Basic whose password is the secret (any username:
 //   CleverTap's Basic auth form asks for both), `X-Taproute-Secret: <secret>`, or `Authorization: Bearer <secret>`;

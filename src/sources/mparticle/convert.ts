@@ -5,7 +5,7 @@
 //      or identities beyond the one used as userId: email, mobile_number);
 //   2. then one message per event, in order.
 //
-// Decisions (the issue was silent on these):
+// Decisions:
 // - userId = user_identities.customer_id, else `customerid` (mParticle's SDKs), stringified. Without one,
 //   anonymousId = `mpid`, else a device id (device_info: ios_idfv, android_uuid, ios_advertising_id,
 //   android_advertising_id, device_application_stamp). With none of those either, userId = the email identity

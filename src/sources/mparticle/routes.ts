@@ -5,7 +5,7 @@
 // Auth: HTTP Basic key:secret selects a source whose type speaks this protocol (ctx.sourceByKeySecret,
 // src/sources/registry.ts).
 //
-// Decisions (the issue was silent on these; contract in ingest-contracts-and-peers.md §2):
+// Decisions (mParticle's Events API contract: https://docs.mparticle.com/developers/apis/http/):
 // - Auth runs in an onRequest hook, before the body is read: no/unparseable Authorization → 401, credentials that
 //   match no mparticle source → 403 (even for an oversized body).
 // - Request body over 256 KB → 413 (mParticle documents the limit but not the status; 413 is the HTTP meaning and
