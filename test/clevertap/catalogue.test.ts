@@ -38,7 +38,7 @@ const MPARTICLE_SEED: [string, MParticleEventType][] = [
   ['GeoCluster Entered', 'Location'],
   ['GeoCluster Exited', 'Location'],
 ];
-// Seed 001 (Segment source doc): every event as CleverTap's Segment export spells it.
+// Segment's CleverTap source documentation (https://segment.com/docs/connections/sources/catalog/cloud-apps/clevertap/): every event as CleverTap's Segment export spells it.
 const SEGMENT_SEED = [
   'App Launched', 'App Installed', 'App Uninstalled', 'App Version Changed', 'Notification Sent', 'Notification Viewed',
   'Notification Clicked', 'Push Impressions', 'Notification Replied', 'Control Group', 'Channel Unsubscribed',
@@ -56,7 +56,7 @@ const CANONICAL: Record<string, string> = {
 };
 const canonicalOf = (n: string) => CANONICAL[n] ?? n;
 
-describe('catalogue: every seed event', () => {
+describe('catalogue: every documented event', () => {
   for (const [name, type] of MPARTICLE_SEED) {
     test(`mParticle "${name}" → "${canonicalOf(name)}" (${type})`, () => {
       assert.equal(canonicalEventName(name), canonicalOf(name));
@@ -80,7 +80,7 @@ describe('catalogue: every seed event', () => {
     assert.equal(classify('Control Group'), 'Other');
     assert.deepEqual(lookupSystemEvent('Control Group')?.seenIn, ['segment']);
   });
-  test('the catalogue holds exactly the seed events (no more, no fewer)', () => {
+  test('the catalogue holds exactly the documented events (no more, no fewer)', () => {
     const expected = new Set([...MPARTICLE_SEED.map(([n]) => canonicalOf(n)), ...SEGMENT_SEED.map(canonicalOf)]);
     assert.deepEqual(new Set(SYSTEM_EVENTS.map((e) => e.name)), expected);
   });
