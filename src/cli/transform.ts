@@ -7,6 +7,7 @@ import { readFileSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 import type { Command } from 'commander';
 import { validateInbound, type InboundMessage } from '../message/schema.js';
+import { parseBody, stringifyIds } from '../message/ids.js';
 import { dryRun, isDestinationType, TRANSFORM_TYPES } from '../destinations/registry.js';
 import type { TransformResult } from '../destinations/types.js';
 
@@ -31,7 +32,12 @@ function messageIdOf(v: unknown): string | null {
 export function transformLine(line: string, transform: LineTransform): string {
   let msg: unknown;
   try {
-    msg = JSON.parse(line);
+    // Parsed and normalised as ingest does, so the dry run accepts exactly what the server accepts.
+    msg = parseBody(line);
+    if (msg !== null && typeof msg === 'object' && !Array.isArray(msg)) {
+      delete (msg as Record<string, unknown>).writeKey;
+      stringifyIds(msg as Record<string, unknown>);
+    }
   } catch (e) {
     return JSON.stringify({ messageId: null, error: { code: 'invalid_json', message: (e as Error).message } });
   }
