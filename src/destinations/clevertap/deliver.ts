@@ -1,7 +1,7 @@
 // Delivery to CleverTap: jobs → records (the one mapping) → upload requests → one outcome per job.
 // CleverTap answers HTTP 200 with per-record results, so each record's fate is read from `unprocessed`.
 // https://developer.clevertap.com/docs/upload-events-api
-import type { Deliverer, DeliveryContext, Job, Outcome } from '../types.js';
+import type { Deliverer, DeliveryContext, Job, Outcome, Warning } from '../types.js';
 import { RetryableError } from '../../core/errors.js';
 import { batchFailureOutcomes } from '../../core/batch.js';
 import { RETRYABLE_RECORD_CODES } from '../../clevertap/codes.js';
@@ -102,6 +102,7 @@ export function createCleverTapDeliverer(settings: CleverTapSettings, ctx: Deliv
     async deliver(jobs: Job[]): Promise<Outcome[]> {
       const out: Outcome[] = [];
       const items: Item[] = [];
+      const mapped = new Map<number, { records?: CleverTapRecord[]; warnings?: Warning[] }>();
       for (const job of jobs) {
         let r: ReturnType<typeof transform>;
         try {
@@ -111,6 +112,7 @@ export function createCleverTapDeliverer(settings: CleverTapSettings, ctx: Deliv
           out.push({ jobId: job.id, status: 'dead', code: 'transform_error', reason: `mapping failed: ${(err as Error).message}` });
           continue;
         }
+        if (r.warnings?.length || r.ok) mapped.set(job.id, r.ok ? { records: r.records, warnings: r.warnings } : { warnings: r.warnings });
         if (!r.ok) {
           const reason = r.error.clevertapCode ? `${r.error.message} (CleverTap code ${r.error.clevertapCode})` : r.error.message;
           out.push(r.filtered ? { jobId: job.id, status: 'filtered', reason: `${r.error.code}: ${reason}` } : { jobId: job.id, status: 'dead', code: r.error.code, reason });
@@ -124,10 +126,19 @@ export function createCleverTapDeliverer(settings: CleverTapSettings, ctx: Deliv
         if (failure) out.push(...batchFailureOutcomes(jobsOf(c), failure));
         else failure = await send(c, out);
       }
-      return out;
+      return out.map((o) => withMapping(o, mapped.get(o.jobId)));
     },
     close: () => client.close(),
   };
+}
+
+/** A done or dead outcome with what the mapping fixed (warnings) and, when dead, what was sent (records). */
+function withMapping(o: Outcome, m: { records?: CleverTapRecord[]; warnings?: Warning[] } | undefined): Outcome {
+  if (!m || (o.status !== 'done' && o.status !== 'dead')) return o;
+  const x = { ...o };
+  if (m.warnings?.length) x.warnings = m.warnings;
+  if (x.status === 'dead' && m.records?.length) x.records = m.records;
+  return x;
 }
 
 /** Requests of at most batchSize records and MAX_TOKENS_PER_UPLOAD tokens; a job's records stay together, in order. */
