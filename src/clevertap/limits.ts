@@ -9,6 +9,8 @@ export const MAX_RECORDS_PER_UPLOAD = 1000;
 export const MAX_TOKENS_PER_UPLOAD = 100;
 /** Identities per POST /1/delete/profiles.json. */
 export const MAX_IDS_PER_DELETE = 100;
+/** Concurrent delete calls per account (the API request limit page lists it per API). */
+export const MAX_DELETES_IN_FLIGHT = 3;
 /** Concurrent API requests per account (more are answered 429). */
 export const MAX_IN_FLIGHT = 15;
 

@@ -176,14 +176,36 @@ function recordIndex(u: { error?: string; record?: unknown }, records: CleverTap
   return -1;
 }
 
-/** Deletes profiles by identity, MAX_IDS_PER_DELETE per call, one call at a time (CleverTap's documented limit). */
+/** Attempts per delete call, and the first backoff when a 429 / 5xx names no Retry-After (doubled each time, jittered). */
+const DELETE_ATTEMPTS = 6;
+const DELETE_BACKOFF_MS = 500;
+
+/**
+ * Deletes profiles by identity, MAX_IDS_PER_DELETE per call; the client keeps at most MAX_DELETES_IN_FLIGHT calls
+ * in flight per account (CleverTap's limit for this API). A refused call (429, 5xx, network) is retried after its
+ * Retry-After, else with exponential backoff.
+ */
 export async function deleteCleverTapProfiles(settings: CleverTapSettings, identities: string[]): Promise<{ deleted: number }> {
   const client = new CleverTapClient(settings);
-  try {
-    for (let i = 0; i < identities.length; i += MAX_IDS_PER_DELETE) {
-      const a = await client.deleteProfiles(identities.slice(i, i + MAX_IDS_PER_DELETE));
-      if (a.status !== 200) throw new Error(`CleverTap delete answered ${a.status}: ${a.body.error ?? ''}`);
+  async function call(ids: string[]): Promise<void> {
+    for (let attempt = 0; ; attempt++) {
+      try {
+        const a = await client.deleteProfiles(ids);
+        if (a.status !== 200) throw new Error(`CleverTap delete answered ${a.status}: ${a.body.error ?? ''}`);
+        return;
+      } catch (err) {
+        if (!(err instanceof RetryableError) || attempt + 1 >= DELETE_ATTEMPTS) throw err;
+        const backoff = DELETE_BACKOFF_MS * 2 ** attempt * (0.5 + Math.random() / 2);
+        await new Promise((r) => setTimeout(r, err.retryAfterMs ?? backoff));
+      }
     }
+  }
+  try {
+    const calls: Promise<void>[] = [];
+    for (let i = 0; i < identities.length; i += MAX_IDS_PER_DELETE) calls.push(call(identities.slice(i, i + MAX_IDS_PER_DELETE)));
+    // Every call ends before the client closes; the first failure is reported.
+    const failed = (await Promise.allSettled(calls)).find((r): r is PromiseRejectedResult => r.status === 'rejected');
+    if (failed) throw failed.reason;
     return { deleted: identities.length };
   } finally {
     await client.close();
