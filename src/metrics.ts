@@ -1,7 +1,7 @@
 // Prometheus metrics. The reconciliation counts are read from the store at scrape time, so /metrics,
 // `taproute status` and the admin API always agree.
-import { collectDefaultMetrics, Counter, Gauge, Registry } from 'prom-client';
-import type { Outcome } from './destinations/types.js';
+import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+import type { Job, Outcome } from './destinations/types.js';
 import type { DestinationWorker } from './router/worker.js';
 import type { Store } from './store/types.js';
 
@@ -57,11 +57,34 @@ export function createMetrics(store: Store, workers: Map<string, DestinationWork
     labelNames: ['destination', 'status'],
     registers: [registry],
   });
+  const warnings = new Counter({
+    name: 'taproute_transform_warnings_total',
+    help: 'Values the mapping fixed or left out, by warning code (delivered and dead-lettered events)',
+    labelNames: ['destination', 'code'],
+    registers: [registry],
+  });
+  // CleverTap uses only events younger than 2 hours for live campaigns: the age at delivery shows when events
+  // arrive too late for them.
+  const age = new Histogram({
+    name: 'taproute_event_age_seconds',
+    help: 'Age of each delivered event (delivery time minus its timestamp)',
+    labelNames: ['destination'],
+    buckets: [1, 10, 60, 300, 900, 1800, 3600, 7200, 21600, 86400],
+    registers: [registry],
+  });
   void events;
   return {
     registry,
-    onSettled(destination: string, list: Outcome[]) {
-      for (const o of list) outcomes.inc({ destination, status: o.status });
+    onSettled(destination: string, list: Outcome[], jobs: Job[] = [], now = Date.now()) {
+      const byId = jobs.length ? new Map(jobs.map((j) => [j.id, j])) : undefined;
+      for (const o of list) {
+        outcomes.inc({ destination, status: o.status });
+        if ((o.status === 'done' || o.status === 'dead') && o.warnings) for (const w of o.warnings) warnings.inc({ destination, code: w.code });
+        if (o.status !== 'done') continue;
+        const msg = byId?.get(o.jobId)?.message;
+        const at = msg ? Date.parse(String(msg.timestamp ?? msg.receivedAt ?? '')) : NaN;
+        if (Number.isFinite(at)) age.observe({ destination }, Math.max(0, (now - at) / 1000));
+      }
     },
   };
 }

@@ -6,6 +6,7 @@ import { adminRoutes } from './admin/routes.js';
 import type { Config } from './config/schema.js';
 import { createDeliverer, deviceModeSettings, platformOf } from './destinations/registry.js';
 import { createIngestContext } from './ingest/accept.js';
+import { parseBody } from './message/ids.js';
 import { mparticleRoutes } from './sources/mparticle/routes.js';
 import { analyticsBundleRoutes } from './sources/segment/bundle.js';
 import { registerCors } from './sources/segment/cors.js';
@@ -77,12 +78,12 @@ export async function startServer(config: Config, opts: { logger?: Logger } = {}
 
   const app = Fastify({ logger: false, bodyLimit: limits.maxRequestBytes, return503OnClosing: true });
   // Every body is parsed as JSON whatever its content type (curl and some SDKs send none or form types; Segment's
-  // browser SDK and sendBeacon send text/plain, which needs no CORS preflight).
+  // browser SDK and sendBeacon send text/plain, which needs no CORS preflight). Long numeric ids keep their digits.
   app.removeAllContentTypeParsers();
   app.addContentTypeParser('*', { parseAs: 'string' }, (_req, body, done) => {
     if (body === '' || body === undefined) return done(null, undefined);
     try {
-      done(null, JSON.parse(body as string));
+      done(null, parseBody(body as string));
     } catch {
       done(Object.assign(new Error('Invalid JSON'), { statusCode: 400 }), undefined);
     }

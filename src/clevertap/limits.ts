@@ -9,6 +9,8 @@ export const MAX_RECORDS_PER_UPLOAD = 1000;
 export const MAX_TOKENS_PER_UPLOAD = 100;
 /** Identities per POST /1/delete/profiles.json. */
 export const MAX_IDS_PER_DELETE = 100;
+/** Concurrent delete calls per account (the API request limit page lists it per API). */
+export const MAX_DELETES_IN_FLIGHT = 3;
 /** Concurrent API requests per account (more are answered 429). */
 export const MAX_IN_FLIGHT = 15;
 
@@ -17,8 +19,9 @@ export const MAX_KEY_BYTES = 120;
 /** String values. */
 export const MAX_VALUE_BYTES = 512;
 export const MAX_EVENT_NAME_BYTES = 512;
-/** Properties per event; accounts can have it raised (the destination's maxEventProperties setting). */
-export const DEFAULT_MAX_EVENT_PROPERTIES = 256;
+/** Properties per event for a default account; CleverTap raises it on request (the destination's
+ *  maxEventProperties setting). https://docs.clevertap.com/docs/platform-considerations */
+export const DEFAULT_MAX_EVENT_PROPERTIES = 100;
 /** Custom profile keys; standard fields do not count. */
 export const MAX_CUSTOM_PROFILE_KEYS = 256;
 

@@ -41,7 +41,7 @@ export function registerFailures(program: Command): void {
       }
     });
   f.command('show <id>')
-    .description('Show one dead letter with its message')
+    .description('Show one dead letter with its message, the records that were sent and the mapping warnings')
     .option('-c, --config <file>', 'config file (to find the store)')
     .option('--data <dir>', 'sandbox data directory', 'data')
     .action(async (id: string, o: Opts) => {

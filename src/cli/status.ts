@@ -16,10 +16,10 @@ export function registerStatus(program: Command): void {
         if (opts.json) return console.log(JSON.stringify(r, null, 2));
         console.log('source          received  duplicates  rejected');
         for (const s of r.sources) console.log(`${s.sourceId.padEnd(14)} ${String(s.received).padStart(9)} ${String(s.duplicates).padStart(11)} ${String(s.rejected).padStart(9)}`);
-        console.log('\nsource → destination            received  delivered  dead  filtered  pending  reconciled');
+        console.log('\nsource → destination            received  delivered  dead  filtered  pending  reconciled  warnings');
         for (const c of r.connections)
           console.log(
-            `${`${c.sourceId} → ${c.destinationId}`.padEnd(30)} ${String(c.received).padStart(9)} ${String(c.delivered).padStart(10)} ${String(c.dead).padStart(5)} ${String(c.filtered).padStart(9)} ${String(c.pending).padStart(8)}  ${c.reconciled ? 'yes' : 'NO'}`,
+            `${`${c.sourceId} → ${c.destinationId}`.padEnd(30)} ${String(c.received).padStart(9)} ${String(c.delivered).padStart(10)} ${String(c.dead).padStart(5)} ${String(c.filtered).padStart(9)} ${String(c.pending).padStart(8)}  ${(c.reconciled ? 'yes' : 'NO').padEnd(10)}  ${String(c.warnings).padStart(8)}`,
           );
       } finally {
         await store.close();

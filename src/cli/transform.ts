@@ -7,6 +7,7 @@ import { readFileSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 import type { Command } from 'commander';
 import { validateInbound, type InboundMessage } from '../message/schema.js';
+import { parseBody, stringifyIds } from '../message/ids.js';
 import type { TransformResult } from '../destinations/types.js';
 
 type LineTransform = (msg: InboundMessage) => TransformResult<unknown>;
@@ -30,7 +31,12 @@ function messageIdOf(v: unknown): string | null {
 export function transformLine(line: string, transform: LineTransform): string {
   let msg: unknown;
   try {
-    msg = JSON.parse(line);
+    // Parsed and normalised as ingest does, so the dry run accepts exactly what the server accepts.
+    msg = parseBody(line);
+    if (msg !== null && typeof msg === 'object' && !Array.isArray(msg)) {
+      delete (msg as Record<string, unknown>).writeKey;
+      stringifyIds(msg as Record<string, unknown>);
+    }
   } catch (e) {
     return JSON.stringify({ messageId: null, error: { code: 'invalid_json', message: (e as Error).message } });
   }

@@ -15,13 +15,15 @@ export interface Job {
 }
 
 /** What became of one job after a delivery attempt. */
+/** done and dead carry the mapping's warnings (what it fixed), dead also the records that were (or would have
+ *  been) sent, so a dead letter shows them beside the original message. */
 export type Outcome =
-  | { jobId: number; status: 'done' }
+  | { jobId: number; status: 'done'; warnings?: Warning[] }
   /** scope 'request': the whole request failed (destination trouble), so the router backs off the destination
    *  instead of holding back this user alone; 'auth': credentials were refused, so the router pauses the
    *  destination and keeps the job. */
   | { jobId: number; status: 'retry'; code?: string; reason: string; retryAfterMs?: number; scope?: 'record' | 'request' | 'auth' }
-  | { jobId: number; status: 'dead'; code: string; reason: string }
+  | { jobId: number; status: 'dead'; code: string; reason: string; warnings?: Warning[]; records?: unknown[] }
   | { jobId: number; status: 'filtered'; reason: string };
 
 /** A job outcome as the router settles it: a retry reaches the store as retry_at (the time of the next
@@ -47,4 +49,4 @@ export interface TransformError {
 
 export type TransformResult<R> =
   | { ok: true; records: R[]; warnings: Warning[] }
-  | { ok: false; error: TransformError; filtered?: boolean };
+  | { ok: false; error: TransformError; filtered?: boolean; warnings?: Warning[] };

@@ -1,6 +1,7 @@
 // The one path every protocol's messages take into the store: validate, stamp, route, store durably.
 import { randomUUID } from 'node:crypto';
 import type { ConnectionConfig, SourceConfig } from '../config/schema.js';
+import { stringifyIds } from '../message/ids.js';
 import { validateInbound } from '../message/schema.js';
 import { correctedTimestamp, isoOrUndefined } from '../message/time.js';
 import type { Store, StoredMessage } from '../store/types.js';
@@ -71,8 +72,7 @@ export function createIngestContext(
       // Segment's browser SDK puts the write key in every event; a credential is not part of the message.
       if (m.writeKey !== undefined) delete m.writeKey;
       // SDKs sometimes send numeric ids; CleverTap identities are strings.
-      if (typeof m.userId === 'number') m.userId = String(m.userId);
-      if (typeof m.anonymousId === 'number') m.anonymousId = String(m.anonymousId);
+      stringifyIds(m);
       const err = validateInbound(m);
       if (err) {
         rejected.push({ index: i, messageId: typeof m.messageId === 'string' ? m.messageId : undefined, error: err });

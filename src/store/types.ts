@@ -29,6 +29,8 @@ export interface Counts {
   filtered: number;
   /** Jobs still in the store, counted (not derived), so the sum can be checked. */
   pending: number;
+  /** Warnings of delivered and dead jobs: values the mapping had to fix or leave out. */
+  warnings: number;
 }
 
 export interface SourceCounts {
@@ -51,6 +53,9 @@ export interface DeadLetter {
   receivedAt: number;
   failedAt: number;
   message?: unknown;
+  /** What was (or would have been) sent for it, and the mapping's warnings (failure() only, when there were any). */
+  records?: unknown[];
+  warnings?: { code: string; message: string; field?: string }[];
 }
 
 /** Every given field must match (AND). */
@@ -95,7 +100,8 @@ export interface Store {
    * Records the outcome of jobs: done, dead (a dead letter; the failed attempt counts), filtered, retry_at
    * (not claimable before nextAt, holds back that user's later jobs) or release (claimable again at once).
    * retry_at and release count an attempt. A job already settled or unknown is ignored, so a job is never
-   * counted twice; a job claimed by an earlier process (or forgotten) can still be settled.
+   * counted twice; a job claimed by an earlier process (or forgotten) can still be settled. The warnings of done
+   * and dead settlements are counted per connection; a dead one keeps its records and warnings with the dead letter.
    */
   settle(destinationId: string, settlements: Settlement[], now: number): Promise<void>;
   /** Request-level dedupe (mParticle source_request_id): was this id stored before? */

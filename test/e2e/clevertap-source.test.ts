@@ -175,7 +175,7 @@ describe('CleverTap source → warehouse: every catalogue event and user attribu
     for (const [k, source] of Object.entries(SOURCES) as [keyof typeof SOURCES, string][]) {
       for (const destinationId of ['wh-sqlite', 'wh-pg']) {
         const c = counts.find((x) => x.sourceId === source && x.destinationId === destinationId);
-        assert.deepEqual(c, { sourceId: source, destinationId, received: expected[k], delivered: expected[k], dead: 0, filtered: 0, pending: 0 });
+        assert.deepEqual(c, { sourceId: source, destinationId, received: expected[k], delivered: expected[k], dead: 0, filtered: 0, pending: 0, warnings: 0 });
       }
     }
     assert.ok(await reconciled(server));

@@ -183,6 +183,34 @@ export function storeContract(name: string, open: () => Promise<Store>, secondHa
       assert.deepEqual(tally((await reconciled(s)).get('src>d1')), [5, 3, 1, 1, 0]);
     }));
 
+    test('settle counts warnings of done and dead jobs per connection; a dead letter keeps its records and warnings', withStore(async (s) => {
+      const users = usersInDistinctLanes(4);
+      await s.append('src', users.map((u, i) => msg(String(i), u)));
+      const jobs = await s.claim('d1', ALL, 10, 1500);
+      const job = (i: number) => jobs.find((j) => j.message.event === String(i))!;
+      const w = (code: string) => ({ code, message: `${code} happened`, field: 'Email' });
+      const records = [{ type: 'profile', identity: 'u', profileData: { plan: 'pro' } }];
+      await s.settle('d1', [
+        { jobId: job(0).id, status: 'done', warnings: [w('invalid_email'), w('value_truncated')] },
+        { jobId: job(1).id, status: 'dead', code: '512', reason: 'refused', records, warnings: [w('invalid_gender')] },
+        { jobId: job(2).id, status: 'dead', code: 'missing_identity', reason: 'no id' },
+        { jobId: job(3).id, status: 'done' },
+      ], 2000);
+      const c = (await reconciled(s)).get('src>d1')!;
+      assert.deepEqual([c.delivered, c.dead, c.warnings], [2, 2, 3]);
+      const [withRecords, without] = await s.failures({});
+      const full = await s.failure(withRecords.id);
+      assert.deepEqual(full?.records, records);
+      assert.deepEqual(full?.warnings, [w('invalid_gender')]);
+      assert.deepEqual(full?.message, JSON.parse(msg('1', users[1]).payload), 'beside the original message');
+      const bare = await s.failure(without.id);
+      assert.equal(bare?.records, undefined);
+      assert.equal(bare?.warnings, undefined);
+      // Settling again counts nothing twice.
+      await s.settle('d1', [{ jobId: job(0).id, status: 'done', warnings: [w('x')] }], 2001);
+      assert.equal((await reconciled(s)).get('src>d1')!.warnings, 3);
+    }));
+
     test('a forgotten claim stays pending and can be claimed and settled again', withStore(async (s) => {
       await s.append('src', [msg('1', 'u1')]);
       const [j] = await s.claim('d1', ALL, 10, 2000);

@@ -3,7 +3,7 @@
 import { Agent, request } from 'undici';
 import { AuthError, RetryableError } from '../../core/errors.js';
 import { parseRetryAfter } from '../../core/batch.js';
-import { MAX_IDS_PER_DELETE, MAX_IN_FLIGHT } from '../../clevertap/limits.js';
+import { MAX_DELETES_IN_FLIGHT, MAX_IDS_PER_DELETE, MAX_IN_FLIGHT } from '../../clevertap/limits.js';
 import type { CleverTapRecord } from './records.js';
 import { cleverTapBaseUrl, type CleverTapSettings } from './settings.js';
 
@@ -38,6 +38,8 @@ class Gate {
   }
 }
 const gates = new Map<string, Gate>();
+/** The delete API's own, lower limit per account (on top of the account's general gate). */
+const deleteGates = new Map<string, Gate>();
 
 export class CleverTapClient {
   readonly base: string;
@@ -72,7 +74,15 @@ export class CleverTapClient {
   /** POST /1/delete/profiles.json for up to MAX_IDS_PER_DELETE identities. */
   async deleteProfiles(identities: string[]): Promise<UploadAnswer> {
     if (identities.length > MAX_IDS_PER_DELETE) throw new Error(`at most ${MAX_IDS_PER_DELETE} identities per delete call`);
-    return this.post('/1/delete/profiles.json', { identity: identities });
+    const key = `${this.base}\u0000${this.headers['x-clevertap-account-id']}`;
+    let gate = deleteGates.get(key);
+    if (!gate) deleteGates.set(key, (gate = new Gate(MAX_DELETES_IN_FLIGHT)));
+    await gate.acquire();
+    try {
+      return await this.post('/1/delete/profiles.json', { identity: identities });
+    } finally {
+      gate.release();
+    }
   }
 
   private async post(path: string, payload: unknown): Promise<UploadAnswer> {

@@ -1,7 +1,7 @@
 // Delivery to CleverTap: jobs → records (the one mapping) → upload requests → one outcome per job.
 // CleverTap answers HTTP 200 with per-record results, so each record's fate is read from `unprocessed`.
 // https://developer.clevertap.com/docs/upload-events-api
-import type { Deliverer, DeliveryContext, Job, Outcome } from '../types.js';
+import type { Deliverer, DeliveryContext, Job, Outcome, Warning } from '../types.js';
 import { RetryableError } from '../../core/errors.js';
 import { batchFailureOutcomes } from '../../core/batch.js';
 import { RETRYABLE_RECORD_CODES } from '../../clevertap/codes.js';
@@ -102,6 +102,7 @@ export function createCleverTapDeliverer(settings: CleverTapSettings, ctx: Deliv
     async deliver(jobs: Job[]): Promise<Outcome[]> {
       const out: Outcome[] = [];
       const items: Item[] = [];
+      const mapped = new Map<number, { records?: CleverTapRecord[]; warnings?: Warning[] }>();
       for (const job of jobs) {
         let r: ReturnType<typeof transform>;
         try {
@@ -111,6 +112,7 @@ export function createCleverTapDeliverer(settings: CleverTapSettings, ctx: Deliv
           out.push({ jobId: job.id, status: 'dead', code: 'transform_error', reason: `mapping failed: ${(err as Error).message}` });
           continue;
         }
+        if (r.warnings?.length || r.ok) mapped.set(job.id, r.ok ? { records: r.records, warnings: r.warnings } : { warnings: r.warnings });
         if (!r.ok) {
           const reason = r.error.clevertapCode ? `${r.error.message} (CleverTap code ${r.error.clevertapCode})` : r.error.message;
           out.push(r.filtered ? { jobId: job.id, status: 'filtered', reason: `${r.error.code}: ${reason}` } : { jobId: job.id, status: 'dead', code: r.error.code, reason });
@@ -124,10 +126,19 @@ export function createCleverTapDeliverer(settings: CleverTapSettings, ctx: Deliv
         if (failure) out.push(...batchFailureOutcomes(jobsOf(c), failure));
         else failure = await send(c, out);
       }
-      return out;
+      return out.map((o) => withMapping(o, mapped.get(o.jobId)));
     },
     close: () => client.close(),
   };
+}
+
+/** A done or dead outcome with what the mapping fixed (warnings) and, when dead, what was sent (records). */
+function withMapping(o: Outcome, m: { records?: CleverTapRecord[]; warnings?: Warning[] } | undefined): Outcome {
+  if (!m || (o.status !== 'done' && o.status !== 'dead')) return o;
+  const x = { ...o };
+  if (m.warnings?.length) x.warnings = m.warnings;
+  if (x.status === 'dead' && m.records?.length) x.records = m.records;
+  return x;
 }
 
 /** Requests of at most batchSize records and MAX_TOKENS_PER_UPLOAD tokens; a job's records stay together, in order. */
@@ -165,14 +176,36 @@ function recordIndex(u: { error?: string; record?: unknown }, records: CleverTap
   return -1;
 }
 
-/** Deletes profiles by identity, MAX_IDS_PER_DELETE per call, one call at a time (CleverTap's documented limit). */
+/** Attempts per delete call, and the first backoff when a 429 / 5xx names no Retry-After (doubled each time, jittered). */
+const DELETE_ATTEMPTS = 6;
+const DELETE_BACKOFF_MS = 500;
+
+/**
+ * Deletes profiles by identity, MAX_IDS_PER_DELETE per call; the client keeps at most MAX_DELETES_IN_FLIGHT calls
+ * in flight per account (CleverTap's limit for this API). A refused call (429, 5xx, network) is retried after its
+ * Retry-After, else with exponential backoff.
+ */
 export async function deleteCleverTapProfiles(settings: CleverTapSettings, identities: string[]): Promise<{ deleted: number }> {
   const client = new CleverTapClient(settings);
-  try {
-    for (let i = 0; i < identities.length; i += MAX_IDS_PER_DELETE) {
-      const a = await client.deleteProfiles(identities.slice(i, i + MAX_IDS_PER_DELETE));
-      if (a.status !== 200) throw new Error(`CleverTap delete answered ${a.status}: ${a.body.error ?? ''}`);
+  async function call(ids: string[]): Promise<void> {
+    for (let attempt = 0; ; attempt++) {
+      try {
+        const a = await client.deleteProfiles(ids);
+        if (a.status !== 200) throw new Error(`CleverTap delete answered ${a.status}: ${a.body.error ?? ''}`);
+        return;
+      } catch (err) {
+        if (!(err instanceof RetryableError) || attempt + 1 >= DELETE_ATTEMPTS) throw err;
+        const backoff = DELETE_BACKOFF_MS * 2 ** attempt * (0.5 + Math.random() / 2);
+        await new Promise((r) => setTimeout(r, err.retryAfterMs ?? backoff));
+      }
     }
+  }
+  try {
+    const calls: Promise<void>[] = [];
+    for (let i = 0; i < identities.length; i += MAX_IDS_PER_DELETE) calls.push(call(identities.slice(i, i + MAX_IDS_PER_DELETE)));
+    // Every call ends before the client closes; the first failure is reported.
+    const failed = (await Promise.allSettled(calls)).find((r): r is PromiseRejectedResult => r.status === 'rejected');
+    if (failed) throw failed.reason;
     return { deleted: identities.length };
   } finally {
     await client.close();

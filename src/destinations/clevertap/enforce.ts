@@ -32,14 +32,24 @@ import { DROP, items, keyWarning, scalar, show, subscription, warn } from './val
  */
 export function enforceRecords(records: CleverTapRecord[], o: RuleOptions, warnings: Warning[]): CleverTapRecord[] | TransformError {
   let out = records;
+  let rejection: TransformError | null = null;
   for (const rec of records) {
     const err = rec.type === 'token' ? checkToken(rec) : rec.type === 'profile' ? enforceProfile(rec, o, warnings) : enforceEvent(rec, o, warnings);
     if (!err) continue;
-    if (rec.type !== 'token') return err;
+    if (rec.type !== 'token') {
+      rejection ??= err;
+      out = out.filter((r) => r !== rec);
+      continue;
+    }
     warnings.push({ code: 'token_skipped', field: 'context.device.token', message: err.message });
     out = out.filter((r) => r !== rec);
   }
-  return out;
+  if (!rejection) return out;
+  // A device token never depends on its profile: without it the user silently stops getting push.
+  const tokens = out.filter((r) => r.type === 'token');
+  if (tokens.length === 0) return rejection;
+  warnings.push({ code: 'profile_rejected', message: `${rejection.message} (${rejection.code}): the profile is not sent, the device token is` });
+  return tokens;
 }
 
 function reject(code: string, message: string, clevertapCode?: number): TransformError {
@@ -105,15 +115,36 @@ function enforceEvent(rec: EventRecord, o: RuleOptions, warnings: Warning[]): Tr
   const data = cleanData(rec.evtData, charged ? 'charged' : 'event', warnings);
   rec.evtData = data as EventRecord['evtData'];
   if (charged) {
-    const badItems = checkItems(data, o);
+    const badItems = checkItems(data);
     if (badItems) return badItems;
     amountAsNumber(data, warnings);
   }
-  const count = countKeys(data);
-  if (count > o.maxEventProperties) {
-    return reject('too_many_properties', `the event has ${count} properties; the limit is ${o.maxEventProperties}`, CLEVERTAP_CODES.tooManyProperties);
-  }
+  limitProperties(data, o.maxEventProperties, charged, warnings);
   return null;
+}
+
+/** Keys kept first when an event is over the limit: what makes a Charged event a purchase. */
+const CHARGED_FIRST = ['Charged ID', 'Amount', CHARGED_ITEMS_KEY];
+
+/**
+ * An event over CleverTap's per-event property limit is sent with its first `max` properties (Charged ID, Amount
+ * and Items first, then message order); the warning lists the keys left out. Charged Items are trimmed the same way.
+ */
+function limitProperties(data: Record<string, unknown>, max: number, charged: boolean, warnings: Warning[], field = 'evtData'): void {
+  if (charged && Array.isArray(data[CHARGED_ITEMS_KEY])) {
+    const list = data[CHARGED_ITEMS_KEY] as Record<string, unknown>[];
+    for (let i = 0; i < list.length; i++) if (isObject(list[i])) limitProperties(list[i], max, false, warnings, `${CHARGED_ITEMS_KEY}[${i}]`);
+  }
+  const count = countKeys(data);
+  if (count <= max) return;
+  const order = charged ? [...CHARGED_FIRST.filter((k) => k in data), ...Object.keys(data).filter((k) => !CHARGED_FIRST.includes(k))] : Object.keys(data);
+  const dropped = order.slice(max);
+  for (const k of dropped) delete data[k];
+  warnings.push({
+    code: 'too_many_properties',
+    field,
+    message: `${count} properties; CleverTap takes ${max} (maxEventProperties): left out ${dropped.map((k) => JSON.stringify(k)).join(', ')}`,
+  });
 }
 
 type Kind = 'event' | 'charged' | 'profile';
@@ -185,20 +216,11 @@ function customKeyLimit(pd: Record<string, unknown>): TransformError | null {
   return reject('too_many_profile_keys', `the profile has ${custom} custom properties; CleverTap allows ${MAX_CUSTOM_PROFILE_KEYS} (dropping some would lose data)`);
 }
 
-/** Charged Items after cleaning: a list (a scalar cannot be fixed: 512), each item within the property limit. */
-function checkItems(data: Record<string, unknown>, o: RuleOptions): TransformError | null {
+/** Charged Items after cleaning: a list (a scalar cannot be fixed: 512). */
+function checkItems(data: Record<string, unknown>): TransformError | null {
   const it = data[CHARGED_ITEMS_KEY];
-  if (it === undefined) return null;
-  if (!Array.isArray(it)) {
-    return reject('invalid_products', `Charged Items ${show(it)} is not a list of objects`, CLEVERTAP_CODES.invalidEventStructure);
-  }
-  for (let i = 0; i < it.length; i++) {
-    const n = countKeys(it[i] as object);
-    if (n > o.maxEventProperties) {
-      return reject('too_many_properties', `Charged Items[${i}] has ${n} properties; the limit is ${o.maxEventProperties}`, CLEVERTAP_CODES.tooManyProperties);
-    }
-  }
-  return null;
+  if (it === undefined || Array.isArray(it)) return null;
+  return reject('invalid_products', `Charged Items ${show(it)} is not a list of objects`, CLEVERTAP_CODES.invalidEventStructure);
 }
 
 /** Charged Amount must be a number: a numeric string is converted, anything else dropped (with a warning). */

@@ -16,9 +16,9 @@ type Obj = Record<string, unknown>;
 
 const EMPTY: Obj = Object.freeze({}) as Obj;
 
-export function isOrderCompleted(event: unknown): boolean {
+export function isOrderCompleted(event: unknown, match: ModeSpec['charged']['match'] = 'trimmed'): boolean {
   if (typeof event !== 'string' || event.length < 15) return false;
-  return event.trim().toLowerCase() === 'order completed';
+  return (match === 'trimmed' ? event.trim() : event).toLowerCase() === 'order completed';
 }
 
 /**
@@ -100,7 +100,7 @@ function charged(msg: InboundMessage, ctx: MappingContext, props: Obj, warnings:
 
 export function mapTrack(msg: InboundMessage, ctx: MappingContext, warnings: Warning[]): EventRecord | TransformError {
   const props = obj(msg.properties) ?? EMPTY;
-  if (isOrderCompleted(msg.event)) return charged(msg, ctx, props, warnings);
+  if (isOrderCompleted(msg.event, ctx.spec.charged.match)) return charged(msg, ctx, props, warnings);
   return eventRecord(msg, ctx, msg.event as string, copyProps(props, ctx.spec.keyStyle, warnings), props.ts, warnings);
 }
 
@@ -108,7 +108,7 @@ export function mapTrack(msg: InboundMessage, ctx: MappingContext, warnings: War
 export function mapView(msg: InboundMessage, ctx: MappingContext, warnings: Warning[]): EventRecord | TransformError {
   const views = ctx.spec.views;
   const props = obj(msg.properties) ?? EMPTY;
-  if (views.charged && isOrderCompleted(msg.event)) return charged(msg, ctx, props, warnings);
+  if (views.charged && isOrderCompleted(msg.event, ctx.spec.charged.match)) return charged(msg, ctx, props, warnings);
   const base = msg.type === 'page' ? views.page : views.screen;
   const data = copyProps(props, ctx.spec.keyStyle, warnings);
   if (views.name === 'suffix') {

@@ -14,7 +14,7 @@ const settingsSchema = Type.Object(
     ...p,
     region: withDefault(p.region, 'eu1'),
     objectIdMapping: withDefault(p.objectIdMapping, false),
-    invalidValues: withDefault(p.invalidValues, 'reject'),
+    invalidValues: withDefault(p.invalidValues, 'drop'),
     maxEventProperties: withDefault(p.maxEventProperties, DEFAULT_MAX_EVENT_PROPERTIES),
     maxInFlight: withDefault(p.maxInFlight, 15),
     batchSize: withDefault(p.batchSize, 1000),

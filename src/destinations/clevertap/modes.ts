@@ -70,6 +70,8 @@ export interface ModeSpec {
     readonly charged: boolean;
   };
   readonly charged: {
+    /** How the event name is matched against "Order Completed": any case, spaces around trimmed or kept. */
+    readonly match: 'trimmed' | 'exact-spacing';
     /** Properties read for Charged ID and Amount, the first present one winning. */
     readonly idFrom: readonly string[];
     readonly amountFrom: readonly string[];
@@ -109,7 +111,7 @@ const OWN: ModeSpec = {
     overrideFields: false,
   },
   views: { page: 'Web Page Viewed', screen: 'App Screen Viewed', name: 'property', nameFrom: [], charged: false },
-  charged: { idFrom: ['checkout_id', 'order_id'], amountFrom: ['revenue', 'total'] },
+  charged: { match: 'trimmed', idFrom: ['checkout_id', 'order_id'], amountFrom: ['revenue', 'total'] },
 };
 
 /** Segment's documented mapping: snake_case keys, the anonymousId is the CleverTap ID, six standard traits. */
@@ -141,7 +143,7 @@ const RUDDERSTACK: ModeSpec = {
     overrideFields: true,
   },
   views: { ...OWN.views, screen: 'Screen Viewed', name: 'suffix', nameFrom: ['event', 'properties.event', 'name', 'properties.name'], charged: true },
-  charged: { ...OWN.charged, amountFrom: ['revenue'] },
+  charged: { match: 'exact-spacing', idFrom: ['checkout_id'], amountFrom: ['revenue'] },
 };
 
 export const MODES: Readonly<Record<ModeName, ModeSpec>> = { own: OWN, segment: SEGMENT, rudderstack: RUDDERSTACK };

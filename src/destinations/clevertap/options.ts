@@ -7,15 +7,20 @@ export interface RuleOptions {
   maxEventProperties: number;
   /** Country calling code without '+', e.g. "91". */
   defaultCountryCode?: string;
-  /** A standard profile value that cannot be fixed: reject the message (default) or drop the field. */
+  /** A standard profile value that cannot be fixed: drop the field (default) or reject the message. */
   invalidValues: InvalidValues;
+  /** How an ambiguous slash date (02/03/1985) is read; absent: not read at all (dropped with a warning). */
+  dateOrder?: DateOrder;
 }
 
-export function ruleOptions(s: { maxEventProperties?: number; defaultCountryCode?: string; invalidValues?: InvalidValues }): RuleOptions {
+export type DateOrder = 'mdy' | 'dmy';
+
+export function ruleOptions(s: { maxEventProperties?: number; defaultCountryCode?: string; invalidValues?: InvalidValues; dateOrder?: DateOrder }): RuleOptions {
   const cc = s.defaultCountryCode?.replace(/^\+/, '');
   return {
     maxEventProperties: s.maxEventProperties ?? DEFAULT_MAX_EVENT_PROPERTIES,
     defaultCountryCode: cc || undefined,
-    invalidValues: s.invalidValues ?? 'reject',
+    invalidValues: s.invalidValues ?? 'drop',
+    dateOrder: s.dateOrder,
   };
 }

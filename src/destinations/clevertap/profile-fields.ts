@@ -6,7 +6,7 @@
 import type { TransformError, Warning } from '../../core/job.js';
 import { CLEVERTAP_CODES } from '../../clevertap/codes.js';
 import { CLEVERTAP_DATE, EDUCATION_VALUES, MSG_KEYS } from '../../clevertap/limits.js';
-import type { RuleOptions } from './options.js';
+import type { DateOrder, RuleOptions } from './options.js';
 import { LINK_KEY } from './keys.js';
 import { show, warn } from './values.js';
 
@@ -62,19 +62,53 @@ function isoDateMs(s: string): number {
   return day + ((h * 60 + min) * 60 + sec) * 1000 + frac - off;
 }
 
+const MONTHS = ['jan', 'feb', 'mar', 'apr', 'may', 'jun', 'jul', 'aug', 'sep', 'oct', 'nov', 'dec'];
+const DAY = '(?:Mon|Tue|Wed|Thu|Fri|Sat|Sun)';
+const MON = '(Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec)';
+/** RFC 2822 date-time (https://www.rfc-editor.org/rfc/rfc2822#section-3.3), as Date.prototype.toUTCString() writes it too. */
+const RFC_2822 = new RegExp(`^(?:${DAY},\\s*)?(\\d{1,2})\\s+${MON}\\s+(\\d{4})\\s+(\\d{2}):(\\d{2})(?::(\\d{2}))?\\s+([+-]\\d{4}|UT|GMT|Z|[ECMP][SD]T)$`, 'i');
+/** JavaScript's Date.prototype.toString() (https://tc39.es/ecma262/#sec-date.prototype.tostring): "Tue Mar 05 1985 00:00:00 GMT+0100 (…)". */
+const JS_DATE = new RegExp(`^${DAY} ${MON} (\\d{2}) (\\d{4}) (\\d{2}):(\\d{2}):(\\d{2}) GMT([+-]\\d{4})(?: \\([^)]*\\))?$`, 'i');
+/** 02/03/1985: day and month order is ambiguous; the dateOrder setting decides. */
+export const SLASH_DATE = /^(\d{1,2})\/(\d{1,2})\/(\d{4})$/;
+
+/** A date-time written with a month name: calendar-checked, then read by Date.parse (which knows both forms). */
+function namedMonthMs(s: string): number {
+  let m = RFC_2822.exec(s);
+  let day: number, month: string, year: number;
+  if (m) [day, month, year] = [+m[1], m[2], +m[3]];
+  else if ((m = JS_DATE.exec(s))) [month, day, year] = [m[1], +m[2], +m[3]];
+  else return NaN;
+  if (Number.isNaN(calendarMs(year, MONTHS.indexOf(month.toLowerCase()) + 1, day))) return NaN;
+  // Date.parse reads neither the parenthesised zone name nor a bare "Z" zone reliably: drop / rewrite them.
+  return Date.parse(s.replace(/ \([^)]*\)$/, '').replace(/\sZ$/i, ' GMT'));
+}
+
+function slashDateMs(s: string, order: DateOrder | undefined): number {
+  const m = SLASH_DATE.exec(s);
+  if (!m || !order) return NaN;
+  return order === 'mdy' ? calendarMs(+m[3], +m[1], +m[2]) : calendarMs(+m[3], +m[2], +m[1]);
+}
+
 /**
  * A CleverTap date, "$D_<epoch seconds>", from: "$D_<int>", an ISO date (YYYY-MM-DD) or date-time, YYYYMMDD,
- * epoch seconds or ms (number or numeric string), or a Date; always within 1800–2200 and calendar-checked.
- * Anything else (a year alone, "May 5", "1990-02-30", 1e20) is not a date: undefined. No loose Date.parse.
+ * epoch seconds or ms (number or numeric string; 0 is 1970-01-01), an RFC 2822 date-time, JavaScript's
+ * Date.toString(), a slash date read in `dateOrder`, or a Date; always within 1800–2200 and calendar-checked.
+ * Anything else (a year alone, "May 5", "1990-02-30", 1e20, a slash date without dateOrder) is not a date:
+ * undefined. No loose Date.parse.
  */
-export function toCleverTapDate(v: unknown): string | undefined {
+export function toCleverTapDate(v: unknown, dateOrder?: DateOrder): string | undefined {
   let ms = NaN;
-  if (typeof v === 'number') ms = numberDateMs(v);
+  if (typeof v === 'number') ms = v === 0 ? 0 : numberDateMs(v);
   else if (typeof v === 'string') {
     const s = v.trim();
     if (s.charCodeAt(0) === 36) return CLEVERTAP_DATE.test(s) && inDateRange(Number(s.slice(3)) * 1000) ? s : undefined;
-    if (NUMERIC.test(s)) ms = numberDateMs(Number(s));
-    else ms = isoDateMs(s);
+    if (NUMERIC.test(s)) ms = s === '0' ? 0 : numberDateMs(Number(s));
+    else {
+      ms = isoDateMs(s);
+      if (Number.isNaN(ms)) ms = namedMonthMs(s);
+      if (Number.isNaN(ms)) ms = slashDateMs(s, dateOrder);
+    }
   } else if (v instanceof Date) ms = v.getTime();
   if (!inDateRange(ms)) return undefined;
   return `$D_${Math.floor(ms / 1000)}`;
@@ -158,7 +192,7 @@ export function normaliseEmail(v: unknown): string | undefined {
 }
 
 type Fix = (v: unknown, o: RuleOptions) => unknown;
-type ProfileField = [key: string, fix: Fix, invalidCode: string, expected: string, clevertapCode: number | undefined];
+type ProfileField = [key: string, fix: Fix, invalidCode: string, expected: string | ((v: unknown) => string), clevertapCode: number | undefined];
 /** In CleverTap's code order, so a message with several bad values is rejected with the first code CleverTap would give. */
 const PROFILE_FIELDS: ProfileField[] = [
   ['Gender', (v) => normaliseGender(v), 'invalid_gender', 'M or F (male/female)', CLEVERTAP_CODES.invalidGender],
@@ -168,16 +202,21 @@ const PROFILE_FIELDS: ProfileField[] = [
   ['Education', (v) => normaliseEducation(v), 'invalid_education', 'School, College or Graduate', CLEVERTAP_CODES.invalidEducation],
   ['Married', (v) => normaliseYesNo(v), 'invalid_married', 'Y or N', CLEVERTAP_CODES.invalidMarried],
   ['Age', (v) => normaliseAge(v), 'invalid_age', 'a number', CLEVERTAP_CODES.invalidAge],
-  ['DOB', (v) => toCleverTapDate(v), 'invalid_date', 'a date', undefined],
+  ['DOB', (v, o) => toCleverTapDate(v, o.dateOrder), 'invalid_date', dobExpected, undefined],
   ...MSG_KEYS.map((k): ProfileField => [k, (v) => normaliseFlag(v), 'invalid_flag', 'true or false', undefined]),
 ];
+
+/** A slash date is only read with the dateOrder setting: say so where one was dropped. */
+function dobExpected(v: unknown): string {
+  return typeof v === 'string' && SLASH_DATE.test(v.trim()) ? 'a date (slash dates are read only with the dateOrder setting: mdy or dmy)' : 'a date';
+}
 
 /** Keys that are not custom profile keys (they do not count towards CleverTap's custom-key limit). */
 export const STANDARD_PROFILE_KEYS: ReadonlySet<string> = new Set([...PROFILE_FIELDS.map(([k]) => k), 'Name', 'Photo', LINK_KEY]);
 
 /** Fixes the standard fields in place; returns the rejection for a value that cannot be fixed (invalidValues reject). */
 export function fixProfileFields(pd: Record<string, unknown>, o: RuleOptions, warnings: Warning[]): TransformError | null {
-  for (const [key, fix, code, expected, clevertapCode] of PROFILE_FIELDS) {
+  for (const [key, fix, code, expectedOf, clevertapCode] of PROFILE_FIELDS) {
     const v = pd[key];
     if (v === undefined) continue;
     if (v === null) {
@@ -191,6 +230,7 @@ export function fixProfileFields(pd: Record<string, unknown>, o: RuleOptions, wa
     }
     const x = fix(v, o);
     if (x === undefined) {
+      const expected = typeof expectedOf === 'string' ? expectedOf : expectedOf(v);
       if (o.invalidValues === 'reject') {
         const message = `${key} ${show(v)} is invalid: CleverTap needs ${expected}`;
         return clevertapCode === undefined ? { code, message } : { code, message, clevertapCode };

@@ -59,8 +59,9 @@ export function mapToken(msg: InboundMessage, ctx: MappingContext, warnings: War
 
   const tokenData: TokenRecord['tokenData'] = { id: token, type };
   if (type === 'chrome') {
+    // A web push subscription is unusable without both keys, and CleverTap refuses it.
     const keys = obj(integ?.chromeKeys);
-    if (!keys) return skip(warnings, 'chrome tokens need integrations.CleverTap.chromeKeys ({p256dh, auth})');
+    if (!keys || !idOf(keys.p256dh) || !idOf(keys.auth)) return skip(warnings, 'chrome tokens need integrations.CleverTap.chromeKeys with both p256dh and auth');
     tokenData.keys = keys;
   }
   return { type: 'token', objectId, tokenData };

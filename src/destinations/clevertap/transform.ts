@@ -18,7 +18,9 @@ export function compileTransform(settings: CleverTapSettings): CleverTapTransfor
     const mapped = mapMessage(msg, ctx, warnings);
     if (!Array.isArray(mapped)) return mapped;
     const records = enforceRecords(mapped, ctx.rules, warnings);
-    return Array.isArray(records) ? { ok: true, records, warnings } : { ok: false, error: records };
+    if (Array.isArray(records)) return { ok: true, records, warnings };
+    // What was fixed before the rejection is kept with the dead letter.
+    return warnings.length ? { ok: false, error: records, warnings } : { ok: false, error: records };
   };
 }
 

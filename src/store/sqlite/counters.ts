@@ -4,7 +4,7 @@
 import type Database from 'better-sqlite3';
 import type { Counts, SourceCounts } from '../types.js';
 
-type Field = 'received' | 'delivered' | 'dead' | 'filtered';
+type Field = 'received' | 'delivered' | 'dead' | 'filtered' | 'warnings';
 
 /** Counter changes gathered during one transaction, written once per connection at its end. */
 export class CounterDeltas {
@@ -13,7 +13,7 @@ export class CounterDeltas {
   bump(sourceId: string, destinationId: string, field: Field, by = 1): void {
     const k = `${sourceId}\u0000${destinationId}`;
     let d = this.byConnection.get(k);
-    if (!d) this.byConnection.set(k, (d = { received: 0, delivered: 0, dead: 0, filtered: 0 }));
+    if (!d) this.byConnection.set(k, (d = { received: 0, delivered: 0, dead: 0, filtered: 0, warnings: 0 }));
     d[field] += by;
   }
 
@@ -31,9 +31,10 @@ export class Counters {
 
   constructor(private readonly db: Database.Database) {
     this.connection = db.prepare(
-      `INSERT INTO counters (source_id, destination_id, received, delivered, dead, filtered) VALUES (?, ?, ?, ?, ?, ?)
+      `INSERT INTO counters (source_id, destination_id, received, delivered, dead, filtered, warnings) VALUES (?, ?, ?, ?, ?, ?, ?)
        ON CONFLICT (source_id, destination_id) DO UPDATE SET received = received + excluded.received,
-       delivered = delivered + excluded.delivered, dead = dead + excluded.dead, filtered = filtered + excluded.filtered`,
+       delivered = delivered + excluded.delivered, dead = dead + excluded.dead, filtered = filtered + excluded.filtered,
+       warnings = warnings + excluded.warnings`,
     );
     this.source = db.prepare(
       `INSERT INTO source_counters (source_id, received, duplicates, rejected) VALUES (?, ?, ?, ?)
@@ -44,7 +45,7 @@ export class Counters {
 
   /** Call inside the transaction that made the changes, so counters and rows never disagree. */
   write(deltas: CounterDeltas): void {
-    for (const [src, dst, d] of deltas.entries()) this.connection.run(src, dst, d.received, d.delivered, d.dead, d.filtered);
+    for (const [src, dst, d] of deltas.entries()) this.connection.run(src, dst, d.received, d.delivered, d.dead, d.filtered, d.warnings);
   }
 
   addSource(sourceId: string, received: number, duplicates: number, rejected: number): void {
@@ -54,7 +55,7 @@ export class Counters {
   connections(): Counts[] {
     const rows = this.db
       .prepare(
-        `SELECT c.source_id, c.destination_id, c.received, c.delivered, c.dead, c.filtered, coalesce(p.n, 0) AS pending
+        `SELECT c.source_id, c.destination_id, c.received, c.delivered, c.dead, c.filtered, c.warnings, coalesce(p.n, 0) AS pending
          FROM counters c LEFT JOIN (SELECT source_id, destination_id, count(*) AS n FROM jobs GROUP BY 1, 2) p
            ON p.source_id = c.source_id AND p.destination_id = c.destination_id
          ORDER BY c.source_id, c.destination_id`,
@@ -68,6 +69,7 @@ export class Counters {
       dead: Number(r.dead),
       filtered: Number(r.filtered),
       pending: Number(r.pending),
+      warnings: Number(r.warnings),
     }));
   }
 

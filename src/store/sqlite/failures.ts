@@ -16,14 +16,16 @@ export class DeadLetters {
     private readonly counters: Counters,
   ) {
     this.insert = db.prepare(
-      `INSERT INTO dead_letters (job_id, msg_id, source_id, destination_id, user_key, code, reason, attempts, received_at, failed_at)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      `INSERT INTO dead_letters (job_id, msg_id, source_id, destination_id, user_key, code, reason, attempts, received_at, failed_at, records, warnings)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
     );
   }
 
   /** Runs inside the settling transaction; the attempt that failed counts. */
-  add(job: JobRow, code: string, reason: string, now: number): void {
-    this.insert.run(job.id, job.msg_id, job.source_id, job.destination_id, job.user_key, code, reason, job.attempts + 1, job.received_at, now);
+  add(job: JobRow, o: { code: string; reason: string; records?: unknown[]; warnings?: unknown[] }, now: number): void {
+    const records = o.records?.length ? JSON.stringify(o.records) : null;
+    const warnings = o.warnings?.length ? JSON.stringify(o.warnings) : null;
+    this.insert.run(job.id, job.msg_id, job.source_id, job.destination_id, job.user_key, o.code, o.reason, job.attempts + 1, job.received_at, now, records, warnings);
   }
 
   list(f: FailureFilter): DeadLetter[] {
@@ -39,7 +41,10 @@ export class DeadLetters {
       .prepare('SELECT d.*, m.message_id, m.payload FROM dead_letters d JOIN messages m ON m.id = d.msg_id WHERE d.id = ?')
       .get(id) as Record<string, unknown> | undefined;
     if (!r) return undefined;
-    return { ...toDeadLetter(r), message: JSON.parse(String(r.payload)) };
+    const d: DeadLetter = { ...toDeadLetter(r), message: JSON.parse(String(r.payload)) };
+    if (r.records) d.records = JSON.parse(String(r.records));
+    if (r.warnings) d.warnings = JSON.parse(String(r.warnings));
+    return d;
   }
 
   /** Moves matching dead letters back to pending jobs in one transaction; returns how many. */

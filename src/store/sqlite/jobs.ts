@@ -154,6 +154,7 @@ export class Jobs {
           case 'done':
             if (s.deleteJob.run(row.id).changes !== 1) break;
             deltas.bump(row.source_id, row.destination_id, 'delivered');
+            if (o.warnings?.length) deltas.bump(row.source_id, row.destination_id, 'warnings', o.warnings.length);
             finished++;
             break;
           case 'filtered':
@@ -163,8 +164,9 @@ export class Jobs {
             break;
           case 'dead':
             if (s.deleteJob.run(row.id).changes !== 1) break;
-            this.deadLetters.add(row, o.code, o.reason, now);
+            this.deadLetters.add(row, o, now);
             deltas.bump(row.source_id, row.destination_id, 'dead');
+            if (o.warnings?.length) deltas.bump(row.source_id, row.destination_id, 'warnings', o.warnings.length);
             finished++;
             break;
           case 'release':

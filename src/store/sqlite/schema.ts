@@ -62,6 +62,17 @@ CREATE TABLE IF NOT EXISTS seen_requests (
 CREATE TABLE IF NOT EXISTS suppressions (user_id TEXT PRIMARY KEY, created_at INTEGER NOT NULL) WITHOUT ROWID;
 `;
 
+/** Columns added after the first layout: added to older files when they are opened. */
+const ADDED_COLUMNS: [table: string, column: string, definition: string][] = [
+  ['counters', 'warnings', 'INTEGER NOT NULL DEFAULT 0'],
+  ['dead_letters', 'records', 'TEXT'],
+  ['dead_letters', 'warnings', 'TEXT'],
+];
+
 export function createSchema(db: Database.Database): void {
   db.exec(SCHEMA);
+  for (const [table, column, definition] of ADDED_COLUMNS) {
+    const cols = db.prepare(`SELECT name FROM pragma_table_info('${table}')`).pluck().all() as string[];
+    if (!cols.includes(column)) db.exec(`ALTER TABLE ${table} ADD COLUMN ${column} ${definition}`);
+  }
 }

@@ -36,11 +36,13 @@ describe('Charged Items are flat objects within the key rules', () => {
     assert.deepEqual(r.rec.evtData.Items, [{ skuid: 'a', tags: '["x"]', dims: '{"w":1}' }]);
     assert.deepEqual(codes(r.warnings).sort(), ['key_cleaned', 'value_stringified', 'value_stringified']);
   });
-  test('an item over the property limit is rejected (522)', () => {
+  test('an item over the property limit keeps its first N properties, with a warning', () => {
     const item: Record<string, number> = {};
     for (let i = 0; i < 11; i++) item[`p${i}`] = i;
-    const e = fail(track('Order Completed', { products: [item] }), { maxEventProperties: 10 }).error;
-    assert.deepEqual([e.code, e.clevertapCode], ['too_many_properties', 522]);
+    const r = event(track('Order Completed', { products: [item] }), { maxEventProperties: 10 });
+    const items = r.rec.evtData.Items as Record<string, unknown>[];
+    assert.deepEqual(Object.keys(items[0]), Object.keys(item).slice(0, 10));
+    assert.deepEqual(r.warnings.map((w) => [w.code, w.field]), [['too_many_properties', 'Items[0]']]);
     const rec = event(track('Order Completed', { products: [item] }), { maxEventProperties: 11 }).rec as EventRecord;
     assert.equal(Object.keys((rec.evtData.Items as Record<string, unknown>[])[0]).length, 11);
   });

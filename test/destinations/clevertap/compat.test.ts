@@ -213,11 +213,16 @@ describe('Charged per mode', () => {
   for (const name of ['order completed', 'ORDER COMPLETED', 'Order completed']) {
     test(`"${name}" (any case) → Charged`, () => assert.equal(event({ type: 'track', userId: 'u', event: name }).rec.evtName, 'Charged'));
   }
-  test('Charged ID falls back to order_id (all modes; RudderStack ignores it)', () => {
-    for (const compat of [undefined, 'segment', 'rudderstack'] as const) {
+  test('Charged ID falls back to order_id (own and segment modes)', () => {
+    for (const compat of [undefined, 'segment'] as const) {
       const { rec } = event({ type: 'track', userId: 'u', event: 'Order Completed', properties: { order_id: 'o1', revenue: 1 } }, { compat });
       assert.deepEqual(rec.evtData, { 'Charged ID': 'o1', Amount: 1 });
     }
+  });
+  test('rudderstack: Charged ID from checkout_id only, as RudderStack does; order_id stays a property', () => {
+    const s = { compat: 'rudderstack' } as const;
+    const { rec } = event({ type: 'track', userId: 'u', event: 'Order Completed', properties: { order_id: 'o1', revenue: 1 } }, s);
+    assert.deepEqual(rec.evtData, { Amount: 1, order_id: 'o1' });
   });
   test('Amount falls back to total in own and segment modes, not in rudderstack mode', () => {
     const msg: Msg = { type: 'track', userId: 'u', event: 'Order Completed', properties: { total: 20 } };

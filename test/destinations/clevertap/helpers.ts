@@ -54,6 +54,8 @@ export function track(eventName: string, properties: Record<string, unknown> = {
 export const ALL_MODES = [undefined, 'segment', 'rudderstack'] as const;
 export type Mode = (typeof ALL_MODES)[number];
 export const DROP = { invalidValues: 'drop' } as const;
+/** The opt-in strict mode: a standard value that cannot be fixed rejects the message. */
+export const REJECT = { invalidValues: 'reject' } as const;
 
 export function warningsOf(r: { warnings: Warning[] }, code: string): Warning[] {
   return r.warnings.filter((w) => w.code === code);

@@ -2,7 +2,7 @@
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import { toCleverTapDate, normalisePhone } from '../../../src/destinations/clevertap/profile-fields.js';
-import { profile, fail, identify, codes, DROP } from './helpers.js';
+import { profile, fail, identify, codes, DROP, REJECT } from './helpers.js';
 
 describe('DOB: only real dates become $D_', () => {
   const rows: [input: unknown, expected: string | undefined][] = [
@@ -24,7 +24,7 @@ describe('DOB: only real dates become $D_', () => {
     ['1990-01-01T25:00:00Z', undefined],
     ['May 5', undefined],
     ['5 May 1990', undefined],
-    ['Tue, 01 Jan 1990 00:00:00 GMT', undefined],
+    ['Tue, 01 Jan 1990 00:00:00 GMT', '$D_631152000'], // RFC 2822
     ['01011990', undefined],
     [1e20, undefined],
     ['1e20', undefined],
@@ -51,7 +51,7 @@ describe('DOB: only real dates become $D_', () => {
       assert.equal(toCleverTapDate(input), expected);
       if (input instanceof Date || Number.isNaN(input)) return; // messages carry JSON values
       if (expected === undefined) {
-        const e = fail(identify({ birthday: input, plan: 'pro' })).error;
+        const e = fail(identify({ birthday: input, plan: 'pro' }), REJECT).error;
         assert.equal(e.code, 'invalid_date');
         const r = profile(identify({ birthday: input, plan: 'pro' }), DROP);
         assert.deepEqual(r.rec.profileData, { plan: 'pro' });
@@ -62,7 +62,7 @@ describe('DOB: only real dates become $D_', () => {
     });
   }
   test('a rejected "$D_…" DOB is named as sent', () => {
-    assert.match(fail(identify({ birthday: '$D_abc' })).error.message, /^DOB "\$D_abc" is invalid/);
+    assert.match(fail(identify({ birthday: '$D_abc' }), REJECT).error.message, /^DOB "\$D_abc" is invalid/);
   });
 });
 

@@ -6,7 +6,7 @@ import { RESTRICTED_EVENT_NAMES, MAX_KEY_BYTES, MAX_VALUE_BYTES, DEFAULT_MAX_EVE
 import { parseCleverTapSettings } from '../../../src/destinations/clevertap/settings.js';
 import { transformMessage } from '../../../src/destinations/clevertap/transform.js';
 import type { TransformError } from '../../../src/destinations/types.js';
-import { event, profile, fail, identify, track, codes, settings, T, type Msg } from './helpers.js';
+import { event, profile, fail, identify, track, codes, settings, T, REJECT, type Msg } from './helpers.js';
 
 const ALL_MODES = [undefined, 'segment', 'rudderstack'] as const;
 const DROP = { invalidValues: 'drop' } as const;
@@ -179,22 +179,37 @@ describe('rule: no arrays or nested objects except Charged Items', () => {
   });
 });
 
-describe('rule: per-event property limit (522)', () => {
+describe('rule: per-event property limit: the first N properties are sent, the rest named in a warning', () => {
   const props = (n: number) => Object.fromEntries(Array.from({ length: n }, (_, i) => [`p${i}`, i]));
-  test(`fixed-limit boundary: ${DEFAULT_MAX_EVENT_PROPERTIES} properties pass`, () => {
-    assert.equal(Object.keys(event(track('Clicked', props(256))).rec.evtData).length, 256);
+  test(`the default is CleverTap's documented ${DEFAULT_MAX_EVENT_PROPERTIES}`, () => assert.equal(DEFAULT_MAX_EVENT_PROPERTIES, 100));
+  test(`boundary: ${DEFAULT_MAX_EVENT_PROPERTIES} properties pass untouched`, () => {
+    const r = event(track('Clicked', props(100)));
+    assert.equal(Object.keys(r.rec.evtData).length, 100);
+    assert.deepEqual(r.warnings, []);
   });
-  test('rejected: 257 properties → too_many_properties (522)', () => {
-    const { error } = fail(track('Clicked', props(257)));
-    assert.equal(error.code, 'too_many_properties');
-    assert.equal(error.clevertapCode, 522);
-  });
+  for (const compat of [undefined, 'segment', 'rudderstack'] as const) {
+    test(`${compat ?? 'own'}: 300 properties → the first 100 sent, too_many_properties lists the other 200`, () => {
+      const r = event(track('Clicked', props(300)), { compat });
+      assert.deepEqual(Object.keys(r.rec.evtData), Object.keys(props(100)));
+      const w = r.warnings.filter((x) => x.code === 'too_many_properties');
+      assert.equal(w.length, 1);
+      assert.match(w[0].message, /"p100", "p101", .*"p299"$/);
+      assert.doesNotMatch(w[0].message, /"p99"/);
+    });
+  }
   test('the limit is configurable (maxEventProperties)', () => {
-    event(track('Clicked', props(3)), { maxEventProperties: 3 });
-    assert.equal(fail(track('Clicked', props(4)), { maxEventProperties: 3 }).error.clevertapCode, 522);
+    assert.deepEqual(event(track('Clicked', props(3)), { maxEventProperties: 3 }).warnings, []);
+    const r = event(track('Clicked', props(4)), { maxEventProperties: 3 });
+    assert.deepEqual(r.rec.evtData, { p0: 0, p1: 1, p2: 2 });
+    assert.deepEqual(codes(r.warnings), ['too_many_properties']);
+  });
+  test('Charged: Charged ID, Amount and Items are kept first, then message order', () => {
+    const r = event(track('Order Completed', { a: 1, b: 2, products: [{ sku: 's' }], checkout_id: 'c', revenue: 3 }), { maxEventProperties: 4 });
+    assert.deepEqual(Object.keys(r.rec.evtData), ['Charged ID', 'Amount', 'Items', 'a']);
+    assert.match(r.warnings.find((w) => w.code === 'too_many_properties')!.message, /left out "b"$/);
   });
   test('properties dropped by the rules do not count', () => {
-    event(track('Clicked', { ...props(3), gone: null }), { maxEventProperties: 3 });
+    assert.deepEqual(event(track('Clicked', { ...props(3), gone: null }), { maxEventProperties: 3 }).warnings, []);
   });
 });
 
@@ -216,7 +231,7 @@ describe('rule: DOB as $D_<epoch seconds>', () => {
     });
   }
   test('rejected: "birthday" is not a date → invalid_date (no CleverTap code)', () => {
-    assert.deepEqual(fail(identify({ birthday: 'birthday' })).error, {
+    assert.deepEqual(fail(identify({ birthday: 'birthday' }), REJECT).error, {
       code: 'invalid_date',
       message: 'DOB "birthday" is invalid: CleverTap needs a date',
     });
@@ -244,7 +259,7 @@ describe('rule: Gender M/F', () => {
     assert.deepEqual(codes(warnings), ['value_normalised']);
   });
   test('rejected: "nonbinary" → invalid_gender (514)', () => {
-    assert.deepEqual(fail(identify({ gender: 'nonbinary', plan: 'pro' })).error, {
+    assert.deepEqual(fail(identify({ gender: 'nonbinary', plan: 'pro' }), REJECT).error, {
       code: 'invalid_gender',
       message: 'Gender "nonbinary" is invalid: CleverTap needs M or F (male/female)',
       clevertapCode: 514,
@@ -266,7 +281,7 @@ describe('rule: Employed / Married Y/N', () => {
   for (const [trait, key, code, ct] of [['employed', 'Employed', 'invalid_employed', 517], ['married', 'Married', 'invalid_married', 519]] as const) {
     test(`fixed: ${trait} "yes" → ${key} "Y"`, () => assert.equal(profile(identify({ [trait]: 'yes' })).rec.profileData[key], 'Y'));
     test(`rejected: ${trait} "maybe" → ${code} (${ct})`, () => {
-      const { error } = fail(identify({ [trait]: 'maybe' }));
+      const { error } = fail(identify({ [trait]: 'maybe' }), REJECT);
       assert.deepEqual([error.code, error.clevertapCode], [code, ct]);
     });
     test(`invalidValues drop: ${trait} "maybe" is dropped with ${code}`, () => {
@@ -286,7 +301,7 @@ describe('rule: Education School/College/Graduate', () => {
     assert.deepEqual(codes(warnings), ['value_normalised']);
   });
   test('rejected: "phd" → invalid_education (518)', () => {
-    assert.equal(fail(identify({ education: 'phd' })).error.clevertapCode, 518);
+    assert.equal(fail(identify({ education: 'phd' }), REJECT).error.clevertapCode, 518);
   });
   test('invalidValues drop: "phd" is dropped with invalid_education', () => {
     assert.deepEqual(codes(profile(identify({ education: 'phd' }), DROP).warnings), ['invalid_education']);
@@ -315,7 +330,7 @@ describe('rule: Phone in E.164', () => {
       assert.equal(normalisePhone(input, cc?.replace('+', '')), expected);
       const s = cc ? { defaultCountryCode: cc } : {};
       if (expected === undefined) {
-        const { error } = fail(identify({ phone: input }), s);
+        const { error } = fail(identify({ phone: input }), { ...s, ...REJECT });
         assert.deepEqual([error.code, error.clevertapCode], ['invalid_phone', 516]);
         const { rec, warnings } = profile(identify({ phone: input }), { ...s, ...DROP });
         assert.equal(rec.profileData.Phone, undefined);
@@ -350,7 +365,7 @@ describe('rule: valid Email', () => {
     assert.deepEqual(codes(warnings), ['value_normalised']);
   });
   test('rejected: "1234" → invalid_email (515, as CleverTap answers)', () => {
-    assert.deepEqual(fail(identify({ email: '1234', plan: 'pro' })).error, {
+    assert.deepEqual(fail(identify({ email: '1234', plan: 'pro' }), REJECT).error, {
       code: 'invalid_email',
       message: 'Email "1234" is invalid: CleverTap needs a valid email address',
       clevertapCode: 515,
@@ -365,11 +380,11 @@ describe('rule: valid Email', () => {
 
 describe('rule: Age and MSG-* flags', () => {
   test('fixed: Age "18" → 18', () => assert.equal(profile(identify({ Age: '18' })).rec.profileData.Age, 18));
-  test('rejected: Age "aa" → invalid_age (520)', () => assert.equal(fail(identify({ Age: 'aa' })).error.clevertapCode, 520));
+  test('rejected: Age "aa" → invalid_age (520)', () => assert.equal(fail(identify({ Age: 'aa' }), REJECT).error.clevertapCode, 520));
   test('invalidValues drop: Age "aa" dropped with invalid_age', () => assert.deepEqual(codes(profile(identify({ Age: 'aa' }), DROP).warnings), ['invalid_age']));
   test('fixed: MSG-sms "false" → false', () => assert.equal(profile(identify({ 'MSG-sms': 'false' })).rec.profileData['MSG-sms'], false));
   test('rejected: MSG-push "sometimes" → invalid_flag (no CleverTap code)', () => {
-    assert.deepEqual(fail(identify({ 'MSG-push': 'sometimes' })).error, {
+    assert.deepEqual(fail(identify({ 'MSG-push': 'sometimes' }), REJECT).error, {
       code: 'invalid_flag',
       message: 'MSG-push "sometimes" is invalid: CleverTap needs true or false',
     });
@@ -462,14 +477,14 @@ describe('every mode passes the rules', () => {
 
 describe('standard fields are checked after key cleaning', () => {
   test('" Email" and "Gen.der" are validated as Email and Gender', () => {
-    assert.equal(fail(identify({ ' Email': '1234', 'Gen.der': 'female' })).error.code, 'invalid_email');
+    assert.equal(fail(identify({ ' Email': '1234', 'Gen.der': 'female' }), REJECT).error.code, 'invalid_email');
     const { rec, warnings } = profile(identify({ ' Email': '1234', 'Gen.der': 'female' }), DROP);
     assert.deepEqual(rec.profileData, { Gender: 'F' });
     assert.deepEqual(codes(warnings).sort(), ['invalid_email', 'key_cleaned', 'key_cleaned', 'value_normalised']);
   });
 });
 
-describe('rule: a standard profile value that cannot be fixed rejects the message (invalidValues, default reject)', () => {
+describe('rule: a standard profile value that cannot be fixed rejects the message (invalidValues: reject, opt-in)', () => {
   // [trait as sent, value, CleverTap key, code, CleverTap's code]
   const rows: [string, unknown, string, string, number | undefined][] = [
     ['gender', 'other', 'Gender', 'invalid_gender', 514],
@@ -491,7 +506,7 @@ describe('rule: a standard profile value that cannot be fixed rejects the messag
   for (const [trait, value, key, code, ct] of rows) {
     test(`${trait} ${JSON.stringify(value)} → ${code}${ct ? ` (${ct})` : ''}; with drop → ${key} dropped, with a warning`, () => {
       const msg = identify({ [trait]: value, plan: 'pro' });
-      const r = transformMessage(msg as never, settings());
+      const r = transformMessage(msg as never, settings(REJECT));
       const expected: TransformError = { code, message: `${key} ${JSON.stringify(value)} is invalid: CleverTap needs ` };
       if (ct !== undefined) expected.clevertapCode = ct;
       assert.ok(!r.ok);
@@ -506,15 +521,15 @@ describe('rule: a standard profile value that cannot be fixed rejects the messag
     assert.equal(fail(identify({ gender: 'other' }), { invalidValues: 'reject' }).error.clevertapCode, 514);
   });
   test('several bad values: the first in CleverTap\'s code order wins', () => {
-    assert.equal(fail(identify({ birthday: 'x', phone: '12', email: '1234', 'MSG-sms': 'x' })).error.code, 'invalid_email');
+    assert.equal(fail(identify({ birthday: 'x', phone: '12', email: '1234', 'MSG-sms': 'x' }), REJECT).error.code, 'invalid_email');
   });
   test('the message names the field and at most 60 characters of the value', () => {
     const long = 'x'.repeat(5000) + '@';
-    const { error } = fail(identify({ email: long }));
+    const { error } = fail(identify({ email: long }), REJECT);
     assert.equal(error.code, 'invalid_email');
     assert.match(error.message, /^Email "x+\.\.\. is invalid: CleverTap needs a valid email address$/);
     assert.ok((error.message.match(/x/g) ?? []).length <= 60);
-    const emoji = fail(identify({ gender: '😀'.repeat(100) })).error.message;
+    const emoji = fail(identify({ gender: '😀'.repeat(100) }), REJECT).error.message;
     assert.ok(!/[\ud800-\udbff](?![\udc00-\udfff])/.test(emoji), 'no lone surrogate');
   });
   test('values that can be fixed are fixed with warnings, not rejected', () => {
@@ -554,7 +569,7 @@ describe('rule: a standard profile value that cannot be fixed rejects the messag
   for (const compat of ALL_MODES) {
     for (const [label, msg, code, ct] of modeRows) {
       test(`${compat ?? 'own'}: ${label} → ${code} (${ct}); drop → dropped with a warning`, () => {
-        const { error } = fail(msg, { compat });
+        const { error } = fail(msg, { compat, ...REJECT });
         assert.deepEqual([error.code, error.clevertapCode], [code, ct]);
         const { rec, warnings } = profile(msg, { compat, ...DROP });
         assert.deepEqual(rec.profileData, {});
@@ -563,7 +578,7 @@ describe('rule: a standard profile value that cannot be fixed rejects the messag
     }
   }
   test('rudderstack: a bad gender from context.traits or overrideFields is rejected too', () => {
-    const s = { compat: 'rudderstack' } as const;
+    const s = { compat: 'rudderstack', ...REJECT } as const;
     assert.equal(fail({ type: 'identify', userId: 'u1', context: { traits: { gender: 'x' } } }, s).error.clevertapCode, 514);
     assert.equal(fail(identify({ overrideFields: { Phone: 'n/a' } }), s).error.clevertapCode, 516);
   });

@@ -1,0 +1,31 @@
+// Numeric ids keep every digit. JSON.parse reads 1234567890123456789 as the double 1234567890123456800, so two
+// users whose numeric ids differ past the 16th digit would become one. Before parsing, an integer literal of
+// 16 or more digits given to an id field (userId, anonymousId, previousId, anywhere in the body, so also in
+// batch items) is written as a string; JSON.parse then runs as usual (no reviver, no JavaScript parser).
+// Ingest turns the remaining (short) numeric ids into strings (src/ingest/accept.ts).
+// https://developer.mozilla.org/en-US/docs/Web/JavaScript/Reference/Global_Objects/Number/MAX_SAFE_INTEGER
+
+/** The id fields whose numeric values are quoted. */
+export const ID_FIELDS = ['userId', 'anonymousId', 'previousId'] as const;
+
+// A member `"<id field>" : <integer of 16+ digits>` that ends where a JSON number ends. A key written inside a
+// string value is escaped (\"userId\":1…) and so never matches: its closing quote follows a backslash.
+const LONG_ID = /("(?:userId|anonymousId|previousId)"\s*:\s*)(-?[1-9]\d{15,})(?=\s*[,}\]])/g;
+const LONG_DIGITS = /\d{16}/;
+
+/** The JSON text with every long integer id literal quoted; the same string when there is none. */
+export function quoteLongIds(json: string): string {
+  // Most bodies carry no 16-digit run at all: one scan and done.
+  if (!LONG_DIGITS.test(json)) return json;
+  return json.replace(LONG_ID, '$1"$2"');
+}
+
+/** JSON.parse of a request body, long integer ids kept as strings. */
+export function parseBody(json: string): unknown {
+  return JSON.parse(quoteLongIds(json));
+}
+
+/** Numeric ids as strings (CleverTap identities are strings; a number's digits are kept as written). */
+export function stringifyIds(m: Record<string, unknown>): void {
+  for (const k of ID_FIELDS) if (typeof m[k] === 'number') m[k] = String(m[k]);
+}
