@@ -205,7 +205,10 @@ describe('narrowing a rejected request (400)', () => {
       [['u4'], 200],
     ]);
     assert.deepEqual(statuses(outcomes), { 1: 'done', 2: 'done', 3: 'dead', 4: 'done' });
-    assert.deepEqual(outcomes.find((o) => o.jobId === 3), { jobId: 3, status: 'dead', code: 'http_400', reason: 'Malformed request' });
+    // The dead letter keeps what was sent for it.
+    const { records: deadRecords, ...dead } = outcomes.find((o) => o.jobId === 3) as { records?: { evtName?: string; identity?: string }[] };
+    assert.deepEqual(dead, { jobId: 3, status: 'dead', code: 'http_400', reason: 'Malformed request' });
+    assert.deepEqual(deadRecords?.map((r) => [r.identity, r.evtName]), [['u3', 'Poison']]);
     assert.deepEqual(ct.emulator!.events('acc').map((e) => (e as { identity: string }).identity), ['u1', 'u2', 'u4']);
   });
 
