@@ -77,7 +77,7 @@ export class DestinationWorker {
     private readonly deliverer: Deliverer,
     private readonly policy: RetryPolicy,
     private readonly log: Logger,
-    private readonly onSettled?: (destinationId: string, outcomes: Outcome[]) => void,
+    private readonly onSettled?: (destinationId: string, outcomes: Outcome[], jobs: readonly Job[]) => void,
     private readonly clock: Clock = systemClock,
   ) {}
 
@@ -268,7 +268,7 @@ export class DestinationWorker {
       this.backoffUntil = Math.max(this.backoffUntil, now + delay);
       this.log.warn({ destination: this.id, delayMs: delay, reason: requestFailure.reason }, 'destination backing off');
     } else this.failures = 0; // the destination answered: the probe succeeded
-    this.onSettled?.(this.id, outcomes);
+    this.onSettled?.(this.id, outcomes, jobs);
   }
 
   /** Stops claiming and waits for requests in flight. */
