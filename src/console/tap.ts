@@ -1,7 +1,9 @@
 // The live debugger's tap: ingest and the router hand it what they stored and settled; it costs one
-// branch while no console stream is attached. Memory is bounded whatever the traffic: the last
-// RECENT messages and outcomes are kept (a ring), and a stream that cannot keep up skips events rather
-// than buffering them. It sees this node's traffic only (each node of a cluster taps its own).
+// branch while no console stream is attached. Memory and work are bounded whatever the traffic: at most
+// PER_FLUSH messages per flush are shown (a person reads far fewer; the rest are counted as skipped and
+// never parsed), the last RECENT messages and their outcomes are kept (a ring), and a stream that cannot
+// keep up skips events rather than buffering them. It sees this node's traffic only (each node of a cluster
+// taps its own).
 import type { Outcome } from '../core/job.js';
 import type { StoredMessage } from '../store/types.js';
 
@@ -33,13 +35,19 @@ export interface TapOutcome {
   at: number;
 }
 
-export type TapItem = TapEvent | TapOutcome;
+/** Messages received but not shown (over PER_FLUSH) since the previous flush. */
+export interface TapSkipped {
+  kind: 'skipped';
+  count: number;
+}
+
+export type TapItem = TapEvent | TapOutcome | TapSkipped;
 export type TapListener = (items: TapItem[]) => void;
 
 const RECENT = 1000;
-/** Raw entries waiting to be parsed; past this the oldest are dropped (a burst larger than a flush can show). */
-const PENDING = 5000;
 const FLUSH_MS = 150;
+/** Messages shown per flush (about 650 per second); more are counted as skipped. */
+const PER_FLUSH = 100;
 
 interface Raw {
   sourceId: string;
@@ -49,6 +57,8 @@ interface Raw {
 export class LiveTap {
   private readonly listeners = new Set<TapListener>();
   private pending: Raw[] = [];
+  private readonly pendingIds = new Set<string>();
+  private skipped = 0;
   private pendingOutcomes: TapOutcome[] = [];
   private timer: NodeJS.Timeout | null = null;
   private seq = 0;
@@ -65,8 +75,13 @@ export class LiveTap {
   received(sourceId: string, msgs: StoredMessage[], duplicates: number[]): void {
     if (!this.active) return;
     const dup = duplicates.length ? new Set(duplicates) : null;
-    for (let i = 0; i < msgs.length; i++) if (!dup?.has(i)) this.pending.push({ sourceId, msg: msgs[i] });
-    if (this.pending.length > PENDING) this.pending.splice(0, this.pending.length - PENDING);
+    for (let i = 0; i < msgs.length; i++) {
+      if (dup?.has(i)) continue;
+      if (this.pending.length < PER_FLUSH) {
+        this.pending.push({ sourceId, msg: msgs[i] });
+        this.pendingIds.add(msgs[i].messageId);
+      } else this.skipped++;
+    }
     this.arm();
   }
 
@@ -77,7 +92,9 @@ export class LiveTap {
     const at = Date.now();
     for (const o of outcomes) {
       const messageId = ids.get(o.jobId);
-      if (!messageId) continue;
+      // Only outcomes of messages shown (or about to be) are of use to anyone.
+      if (!messageId || !(this.byId.has(messageId) || this.pendingIds.has(messageId))) continue;
+      if (this.pendingOutcomes.length >= RECENT) break;
       this.pendingOutcomes.push({
         kind: 'outcome',
         seq: 0,
@@ -89,7 +106,6 @@ export class LiveTap {
         at,
       });
     }
-    if (this.pendingOutcomes.length > PENDING) this.pendingOutcomes.splice(0, this.pendingOutcomes.length - PENDING);
     this.arm();
   }
 
@@ -158,14 +174,17 @@ export class LiveTap {
       items.push(event);
     }
     for (const o of this.pendingOutcomes) {
-      o.seq = ++this.seq;
       const list = this.outcomes.get(o.messageId);
-      // Outcomes of messages this node no longer remembers are still streamed, just not kept.
-      if (list) list.push(o);
+      if (!list) continue;
+      o.seq = ++this.seq;
+      list.push(o);
       items.push(o);
     }
+    if (this.skipped) items.push({ kind: 'skipped', count: this.skipped });
     this.pending = [];
+    this.pendingIds.clear();
     this.pendingOutcomes = [];
+    this.skipped = 0;
     if (items.length) for (const fn of this.listeners) fn(items);
   }
 

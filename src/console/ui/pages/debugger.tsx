@@ -52,7 +52,9 @@ export function Debugger() {
     es.onerror = () => setLive(false);
     es.addEventListener('skipped', (e) => setSkipped((n) => n + (JSON.parse((e as MessageEvent).data).count as number)));
     es.addEventListener('items', (e) => {
-      const items = JSON.parse((e as MessageEvent).data) as (Row | OutcomeItem)[];
+      const items = JSON.parse((e as MessageEvent).data) as (Row | OutcomeItem | { kind: 'skipped'; count: number })[];
+      const over = items.reduce((n, i) => n + (i.kind === 'skipped' ? i.count : 0), 0);
+      if (over) setSkipped((n) => n + over);
       const fresh = items.filter((i): i is Row => i.kind === 'message' && !seen.current.has(i.messageId));
       for (const r of fresh) seen.current.add(r.messageId);
       const outs = items.filter((i): i is OutcomeItem => i.kind === 'outcome');
@@ -98,7 +100,7 @@ export function Debugger() {
         {input('user', 'User')}
         <button onClick={() => setPaused(!paused)}>{paused ? 'Resume' : 'Pause'}</button>
         <span class={live ? 'state state-running' : 'state state-paused'}>{paused ? 'paused' : live ? 'live' : 'connecting'}</span>
-        {skipped > 0 && <span class="muted"> {skipped} events skipped (the browser could not keep up)</span>}
+        {skipped > 0 && <span class="muted"> {skipped} events not shown (more than a person can read: filter, or look them up)</span>}
       </div>
       <table class="events">
         <thead><tr><th>time</th><th>source</th><th>type</th><th>event</th><th>user</th><th>outcome</th></tr></thead>
