@@ -3,30 +3,12 @@
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { api, time } from '../api.js';
 import { Json } from './json.js';
+import type { TapEvent, TapItem, TapOutcome } from '../../items.js';
 
 const MAX_ROWS = 500;
 
-interface Row {
-  kind: 'message';
-  seq: number;
-  sourceId: string;
-  messageId: string;
-  type: string;
-  event?: string;
-  userId?: string;
-  anonymousId?: string;
-  receivedAt: number;
-  filtered?: { destination: string; reason: string }[];
-}
-interface OutcomeItem {
-  kind: 'outcome';
-  messageId: string;
-  destinationId: string;
-  status: string;
-  code?: string;
-  reason?: string;
-  at: number;
-}
+type Row = TapEvent;
+type OutcomeItem = TapOutcome;
 
 export function outcomeText(o: { status: string; code?: string; reason?: string }): string {
   if (o.status === 'done') return 'delivered';
@@ -52,7 +34,7 @@ export function Debugger() {
     es.onerror = () => setLive(false);
     es.addEventListener('skipped', (e) => setSkipped((n) => n + (JSON.parse((e as MessageEvent).data).count as number)));
     es.addEventListener('items', (e) => {
-      const items = JSON.parse((e as MessageEvent).data) as (Row | OutcomeItem | { kind: 'skipped'; count: number })[];
+      const items = JSON.parse((e as MessageEvent).data) as TapItem[];
       const over = items.reduce((n, i) => n + (i.kind === 'skipped' ? i.count : 0), 0);
       if (over) setSkipped((n) => n + over);
       const fresh = items.filter((i): i is Row => i.kind === 'message' && !seen.current.has(i.messageId));

@@ -3,18 +3,7 @@ import { useEffect, useState } from 'preact/hooks';
 import { api, time } from '../api.js';
 import { Records } from './debugger.js';
 import { Json } from './json.js';
-
-interface DeadLetter {
-  id: number;
-  sourceId: string;
-  destinationId: string;
-  userKey: string;
-  messageId: string;
-  code: string;
-  reason: string;
-  attempts: number;
-  failedAt: number;
-}
+import type { DeadLetter } from '../../../store/types.js';
 
 export function Failures() {
   const [filter, setFilter] = useState({ destination: '', code: '', from: '', to: '' });
