@@ -5,6 +5,7 @@ const all: [string, () => Promise<{ run(): Promise<void> }>][] = [
   ['store', () => import('./store.js')],
   ['ingest', () => import('./ingest.js')],
   ['wire-forms', () => import('./wire-forms.js')],
+  ['console', () => import('./console.js')],
   ['e2e', () => import('./e2e.js')],
   ['backlog', () => import('./backlog.js')],
   ['warehouse', () => import('./warehouse.js')],

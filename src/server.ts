@@ -4,6 +4,8 @@ import { resolve } from 'node:path';
 import { createGunzip, createInflate } from 'node:zlib';
 import { adminRoutes } from './admin/routes.js';
 import type { Config } from './config/schema.js';
+import { consoleRoutes } from './console/routes.js';
+import { LiveTap } from './console/tap.js';
 import { createDeliverer, deviceModeSettings, platformOf } from './destinations/registry.js';
 import { createIngestContext } from './ingest/accept.js';
 import { parseBody } from './message/ids.js';
@@ -27,6 +29,8 @@ export interface RunningServer {
   store: Store;
   workers: Map<string, DestinationWorker>;
   config: Config;
+  /** What the console's live debugger sees of this node's traffic. */
+  tap: LiveTap;
   close(): Promise<void>;
 }
 
@@ -58,10 +62,14 @@ export async function startServer(config: Config, opts: { logger?: Logger } = {}
   const policy = retryPolicy(config);
   const workers = new Map<string, DestinationWorker>();
   const metrics = createMetrics(store, workers);
+  const tap = new LiveTap();
 
   for (const d of config.destinations) {
     const deliverer = createDeliverer(d, { log: log.child({ destination: d.id }), sourceIds: config.sources.map((s) => s.id) });
-    workers.set(d.id, new DestinationWorker(d.id, store, deliverer, policy, log, metrics.onSettled));
+    workers.set(d.id, new DestinationWorker(d.id, store, deliverer, policy, log, (id, outcomes, jobs) => {
+        metrics.onSettled(id, outcomes);
+        tap.settled(id, outcomes, jobs);
+      }));
   }
 
   const ing = config.ingest ?? {};
@@ -74,7 +82,7 @@ export async function startServer(config: Config, opts: { logger?: Logger } = {}
   const targets = config.destinations.map((d) => ({ id: d.id, platform: platformOf(d.type) }));
   const ctx = createIngestContext(config.sources, targets, config.connections, store, limits, (ids) => {
     for (const id of ids) workers.get(id)?.wake();
-  });
+  }, (sourceId, stored, duplicates) => tap.received(sourceId, stored, duplicates));
 
   const app = Fastify({ logger: false, bodyLimit: limits.maxRequestBytes, return503OnClosing: true });
   // Every body is parsed as JSON whatever its content type (curl and some SDKs send none or form types; Segment's
@@ -120,6 +128,7 @@ export async function startServer(config: Config, opts: { logger?: Logger } = {}
   mparticleRoutes(app, ctx);
   webhookRoutes(app, ctx);
   adminRoutes(app, { config, store, workers, log });
+  consoleRoutes(app, { config, store, workers, log, tap });
 
   const dedupeWindowMs = durationMs(ing.dedupeWindow, DEFAULTS.dedupeWindowMs);
   const housekeeping = setInterval(() => {
@@ -140,11 +149,13 @@ export async function startServer(config: Config, opts: { logger?: Logger } = {}
     store,
     workers,
     config,
+    tap,
     async close() {
       if (closed) return;
       closed = true;
       clearInterval(housekeeping);
       await app.close();
+      tap.close();
       await Promise.all([...workers.values()].map((w) => w.stop()));
       await store.close();
     },

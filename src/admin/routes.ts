@@ -1,13 +1,12 @@
 // Admin HTTP API (bearer token): status, dead letters (list, inspect, replay), user deletion, resume.
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Config } from '../config/schema.js';
-import { userDeletion } from '../destinations/registry.js';
 import type { DestinationWorker } from '../router/worker.js';
 import type { Store } from '../store/types.js';
 import type { Logger } from '../util/logger.js';
 import { safeEqual } from '../util/secrets.js';
-import { laneOf } from '../store/lanes.js';
 import { failureFilter } from './filters.js';
+import { applyRegulation } from './regulations.js';
 import { statusReport } from './status.js';
 
 interface Deps {
@@ -46,32 +45,9 @@ export function adminRoutes(app: FastifyInstance, deps: Deps): void {
       return { ok: true };
     });
     // RudderStack's regulation shape: {"regulationType":"suppress_with_delete","users":[{"userId":"..."}]}.
-    // Users are deleted in every destination whose type can delete users (its definition's deleteUsers).
     admin.post('/admin/regulations', async (req, reply) => {
-      const b = (req.body ?? {}) as { regulationType?: string; destinationIds?: string[]; users?: { userId?: string }[] };
-      if (b.regulationType !== 'suppress_with_delete' && b.regulationType !== 'suppress')
-        return reply.code(400).send({ error: 'regulationType must be "suppress_with_delete" or "suppress"' });
-      if (!Array.isArray(b.users) || b.users.length === 0) return reply.code(400).send({ error: 'users must be a non-empty array' });
-      const userIds = b.users.map((u) => u?.userId).filter((u): u is string => typeof u === 'string' && u !== '');
-      if (userIds.length === 0) return reply.code(400).send({ error: 'every user needs a userId' });
-      await deps.store.suppress(userIds, Date.now());
-      const deleted: Record<string, number> = {};
-      if (b.regulationType === 'suppress_with_delete') {
-        // Requests already in flight for these users could recreate a profile after the delete: wait for them.
-        const lanes = new Set(userIds.map(laneOf));
-        for (const w of deps.workers.values()) await w.drainLanes(lanes);
-        for (const d of deps.config.destinations) {
-          const deleteUsers = userDeletion(d);
-          if (!deleteUsers || (b.destinationIds && !b.destinationIds.includes(d.id))) continue;
-          try {
-            deleted[d.id] = (await deleteUsers(userIds)).deleted;
-          } catch (err) {
-            deps.log.error({ destination: d.id, err }, 'user deletion failed');
-            return reply.code(502).send({ error: `deletion in ${d.id} failed: ${(err as Error).message}`, suppressed: userIds.length });
-          }
-        }
-      }
-      return { status: 'successful', suppressed: userIds.length, deleted };
+      const r = await applyRegulation(deps, req.body);
+      return reply.code(r.status).send(r.body);
     });
   });
 }

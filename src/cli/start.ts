@@ -21,13 +21,14 @@ export function registerStart(program: Command): void {
 Taproute sandbox is running on ${server.url}
   write key:    ${secrets.writeKey}   (source "default")
   admin token:  kept in ${opts.data}/sandbox.json
+  console:      ${server.url}/console?token=${secrets.adminToken}
   CleverTap:    ${emulator ? `emulator at ${emulator.url} (account "sandbox")` : 'your account (CLEVERTAP_ACCOUNT_ID)'}
 
 Send an event:
   curl -s ${server.url}/v1/track -H 'Authorization: Basic ${auth}' -H 'Content-Type: application/json' \\
     -d '{"userId":"u1","event":"Signed Up","properties":{"plan":"pro"}}'
 ${emulator ? `See it in the emulated CleverTap:\n  curl -s ${emulator.url}/_emulator/accounts/sandbox/events\n` : ''}`);
-      } else console.log(`Taproute listening on ${server.url}`);
+      } else console.log(`Taproute listening on ${server.url}${config.admin?.token ? ` (console: ${server.url}/console)` : ''}`);
       const stop = async () => {
         await server.close();
         await sandbox?.emulator?.close();

@@ -45,6 +45,8 @@ export function createIngestContext(
   store: Store,
   opts: IngestOptions,
   onStored: (destinationIds: string[]) => void,
+  /** A read-only tap on what was stored (the console's live debugger); must return at once. */
+  onAccepted?: (sourceId: string, stored: StoredMessage[], duplicates: number[]) => void,
 ): IngestContext {
   const platform = new Map(destinations.map((d) => [d.id, d.platform]));
   const routes = new Map<string, Route[]>();
@@ -117,6 +119,7 @@ export function createIngestContext(
     const res = await store.append(source.id, stored);
     if (rejected.length) await store.countRejected(source.id, rejected.length);
     if (res.accepted > 0) onStored(srcRoutes.map((r) => r.destination));
+    onAccepted?.(source.id, stored, res.duplicates);
     return { accepted: res.accepted, duplicates: res.duplicates.length, rejected };
   }
 

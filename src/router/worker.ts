@@ -77,7 +77,7 @@ export class DestinationWorker {
     private readonly deliverer: Deliverer,
     private readonly policy: RetryPolicy,
     private readonly log: Logger,
-    private readonly onSettled?: (destinationId: string, outcomes: Outcome[], jobs: Job[]) => void,
+    private readonly onSettled?: (destinationId: string, outcomes: Outcome[], jobs: readonly Job[]) => void,
     private readonly clock: Clock = systemClock,
   ) {}
 

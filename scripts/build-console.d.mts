@@ -1,0 +1,2 @@
+/** Builds the console's browser assets into dist/console-ui. */
+export function buildConsole(): Promise<void>;

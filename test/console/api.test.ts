@@ -1,0 +1,182 @@
+// The console's HTTP API against a real server and the emulator: login and session cookie, origin checks,
+// overview, failures with replay, the live stream, dry runs, sources with masked keys, user deletion.
+import { test, describe, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { request } from 'undici';
+import { buildConsole } from '../../scripts/build-console.mjs';
+import { startStack, waitFor, basic, post, ADMIN_TOKEN, WRITE_KEY, type Stack } from '../helpers.js';
+
+describe('console API', () => {
+  let stack: Stack;
+  let cookie = '';
+  let origin = '';
+  const call = async (path: string, o: { method?: string; body?: unknown; headers?: Record<string, string> } = {}) => {
+    const res = await request(`${stack.server.url}${path}`, {
+      method: (o.method ?? (o.body === undefined ? 'GET' : 'POST')) as 'GET',
+      headers: { cookie, ...(o.body === undefined ? {} : { 'content-type': 'application/json', origin }), ...o.headers },
+      body: o.body === undefined ? undefined : JSON.stringify(o.body),
+    });
+    const text = await res.body.text();
+    let body: any = text;
+    try {
+      body = JSON.parse(text);
+    } catch {}
+    return { status: res.statusCode, headers: res.headers, body };
+  };
+  const track = (m: Record<string, unknown>) => post(`${stack.server.url}/v1/track`, m, { authorization: basic(WRITE_KEY) });
+
+  before(async () => {
+    await buildConsole();
+    stack = await startStack();
+    origin = stack.server.url;
+  });
+  after(() => stack.close());
+
+  test('pages are served with a strict CSP; the API needs a session', async () => {
+    const page = await call('/console/debugger');
+    assert.equal(page.status, 200);
+    assert.match(String(page.headers['content-type']), /text\/html/);
+    const csp = String(page.headers['content-security-policy']);
+    assert.match(csp, /script-src 'self'/);
+    assert.doesNotMatch(csp, /unsafe-inline|unsafe-eval/);
+    assert.doesNotMatch(page.body, /<script>/, 'no inline script');
+    assert.equal((await call('/console/api/overview')).status, 401);
+    const js = await call('/console/assets/app.js');
+    assert.equal(js.status, 200);
+    assert.match(String(js.headers['content-type']), /javascript/);
+  });
+
+  test('?token= logs in with an HttpOnly SameSite=Strict cookie and leaves the address bar', async () => {
+    const wrong = await call('/console/failures?token=nope');
+    assert.equal(wrong.status, 303);
+    assert.equal(wrong.headers.location, '/console/failures');
+    assert.equal(wrong.headers['set-cookie'], undefined);
+    const right = await call(`/console/failures?token=${ADMIN_TOKEN}`);
+    assert.equal(right.status, 303);
+    assert.equal(right.headers.location, '/console/failures');
+    const set = String(right.headers['set-cookie']);
+    assert.match(set, /HttpOnly/);
+    assert.match(set, /SameSite=Strict/);
+    assert.ok(!set.includes(ADMIN_TOKEN), 'the cookie is not the token');
+    cookie = set.split(';')[0];
+    assert.equal((await call('/console/api/session')).status, 200);
+    // A forged cookie is refused.
+    assert.equal((await call('/console/api/session', { headers: { cookie: cookie.replace(/.$/, (c) => (c === 'A' ? 'B' : 'A')) } })).status, 401);
+  });
+
+  test('login form: wrong token refused, other origins refused', async () => {
+    assert.equal((await call('/console/api/login', { body: { token: 'nope' } })).status, 401);
+    assert.equal((await call('/console/api/login', { body: { token: ADMIN_TOKEN }, headers: { origin: 'http://evil.example' } })).status, 403);
+    const ok = await call('/console/api/login', { body: { token: ADMIN_TOKEN } });
+    assert.equal(ok.status, 200);
+    assert.match(String(ok.headers['set-cookie']), /HttpOnly; SameSite=Strict/);
+  });
+
+  test('overview: connection counts and destination state', async () => {
+    assert.equal((await track({ userId: 'u1', event: 'Signed Up' })).status, 200);
+    await waitFor(async () => (await call('/console/api/overview')).body.connections[0]?.delivered === 1);
+    const o = (await call('/console/api/overview')).body;
+    assert.equal(o.connections[0].sourceId, 'web');
+    assert.equal(o.connections[0].destinationId, 'ct');
+    assert.equal(o.destinations.ct.state, 'running');
+    assert.equal(o.destinationTypes.ct, 'clevertap');
+    assert.ok(Array.isArray(o.rates));
+  });
+
+  test('failures: list, inspect with the refused records, replay needs the same origin', async () => {
+    assert.equal((await post(`${stack.server.url}/v1/group`, { userId: 'u2', groupId: 'g1' }, { authorization: basic(WRITE_KEY) })).status, 200);
+    await waitFor(async () => (await call('/console/api/failures')).body.length === 1);
+    const [f] = (await call('/console/api/failures?destination=ct')).body;
+    assert.equal(f.userKey, 'u2');
+    const detail = (await call(`/console/api/failures/${f.id}`)).body;
+    assert.equal(detail.message.groupId, 'g1');
+    assert.equal(detail.records.ok, false);
+    assert.equal(detail.records.error.code, f.code);
+    assert.equal((await call('/console/api/failures/replay', { body: { ids: [f.id] }, headers: { origin: 'http://evil.example' } })).status, 403);
+    const r = await call('/console/api/failures/replay', { body: { ids: [f.id] } });
+    assert.deepEqual(r.body, { replayed: 1 });
+    // It fails again the same way (a group is never accepted): a new dead letter.
+    await waitFor(async () => (await call('/console/api/failures')).body.some((x: { failedAt: number }) => x.failedAt > f.failedAt));
+  });
+
+  test('live stream: a message and its outcome arrive over SSE; the message opens with its records', async () => {
+    const res = await request(`${stack.server.url}/console/api/stream`, { headers: { cookie } });
+    assert.equal(res.statusCode, 200);
+    assert.match(String(res.headers['content-type']), /text\/event-stream/);
+    const seen: any[] = [];
+    let buf = '';
+    const reading = (async () => {
+      for await (const chunk of res.body) {
+        buf += chunk.toString();
+        let i;
+        while ((i = buf.indexOf('\n\n')) >= 0) {
+          const block = buf.slice(0, i);
+          buf = buf.slice(i + 2);
+          const data = block.split('\n').find((l) => l.startsWith('data: '));
+          if (block.startsWith('event: items') && data) seen.push(...JSON.parse(data.slice(6)));
+        }
+      }
+    })().catch(() => {});
+    await track({ userId: 'u3', event: 'Viewed <b>', messageId: 'live-1' });
+    await waitFor(() => seen.some((x) => x.kind === 'outcome' && x.messageId === 'live-1' && x.status === 'done'));
+    const m = seen.find((x) => x.kind === 'message' && x.messageId === 'live-1');
+    assert.equal(m.sourceId, 'web');
+    assert.equal(m.type, 'track');
+    assert.equal(m.event, 'Viewed <b>');
+    assert.equal(m.userId, 'u3');
+    const opened = (await call('/console/api/messages/live-1')).body;
+    assert.equal(opened.message.event, 'Viewed <b>');
+    assert.equal(opened.records[0].destinationId, 'ct');
+    assert.equal(opened.records[0].ok, true);
+    assert.equal(opened.outcomes[0].status, 'done');
+    res.body.destroy();
+    await reading;
+  });
+
+  test('transform playground: the selected mode and every mode side by side', async () => {
+    const r = await call('/console/api/transform', { body: { destination: 'ct', mode: 'rudderstack', message: { type: 'page', userId: 'u1', name: 'Home' } } });
+    assert.equal(r.status, 200);
+    assert.equal(r.body.selected.mode, 'rudderstack');
+    assert.deepEqual(r.body.modes.map((m: { mode: string }) => m.mode), ['', 'segment', 'rudderstack']);
+    const names = r.body.modes.map((m: { records: { evtName?: string }[] }) => m.records[0].evtName);
+    assert.equal(names[2], 'Web Page Viewed: Home');
+    assert.equal((await call('/console/api/transform', { body: { destination: 'ct', message: [] } })).status, 400);
+  });
+
+  test('sources: the write key is masked; the copy call returns it on a same-origin POST only', async () => {
+    const r = await call('/console/api/sources');
+    assert.ok(!JSON.stringify(r.body).includes(WRITE_KEY), 'no full write key in the page data');
+    const [s] = r.body;
+    assert.equal(s.id, 'web');
+    assert.ok(s.fields.some((f: { label: string; copy?: boolean }) => f.copy));
+    assert.equal((await call('/console/api/sources/web/key', { body: {}, headers: { origin: 'http://evil.example' } })).status, 403);
+    assert.deepEqual((await call('/console/api/sources/web/key', { body: {} })).body, { writeKey: WRITE_KEY });
+    // The admin token and the CleverTap passcode are never part of any answer.
+    for (const path of ['/console/api/overview', '/console/api/sources', '/console/api/destinations']) {
+      const text = JSON.stringify((await call(path)).body);
+      assert.ok(!text.includes(ADMIN_TOKEN) && !text.includes('"pass"'), path);
+    }
+  });
+
+  test('users: lookup and deletion through the regulation logic', async () => {
+    // Recent messages come from the live tap, which records while a stream is open.
+    const stream = await request(`${stack.server.url}/console/api/stream`, { headers: { cookie } });
+    await track({ userId: 'gone', event: 'Bye' });
+    await post(`${stack.server.url}/v1/group`, { userId: 'gone', groupId: 'g2' }, { authorization: basic(WRITE_KEY) });
+    await waitFor(async () => {
+      const u = (await call('/console/api/users/gone')).body;
+      return u.recent.length === 2 && u.failures.length === 1;
+    });
+    stream.body.destroy();
+    const r = await call('/console/api/users/delete', { body: { userId: 'gone' } });
+    assert.equal(r.status, 200);
+    assert.equal(r.body.suppressed, 1);
+    assert.ok('ct' in r.body.deleted);
+    assert.equal((await call('/console/api/users/delete', { body: { userId: '' } })).status, 400);
+  });
+
+  test('logout clears the cookie', async () => {
+    const r = await call('/console/api/logout', { body: {} });
+    assert.match(String(r.headers['set-cookie']), /Max-Age=0/);
+  });
+});
