@@ -5,6 +5,7 @@ import { createGunzip, createInflate } from 'node:zlib';
 import { adminRoutes } from './admin/routes.js';
 import type { Config } from './config/schema.js';
 import { createDeliverer, deviceModeSettings, platformOf } from './destinations/registry.js';
+import { connectionId, ConnectionStage } from './connections/stage.js';
 import { createIngestContext } from './ingest/accept.js';
 import { mparticleRoutes } from './sources/mparticle/routes.js';
 import { analyticsBundleRoutes } from './sources/segment/bundle.js';
@@ -58,9 +59,23 @@ export async function startServer(config: Config, opts: { logger?: Logger } = {}
   const workers = new Map<string, DestinationWorker>();
   const metrics = createMetrics(store, workers);
 
+  // Connection stages (dropFields, functions): every function is loaded before anything listens, so a function
+  // that cannot be loaded stops the start with its error.
+  const stages = config.connections.map((c) => {
+    const d = config.destinations.find((x) => x.id === c.destination)!;
+    return new ConnectionStage(c, { id: d.id, type: d.type }, log.child({ connection: connectionId(c) }));
+  });
+  try {
+    await Promise.all(stages.map((s) => s.start()));
+  } catch (err) {
+    await Promise.all(stages.map((s) => s.close()));
+    await store.close();
+    throw err;
+  }
   for (const d of config.destinations) {
     const deliverer = createDeliverer(d, { log: log.child({ destination: d.id }), sourceIds: config.sources.map((s) => s.id) });
-    workers.set(d.id, new DestinationWorker(d.id, store, deliverer, policy, log, metrics.onSettled));
+    const own = new Map(stages.filter((s) => s.connection.destination === d.id && s.active).map((s) => [s.connection.source, s]));
+    workers.set(d.id, new DestinationWorker(d.id, store, deliverer, policy, log, metrics.onSettled, undefined, own));
   }
 
   const ing = config.ingest ?? {};
@@ -70,7 +85,7 @@ export async function startServer(config: Config, opts: { logger?: Logger } = {}
     maxBatchEvents: ing.maxBatchEvents ?? DEFAULTS.maxBatchEvents,
     maxBacklog: ing.maxBacklog ?? DEFAULTS.maxBacklog,
   };
-  const targets = config.destinations.map((d) => ({ id: d.id, platform: platformOf(d.type) }));
+  const targets = config.destinations.map((d) => ({ id: d.id, type: d.type, platform: platformOf(d.type) }));
   const ctx = createIngestContext(config.sources, targets, config.connections, store, limits, (ids) => {
     for (const id of ids) workers.get(id)?.wake();
   });
@@ -145,6 +160,7 @@ export async function startServer(config: Config, opts: { logger?: Logger } = {}
       clearInterval(housekeeping);
       await app.close();
       await Promise.all([...workers.values()].map((w) => w.stop()));
+      await Promise.all(stages.map((s) => s.close()));
       await store.close();
     },
   };
