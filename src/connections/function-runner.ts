@@ -3,7 +3,6 @@
 // running past it (a loop, a promise that never settles) has its thread terminated; that message fails with a
 // timeout, a fresh thread is started and the rest of the batch continues. Nothing the function does can stop
 // the router: every message gets exactly one result. https://nodejs.org/docs/latest-v20.x/api/worker_threads.html
-import { createRequire } from 'node:module';
 import { Worker } from 'node:worker_threads';
 import type { Logger } from '../util/logger.js';
 import { FUNCTION_HOST_SOURCE } from './function-host.js';
@@ -48,7 +47,7 @@ interface Run {
 
 function tsApiUrl(): string | null {
   try {
-    return createRequire(import.meta.url).resolve('tsx/esm/api');
+    return import.meta.resolve('tsx/esm/api');
   } catch {
     return null;
   }
