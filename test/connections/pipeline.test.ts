@@ -66,7 +66,7 @@ test('pipeline: filter rules and the integrations object filter at ingest, count
   }
 });
 
-test('pipeline: a function's split is delivered in the order returned, per-user order is kept, each job settles once', async () => {
+test('pipeline: the split of a function is delivered in the order returned, per-user order is kept, each job settles once', async () => {
   const stack = await startStack({
     config: {
       connections: [{ source: 'web', destination: 'ct', function: example('split-order.js') }],

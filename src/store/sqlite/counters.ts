@@ -87,6 +87,9 @@ export class Counters {
   }
 
   filteredByRule(): FilteredCount[] {
+    // A read-only handle on a file written before counts by rule existed has no such table: nothing counted yet.
+    const exists = this.db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'filtered_counters'").get();
+    if (!exists) return [];
     return (this.db.prepare('SELECT * FROM filtered_counters ORDER BY source_id, destination_id, rule').all() as Record<string, number | string>[]).map((r) => ({
       sourceId: String(r.source_id),
       destinationId: String(r.destination_id),
