@@ -108,7 +108,7 @@ export class FunctionRunner {
           clearTimeout(timer);
           void w.terminate();
           reject(new Error(`function ${this.file} cannot be loaded: ${m.error}`));
-        } else if (m.t === 'done') this.finished(m.id!, m.from!, m.results!, m.logs ?? []);
+        } else if (m.t === 'done' && this.worker === w) this.finished(m.id!, m.from!, m.results!, m.logs ?? []);
       });
       w.on('error', (err) => {
         if (!loaded) {
