@@ -6,11 +6,9 @@
 import { readFileSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 import type { Command } from 'commander';
-import { loadConfig } from '../config/load.js';
 import type { ConnectionConfig } from '../config/schema.js';
-import { ConnectionStage, functionPath } from '../connections/stage.js';
+import type { ConnectionStage } from '../connections/stage.js';
 import { validateInbound, type InboundMessage, type Message } from '../message/schema.js';
-import { pino } from 'pino';
 import { dryRun, isDestinationType, TRANSFORM_TYPES } from '../destinations/registry.js';
 import type { TransformResult } from '../destinations/types.js';
 
@@ -86,8 +84,11 @@ interface Opts {
 }
 
 /** The destination type, its settings and the connection to run, from the options; throws a usage error. */
-function resolveTarget(opts: Opts): { type: string; settings: unknown; connection: ConnectionConfig | null } {
+async function resolveTarget(opts: Opts): Promise<{ type: string; settings: unknown; connection: ConnectionConfig | null }> {
+  // Loaded only when asked for: every CLI command starts faster without them.
+  const { functionPath } = await import('../connections/stage.js');
   if (opts.config) {
+    const { loadConfig } = await import('../config/load.js');
     if (!opts.connection) throw new Error('--config needs --connection SOURCE:DESTINATION');
     const cfg = loadConfig(opts.config);
     const [source, destination] = opts.connection.split(/:|→|->/).map((x) => x.trim());
@@ -103,9 +104,9 @@ function resolveTarget(opts: Opts): { type: string; settings: unknown; connectio
 }
 
 async function run(opts: Opts): Promise<void> {
-  let target: ReturnType<typeof resolveTarget>;
+  let target: Awaited<ReturnType<typeof resolveTarget>>;
   try {
-    target = resolveTarget(opts);
+    target = await resolveTarget(opts);
   } catch (e) {
     process.stderr.write(`transform: ${(e as Error).message}\n`);
     process.exitCode = 2;
@@ -128,6 +129,8 @@ async function run(opts: Opts): Promise<void> {
   let stage: ConnectionStage | null = null;
   if (target.connection) {
     try {
+      const { ConnectionStage } = await import('../connections/stage.js');
+      const { pino } = await import('pino');
       // The function's ctx.log goes to stderr: stdout carries only the NDJSON results.
       stage = new ConnectionStage(target.connection, { id: target.connection.destination, type }, pino({ level: process.env.TAPROUTE_LOG_LEVEL ?? 'info', base: undefined }, pino.destination(2)));
       await stage.start();
