@@ -59,7 +59,7 @@ export const WRITE_KEY = 'bench-key';
 const dirs: string[] = [];
 process.on('exit', () => dirs.forEach((d) => rmSync(d, { recursive: true, force: true })));
 
-export function writeConfig(o: { emulatorUrl?: string; synchronous?: 'FULL' | 'NORMAL'; maxBacklog?: number; adminToken?: string }): { file: string; dir: string } {
+export function writeConfig(o: { emulatorUrl?: string; synchronous?: 'FULL' | 'NORMAL'; maxBacklog?: number; adminToken?: string; connection?: Record<string, unknown> }): { file: string; dir: string } {
   const dir = mkdtempSync(join(tmpdir(), 'taproute-bench-'));
   dirs.push(dir);
   const file = join(dir, 'taproute.json');
@@ -73,7 +73,7 @@ export function writeConfig(o: { emulatorUrl?: string; synchronous?: 'FULL' | 'N
       ...(o.adminToken ? { admin: { token: o.adminToken } } : {}),
       sources: [{ id: 'web', type: 'segment', writeKey: WRITE_KEY }],
       destinations: [{ id: 'ct', type: 'clevertap', settings: { accountId: 'acc', passcode: 'pass', endpoint: o.emulatorUrl ?? 'http://127.0.0.1:9' } }],
-      connections: [{ source: 'web', destination: 'ct' }],
+      connections: [{ source: 'web', destination: 'ct', ...o.connection }],
     }),
   );
   return { file, dir };

@@ -2,6 +2,7 @@
 const only = process.env.BENCH_ONLY?.split(',');
 const all: [string, () => Promise<{ run(): Promise<void> }>][] = [
   ['transform', () => import('./transform.js')],
+  ['connections', () => import('./connections.js')],
   ['store', () => import('./store.js')],
   ['ingest', () => import('./ingest.js')],
   ['wire-forms', () => import('./wire-forms.js')],

@@ -75,7 +75,7 @@ export function createMetrics(store: Store, workers: Map<string, DestinationWork
   void events;
   return {
     registry,
-    onSettled(destination: string, list: Outcome[], jobs: Job[] = [], now = Date.now()) {
+    onSettled(destination: string, list: Outcome[], jobs: readonly Job[] = [], now = Date.now()) {
       const byId = jobs.length ? new Map(jobs.map((j) => [j.id, j])) : undefined;
       for (const o of list) {
         outcomes.inc({ destination, status: o.status });

@@ -7,6 +7,7 @@ import type { Config } from './config/schema.js';
 import { consoleRoutes } from './console/routes.js';
 import { LiveTap } from './console/tap.js';
 import { createDeliverer, deviceModeSettings, platformOf } from './destinations/registry.js';
+import { connectionId, ConnectionStage } from './connections/stage.js';
 import { createIngestContext } from './ingest/accept.js';
 import { parseBody } from './message/ids.js';
 import { mparticleRoutes } from './sources/mparticle/routes.js';
@@ -64,12 +65,38 @@ export async function startServer(config: Config, opts: { logger?: Logger } = {}
   const metrics = createMetrics(store, workers);
   const tap = new LiveTap();
 
+  // Connection stages (dropFields, functions): every function is loaded before anything listens, so a function
+  // that cannot be loaded stops the start with its error.
+  const stages = config.connections.map((c) => {
+    const d = config.destinations.find((x) => x.id === c.destination)!;
+    return new ConnectionStage(c, { id: d.id, type: d.type }, log.child({ connection: connectionId(c) }));
+  });
+  try {
+    await Promise.all(stages.map((s) => s.start()));
+  } catch (err) {
+    await Promise.all(stages.map((s) => s.close()));
+    await store.close();
+    throw err;
+  }
   for (const d of config.destinations) {
     const deliverer = createDeliverer(d, { log: log.child({ destination: d.id }), sourceIds: config.sources.map((s) => s.id) });
-    workers.set(d.id, new DestinationWorker(d.id, store, deliverer, policy, log, (id, outcomes, jobs) => {
-        metrics.onSettled(id, outcomes);
-        tap.settled(id, outcomes, jobs);
-      }));
+    const own = new Map(stages.filter((s) => s.connection.destination === d.id && s.active).map((s) => [s.connection.source, s]));
+    workers.set(
+      d.id,
+      new DestinationWorker(
+        d.id,
+        store,
+        deliverer,
+        policy,
+        log,
+        (id, outcomes, jobs) => {
+          metrics.onSettled(id, outcomes, jobs);
+          tap.settled(id, outcomes, jobs);
+        },
+        undefined,
+        own,
+      ),
+    );
   }
 
   const ing = config.ingest ?? {};
@@ -79,7 +106,7 @@ export async function startServer(config: Config, opts: { logger?: Logger } = {}
     maxBatchEvents: ing.maxBatchEvents ?? DEFAULTS.maxBatchEvents,
     maxBacklog: ing.maxBacklog ?? DEFAULTS.maxBacklog,
   };
-  const targets = config.destinations.map((d) => ({ id: d.id, platform: platformOf(d.type) }));
+  const targets = config.destinations.map((d) => ({ id: d.id, type: d.type, platform: platformOf(d.type) }));
   const ctx = createIngestContext(config.sources, targets, config.connections, store, limits, (ids) => {
     for (const id of ids) workers.get(id)?.wake();
   }, (sourceId, stored, duplicates) => tap.received(sourceId, stored, duplicates));
@@ -157,6 +184,7 @@ export async function startServer(config: Config, opts: { logger?: Logger } = {}
       await app.close();
       tap.close();
       await Promise.all([...workers.values()].map((w) => w.stop()));
+      await Promise.all(stages.map((s) => s.close()));
       await store.close();
     },
   };

@@ -3,8 +3,10 @@ import type { DestinationWorker } from '../router/worker.js';
 import type { Store } from '../store/types.js';
 
 export async function statusReport(store: Store, workers?: Map<string, DestinationWorker>) {
-  const [connections, sources] = await Promise.all([store.counts(), store.sourceCounts()]);
-  const counts = connections.map((c) => ({ ...c, reconciled: c.received === c.delivered + c.dead + c.filtered + c.pending }));
+  const [connections, sources, rules] = await Promise.all([store.counts(), store.sourceCounts(), store.filteredByRule()]);
+  const byRule = (c: { sourceId: string; destinationId: string }) =>
+    Object.fromEntries(rules.filter((r) => r.sourceId === c.sourceId && r.destinationId === c.destinationId).map((r) => [r.rule, r.filtered]));
+  const counts = connections.map((c) => ({ ...c, filteredByRule: byRule(c), reconciled: c.received === c.delivered + c.dead + c.filtered + c.pending }));
   return {
     sources,
     connections: counts,

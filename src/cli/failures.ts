@@ -35,7 +35,10 @@ export function registerFailures(program: Command): void {
         if (o.json) return console.log(JSON.stringify(rows, null, 2));
         if (rows.length === 0) return console.log('no failures');
         for (const r of rows)
-          console.log(`${String(r.id).padStart(6)}  ${new Date(r.failedAt).toISOString()}  ${r.destinationId}  ${r.code}  ${r.messageId}  ${r.reason}`);
+          // One line each: the reason's first line (a function's stack is in `failures show`).
+          console.log(
+            `${String(r.id).padStart(6)}  ${new Date(r.failedAt).toISOString()}  ${r.destinationId}  ${r.code}  ${r.messageId}  ${r.messageType ?? '-'}${r.event ? ` "${r.event}"` : ''}  ${r.reason.split('\n')[0]}`,
+          );
       } finally {
         await store.close();
       }

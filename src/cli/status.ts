@@ -21,6 +21,12 @@ export function registerStatus(program: Command): void {
           console.log(
             `${`${c.sourceId} → ${c.destinationId}`.padEnd(30)} ${String(c.received).padStart(9)} ${String(c.delivered).padStart(10)} ${String(c.dead).padStart(5)} ${String(c.filtered).padStart(9)} ${String(c.pending).padStart(8)}  ${(c.reconciled ? 'yes' : 'NO').padEnd(10)}  ${String(c.warnings).padStart(8)}`,
           );
+        const filtered = r.connections.filter((c) => Object.keys(c.filteredByRule).length > 0);
+        if (filtered.length) {
+          console.log('\nfiltered by rule');
+          for (const c of filtered)
+            console.log(`${`${c.sourceId} → ${c.destinationId}`.padEnd(30)} ${Object.entries(c.filteredByRule).map(([rule, n]) => `${rule} ${n}`).join('  ')}`);
+        }
       } finally {
         await store.close();
       }

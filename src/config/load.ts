@@ -1,7 +1,7 @@
 // Loads a YAML or JSON config file: ${ENV_VAR} substitution, then the defaults declared in the schemas are applied
 // and the whole config is checked once against the schema built from the source and destination registries.
 // Every error is one line naming the key path, the bad value and what is allowed (src/util/schema-error.ts).
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { dirname, isAbsolute, resolve } from 'node:path';
 import { TypeCompiler } from '@sinclair/typebox/compiler';
 import { Value } from '@sinclair/typebox/value';
@@ -9,6 +9,9 @@ import { parse as parseYaml } from 'yaml';
 import { CLEVERTAP_PLATFORM } from '../clevertap/platform.js';
 import { platformOf, resolveEntryPaths, type DestinationEntry } from '../destinations/registry.js';
 import { sourceProblem } from '../sources/registry.js';
+import { compileFilter } from '../connections/filter.js';
+import { functionPath } from '../connections/stage.js';
+import { durationMs } from '../util/duration.js';
 import { displayPath, explainValue } from '../util/schema-error.js';
 import { ConfigSchema, type Config } from './schema.js';
 
@@ -67,6 +70,18 @@ export function parseConfig(raw: unknown, baseDir = process.cwd(), env: NodeJS.P
     pairs.add(key);
     if (!ids.has(c.source)) throw new Error(`invalid config: connections[${i}].source: names unknown source "${c.source}"`);
     if (!dests.has(c.destination)) throw new Error(`invalid config: connections[${i}].destination: names unknown destination "${c.destination}"`);
+    const dest = cfg.destinations.find((d) => d.id === c.destination)!;
+    try {
+      compileFilter(c.filter, { id: dest.id, type: dest.type });
+    } catch (e) {
+      throw new Error(`invalid config: connections[${i}].filter.${(e as Error).message}`);
+    }
+    if (c.function) {
+      c.function = functionPath(c.function, baseDir);
+      if (!existsSync(c.function)) throw new Error(`invalid config: connections[${i}].function: no such file ${c.function}`);
+    }
+    if (c.functionTimeout !== undefined && durationMs(c.functionTimeout, 0) <= 0)
+      throw new Error(`invalid config: connections[${i}].functionTimeout: must be above 0`);
     if (c.deviceMode && !deviceModeCapable(cfg.destinations.find((d) => d.id === c.destination)))
       throw new Error(`invalid config: connections[${i}].deviceMode: ${c.source} → ${c.destination} deviceMode needs a clevertap destination (one whose SDK kits run in the app)`);
   });

@@ -2,6 +2,7 @@
 // unions built from their registries, so each type's entry is checked by its own schema (settings included).
 import { Type, type Static } from '@sinclair/typebox';
 import { DESTINATION_DEFINITIONS } from '../destinations/registry.js';
+import { MESSAGE_TYPES } from '../message/schema.js';
 import { SOURCE_DEFINITIONS } from '../sources/registry.js';
 
 const Duration = Type.Union([Type.Integer({ minimum: 0 }), Type.String({ pattern: '^[0-9]+(ms|s|m|h|d)$' })], {
@@ -16,6 +17,24 @@ export type SourceConfig = Static<typeof SourceSchema>;
 export const DestinationSchema = Type.Union(DESTINATION_DEFINITIONS.map((d) => d.entrySchema));
 export type DestinationConfig = Static<typeof DestinationSchema>;
 
+const Names = Type.Array(Type.String({ minLength: 1 }));
+
+/** Per-connection filter (src/connections/filter.ts): rules on the message as received, then dropFields. */
+export const FilterSchema = Type.Object(
+  {
+    types: Type.Optional(Type.Array(Type.Union(MESSAGE_TYPES.map((t) => Type.Literal(t))))),
+    /** track/page/screen names let through, `*` as a wildcard. */
+    allowEvents: Type.Optional(Names),
+    /** track/page/screen names held back, `*` as a wildcard; applied after allowEvents. */
+    denyEvents: Type.Optional(Names),
+    /** A condition on the message (src/connections/expr.ts), e.g. "properties.env != 'test'". */
+    where: Type.Optional(Type.String({ minLength: 1 })),
+    /** Dotted paths removed before the function and the destination see the message. */
+    dropFields: Type.Optional(Names),
+  },
+  { additionalProperties: false },
+);
+
 export const ConnectionSchema = Type.Object(
   {
     source: Type.String(),
@@ -29,6 +48,11 @@ export const ConnectionSchema = Type.Object(
     deviceMode: Type.Optional(
       Type.Union([Type.Boolean(), Type.Object({ accountToken: Type.Optional(Type.String({ minLength: 1 })) }, { additionalProperties: false })]),
     ),
+    filter: Type.Optional(FilterSchema),
+    /** A JavaScript or TypeScript module exporting transform(message, ctx), run before the destination maps. */
+    function: Type.Optional(Type.String({ minLength: 1 })),
+    /** Time limit of the function per event (default 100ms). */
+    functionTimeout: Type.Optional(Duration),
   },
   { additionalProperties: false },
 );

@@ -24,7 +24,8 @@ export type Outcome =
    *  destination and keeps the job. */
   | { jobId: number; status: 'retry'; code?: string; reason: string; retryAfterMs?: number; scope?: 'record' | 'request' | 'auth' }
   | { jobId: number; status: 'dead'; code: string; reason: string; warnings?: Warning[]; records?: unknown[] }
-  | { jobId: number; status: 'filtered'; reason: string };
+  /** rule: what filtered it (a connection filter's rule, `function`, `suppressed`); counted per rule. */
+  | { jobId: number; status: 'filtered'; reason: string; rule?: string };
 
 /** A job outcome as the router settles it: a retry reaches the store as retry_at (the time of the next
  *  attempt), release (the destination backs off as a whole) or dead (past the retry age limit). */

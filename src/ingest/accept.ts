@@ -2,6 +2,7 @@
 import { randomUUID } from 'node:crypto';
 import type { ConnectionConfig, SourceConfig } from '../config/schema.js';
 import { stringifyIds } from '../message/ids.js';
+import { compileFilter, type CompiledFilter } from '../connections/filter.js';
 import { validateInbound } from '../message/schema.js';
 import { correctedTimestamp, isoOrUndefined } from '../message/time.js';
 import type { Store, StoredMessage } from '../store/types.js';
@@ -23,12 +24,16 @@ interface Route {
   guardedOrigin?: string;
   /** A device-mode connection: messages the app's own SDK kit already sent are not sent again. */
   deviceMode: boolean;
+  /** The connection's filter rules (and the message's integrations object): the rule that refuses a message. */
+  refuse: CompiledFilter['refuse'];
 }
 
 /** A destination as ingest sees it: where it delivers to (its definition's `platform`). */
 export interface RouteTarget {
   id: string;
   platform?: string;
+  /** The destination's type, as a message's integrations object may name it. */
+  type?: string;
 }
 
 /** Segment's SDKs list the device-mode integrations that handled a message in `_metadata.bundled` (e.g.
@@ -49,10 +54,13 @@ export function createIngestContext(
   onAccepted?: (sourceId: string, stored: StoredMessage[], duplicates: number[]) => void,
 ): IngestContext {
   const platform = new Map(destinations.map((d) => [d.id, d.platform]));
+  const typeOf = new Map(destinations.map((d) => [d.id, d.type ?? d.id]));
   const routes = new Map<string, Route[]>();
   for (const c of connections) {
     const list = routes.get(c.source) ?? [];
-    list.push({ destination: c.destination, guardedOrigin: c.allowCleverTapLoop ? undefined : platform.get(c.destination), deviceMode: Boolean(c.deviceMode) });
+    // Declarative rules run here, where the message is routed: no job is created for a refused message.
+    const { refuse } = compileFilter(c.filter, { id: c.destination, type: typeOf.get(c.destination) ?? c.destination });
+    list.push({ destination: c.destination, guardedOrigin: c.allowCleverTapLoop ? undefined : platform.get(c.destination), deviceMode: Boolean(c.deviceMode), refuse });
     routes.set(c.source, list);
   }
   const byId = new Map(sources.map((s) => [s.id, s]));
@@ -104,7 +112,11 @@ export function createIngestContext(
       for (const r of srcRoutes) {
         if (origin !== undefined && r.guardedOrigin === origin) (filtered ??= []).push({ destination: r.destination, reason: 'loop_guard' });
         else if (r.deviceMode && bundledToCleverTap(m)) (filtered ??= []).push({ destination: r.destination, reason: 'device_mode' });
-        else dests.push(r.destination);
+        else {
+          const rule = r.refuse(m);
+          if (rule) (filtered ??= []).push({ destination: r.destination, reason: rule });
+          else dests.push(r.destination);
+        }
       }
       stored.push({
         messageId: m.messageId as string,

@@ -3,6 +3,8 @@
 // destination (5xx, 429, network) backs off as a whole and keeps every job where it is.
 import type { Deliverer, Job, Outcome } from '../destinations/types.js';
 import { batchFailureOutcomes, isBatchError } from '../core/batch.js';
+import type { ConnectionStage } from '../connections/stage.js';
+import { shapeJobs } from './shape.js';
 import { LANES, laneOf } from '../store/lanes.js';
 import type { Settlement, Store } from '../store/types.js';
 import type { Logger } from '../util/logger.js';
@@ -79,6 +81,8 @@ export class DestinationWorker {
     private readonly log: Logger,
     private readonly onSettled?: (destinationId: string, outcomes: Outcome[], jobs: readonly Job[]) => void,
     private readonly clock: Clock = systemClock,
+    /** Per source: the connection's dropFields and function, run on each job before delivery. */
+    private readonly stages: ReadonlyMap<string, ConnectionStage> = new Map(),
   ) {}
 
   start(): void {
@@ -203,17 +207,25 @@ export class DestinationWorker {
     const send: Job[] = [];
     for (const j of jobs) {
       const uid = j.message.userId;
-      if (suppressed.size && uid && suppressed.has(uid)) out.push({ jobId: j.id, status: 'filtered', reason: 'suppressed: user deleted on request' });
+      if (suppressed.size && uid && suppressed.has(uid)) out.push({ jobId: j.id, status: 'filtered', rule: 'suppressed', reason: 'suppressed: user deleted on request' });
       else send.push(j);
+    }
+    const shaped = this.stages.size ? await shapeJobs(send, this.stages) : null;
+    if (shaped) {
+      out.push(...shaped.settled);
+      send.length = 0;
+      send.push(...shaped.send);
     }
     if (send.length) {
       this.stats.requests++;
       try {
-        out.push(...(await this.deliverer.deliver(send)));
+        const delivered = await this.deliverer.deliver(send);
+        out.push(...(shaped ? shaped.fold(delivered) : delivered));
       } catch (err) {
         this.stats.failures++;
         if (!isBatchError(err)) this.log.error({ destination: this.id, err }, 'delivery failed unexpectedly');
-        out.push(...batchFailureOutcomes(send, err));
+        const failed = batchFailureOutcomes(send, err);
+        out.push(...(shaped ? shaped.fold(failed) : failed));
       }
     }
     await this.settle(out, jobs);

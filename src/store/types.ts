@@ -10,7 +10,8 @@ export interface StoredMessage {
   payload: string;
   /** Destination ids to create jobs for. */
   destinations: string[];
-  /** Destination ids this message is filtered from at routing time (loop guard), with the reason. */
+  /** Destination ids this message is filtered from at routing time (loop guard, a connection's filter), with the
+   *  rule that filtered it (counted per rule). */
   filtered?: { destination: string; reason: string }[];
 }
 
@@ -33,6 +34,14 @@ export interface Counts {
   warnings: number;
 }
 
+/** Filtered events of a connection by the rule that filtered them. */
+export interface FilteredCount {
+  sourceId: string;
+  destinationId: string;
+  rule: string;
+  filtered: number;
+}
+
 export interface SourceCounts {
   sourceId: string;
   received: number;
@@ -52,6 +61,9 @@ export interface DeadLetter {
   attempts: number;
   receivedAt: number;
   failedAt: number;
+  /** The message's type and event (track) or name (page, screen), for listing. */
+  messageType?: string;
+  event?: string;
   message?: unknown;
   /** What was (or would have been) sent for it, and the mapping's warnings (failure() only, when there were any). */
   records?: unknown[];
@@ -113,6 +125,9 @@ export interface Store {
   pendingTotal(): Promise<number>;
   /** Per connection: received = delivered + dead + filtered + pending. */
   counts(): Promise<Counts[]>;
+  /** Per connection and rule (loop_guard, types, where, function, suppressed, destination, ...): filtered counts,
+   *  which add up to the connection's `filtered`. A settled filtered job without a rule counts as `destination`. */
+  filteredByRule(): Promise<FilteredCount[]>;
   /** Per source: received, duplicates dropped, rejected at ingest. */
   sourceCounts(): Promise<SourceCounts[]>;
   /** Dead letters matching the filter, in the order they failed (oldest first), without their messages. */

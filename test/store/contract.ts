@@ -211,6 +211,38 @@ export function storeContract(name: string, open: () => Promise<Store>, secondHa
       assert.equal((await reconciled(s)).get('src>d1')!.warnings, 3);
     }));
 
+    test('filtered counts by rule: routing-time reasons and settled rules add up to filtered', withStore(async (s) => {
+      const users = usersInDistinctLanes(4);
+      await s.append('src', [
+        { ...msg('a', users[0], ['d2']), filtered: [{ destination: 'd1', reason: 'loop_guard' }] },
+        { ...msg('b', users[1], []), filtered: [{ destination: 'd1', reason: 'where' }, { destination: 'd2', reason: 'types' }] },
+        msg('c', users[2], ['d1']),
+        msg('d', users[3], ['d1']),
+      ]);
+      const jobs = await s.claim('d1', ALL, 10, 2000);
+      await s.settle('d1', jobs.map((j) => (j.message.event === 'c' ? { jobId: j.id, status: 'filtered' as const, rule: 'function', reason: 'function: returned null' } : { jobId: j.id, status: 'filtered' as const, reason: 'anonymous' })), 2001);
+      await s.settle('d1', jobs.map((j) => ({ jobId: j.id, status: 'filtered' as const, rule: 'again', reason: 'settled twice' })), 2002);
+      const rules = (await s.filteredByRule()).map((r) => [r.sourceId, r.destinationId, r.rule, r.filtered]);
+      assert.deepEqual(rules, [
+        ['src', 'd1', 'destination', 1],
+        ['src', 'd1', 'function', 1],
+        ['src', 'd1', 'loop_guard', 1],
+        ['src', 'd1', 'where', 1],
+        ['src', 'd2', 'types', 1],
+      ]);
+      const c = await reconciled(s);
+      assert.equal(c.get('src>d1')?.filtered, 4);
+      assert.equal(c.get('src>d2')?.filtered, 1);
+    }));
+
+    test('failures list the message type and event name', withStore(async (s) => {
+      await s.append('src', [msg('Order Completed', 'u1')]);
+      const [j] = await s.claim('d1', ALL, 10, 2000);
+      await s.settle('d1', [{ jobId: j.id, status: 'dead', code: 'function_error', reason: 'function threw: x' }], 2001);
+      const [f] = await s.failures({});
+      assert.deepEqual([f.messageType, f.event, f.reason], ['track', 'Order Completed', 'function threw: x']);
+    }));
+
     test('a forgotten claim stays pending and can be claimed and settled again', withStore(async (s) => {
       await s.append('src', [msg('1', 'u1')]);
       const [j] = await s.claim('d1', ALL, 10, 2000);

@@ -2,19 +2,28 @@
 // duplicates, rejected). Pending is counted from the jobs table rather than derived, so
 // received = delivered + dead + filtered + pending is a check, not an identity.
 import type Database from 'better-sqlite3';
-import type { Counts, SourceCounts } from '../types.js';
+import type { Counts, FilteredCount, SourceCounts } from '../types.js';
 
 type Field = 'received' | 'delivered' | 'dead' | 'filtered' | 'warnings';
 
 /** Counter changes gathered during one transaction, written once per connection at its end. */
 export class CounterDeltas {
   private readonly byConnection = new Map<string, Record<Field, number>>();
+  /** Filtered counts by the rule that filtered them, keyed source \0 destination \0 rule. */
+  readonly byRule = new Map<string, number>();
 
   bump(sourceId: string, destinationId: string, field: Field, by = 1): void {
     const k = `${sourceId}\u0000${destinationId}`;
     let d = this.byConnection.get(k);
     if (!d) this.byConnection.set(k, (d = { received: 0, delivered: 0, dead: 0, filtered: 0, warnings: 0 }));
     d[field] += by;
+  }
+
+  /** A filtered job or message, with the rule that filtered it (bumps `filtered` too). */
+  filtered(sourceId: string, destinationId: string, rule: string): void {
+    this.bump(sourceId, destinationId, 'filtered');
+    const k = `${sourceId}\u0000${destinationId}\u0000${rule}`;
+    this.byRule.set(k, (this.byRule.get(k) ?? 0) + 1);
   }
 
   *entries(): Generator<[string, string, Record<Field, number>]> {
@@ -28,6 +37,7 @@ export class CounterDeltas {
 export class Counters {
   private readonly connection: Database.Statement;
   private readonly source: Database.Statement;
+  private readonly rule: Database.Statement;
 
   constructor(private readonly db: Database.Database) {
     this.connection = db.prepare(
@@ -35,6 +45,10 @@ export class Counters {
        ON CONFLICT (source_id, destination_id) DO UPDATE SET received = received + excluded.received,
        delivered = delivered + excluded.delivered, dead = dead + excluded.dead, filtered = filtered + excluded.filtered,
        warnings = warnings + excluded.warnings`,
+    );
+    this.rule = db.prepare(
+      `INSERT INTO filtered_counters (source_id, destination_id, rule, n) VALUES (?, ?, ?, ?)
+       ON CONFLICT (source_id, destination_id, rule) DO UPDATE SET n = n + excluded.n`,
     );
     this.source = db.prepare(
       `INSERT INTO source_counters (source_id, received, duplicates, rejected) VALUES (?, ?, ?, ?)
@@ -46,6 +60,7 @@ export class Counters {
   /** Call inside the transaction that made the changes, so counters and rows never disagree. */
   write(deltas: CounterDeltas): void {
     for (const [src, dst, d] of deltas.entries()) this.connection.run(src, dst, d.received, d.delivered, d.dead, d.filtered, d.warnings);
+    for (const [k, n] of deltas.byRule) this.rule.run(...k.split('\u0000'), n);
   }
 
   addSource(sourceId: string, received: number, duplicates: number, rejected: number): void {
@@ -70,6 +85,18 @@ export class Counters {
       filtered: Number(r.filtered),
       pending: Number(r.pending),
       warnings: Number(r.warnings),
+    }));
+  }
+
+  filteredByRule(): FilteredCount[] {
+    // A read-only handle on a file written before counts by rule existed has no such table: nothing counted yet.
+    const exists = this.db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'filtered_counters'").get();
+    if (!exists) return [];
+    return (this.db.prepare('SELECT * FROM filtered_counters ORDER BY source_id, destination_id, rule').all() as Record<string, number | string>[]).map((r) => ({
+      sourceId: String(r.source_id),
+      destinationId: String(r.destination_id),
+      rule: String(r.rule),
+      filtered: Number(r.n),
     }));
   }
 

@@ -31,14 +31,16 @@ export class DeadLetters {
   list(f: FailureFilter): DeadLetter[] {
     const w = where(f);
     const rows = this.db
-      .prepare(`SELECT d.*, m.message_id FROM dead_letters d JOIN messages m ON m.id = d.msg_id ${w.sql} ORDER BY d.id LIMIT ?`)
+      .prepare(`SELECT d.*, m.message_id, json_extract(m.payload, '$.type') AS message_type,
+        coalesce(json_extract(m.payload, '$.event'), json_extract(m.payload, '$.name')) AS event FROM dead_letters d JOIN messages m ON m.id = d.msg_id ${w.sql} ORDER BY d.id LIMIT ?`)
       .all(...w.args, f.limit ?? 100) as Record<string, unknown>[];
     return rows.map(toDeadLetter);
   }
 
   get(id: number): DeadLetter | undefined {
     const r = this.db
-      .prepare('SELECT d.*, m.message_id, m.payload FROM dead_letters d JOIN messages m ON m.id = d.msg_id WHERE d.id = ?')
+      .prepare(`SELECT d.*, m.message_id, m.payload, json_extract(m.payload, '$.type') AS message_type,
+        coalesce(json_extract(m.payload, '$.event'), json_extract(m.payload, '$.name')) AS event FROM dead_letters d JOIN messages m ON m.id = d.msg_id WHERE d.id = ?`)
       .get(id) as Record<string, unknown> | undefined;
     if (!r) return undefined;
     const d: DeadLetter = { ...toDeadLetter(r), message: JSON.parse(String(r.payload)) };
@@ -96,5 +98,7 @@ function toDeadLetter(r: Record<string, unknown>): DeadLetter {
     attempts: Number(r.attempts),
     receivedAt: Number(r.received_at),
     failedAt: Number(r.failed_at),
+    ...(typeof r.message_type === 'string' ? { messageType: r.message_type } : {}),
+    ...(typeof r.event === 'string' ? { event: r.event } : {}),
   };
 }

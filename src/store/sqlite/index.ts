@@ -7,7 +7,7 @@ import Database from 'better-sqlite3';
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { Job } from '../../core/job.js';
-import type { AppendResult, Counts, DeadLetter, FailureFilter, Settlement, SourceCounts, Store, StoredMessage } from '../types.js';
+import type { AppendResult, Counts, FilteredCount, DeadLetter, FailureFilter, Settlement, SourceCounts, Store, StoredMessage } from '../types.js';
 import { Checkpointer } from './checkpointer.js';
 import { GroupCommit } from './commit.js';
 import { CounterDeltas, Counters } from './counters.js';
@@ -128,6 +128,10 @@ export class SqliteStore implements Store {
 
   async counts(): Promise<Counts[]> {
     return this.counters.connections();
+  }
+
+  async filteredByRule(): Promise<FilteredCount[]> {
+    return this.counters.filteredByRule();
   }
 
   async sourceCounts(): Promise<SourceCounts[]> {

@@ -78,7 +78,7 @@ export class Jobs {
       }
       if (m.filtered) for (const f of m.filtered) {
         deltas.bump(p.sourceId, f.destination, 'received');
-        deltas.bump(p.sourceId, f.destination, 'filtered');
+        deltas.filtered(p.sourceId, f.destination, f.reason);
       }
     }
     this.counters.addSource(p.sourceId, accepted, duplicates.length, 0);
@@ -159,7 +159,7 @@ export class Jobs {
             break;
           case 'filtered':
             if (s.deleteJob.run(row.id).changes !== 1) break;
-            deltas.bump(row.source_id, row.destination_id, 'filtered');
+            deltas.filtered(row.source_id, row.destination_id, o.rule ?? 'destination');
             finished++;
             break;
           case 'dead':

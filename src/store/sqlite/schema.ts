@@ -51,6 +51,10 @@ CREATE TABLE IF NOT EXISTS counters (
   dead INTEGER NOT NULL DEFAULT 0, filtered INTEGER NOT NULL DEFAULT 0,
   PRIMARY KEY (source_id, destination_id)
 ) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS filtered_counters (
+  source_id TEXT NOT NULL, destination_id TEXT NOT NULL, rule TEXT NOT NULL, n INTEGER NOT NULL DEFAULT 0,
+  PRIMARY KEY (source_id, destination_id, rule)
+) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS source_counters (
   source_id TEXT PRIMARY KEY,
   received INTEGER NOT NULL DEFAULT 0, duplicates INTEGER NOT NULL DEFAULT 0, rejected INTEGER NOT NULL DEFAULT 0

@@ -1,0 +1,1 @@
+export function transform(message) { return message
