@@ -3,11 +3,11 @@
 import { test, describe, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { SqliteStore } from '../../src/store/sqlite/index.js';
 import { LANES } from '../../src/store/lanes.js';
-import { tmpDir } from '../tmp.js';
+import { tmpDir, waitFor } from '../tmp.js';
 import { msg } from './contract.js';
 
 const OWNER = ['--import', 'tsx', 'test/store/owner-process.ts'];
@@ -59,6 +59,20 @@ describe('sqlite store file', () => {
     const state = /\) (\S)/.exec(readFileSync(`/proc/${holder.pid}/stat`, 'utf8'))?.[1];
     assert.equal(state, 'Z', 'the killed owner was still a zombie when the store was opened again');
     await b.close();
+  });
+
+  test('the WAL gives its space back once checkpointed', async () => {
+    const file = join(t.dir, 'wal.sqlite');
+    const limit = 256 * 1024;
+    const s = new SqliteStore(file, { owner: true, walLimitBytes: limit });
+    try {
+      const pad = 'x'.repeat(2000);
+      await s.append('src', Array.from({ length: 2000 }, (_, k) => msg(`m${k}`, `u${k}`, ['d1'], 1, pad)));
+      assert.ok(statSync(`${file}-wal`).size > 4 * limit, 'the WAL grew with a large append');
+      await waitFor(() => statSync(`${file}-wal`).size <= limit, 10_000, 'the WAL truncated to its limit');
+    } finally {
+      await s.close();
+    }
   });
 
   test('a read-only handle (the CLI) reads counts and failures while the owner runs', async () => {
