@@ -14,6 +14,24 @@ import { tmpDir, waitFor } from '../tmp.js';
 const CLI = ['--import', 'tsx', 'src/cli/main.ts'];
 const run = (args: string[]) => spawnSync(process.execPath, [...CLI, ...args], { encoding: 'utf8' });
 
+/** An emulated CleverTap and a config file sending one segment source (this write key) to it. */
+async function emulatorAndConfig(writeKey: string) {
+  const t = tmpDir();
+  const emu = await startEmulator({ port: 0, accounts: [{ id: 'acc', passcode: 'pass' }], logger: false });
+  const cfgFile = join(t.dir, 'taproute.yaml');
+  writeFileSync(
+    cfgFile,
+    `server: { port: 0 }
+storage: { sqlite: store.sqlite }
+router: { pollInterval: 20ms }
+sources: [{ id: web, type: segment, writeKey: ${writeKey} }]
+destinations: [{ id: ct, type: clevertap, settings: { accountId: acc, passcode: pass, endpoint: "${emu.url}" } }]
+connections: [{ source: web, destination: ct }]
+`,
+  );
+  return { t, emu, cfgFile };
+}
+
 describe('taproute CLI', () => {
   test('start without a config runs the sandbox: the first curl becomes a stored CleverTap event', { timeout: 60_000 }, async () => {
     const t = tmpDir();
@@ -46,19 +64,7 @@ describe('taproute CLI', () => {
   });
 
   test('status and failures list / show / replay work on the store file', { timeout: 60_000 }, async () => {
-    const t = tmpDir();
-    const emu = await startEmulator({ port: 0, accounts: [{ id: 'acc', passcode: 'pass' }], logger: false });
-    const cfgFile = join(t.dir, 'taproute.yaml');
-    writeFileSync(
-      cfgFile,
-      `server: { port: 0 }
-storage: { sqlite: store.sqlite }
-router: { pollInterval: 20ms }
-sources: [{ id: web, type: segment, writeKey: "\${CLI_TEST_KEY}" }]
-destinations: [{ id: ct, type: clevertap, settings: { accountId: acc, passcode: pass, endpoint: "${emu.url}" } }]
-connections: [{ source: web, destination: ct }]
-`,
-    );
+    const { t, emu, cfgFile } = await emulatorAndConfig('"${CLI_TEST_KEY}"');
     process.env.CLI_TEST_KEY = 'cli-key';
     const server = await startServer(loadConfig(cfgFile), { logger: createLogger('silent') });
     try {
@@ -96,19 +102,7 @@ connections: [{ source: web, destination: ct }]
   });
 
   test('a paused destination shows in status with its reason and resumes from the CLI; failures by CleverTap\'s code; a bad --since', { timeout: 180_000 }, async () => {
-    const t = tmpDir();
-    const emu = await startEmulator({ port: 0, accounts: [{ id: 'acc', passcode: 'pass' }], logger: false });
-    const cfgFile = join(t.dir, 'taproute.yaml');
-    writeFileSync(
-      cfgFile,
-      `server: { port: 0 }
-storage: { sqlite: store.sqlite }
-router: { pollInterval: 20ms }
-sources: [{ id: web, type: segment, writeKey: pause-key }]
-destinations: [{ id: ct, type: clevertap, settings: { accountId: acc, passcode: pass, endpoint: "${emu.url}" } }]
-connections: [{ source: web, destination: ct }]
-`,
-    );
+    const { t, emu, cfgFile } = await emulatorAndConfig('pause-key');
     emu.setFaults({ status: 401 }); // CleverTap refuses the credentials
     const server = await startServer(loadConfig(cfgFile), { logger: createLogger('silent') });
     try {
