@@ -19,6 +19,7 @@ import { webhookRoutes } from './sources/clevertap-webhook/routes.js';
 import { createMetrics } from './metrics.js';
 import { DestinationWorker, type RetryPolicy } from './router/worker.js';
 import { SqliteStore } from './store/sqlite/index.js';
+import { StoreUnavailableError } from './store/errors.js';
 import type { Store } from './store/types.js';
 import { durationMs } from './util/duration.js';
 import { createLogger, type Logger } from './util/logger.js';
@@ -138,13 +139,16 @@ export async function startServer(config: Config, opts: { logger?: Logger } = {}
     const status = zlibError ? 400 : err.statusCode && err.statusCode >= 400 && err.statusCode < 600 ? err.statusCode : 500;
     if (status >= 500) log.error({ err: err.message }, 'request failed');
     const message = err.code === 'FST_ERR_CTP_BODY_TOO_LARGE' ? 'request body too large' : err.message;
+    // The store cannot write (disk full): nothing was stored, and the client is told when to send again.
+    if (err instanceof StoreUnavailableError) void reply.header('retry-after', String(err.retryAfterSeconds));
     void reply.code(status).send({ success: false, error: message });
   });
   app.setNotFoundHandler((_req, reply) => void reply.code(404).send({ success: false, error: 'not found' }));
 
   // Before any route: SDK paths answer CORS, every other path refuses other origins.
   registerCors(app, ctx);
-  app.get('/healthz', async (_req, reply) => (store.healthy() ? { ok: true } : reply.code(503).send({ ok: false, error: 'store cannot sync to disk' })));
+  // Unhealthy while the store cannot write (disk full, failed fsync), so a load balancer sends elsewhere.
+  app.get('/healthz', async (_req, reply) => (store.healthy() ? { ok: true } : reply.code(503).send({ ok: false, error: 'store cannot write to disk' })));
   app.get('/metrics', async (_req, reply) => {
     reply.header('content-type', metrics.registry.contentType);
     return metrics.registry.metrics();

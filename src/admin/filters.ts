@@ -7,7 +7,7 @@ export function failureFilter(q: Record<string, unknown>): FailureFilter {
   const time = (v: unknown, what: string) => {
     if (v === undefined || v === '') return undefined;
     const t = /^\d+$/.test(String(v)) ? Number(v) : Date.parse(String(v));
-    if (!Number.isFinite(t)) throw bad(`${what}: use an ISO time or epoch milliseconds`);
+    if (!Number.isFinite(t)) throw bad(`${what} "${String(v).slice(0, 40)}": use an ISO time (2026-01-31T12:00:00Z) or epoch milliseconds`);
     return t;
   };
   const ids = q.ids === undefined ? undefined : (Array.isArray(q.ids) ? q.ids : String(q.ids).split(',').filter((x) => x !== '')).map(Number);
@@ -17,8 +17,8 @@ export function failureFilter(q: Record<string, unknown>): FailureFilter {
   return {
     destination: q.destination ? String(q.destination) : undefined,
     code: q.code ? String(q.code) : undefined,
-    from: time(q.from ?? q.since, 'from'),
-    to: time(q.to ?? q.until, 'to'),
+    from: time(q.from ?? q.since, q.from === undefined ? 'since' : 'from'),
+    to: time(q.to ?? q.until, q.to === undefined ? 'until' : 'to'),
     ids,
     limit,
   };

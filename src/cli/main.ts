@@ -5,6 +5,7 @@ import { registerTransform } from './transform.js';
 import { registerEmulator } from './emulator.js';
 import { registerFailures } from './failures.js';
 import { registerStatus } from './status.js';
+import { registerDestinations } from './destinations.js';
 
 const program = new Command();
 program.name('taproute').description('Self-hosted customer-data router for CleverTap').version('0.1.0');
@@ -13,4 +14,5 @@ registerTransform(program);
 registerEmulator(program);
 registerFailures(program);
 registerStatus(program);
+registerDestinations(program);
 await program.parseAsync(process.argv);

@@ -31,7 +31,8 @@ export type Outcome =
  *  attempt), release (the destination backs off as a whole) or dead (past the retry age limit). */
 export type Settlement =
   | Exclude<Outcome, { status: 'retry' }>
-  | { jobId: number; status: 'release' } // back to pending without a delay (the destination is backing off as a whole)
+  /** Back to pending without a delay (the destination is backing off as a whole); the reason is kept as the job's last error. */
+  | { jobId: number; status: 'release'; code?: string; reason?: string }
   | { jobId: number; status: 'retry_at'; nextAt: number; code?: string; reason: string };
 
 /** A warning about a value the mapping had to fix (truncate, stringify, convert). */

@@ -128,8 +128,8 @@ export function createIngestContext(
       });
       index.push(i);
     }
-    const res = await store.append(source.id, stored);
-    if (rejected.length) await store.countRejected(source.id, rejected.length);
+    // Rejections are counted in the append's own transaction: counting them can never fail a stored request.
+    const res = await store.append(source.id, stored, rejected.length);
     if (res.accepted > 0) onStored(srcRoutes.map((r) => r.destination));
     onAccepted?.(source.id, stored, res.duplicates);
     return { accepted: res.accepted, duplicates: res.duplicates.length, rejected };

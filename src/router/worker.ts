@@ -65,6 +65,12 @@ export class DestinationWorker {
   private paused: string | null = null;
   private timer: Timer | null = null;
   private probeTimer: Timer | null = null;
+  /** While paused: polls the recorded state, so that `taproute destinations resume` reaches this process. */
+  private watchTimer: Timer | null = null;
+  /** Requests delivered whose outcome the store could not record yet: nothing new is sent meanwhile. */
+  private unrecorded = 0;
+  /** Wakes the waits between attempts to record an outcome (stop() must not wait for them). */
+  private readonly recordWaits = new Set<() => void>();
   private stopped = false;
   /** Called whenever a request finishes (stop and drainLanes wait on it). */
   private requestDone: (() => void)[] = [];
@@ -86,6 +92,7 @@ export class DestinationWorker {
   ) {}
 
   start(): void {
+    this.persistPaused(null);
     this.schedule(0);
   }
 
@@ -96,8 +103,9 @@ export class DestinationWorker {
 
   /** Resumes a destination paused by an authentication failure. */
   resume(): void {
-    if (this.probeTimer) this.clock.clearTimeout(this.probeTimer);
-    this.probeTimer = null;
+    for (const t of [this.probeTimer, this.watchTimer]) if (t) this.clock.clearTimeout(t);
+    this.probeTimer = this.watchTimer = null;
+    if (this.paused) this.persistPaused(null);
     this.paused = null;
     this.backoffUntil = 0;
     this.schedule(0);
@@ -160,8 +168,32 @@ export class DestinationWorker {
     });
   }
 
+  /** Records the paused state in the store (the CLI shows it); a failure to record it must not stop delivery. */
+  private persistPaused(reason: string | null): void {
+    this.store.setDestinationPaused(this.id, reason, this.clock.now()).catch((err) => this.log.warn({ destination: this.id, err }, 'router: could not record the destination state'));
+  }
+
+  /** While paused, reads the recorded state: resumed there (by the CLI), it resumes here. */
+  private watchPaused(): void {
+    this.watchTimer = this.clock.setTimeout(() => {
+      this.watchTimer = null;
+      if (!this.paused || this.stopped) return;
+      this.store
+        .destinationStates()
+        .then((states) => {
+          if (!this.paused || this.stopped) return;
+          if (states.find((d) => d.destinationId === this.id)?.paused === null) {
+            this.log.info({ destination: this.id }, 'destination resumed');
+            this.resume();
+          } else this.watchPaused();
+        })
+        .catch(() => this.watchPaused());
+    }, Math.max(this.policy.pollMs, 1000));
+    this.watchTimer.unref?.();
+  }
+
   private async pump(): Promise<void> {
-    if (this.stopped || this.paused) return;
+    if (this.stopped || this.paused || this.unrecorded > 0) return;
     const now = this.clock.now();
     if (now < this.backoffUntil) return this.schedule(this.backoffUntil - now);
     // After a failed request only one request probes the destination until one succeeds.
@@ -185,7 +217,8 @@ export class DestinationWorker {
       this.inflight++;
       this.run(jobs)
         .catch((err) => {
-          // Settling failed (e.g. disk full): the jobs stay pending in the store and are claimed again later.
+          // Not delivered and not settled (the worker stopped while the store could not write): the jobs stay
+          // pending in the store and are claimed again later.
           this.log.error({ destination: this.id, err }, 'router: settle failed');
           this.backoffUntil = this.clock.now() + this.policy.maxMs;
           for (const j of jobs) this.store.forget(j.id);
@@ -254,7 +287,7 @@ export class DestinationWorker {
         settlements.push({ jobId: o.jobId, status: 'dead', code: o.code ?? 'retry_exhausted', reason: `gave up after ${job.attempts + 1} attempts: ${o.reason}` });
       } else if (o.scope === 'request') {
         requestFailure = { retryAfterMs: o.retryAfterMs, reason: o.reason };
-        settlements.push({ jobId: o.jobId, status: 'release' });
+        settlements.push({ jobId: o.jobId, status: 'release', code: o.code, reason: o.reason });
       } else {
         const delay = Math.min(o.retryAfterMs ?? backoffMs(job?.attempts ?? 0, this.policy), this.policy.maxMs);
         settlements.push({ jobId: o.jobId, status: 'retry_at', nextAt: now + delay, code: o.code, reason: o.reason });
@@ -262,11 +295,14 @@ export class DestinationWorker {
     }
     // A job the destination forgot to answer for is retried rather than lost.
     for (const j of jobs) if (!seen.has(j.id)) settlements.push({ jobId: j.id, status: 'release' });
-    if (settlements.length) await this.store.settle(this.id, settlements, now);
+    if (settlements.length) await this.record(settlements, now);
     if (authFailure) {
       // A refused request is a failed one: after the pause, one request probes before the others follow.
       this.failures++;
       this.paused = authFailure;
+      this.persistPaused(authFailure);
+      if (this.watchTimer) this.clock.clearTimeout(this.watchTimer);
+      this.watchPaused();
       this.log.error({ destination: this.id }, 'destination paused: credentials refused');
       if (this.probeTimer) this.clock.clearTimeout(this.probeTimer);
       this.probeTimer = this.clock.setTimeout(() => {
@@ -283,11 +319,54 @@ export class DestinationWorker {
     this.onSettled?.(this.id, outcomes, jobs);
   }
 
+  /**
+   * Records settlements, trying again while the store cannot write (disk full). The request was delivered:
+   * sending it again because its outcome could not be written would duplicate it at the destination, so the
+   * outcome is kept, its lanes stay busy and nothing new is claimed until it is recorded. Only stop() gives up
+   * (the jobs are then sent again after a restart, as after a crash).
+   */
+  private async record(settlements: Settlement[], now: number): Promise<void> {
+    let kept = false;
+    try {
+      for (let attempt = 0; ; attempt++) {
+        try {
+          await this.store.settle(this.id, settlements, now);
+          if (kept) this.log.info({ destination: this.id, attempts: attempt + 1 }, 'router: outcome recorded');
+          return;
+        } catch (err) {
+          if (this.stopped) throw err;
+          if (!kept) {
+            kept = true;
+            this.unrecorded++;
+            this.log.error({ destination: this.id, err }, 'router: cannot record an outcome; keeping it until the store can write');
+          }
+          await this.waitToRecord(Math.min(backoffMs(attempt, this.policy), this.policy.maxMs));
+        }
+      }
+    } finally {
+      if (kept) this.unrecorded--;
+    }
+  }
+
+  /** Waits ms, or until stop(). */
+  private waitToRecord(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const wake = () => {
+        this.clock.clearTimeout(timer);
+        this.recordWaits.delete(wake);
+        resolve();
+      };
+      const timer = this.clock.setTimeout(wake, ms);
+      this.recordWaits.add(wake);
+    });
+  }
+
   /** Stops claiming and waits for requests in flight. */
   async stop(): Promise<void> {
     this.stopped = true;
-    for (const t of [this.timer, this.probeTimer]) if (t) this.clock.clearTimeout(t);
-    this.timer = this.probeTimer = null;
+    for (const t of [this.timer, this.probeTimer, this.watchTimer]) if (t) this.clock.clearTimeout(t);
+    this.timer = this.probeTimer = this.watchTimer = null;
+    for (const wake of [...this.recordWaits]) wake();
     while (this.inflight > 0) await new Promise<void>((r) => this.requestDone.push(r));
     await this.deliverer.close();
   }

@@ -32,6 +32,8 @@ export interface Counts {
   pending: number;
   /** Warnings of delivered and dead jobs: values the mapping had to fix or leave out. */
   warnings: number;
+  /** The last failed delivery attempt of this connection (a retry, or a whole request that failed), if any. */
+  lastError?: LastError;
 }
 
 /** Filtered events of a connection by the rule that filtered them. */
@@ -40,6 +42,22 @@ export interface FilteredCount {
   destinationId: string;
   rule: string;
   filtered: number;
+}
+
+export interface LastError {
+  code?: string;
+  reason: string;
+  /** Epoch ms of the attempt. */
+  at: number;
+}
+
+/** A destination's delivery state as the server last recorded it (the CLI reads it from the store file). */
+export interface DestinationState {
+  destinationId: string;
+  /** Why delivery is paused (credentials refused), or null while it runs. */
+  paused: string | null;
+  /** Epoch ms of the last change. */
+  since: number;
 }
 
 export interface SourceCounts {
@@ -93,9 +111,10 @@ export interface Store {
    * commit), so a second handle on the same storage sees them. A message whose (source, messageId) was
    * stored within the dedupe window, earlier or in the same call, is dropped and listed in `duplicates`.
    */
-  append(sourceId: string, msgs: StoredMessage[]): Promise<AppendResult>;
-  /** Counts messages rejected at ingest (never stored, never acknowledged as accepted). */
-  countRejected(sourceId: string, n: number): Promise<void>;
+  /** `rejected` counts the request's messages refused at ingest (never stored), in the same transaction, so a
+   *  failure to count them can never fail a request whose messages were stored. A store that cannot write
+   *  (disk full) rejects with a StoreUnavailableError (errors.ts) and stores nothing. */
+  append(sourceId: string, msgs: StoredMessage[], rejected?: number): Promise<AppendResult>;
   /**
    * Oldest due jobs of a destination from the given lanes (see lanes.ts), at most `max`, in lane order then
    * id order, skipping users whose earlier job waits for a retry. The caller keeps at most one claim per
@@ -106,16 +125,23 @@ export interface Store {
   claim(destinationId: string, lanes: readonly number[], max: number, now: number, maxBytes?: number): Promise<Job[]>;
   /** Drops the in-memory claim of a job that could not be settled (it stays pending in the store). */
   forget(jobId: number): void;
-  /** False once the store cannot acknowledge events safely any more (an fsync failed). */
+  /** False while the store cannot write (disk full: true again once a write succeeds) and for good once an
+   *  fsync failed (the kernel may have dropped pages: nothing can be acknowledged safely any more). */
   healthy(): boolean;
   /**
    * Records the outcome of jobs: done, dead (a dead letter; the failed attempt counts), filtered, retry_at
    * (not claimable before nextAt, holds back that user's later jobs) or release (claimable again at once).
-   * retry_at and release count an attempt. A job already settled or unknown is ignored, so a job is never
-   * counted twice; a job claimed by an earlier process (or forgotten) can still be settled. The warnings of done
-   * and dead settlements are counted per connection; a dead one keeps its records and warnings with the dead letter.
+   * retry_at and release count an attempt; their reason becomes the job's and its connection's last error.
+   * A job already settled or unknown is ignored, so a job is never counted twice; a job claimed by an earlier
+   * process (or forgotten) can still be settled. The warnings of done and dead settlements are counted per
+   * connection; a dead one keeps its records and warnings with the dead letter. Rejects (StoreUnavailableError)
+   * when the store cannot write.
    */
   settle(destinationId: string, settlements: Settlement[], now: number): Promise<void>;
+  /** Records that a destination is paused (with the reason) or runs again (reason null). */
+  setDestinationPaused(destinationId: string, reason: string | null, now: number): Promise<void>;
+  /** Every destination state recorded so far, by destination id. */
+  destinationStates(): Promise<DestinationState[]>;
   /** Request-level dedupe (mParticle source_request_id): was this id stored before? */
   seenRequest(sourceId: string, requestId: string): Promise<boolean>;
   /** Records request ids once their messages are committed (so a crash in between loses nothing). */

@@ -109,3 +109,42 @@ connections: [{ source: web, destination: ct }]
     t.cleanup();
   }
 });
+
+test('a restart right after SIGKILL of the whole process group (a wrapper shell and the server) starts at once', { timeout: 120_000 }, async () => {
+  const t = tmpDir();
+  const cfg = join(t.dir, 'taproute.yaml');
+  writeFileSync(
+    cfg,
+    `server: { port: 0 }
+storage: { sqlite: ${join(t.dir, 'store.sqlite')} }
+sources: [{ id: web, type: segment, writeKey: ${KEY} }]
+destinations: [{ id: hook, type: webhook, settings: { url: "http://127.0.0.1:9/unused" } }]
+connections: [{ source: web, destination: hook }]
+`,
+  );
+  // The wrapper shell runs the server as its child, in a process group of their own, as a service script would.
+  const wrapper = spawn('sh', ['-c', `"${process.execPath}" --import tsx src/cli/main.ts start --config "${cfg}" & echo "server pid $!"; wait`], {
+    detached: true,
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: { ...process.env, TAPROUTE_LOG_LEVEL: 'warn' },
+  });
+  let out = '';
+  wrapper.stdout!.on('data', (d) => (out += d));
+  wrapper.stderr!.on('data', (d) => (out += d));
+  try {
+    await waitFor(() => /listening on/.test(out), 60_000, 'the first server');
+    assert.match(out, /server pid \d+/);
+    process.kill(-wrapper.pid!, 'SIGKILL');
+    // Restart at once: the killed server may linger as a zombie whose parent (the shell) died with it (the store
+    // tests open a store while its killed owner is certainly an unreaped zombie).
+    const { child } = await startProcess(cfg);
+    child.kill('SIGTERM');
+  } finally {
+    try {
+      process.kill(-wrapper.pid!, 'SIGKILL');
+    } catch {
+      // already gone
+    }
+    t.cleanup();
+  }
+});

@@ -5,6 +5,7 @@ import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { AuthError, RetryableError, type Job, type Outcome } from '../../src/destinations/types.js';
 import { backoffMs, DestinationWorker, type RetryPolicy } from '../../src/router/worker.js';
+import { StoreUnavailableError } from '../../src/store/errors.js';
 import { laneOf } from '../../src/store/lanes.js';
 import { SqliteStore } from '../../src/store/sqlite/index.js';
 import { createLogger } from '../../src/util/logger.js';
@@ -35,11 +36,32 @@ interface Setup {
   script?: (jobs: Job[], n: number) => Answer | undefined;
   /** [user, how many events] appended in turns (user a event 0, user b event 0, user a event 1, ...). */
   events: [string, number][];
+  /** Settles that fail (as on a full disk) before one succeeds. */
+  failSettles?: number;
+}
+
+/** The real store, whose settle fails the first n times as it does while the disk is full. */
+class StoreFailingSettle extends SqliteStore {
+  settleCalls = 0;
+
+  constructor(file: string, private failSettles: number) {
+    super(file, { owner: true });
+  }
+
+  override async settle(...args: Parameters<SqliteStore['settle']>): Promise<void> {
+    this.settleCalls++;
+    if (this.failSettles > 0) {
+      this.failSettles--;
+      throw new StoreUnavailableError('store cannot write: database or disk is full');
+    }
+    return super.settle(...args);
+  }
 }
 
 async function setup(o: Setup) {
   const clock = new FakeClock(T0);
-  const store = new SqliteStore(join(t.dir, `w${files++}.sqlite`), { owner: true });
+  const file = join(t.dir, `w${files++}.sqlite`);
+  const store = new StoreFailingSettle(file, o.failSettles ?? 0);
   const msgs = [];
   for (let i = 0; i < Math.max(...o.events.map(([, n]) => n)); i++)
     for (const [user, n] of o.events) if (i < n) msgs.push(msg(`${user}-${i}`, user, ['d1'], T0));
@@ -49,6 +71,7 @@ async function setup(o: Setup) {
   const worker = new DestinationWorker('d1', store, deliverer, { ...POLICY, ...o.policy }, log, (_, list) => settled.push(...list), clock);
   return {
     clock,
+    file,
     store,
     deliverer,
     worker,
@@ -275,6 +298,71 @@ describe('router worker', () => {
       }
       const c = await s.counts();
       assert.deepEqual([c.dead, c.pending], [2, 0]);
+    } finally {
+      await s.close();
+    }
+  });
+
+  test('an outcome the store cannot record is kept and recorded later: the request is never sent again', async () => {
+    const users = usersInDistinctLanes(4);
+    const failures = 3;
+    const s = await setup({ failSettles: failures, events: users.slice(0, 3).map((u) => [u, 1]), script: allDone });
+    try {
+      s.worker.start();
+      await s.clock.advance(0);
+      assert.equal(s.deliverer.calls.length, 1);
+      assert.equal(s.store.settleCalls, 1, 'the first settle failed');
+      // New events arrive while the outcome waits: nothing new is sent until it is recorded.
+      await s.store.append('src', [msg('late', users[3], ['d1'], T0)]);
+      s.worker.wake();
+      while (s.store.settleCalls <= failures) {
+        assert.equal(s.deliverer.calls.length, 1, `nothing is sent while the outcome is not recorded (settle ${s.store.settleCalls})`);
+        assert.ok(await s.clock.runNext(), 'a retry of the settle is scheduled');
+      }
+      await s.clock.advance(POLICY.pollMs);
+      const sent = s.deliverer.calls.flatMap((c) => c.jobs.map((j) => j.message.event));
+      assert.deepEqual(sent.sort(), [...users.slice(0, 3).map((u) => `${u}-0`), 'late'].sort(), 'every event sent exactly once');
+      const c = await s.counts();
+      assert.deepEqual([c.delivered, c.pending, c.dead], [4, 0, 0]);
+    } finally {
+      await s.close();
+    }
+  });
+
+  test('a whole request that failed leaves its reason as the connection\'s last error', async () => {
+    const s = await setup({ events: [['u1', 1]], script: (jobs, n) => (n === 0 ? retryable(503) : allDone(jobs)) });
+    try {
+      s.worker.start();
+      await s.clock.advance(0);
+      const c = await s.counts();
+      assert.equal(c.pending, 1);
+      assert.equal(c.lastError?.reason, 'CleverTap answered 503');
+      assert.equal(c.lastError?.at, T0);
+    } finally {
+      await s.close();
+    }
+  });
+
+  test('a paused destination is recorded in the store with its reason; a resume recorded there (the CLI) resumes it', async () => {
+    const s = await setup({ events: [['u1', 1]], script: (jobs, n) => (n === 0 ? new AuthError('CleverTap answered 401: invalid credentials') : allDone(jobs)) });
+    try {
+      s.worker.start();
+      await s.clock.advance(0);
+      assert.equal(s.worker.status().state, 'paused');
+      const [state] = await s.store.destinationStates();
+      assert.equal(state.destinationId, 'd1');
+      assert.match(state.paused ?? '', /401: invalid credentials/);
+      // `taproute destinations resume d1` from another process: another handle on the same file.
+      const cli = new SqliteStore(s.file);
+      await cli.setDestinationPaused('d1', null, T0 + 1);
+      await cli.close();
+      for (let i = 0; i < 20 && s.worker.status().state === 'paused'; i++) await s.clock.runNext();
+      assert.equal(s.worker.status().state, 'running');
+      await s.clock.advance(POLICY.pollMs);
+      assert.equal(s.deliverer.calls.length, 2, 'resumed long before the automatic probe');
+      assert.ok(s.clock.now() - T0 < POLICY.authProbeMs);
+      assert.equal((await s.counts()).delivered, 1);
+      assert.equal((await s.store.destinationStates())[0].paused, null);
     } finally {
       await s.close();
     }

@@ -290,6 +290,7 @@ export function storeContract(name: string, open: () => Promise<Store>, secondHa
       assert.deepEqual(await ev({ code: 'A' }), ['a', 'c']);
       assert.deepEqual(await ev({ destination: 'd1', code: 'A' }), ['a'], 'every field must match');
       assert.deepEqual(await ev({ code: 'none' }), []);
+      assert.deepEqual(await ev({ code: '_' }), [], 'a code is not a pattern');
       assert.deepEqual(await ev({ from: 20 }), ['b', 'c'], 'from is included');
       assert.deepEqual(await ev({ to: 20 }), ['a', 'b'], 'to is included');
       assert.deepEqual(await ev({ from: 15, to: 25 }), ['b']);
@@ -302,6 +303,20 @@ export function storeContract(name: string, open: () => Promise<Store>, secondHa
       assert.equal(one?.code, 'B');
       assert.deepEqual(one?.message, JSON.parse(msg('b', all[1].userKey).payload));
       assert.equal(await s.failure(987_654_321), undefined);
+    }));
+
+    test('a code matches the destination\'s own code named in the reason as well as the dead letter\'s code', withStore(async (s) => {
+      const users = usersInDistinctLanes(3, 'code');
+      await s.append('src', [msg('a', users[0]), msg('b', users[1]), msg('c', users[2])]);
+      const jobs = await s.claim('d1', ALL, 10, 1000);
+      const id = (ev: string) => jobs.find((j) => j.message.event === ev)!.id;
+      await s.settle('d1', [
+        { jobId: id('a'), status: 'dead', code: 'invalid_email', reason: 'Email is not valid (CleverTap code 515)' },
+        { jobId: id('b'), status: 'dead', code: '515', reason: 'Email is not valid' },
+        { jobId: id('c'), status: 'dead', code: 'invalid_phone', reason: 'Phone is not valid (CleverTap code 5150)' },
+      ], 1000);
+      assert.deepEqual((await s.failures({ code: '515' })).map((d) => d.messageId), ['a', 'b']);
+      assert.deepEqual((await s.failures({ code: 'invalid_email' })).map((d) => d.messageId), ['a']);
     }));
 
     test('replay moves matching dead letters back to pending jobs with a fresh retry window', withStore(async (s) => {
@@ -350,16 +365,56 @@ export function storeContract(name: string, open: () => Promise<Store>, secondHa
       }
     }));
 
-    test('countRejected and sourceCounts: received, duplicates and rejected per source', withStore(async (s) => {
-      await s.append('a', [msg('1', 'u'), msg('2', 'u'), msg('1', 'u')]);
+    test('append counts the request\'s rejected messages with it; sourceCounts: received, duplicates and rejected per source', withStore(async (s) => {
+      await s.append('a', [msg('1', 'u'), msg('2', 'u'), msg('1', 'u')], 3);
+      await s.append('a', [], 2);
       await s.append('b', [msg('1', 'u')]);
-      await s.countRejected('a', 3);
-      await s.countRejected('a', 2);
-      await s.countRejected('c', 1);
+      await s.append('c', [], 1);
       const by = new Map((await s.sourceCounts()).map((x) => [x.sourceId, [x.received, x.duplicates, x.rejected]]));
       assert.deepEqual(by.get('a'), [2, 1, 5]);
       assert.deepEqual(by.get('b'), [1, 0, 0]);
       assert.deepEqual(by.get('c'), [0, 0, 1], 'a source with only rejections');
+    }));
+
+    test('a retry or a whole request that failed is the connection\'s last error', withStore(async (s) => {
+      const [u1, u2] = usersInDistinctLanes(2);
+      await s.append('src', [msg('1', u1, ['d1', 'd2']), msg('2', u2, ['d1'])]);
+      assert.equal((await s.counts())[0].lastError, undefined, 'no error yet');
+      const jobs = await s.claim('d1', ALL, 10, 2000);
+      await s.settle('d1', jobs.map((j) => ({ jobId: j.id, status: 'release' as const, code: '503', reason: 'CleverTap answered 503' })), 2000);
+      let c = await reconciled(s);
+      assert.deepEqual(c.get('src>d1')?.lastError, { code: '503', reason: 'CleverTap answered 503', at: 2000 });
+      assert.equal(c.get('src>d2')?.lastError, undefined, 'per connection');
+      const again = await s.claim('d1', ALL, 10, 3000);
+      await s.settle('d1', [
+        { jobId: again[0].id, status: 'retry_at', nextAt: 9000, code: '555', reason: 'try again' },
+        { jobId: again[1].id, status: 'done' },
+      ], 3000);
+      c = await reconciled(s);
+      assert.deepEqual(c.get('src>d1')?.lastError, { code: '555', reason: 'try again', at: 3000 });
+      const reader = await secondHandle(s);
+      try {
+        assert.deepEqual((await reader.counts()).find((x) => x.destinationId === 'd1')?.lastError, { code: '555', reason: 'try again', at: 3000 }, 'another handle (the CLI) sees it');
+      } finally {
+        await reader.close();
+      }
+    }));
+
+    test('destination states: paused with a reason, resumed, seen by another handle', withStore(async (s) => {
+      assert.deepEqual(await s.destinationStates(), []);
+      await s.setDestinationPaused('d1', 'CleverTap answered 401', 10);
+      await s.setDestinationPaused('d2', null, 11);
+      const other = await secondHandle(s);
+      try {
+        assert.deepEqual(await other.destinationStates(), [
+          { destinationId: 'd1', paused: 'CleverTap answered 401', since: 10 },
+          { destinationId: 'd2', paused: null, since: 11 },
+        ]);
+        await other.setDestinationPaused('d1', null, 12);
+      } finally {
+        await other.close();
+      }
+      assert.deepEqual((await s.destinationStates())[0], { destinationId: 'd1', paused: null, since: 12 }, 'a resume through another handle (the CLI) is seen');
     }));
 
     test('prune: message ids leave the dedupe window, request ids expire, pending jobs and dead letters keep their messages', withStore(async (s) => {

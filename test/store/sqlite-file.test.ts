@@ -2,13 +2,15 @@
 // read-only handle the CLI uses, and close() committing appends still queued.
 import { test, describe, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { writeFileSync } from 'node:fs';
+import { spawn, spawnSync } from 'node:child_process';
+import { readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { SqliteStore } from '../../src/store/sqlite/index.js';
 import { LANES } from '../../src/store/lanes.js';
-import { tmpDir } from '../tmp.js';
+import { tmpDir, waitFor } from '../tmp.js';
 import { msg } from './contract.js';
 
+const OWNER = ['--import', 'tsx', 'test/store/owner-process.ts'];
 const ALL = Array.from({ length: LANES }, (_, i) => i);
 const t = tmpDir();
 after(() => t.cleanup());
@@ -16,10 +18,9 @@ after(() => t.cleanup());
 describe('sqlite store file', () => {
   test('jobs left in flight by a crashed owner are claimable again after reopening', async () => {
     const file = join(t.dir, 'crash.sqlite');
-    const s = new SqliteStore(file, { owner: true });
-    await s.append('src', [msg('1', 'u1')]);
-    assert.equal((await s.claim('d1', ALL, 10, 1)).length, 1);
-    s.db.close(); // no settle: as if the process died
+    // The owner appends, claims and is killed (SIGKILL) before it settles.
+    const crashed = spawnSync(process.execPath, [...OWNER, file, 'crash'], { encoding: 'utf8' });
+    assert.equal(crashed.signal, 'SIGKILL', crashed.stdout + crashed.stderr);
     const again = new SqliteStore(file, { owner: true });
     assert.equal((await again.claim('d1', ALL, 10, 1)).length, 1);
     assert.equal(await again.pendingTotal(), 1);
@@ -39,13 +40,39 @@ describe('sqlite store file', () => {
   test('one delivering process per store file', async () => {
     const file = join(t.dir, 'lock.sqlite');
     const a = new SqliteStore(file, { owner: true });
-    // Another live process holds the lock: simulate with this test runner's parent PID.
-    writeFileSync(`${file}.lock`, String(process.ppid));
-    assert.throws(() => new SqliteStore(file, { owner: true }), /in use by process/);
-    writeFileSync(`${file}.lock`, '999999999'); // a dead process: taken over
+    assert.throws(() => new SqliteStore(file, { owner: true }), new RegExp(`in use by process ${process.pid}`), 'a second owner in the same process');
+    assert.match(spawnSync(process.execPath, [...OWNER, file, 'open'], { encoding: 'utf8' }).stdout, new RegExp(`in use by process ${process.pid}`), 'another process');
+    await a.close();
+    writeFileSync(`${file}.lock`, String(process.ppid)); // a PID file left behind names a live process: no lock is held
     const b = new SqliteStore(file, { owner: true });
     await b.close();
-    await a.close();
+  });
+
+  test('the owner lock dies with its process, also while that process is an unreaped zombie', async () => {
+    const file = join(t.dir, 'zombie.sqlite');
+    const holder = spawn(process.execPath, [...OWNER, file, 'hold'], { stdio: ['ignore', 'pipe', 'inherit'] });
+    await new Promise<void>((resolve) => holder.stdout.on('data', (d) => /ready/.test(String(d)) && resolve()));
+    assert.throws(() => new SqliteStore(file, { owner: true }), new RegExp(`in use by process ${holder.pid}`), 'held by a live process');
+    holder.kill('SIGKILL');
+    // No await from here on: this process has not reaped the killed one, which stays a zombie meanwhile.
+    const b = new SqliteStore(file, { owner: true });
+    const state = /\) (\S)/.exec(readFileSync(`/proc/${holder.pid}/stat`, 'utf8'))?.[1];
+    assert.equal(state, 'Z', 'the killed owner was still a zombie when the store was opened again');
+    await b.close();
+  });
+
+  test('the WAL gives its space back once checkpointed', async () => {
+    const file = join(t.dir, 'wal.sqlite');
+    const limit = 256 * 1024;
+    const s = new SqliteStore(file, { owner: true, walLimitBytes: limit });
+    try {
+      const pad = 'x'.repeat(2000);
+      await s.append('src', Array.from({ length: 2000 }, (_, k) => msg(`m${k}`, `u${k}`, ['d1'], 1, pad)));
+      assert.ok(statSync(`${file}-wal`).size > 4 * limit, 'the WAL grew with a large append');
+      await waitFor(() => statSync(`${file}-wal`).size <= limit, 10_000, 'the WAL truncated to its limit');
+    } finally {
+      await s.close();
+    }
   });
 
   test('a read-only handle (the CLI) reads counts and failures while the owner runs', async () => {

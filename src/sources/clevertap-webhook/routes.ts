@@ -16,6 +16,7 @@
 //   CleverTap's 3-second wait; the answer is never sent before the data is stored, because CleverTap retries once.
 // - ctx.overloaded() → 429 with Retry-After (CleverTap retries once).
 // - Body limit: the server's default (maxRequestBytes) — broadcast webhooks batch profiles, so no smaller limit.
+import { StoreUnavailableError } from '../../store/errors.js';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { SourceConfig } from '../../config/schema.js';
 import { webhookToMessages } from './convert.js';
@@ -66,6 +67,8 @@ function authenticate(ctx: IngestContext) {
 function errorHandler(err: Error & { statusCode?: number; code?: string }, req: FastifyRequest, reply: FastifyReply) {
   if (err.code === 'FST_ERR_CTP_BODY_TOO_LARGE' || err.statusCode === 413) return fail(reply, 413, 'request body too large');
   const status = err.statusCode && err.statusCode >= 400 && err.statusCode < 500 ? err.statusCode : 500;
+  // The store cannot write (disk full): nothing was stored; 503 with Retry-After.
+  if (err instanceof StoreUnavailableError) return fail(reply.header('retry-after', String(err.retryAfterSeconds)), 503, err.message);
   if (status === 500) req.log.error({ err: err.message }, 'webhook ingest failed');
   return fail(reply, status, status === 500 ? 'internal error' : /json/i.test(err.message) ? 'invalid JSON' : err.message);
 }

@@ -26,6 +26,7 @@
 //   batches are stored; on /v2/events it is answered 400.
 // - Historical batches are stored like any other (Taproute has no separate event/warehouse forwarding switch);
 //   they are marked context.mparticle.historical = true.
+import { StoreUnavailableError } from '../../store/errors.js';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { SourceConfig } from '../../config/schema.js';
 import { mparticleBatchToMessages, type ConvertResult } from './convert.js';
@@ -39,7 +40,7 @@ export const MPARTICLE_MAX_BATCH_BYTES = 128 * 1024;
 export const MPARTICLE_MAX_BATCHES = 100;
 const RETRY_AFTER_SECONDS = 5;
 
-type Code = 'BAD_REQUEST' | 'UNAUTHORIZED' | 'FORBIDDEN' | 'REQUEST_TOO_LARGE' | 'TOO_MANY_REQUESTS' | 'INTERNAL_ERROR';
+type Code = 'BAD_REQUEST' | 'UNAUTHORIZED' | 'FORBIDDEN' | 'REQUEST_TOO_LARGE' | 'TOO_MANY_REQUESTS' | 'INTERNAL_ERROR' | 'SERVICE_UNAVAILABLE';
 
 function fail(reply: FastifyReply, status: number, code: Code, message: string): FastifyReply {
   return reply.code(status).send({ errors: [{ code, message }] });
@@ -62,6 +63,8 @@ function errorHandler(err: Error & { statusCode?: number; code?: string }, req: 
     return fail(reply, 413, 'REQUEST_TOO_LARGE', `request body larger than ${MPARTICLE_MAX_REQUEST_BYTES} bytes`);
   }
   const status = err.statusCode && err.statusCode >= 400 && err.statusCode < 500 ? err.statusCode : 500;
+  // The store cannot write (disk full): nothing was stored; 503 with Retry-After.
+  if (err instanceof StoreUnavailableError) return fail(reply.header('retry-after', String(err.retryAfterSeconds)), 503, 'SERVICE_UNAVAILABLE', err.message);
   if (status === 500) req.log.error({ err: err.message }, 'mparticle ingest failed');
   return fail(reply, status, status === 500 ? 'INTERNAL_ERROR' : 'BAD_REQUEST', status === 500 ? 'internal error' : err.message || 'bad request');
 }

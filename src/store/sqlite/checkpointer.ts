@@ -1,11 +1,15 @@
 // Moves SQLite's WAL checkpoints off the event loop. With autocheckpoint, the committing connection copies
 // WAL pages into the database file itself, which roughly doubled the cost of every append; here a worker
 // thread with its own connection checkpoints in the background (PASSIVE: it never blocks writers).
+// It also gives the WAL's space back: once every frame is in the database, a WAL file larger than the limit
+// (or any WAL, when the store could not write for want of space) is truncated
+// (https://www.sqlite.org/pragma.html#pragma_wal_checkpoint).
 import { createRequire } from 'node:module';
 import { Worker } from 'node:worker_threads';
 
 const WORKER = `
 const { workerData, parentPort } = require('node:worker_threads');
+const { statSync } = require('node:fs');
 const Database = require(workerData.driver);
 let db;
 try {
@@ -14,25 +18,47 @@ try {
 } catch {
   process.exit(0); // the store was closed (and its file removed) before this thread started
 }
+const walBytes = () => { try { return statSync(workerData.file + '-wal').size; } catch { return 0; } };
+let reclaim = false;
 const timer = setInterval(() => {
   try {
     const [r] = db.pragma('wal_checkpoint(PASSIVE)');
-    // When the writer laps the checkpoint the WAL keeps growing: truncate it when it is large and idle enough.
-    if (r && r.log > workerData.truncatePages && r.checkpointed === r.log) db.pragma('wal_checkpoint(TRUNCATE)');
+    const complete = r && r.busy === 0 && r.checkpointed === r.log;
+    if (complete && (reclaim || walBytes() > workerData.walLimitBytes)) {
+      const [t] = db.pragma('wal_checkpoint(TRUNCATE)');
+      if (t && t.busy === 0) reclaim = false;
+    }
   } catch {}
 }, workerData.intervalMs);
-parentPort.on('message', () => { clearInterval(timer); try { db.pragma('wal_checkpoint(PASSIVE)'); } catch {} db.close(); parentPort.postMessage('closed'); });
+parentPort.on('message', (m) => {
+  if (m === 'reclaim') { reclaim = true; return; }
+  clearInterval(timer);
+  try { db.pragma('wal_checkpoint(PASSIVE)'); } catch {}
+  db.close();
+  parentPort.postMessage('closed');
+});
 `;
+
+export interface CheckpointerOptions {
+  intervalMs?: number;
+  /** A fully checkpointed WAL file larger than this is truncated. */
+  walLimitBytes: number;
+}
 
 export class Checkpointer {
   private readonly worker: Worker;
 
-  constructor(file: string, intervalMs = 200, truncatePages = 50_000) {
+  constructor(file: string, opts: CheckpointerOptions) {
     const driver = createRequire(import.meta.url).resolve('better-sqlite3');
-    this.worker = new Worker(WORKER, { eval: true, workerData: { file, driver, intervalMs, truncatePages } });
+    this.worker = new Worker(WORKER, { eval: true, workerData: { file, driver, intervalMs: opts.intervalMs ?? 200, walLimitBytes: opts.walLimitBytes } });
     this.worker.unref();
     // Checkpointing is an optimisation: a failure in it must never take the process down.
     this.worker.on('error', () => {});
+  }
+
+  /** The disk is full: truncate the WAL as soon as it is fully checkpointed, whatever its size. */
+  reclaim(): void {
+    this.worker.postMessage('reclaim');
   }
 
   async close(): Promise<void> {

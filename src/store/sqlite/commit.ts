@@ -4,6 +4,7 @@
 // (https://www.sqlite.org/pragma.html#pragma_synchronous), but the event loop keeps parsing the next
 // requests while the disk syncs, and one fsync covers every commit made before it started.
 import { closeSync, fsync, fsyncSync, openSync } from 'node:fs';
+import { StoreUnavailableError } from '../errors.js';
 
 interface Queued<T, R> {
   item: T;
@@ -75,7 +76,7 @@ export class GroupCommit<T, R> {
     this.syncWaiters = [];
     fsync(this.walFd!, (err) => {
       this.syncing = false;
-      if (err && !this.failure) this.failure = Object.assign(new Error(`store unavailable: fsync failed (${err.code ?? err.message})`), { statusCode: 503 });
+      if (err && !this.failure) this.failure = new StoreUnavailableError(`store unavailable: fsync failed (${err.code ?? err.message})`);
       for (const w of waiters) w(err);
       if (this.walFd === null) return;
       if (this.queue.length && !this.flushScheduled) this.flush(); // queues the next fsync itself

@@ -74,7 +74,9 @@ function where(f: FailureFilter): { sql: string; args: unknown[] } {
   const clauses: string[] = [];
   const args: unknown[] = [];
   if (f.destination) (clauses.push('d.destination_id = ?'), args.push(f.destination));
-  if (f.code) (clauses.push('d.code = ?'), args.push(f.code));
+  // A destination's own code appears in the reason as "(<platform> code 515)" when the dead letter carries
+  // Taproute's code (e.g. invalid_email): a code matches either.
+  if (f.code) (clauses.push(`(d.code = ? OR d.reason LIKE ? ESCAPE '\\')`), args.push(f.code, `%(% code ${f.code.replace(/[\\%_]/g, '\\$&')})%`));
   if (f.from !== undefined) (clauses.push('d.failed_at >= ?'), args.push(f.from));
   if (f.to !== undefined) (clauses.push('d.failed_at <= ?'), args.push(f.to));
   if (f.ids) {

@@ -2,17 +2,21 @@
 // the parts together; each concern lives in its own module beside it:
 //   schema.ts (tables) · commit.ts (group commit + WAL fsync) · jobs.ts (append, claim, settle)
 //   · failures.ts (dead letters, replay) · counters.ts · requests.ts · suppressions.ts · prune.ts
-//   · lock.ts (one owner per file) · checkpointer.ts (WAL checkpoints off the event loop)
+//   · last-errors.ts · destination-state.ts · lock.ts (one owner per file)
+//   · checkpointer.ts (WAL checkpoints off the event loop, giving the WAL's space back)
 import Database from 'better-sqlite3';
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { Job } from '../../core/job.js';
-import type { AppendResult, Counts, FilteredCount, DeadLetter, FailureFilter, Settlement, SourceCounts, Store, StoredMessage } from '../types.js';
+import { isWriteFailure, StoreUnavailableError } from '../errors.js';
+import type { AppendResult, Counts, DeadLetter, DestinationState, FailureFilter, FilteredCount, Settlement, SourceCounts, Store, StoredMessage } from '../types.js';
 import { Checkpointer } from './checkpointer.js';
 import { GroupCommit } from './commit.js';
 import { CounterDeltas, Counters } from './counters.js';
+import { DestinationStates } from './destination-state.js';
 import { DeadLetters } from './failures.js';
 import { type AppendBatch, Jobs } from './jobs.js';
+import { LastErrors } from './last-errors.js';
 import { OwnerLock } from './lock.js';
 import { prune } from './prune.js';
 import { RequestIds } from './requests.js';
@@ -26,7 +30,13 @@ export interface SqliteStoreOptions {
   /** The process that delivers (the server). In-flight state lives only in its memory, so jobs that
    *  were in flight when a previous run died are simply pending again: delivery is at-least-once. */
   owner?: boolean;
+  /** WAL bytes kept for reuse after a checkpoint; beyond this the WAL file is truncated (space given back). */
+  walLimitBytes?: number;
 }
+
+/** How often a store that could not write tries again, to report itself healthy once it can. */
+const WRITE_PROBE_MS = 1000;
+const DEFAULT_WAL_LIMIT_BYTES = 16 * 1024 * 1024;
 
 export class SqliteStore implements Store {
   readonly db: Database.Database;
@@ -38,6 +48,12 @@ export class SqliteStore implements Store {
   private readonly jobs: Jobs;
   private readonly requests: RequestIds;
   private readonly suppressions: Suppressions;
+  private readonly lastErrors: LastErrors;
+  private readonly destinations: DestinationStates;
+  private readonly probe: Database.Statement | null = null;
+  /** Set while writes fail (disk full), cleared by the next write that succeeds; a timer probes meanwhile. */
+  private writeFailure: Error | null = null;
+  private probeTimer: NodeJS.Timeout | null = null;
   /** Jobs in the table, kept in memory: the backlog bound is checked on every ingest request. */
   private pending = 0;
 
@@ -53,8 +69,12 @@ export class SqliteStore implements Store {
       this.db.pragma('journal_mode = WAL');
       this.db.pragma(`synchronous = ${synchronous}`);
       if (opts.owner) {
+        const walLimit = opts.walLimitBytes ?? DEFAULT_WAL_LIMIT_BYTES;
         this.db.pragma('wal_autocheckpoint = 0');
-        this.checkpointer = new Checkpointer(file);
+        // When the writer starts the WAL over it truncates the file to this size
+        // (https://www.sqlite.org/pragma.html#pragma_journal_size_limit); the checkpointer truncates it otherwise.
+        this.db.pragma(`journal_size_limit = ${walLimit}`);
+        this.checkpointer = new Checkpointer(file, { walLimitBytes: walLimit });
       }
       createSchema(this.db);
       if (opts.owner && synchronous === 'FULL') {
@@ -66,15 +86,56 @@ export class SqliteStore implements Store {
     }
     this.counters = new Counters(this.db);
     this.deadLetters = new DeadLetters(this.db, this.counters);
-    this.jobs = new Jobs(this.db, this.counters, this.deadLetters);
+    this.lastErrors = new LastErrors(this.db);
+    this.destinations = new DestinationStates(this.db);
+    this.jobs = new Jobs(this.db, this.counters, this.deadLetters, this.lastErrors);
+    if (writable) this.probe = this.db.prepare('INSERT OR REPLACE INTO write_probe (id, at) VALUES (1, ?)');
     this.requests = new RequestIds(this.db);
     this.suppressions = new Suppressions(this.db, writable);
-    this.appends = new GroupCommit(wal, (batch) => this.commitAppends(batch));
+    this.appends = new GroupCommit(wal, (batch) => this.write(() => this.commitAppends(batch)));
     if (writable) this.pending = this.jobs.count();
   }
 
-  append(sourceId: string, msgs: StoredMessage[]): Promise<AppendResult> {
-    return this.appends.submit({ sourceId, msgs });
+  /**
+   * Runs a write. A disk-full or I/O error (the transaction rolled back: nothing of it is stored) marks the
+   * store unable to write until a write succeeds again, and asks the checkpointer to give the WAL's space back.
+   */
+  private write<T>(fn: () => T): T {
+    let r: T;
+    try {
+      r = fn();
+    } catch (err) {
+      if (!isWriteFailure(err)) throw err;
+      this.cannotWrite(err as Error);
+      throw new StoreUnavailableError(`store cannot write: ${(err as Error).message}`, { cause: err });
+    }
+    if (this.writeFailure) this.canWrite();
+    return r;
+  }
+
+  private cannotWrite(err: Error): void {
+    this.writeFailure = err;
+    this.checkpointer?.reclaim();
+    if (this.probeTimer || !this.probe) return;
+    // Nothing else may write while clients are turned away: probe, so that health comes back by itself.
+    this.probeTimer = setInterval(() => {
+      try {
+        this.write(() => this.probe!.run(Date.now()));
+      } catch {
+        // still full: cannotWrite() asked for space again
+      }
+    }, WRITE_PROBE_MS);
+    this.probeTimer.unref();
+  }
+
+  private canWrite(): void {
+    this.writeFailure = null;
+    if (this.probeTimer) clearInterval(this.probeTimer);
+    this.probeTimer = null;
+  }
+
+  append(sourceId: string, msgs: StoredMessage[], rejected = 0): Promise<AppendResult> {
+    return this.appends.submit({ sourceId, msgs, rejected });
   }
 
   /** Every append of one event-loop turn in one transaction. */
@@ -94,10 +155,6 @@ export class SqliteStore implements Store {
     return results;
   }
 
-  async countRejected(sourceId: string, n: number): Promise<void> {
-    if (n > 0) this.counters.addSource(sourceId, 0, 0, n);
-  }
-
   async claim(destinationId: string, lanes: readonly number[], max: number, now: number, maxBytes = Infinity): Promise<Job[]> {
     return this.jobs.claim(destinationId, lanes, max, now, maxBytes);
   }
@@ -107,11 +164,19 @@ export class SqliteStore implements Store {
   }
 
   healthy(): boolean {
-    return this.appends.healthy();
+    return this.appends.healthy() && this.writeFailure === null;
   }
 
   async settle(_destinationId: string, settlements: Settlement[], now: number): Promise<void> {
-    this.pending -= this.jobs.settle(settlements, now);
+    this.pending -= this.write(() => this.jobs.settle(settlements, now));
+  }
+
+  async setDestinationPaused(destinationId: string, reason: string | null, now: number): Promise<void> {
+    this.write(() => this.destinations.set(destinationId, reason, now));
+  }
+
+  async destinationStates(): Promise<DestinationState[]> {
+    return this.destinations.list();
   }
 
   async seenRequest(sourceId: string, requestId: string): Promise<boolean> {
@@ -119,7 +184,7 @@ export class SqliteStore implements Store {
   }
 
   async rememberRequests(sourceId: string, requestIds: string[], now: number): Promise<void> {
-    this.requests.remember(sourceId, requestIds, now);
+    this.write(() => this.requests.remember(sourceId, requestIds, now));
   }
 
   async pendingTotal(): Promise<number> {
@@ -127,7 +192,11 @@ export class SqliteStore implements Store {
   }
 
   async counts(): Promise<Counts[]> {
-    return this.counters.connections();
+    const errors = this.lastErrors.byConnection();
+    return this.counters.connections().map((c) => {
+      const e = errors.get(`${c.sourceId}\u0000${c.destinationId}`);
+      return e ? { ...c, lastError: e } : c;
+    });
   }
 
   async filteredByRule(): Promise<FilteredCount[]> {
@@ -147,13 +216,13 @@ export class SqliteStore implements Store {
   }
 
   async replay(f: FailureFilter, now = Date.now()): Promise<number> {
-    const n = this.deadLetters.replay(f, now, (...job) => this.jobs.requeue(...job));
+    const n = this.write(() => this.deadLetters.replay(f, now, (...job) => this.jobs.requeue(...job)));
     this.pending += n;
     return n;
   }
 
   async suppress(userIds: string[], now: number): Promise<void> {
-    this.suppressions.add(userIds, now);
+    this.write(() => this.suppressions.add(userIds, now));
   }
 
   async suppressed(): Promise<Set<string>> {
@@ -167,6 +236,8 @@ export class SqliteStore implements Store {
   }
 
   async close(): Promise<void> {
+    if (this.probeTimer) clearInterval(this.probeTimer);
+    this.probeTimer = null;
     await this.appends.close();
     // The checkpoint thread closes its connection first, so nothing writes the files after this resolves.
     await this.checkpointer?.close();

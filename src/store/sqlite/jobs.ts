@@ -7,6 +7,7 @@ import { laneOf } from '../lanes.js';
 import type { AppendResult, Settlement, StoredMessage } from '../types.js';
 import { CounterDeltas, type Counters } from './counters.js';
 import type { DeadLetters } from './failures.js';
+import { type LastErrors, errorText } from './last-errors.js';
 
 /** Rows a claim may look at: bounds the cost when a waiting user's backlog fills a lane. */
 const MAX_SCAN_PER_CLAIM = 20_000;
@@ -24,6 +25,8 @@ export interface JobRow {
 export interface AppendBatch {
   sourceId: string;
   msgs: StoredMessage[];
+  /** Messages of the request refused at ingest: counted with the append, in its transaction. */
+  rejected: number;
 }
 
 export class Jobs {
@@ -35,6 +38,7 @@ export class Jobs {
     private readonly db: Database.Database,
     private readonly counters: Counters,
     private readonly deadLetters: DeadLetters,
+    private readonly lastErrors: LastErrors,
   ) {
     this.s = {
       dedupe: db.prepare('INSERT OR IGNORE INTO dedupe (source_id, message_id, at) VALUES (?, ?, ?)'),
@@ -50,7 +54,7 @@ export class Jobs {
       payload: db.prepare('SELECT payload FROM messages WHERE id = ?').pluck(),
       jobRow: db.prepare('SELECT id, msg_id, source_id, destination_id, user_key, attempts, received_at FROM jobs WHERE id = ?'),
       deleteJob: db.prepare('DELETE FROM jobs WHERE id = ?'),
-      release: db.prepare('UPDATE jobs SET attempts = attempts + 1 WHERE id = ?'),
+      release: db.prepare('UPDATE jobs SET attempts = attempts + 1, last_error = coalesce(?, last_error) WHERE id = ?'),
       retryAt: db.prepare('UPDATE jobs SET attempts = attempts + 1, next_at = ?, last_error = ? WHERE id = ?'),
       countJobs: db.prepare('SELECT count(*) FROM jobs').pluck(),
     };
@@ -81,7 +85,7 @@ export class Jobs {
         deltas.filtered(p.sourceId, f.destination, f.reason);
       }
     }
-    this.counters.addSource(p.sourceId, accepted, duplicates.length, 0);
+    this.counters.addSource(p.sourceId, accepted, duplicates.length, p.rejected);
     return { result: { accepted, duplicates }, jobs };
   }
 
@@ -145,6 +149,7 @@ export class Jobs {
     let finished = 0;
     this.db.transaction(() => {
       const deltas = new CounterDeltas();
+      const errors = this.lastErrors.batch(now);
       for (const o of settlements) {
         const row = this.claimed.get(o.jobId) ?? (s.jobRow.get(o.jobId) as JobRow | undefined);
         if (!row) continue;
@@ -170,14 +175,17 @@ export class Jobs {
             finished++;
             break;
           case 'release':
-            s.release.run(row.id);
+            s.release.run(o.reason === undefined ? null : errorText(o.code, o.reason), row.id);
+            if (o.reason !== undefined) errors.note(row.source_id, row.destination_id, o.code, o.reason);
             break;
           case 'retry_at':
-            s.retryAt.run(o.nextAt, `${o.code ?? 'retry'}: ${o.reason}`, row.id);
+            s.retryAt.run(o.nextAt, errorText(o.code ?? 'retry', o.reason), row.id);
+            errors.note(row.source_id, row.destination_id, o.code, o.reason);
             break;
         }
       }
       this.counters.write(deltas);
+      errors.write();
     })();
     return finished;
   }

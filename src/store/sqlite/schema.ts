@@ -64,6 +64,12 @@ CREATE TABLE IF NOT EXISTS seen_requests (
   PRIMARY KEY (source_id, request_id)
 ) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS suppressions (user_id TEXT PRIMARY KEY, created_at INTEGER NOT NULL) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS last_errors (
+  source_id TEXT NOT NULL, destination_id TEXT NOT NULL, code TEXT, reason TEXT NOT NULL, at INTEGER NOT NULL,
+  PRIMARY KEY (source_id, destination_id)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS destination_state (destination_id TEXT PRIMARY KEY, paused TEXT, since INTEGER NOT NULL) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS write_probe (id INTEGER PRIMARY KEY, at INTEGER NOT NULL);
 `;
 
 /** Columns added after the first layout: added to older files when they are opened. */
