@@ -57,9 +57,18 @@ export function createMetrics(store: Store, workers: Map<string, DestinationWork
     labelNames: ['destination', 'status'],
     registers: [registry],
   });
+  const rejected = new Counter({
+    name: 'taproute_rejected_requests_total',
+    help: 'Ingest requests refused, by source (unknown when the credentials named none) and reason',
+    labelNames: ['source', 'reason'],
+    registers: [registry],
+  });
   void events;
   return {
     registry,
+    onRejected(source: string, reason: string) {
+      rejected.inc({ source, reason });
+    },
     onSettled(destination: string, list: Outcome[]) {
       for (const o of list) outcomes.inc({ destination, status: o.status });
     },

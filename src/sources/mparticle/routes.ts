@@ -26,7 +26,10 @@
 //   batches are stored; on /v2/events it is answered 400.
 // - Historical batches are stored like any other (Taproute has no separate event/warehouse forwarding switch);
 //   they are marked context.mparticle.historical = true.
+import { Type } from '@sinclair/typebox';
+import { TypeCompiler } from '@sinclair/typebox/compiler';
 import type { FastifyReply, FastifyRequest } from 'fastify';
+import { noteSource } from '../../http/observe.js';
 import type { SourceConfig } from '../../config/schema.js';
 import { mparticleBatchToMessages, type ConvertResult } from './convert.js';
 import { speaks } from '../registry.js';
@@ -38,6 +41,27 @@ export const MPARTICLE_MAX_REQUEST_BYTES = 256 * 1024;
 export const MPARTICLE_MAX_BATCH_BYTES = 128 * 1024;
 export const MPARTICLE_MAX_BATCHES = 100;
 const RETRY_AFTER_SECONDS = 5;
+
+const Obj = Type.Record(Type.String(), Type.Unknown());
+/** One mParticle batch (https://docs.mparticle.com/developers/apis/json-reference/); its events are converted one
+ *  by one (convert.ts), which reports each unusable event instead of refusing the batch. */
+export const MparticleBatchSchema = Type.Object(
+  {
+    events: Type.Optional(Type.Array(Type.Object({ event_type: Type.String(), data: Type.Optional(Obj) }, { additionalProperties: true }))),
+    user_identities: Type.Optional(Obj),
+    user_attributes: Type.Optional(Obj),
+    device_info: Type.Optional(Obj),
+    application_info: Type.Optional(Obj),
+    mpid: Type.Optional(Type.Union([Type.String(), Type.Integer()])),
+    source_request_id: Type.Optional(Type.Union([Type.String(), Type.Number()])),
+    environment: Type.Optional(Type.String()),
+    timestamp_unixtime_ms: Type.Optional(Type.Number()),
+  },
+  { additionalProperties: true },
+);
+export const MparticleBulkSchema = Type.Array(MparticleBatchSchema, { maxItems: MPARTICLE_MAX_BATCHES });
+const isBatchObject = TypeCompiler.Compile(Type.Object({}, { additionalProperties: true }));
+const isBatchList = TypeCompiler.Compile(Type.Array(Type.Unknown()));
 
 type Code = 'BAD_REQUEST' | 'UNAUTHORIZED' | 'FORBIDDEN' | 'REQUEST_TOO_LARGE' | 'TOO_MANY_REQUESTS' | 'INTERNAL_ERROR';
 
@@ -54,6 +78,7 @@ function authenticate(ctx: IngestContext) {
     const source = ctx.sourceByKeySecret(creds.user, creds.pass);
     if (!source || !speaks(source, 'mparticle')) return fail(reply, 403, 'FORBIDDEN', 'invalid API key or secret');
     sourceOf.set(req, source);
+    noteSource(req, source.id);
   };
 }
 
@@ -82,12 +107,12 @@ async function handle(ctx: IngestContext, req: FastifyRequest, reply: FastifyRep
 
   let batches: unknown[];
   if (mode === 'single') {
-    if (typeof body !== 'object' || body === null || Array.isArray(body)) {
+    if (!isBatchObject.Check(body)) {
       return fail(reply, 400, 'BAD_REQUEST', 'body must be one batch (a JSON object)');
     }
     batches = [body];
   } else {
-    if (!Array.isArray(body)) return fail(reply, 400, 'BAD_REQUEST', 'body must be a JSON array of batches');
+    if (!isBatchList.Check(body)) return fail(reply, 400, 'BAD_REQUEST', 'body must be a JSON array of batches');
     if (body.length > MPARTICLE_MAX_BATCHES) {
       return fail(reply, 400, 'BAD_REQUEST', `at most ${MPARTICLE_MAX_BATCHES} batches per request (got ${body.length})`);
     }
@@ -167,8 +192,13 @@ async function handle(ctx: IngestContext, req: FastifyRequest, reply: FastifyRep
 }
 
 export const mparticleRoutes: ProtocolRoutes = (app, ctx) => {
-  const base = { bodyLimit: MPARTICLE_MAX_REQUEST_BYTES, onRequest: authenticate(ctx), errorHandler };
-  app.post('/v2/events', base, (req, reply) => handle(ctx, req, reply, 'single'));
-  app.post('/v2/bulkevents', base, (req, reply) => handle(ctx, req, reply, 'bulk'));
-  app.post('/v2/bulkevents/historical', base, (req, reply) => handle(ctx, req, reply, 'historical'));
+  const base = (summary: string, body: typeof MparticleBatchSchema | typeof MparticleBulkSchema) => ({
+    bodyLimit: MPARTICLE_MAX_REQUEST_BYTES,
+    onRequest: authenticate(ctx),
+    errorHandler,
+    config: { protocol: 'mparticle', doc: { summary, body, security: 'mparticle' as const } },
+  });
+  app.post('/v2/events', base('One mParticle batch (CleverTap\'s mParticle export)', MparticleBatchSchema), (req, reply) => handle(ctx, req, reply, 'single'));
+  app.post('/v2/bulkevents', base('Up to 100 mParticle batches', MparticleBulkSchema), (req, reply) => handle(ctx, req, reply, 'bulk'));
+  app.post('/v2/bulkevents/historical', base('Up to 100 historical mParticle batches', MparticleBulkSchema), (req, reply) => handle(ctx, req, reply, 'historical'));
 };
