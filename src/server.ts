@@ -107,6 +107,13 @@ export async function startServer(config: Config, opts: { logger?: Logger } = {}
 
   const app = Fastify({ logger: false, bodyLimit: limits.maxRequestBytes, return503OnClosing: true, ...requestIds, ...httpTimeouts(config) });
   observeRequests(app, log, metrics.onRejected);
+  // While stopping, requests still in flight are answered with `Connection: close`, so their keep-alive
+  // connections end with them instead of holding the shutdown until the keep-alive timeout.
+  let stopping = false;
+  app.addHook('onSend', async (_req, reply, payload) => {
+    if (stopping) reply.header('Connection', 'close');
+    return payload;
+  });
   registerOpenApi(app);
   // Every body is parsed as JSON whatever its content type (curl and some SDKs send none or form types; Segment's
   // browser SDK and sendBeacon send text/plain, which needs no CORS preflight).
@@ -186,6 +193,7 @@ export async function startServer(config: Config, opts: { logger?: Logger } = {}
     async close() {
       if (closed) return;
       closed = true;
+      stopping = true;
       clearInterval(housekeeping);
       await app.close();
       await Promise.all([...workers.values()].map((w) => w.stop()));
