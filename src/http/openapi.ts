@@ -85,7 +85,7 @@ export function openApiDocument(routes: readonly Registered[], version: string):
     const { path, params } = openApiPath(r.url);
     const op: Record<string, unknown> = {
       summary: doc.summary,
-      operationId: `${r.method.toLowerCase()}${path.replace(/[^A-Za-z0-9]+(.)?/g, (_m, c: string | undefined) => (c ? c.toUpperCase() : ''))}`,
+      operationId: `${r.method.toLowerCase()}${path.replace(/[^A-Za-z0-9]+(.)?/g, (_m, c: string | undefined) => (c ? c.toUpperCase() : ''))}${path.length > 1 && path.endsWith('/') ? 'Slash' : ''}`,
       tags: [doc.tag ?? 'ingest'],
       responses: { default: { description: 'JSON answer; errors carry a message (and X-Request-Id names the request in the log)' } },
     };
