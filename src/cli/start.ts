@@ -47,7 +47,6 @@ export function registerStart(program: Command): void {
         process.exitCode = 1;
         return;
       }
-      console.log(sandbox ? banner(server, sandbox, opts.data) : `Taproute listening on ${server.boundUrl}`);
       let stopping = false;
       const stop = async (signal: NodeJS.Signals) => {
         if (stopping) return;
@@ -65,5 +64,7 @@ export function registerStart(program: Command): void {
       };
       process.on('SIGINT', stop);
       process.on('SIGTERM', stop);
+      // Printed only once the handlers are in place: a supervisor may signal as soon as it reads this.
+      console.log(sandbox ? banner(server, sandbox, opts.data) : `Taproute listening on ${server.boundUrl}`);
     });
 }

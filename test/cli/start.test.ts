@@ -87,7 +87,7 @@ describe('taproute start', { timeout: 400_000 }, () => {
     const t = tmpDir();
     const p = launch(['start', '--data', t.dir, '--port', '0'], { HOST: '127.0.0.2', TAPROUTE_LOG_LEVEL: 'warn' });
     try {
-      await waitFor(() => /running on/.test(p.out()), 30_000, 'banner');
+      await waitFor(() => /running on/.test(p.out()), 60_000, 'banner');
       assert.match(p.out(), /Taproute sandbox is running on http:\/\/127\.0\.0\.2:\d+\n/);
       assert.match(p.out(), /curl -s http:\/\/127\.0\.0\.2:\d+\/v1\/track/);
       p.child.kill('SIGINT');
@@ -105,7 +105,7 @@ describe('taproute start', { timeout: 400_000 }, () => {
       const p = launch(['start', '--config', configFile(t.dir)], { TAPROUTE_LOG_LEVEL: 'warn' });
       let socket: Socket | undefined;
       try {
-        const url = new URL(await waitFor(() => /listening on (http:\/\/\S+)/.exec(p.out())?.[1], 30_000, 'listening'));
+        const url = new URL(await waitFor(() => /listening on (http:\/\/\S+)/.exec(p.out())?.[1], 60_000, 'listening'));
         const body = JSON.stringify({ userId: 'in-flight', event: 'Finished During Shutdown' });
         // Headers and half the body, then the signal; the rest of the body only once the server stopped listening.
         const s = connect(Number(url.port), url.hostname);

@@ -82,12 +82,12 @@ function authenticate(ctx: IngestContext) {
   };
 }
 
-function errorHandler(err: Error & { statusCode?: number; code?: string }, req: FastifyRequest, reply: FastifyReply) {
+// A 5xx is logged with its request id by src/http/observe.ts, like every other route's.
+function errorHandler(err: Error & { statusCode?: number; code?: string }, _req: FastifyRequest, reply: FastifyReply) {
   if (err.code === 'FST_ERR_CTP_BODY_TOO_LARGE' || err.statusCode === 413) {
     return fail(reply, 413, 'REQUEST_TOO_LARGE', `request body larger than ${MPARTICLE_MAX_REQUEST_BYTES} bytes`);
   }
   const status = err.statusCode && err.statusCode >= 400 && err.statusCode < 500 ? err.statusCode : 500;
-  if (status === 500) req.log.error({ err: err.message }, 'mparticle ingest failed');
   return fail(reply, status, status === 500 ? 'INTERNAL_ERROR' : 'BAD_REQUEST', status === 500 ? 'internal error' : err.message || 'bad request');
 }
 
