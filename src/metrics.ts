@@ -72,9 +72,18 @@ export function createMetrics(store: Store, workers: Map<string, DestinationWork
     buckets: [1, 10, 60, 300, 900, 1800, 3600, 7200, 21600, 86400],
     registers: [registry],
   });
+  const rejected = new Counter({
+    name: 'taproute_rejected_requests_total',
+    help: 'Ingest requests refused, by source (unknown when the credentials named none) and reason',
+    labelNames: ['source', 'reason'],
+    registers: [registry],
+  });
   void events;
   return {
     registry,
+    onRejected(source: string, reason: string) {
+      rejected.inc({ source, reason });
+    },
     onSettled(destination: string, list: Outcome[], jobs: readonly Job[] = [], now = Date.now()) {
       const byId = jobs.length ? new Map(jobs.map((j) => [j.id, j])) : undefined;
       for (const o of list) {

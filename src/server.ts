@@ -1,5 +1,6 @@
 // Assembles a running Taproute node: store → ingest (HTTP) → router workers → destinations.
 import Fastify, { type FastifyInstance } from 'fastify';
+import type { AddressInfo } from 'node:net';
 import { resolve } from 'node:path';
 import { createGunzip, createInflate } from 'node:zlib';
 import { adminRoutes } from './admin/routes.js';
@@ -17,6 +18,9 @@ import { segmentRoutes } from './sources/segment/routes.js';
 import { sdkSettingsRoutes } from './sources/segment/sdk-settings.js';
 import { webhookRoutes } from './sources/clevertap-webhook/routes.js';
 import { createMetrics } from './metrics.js';
+import { configWarnings } from './config/warnings.js';
+import { observeRequests, requestIds } from './http/observe.js';
+import { registerOpenApi } from './http/openapi.js';
 import { DestinationWorker, type RetryPolicy } from './router/worker.js';
 import { SqliteStore } from './store/sqlite/index.js';
 import { StoreUnavailableError } from './store/errors.js';
@@ -25,7 +29,10 @@ import { durationMs } from './util/duration.js';
 import { createLogger, type Logger } from './util/logger.js';
 
 export interface RunningServer {
+  /** A URL a client on this machine can use (loopback when bound to every interface). */
   url: string;
+  /** The address actually bound, e.g. http://0.0.0.0:8080 or http://[::1]:8080. */
+  boundUrl: string;
   port: number;
   app: FastifyInstance;
   store: Store;
@@ -42,7 +49,29 @@ export const DEFAULTS = {
   maxBatchEvents: 2500,
   maxBacklog: 5_000_000,
   dedupeWindowMs: 86_400_000,
+  requestTimeoutMs: 30_000,
 };
+
+/** HTTP timeouts from `server.requestTimeout`: a request must arrive whole within it (else 408 and the connection is
+ *  closed), headers within 10 s of it; idle keep-alive connections live 72 s, longer than the 60 s idle timeout of
+ *  common load balancers (https://docs.aws.amazon.com/elasticloadbalancing/latest/application/edit-load-balancer-attributes.html#connection-idle-timeout).
+ *  Node checks these timeouts only every connectionsCheckingInterval (30 s by default,
+ *  https://nodejs.org/api/http.html#httpcreateserveroptions-requestlistener), so it is checked every second. */
+export function httpTimeouts(cfg: Config) {
+  const requestTimeout = Math.max(1, durationMs(cfg.server?.requestTimeout, DEFAULTS.requestTimeoutMs));
+  return {
+    requestTimeout,
+    keepAliveTimeout: 72_000,
+    http: { headersTimeout: Math.min(requestTimeout, 10_000), connectionsCheckingInterval: Math.min(1000, requestTimeout) },
+  };
+}
+
+/** The one line `taproute start` prints when the port is taken. */
+export class PortInUseError extends Error {
+  constructor(host: string, port: number) {
+    super(`port ${port} on ${host} is already in use: choose another with --port <n> (or server.port in the config; PORT=<n> for the sandbox)`);
+  }
+}
 
 export function retryPolicy(cfg: Config): RetryPolicy {
   const r = cfg.router ?? {};
@@ -65,6 +94,7 @@ export async function startServer(config: Config, opts: { logger?: Logger } = {}
   const workers = new Map<string, DestinationWorker>();
   const metrics = createMetrics(store, workers);
   const tap = new LiveTap();
+  for (const w of configWarnings(config)) log.warn(`config: ${w}`);
 
   // Connection stages (dropFields, functions): every function is loaded before anything listens, so a function
   // that cannot be loaded stops the start with its error.
@@ -112,7 +142,16 @@ export async function startServer(config: Config, opts: { logger?: Logger } = {}
     for (const id of ids) workers.get(id)?.wake();
   }, (sourceId, stored, duplicates) => tap.received(sourceId, stored, duplicates));
 
-  const app = Fastify({ logger: false, bodyLimit: limits.maxRequestBytes, return503OnClosing: true });
+  const app = Fastify({ logger: false, bodyLimit: limits.maxRequestBytes, return503OnClosing: true, ...requestIds, ...httpTimeouts(config) });
+  observeRequests(app, log, metrics.onRejected);
+  // While stopping, requests still in flight are answered with `Connection: close`, so their keep-alive
+  // connections end with them instead of holding the shutdown until the keep-alive timeout.
+  let stopping = false;
+  app.addHook('onSend', async (_req, reply, payload) => {
+    if (stopping) reply.header('Connection', 'close');
+    return payload;
+  });
+  registerOpenApi(app);
   // Every body is parsed as JSON whatever its content type (curl and some SDKs send none or form types; Segment's
   // browser SDK and sendBeacon send text/plain, which needs no CORS preflight). Long numeric ids keep their digits.
   app.removeAllContentTypeParsers();
@@ -137,7 +176,6 @@ export async function startServer(config: Config, opts: { logger?: Logger } = {}
   app.setErrorHandler((err: Error & { statusCode?: number; code?: string }, _req, reply) => {
     const zlibError = typeof err.code === 'string' && err.code.startsWith('Z_');
     const status = zlibError ? 400 : err.statusCode && err.statusCode >= 400 && err.statusCode < 600 ? err.statusCode : 500;
-    if (status >= 500) log.error({ err: err.message }, 'request failed');
     const message = err.code === 'FST_ERR_CTP_BODY_TOO_LARGE' ? 'request body too large' : err.message;
     // The store cannot write (disk full): nothing was stored, and the client is told when to send again.
     if (err instanceof StoreUnavailableError) void reply.header('retry-after', String(err.retryAfterSeconds));
@@ -167,14 +205,27 @@ export async function startServer(config: Config, opts: { logger?: Logger } = {}
   }, 30_000);
   housekeeping.unref();
 
-  const address = await app.listen({ port: config.server?.port ?? 8080, host: config.server?.host ?? '127.0.0.1' });
-  const port = Number(new URL(address).port);
+  const listenOn = { port: config.server?.port ?? 8080, host: config.server?.host ?? '127.0.0.1' };
+  try {
+    await app.listen(listenOn);
+  } catch (err) {
+    clearInterval(housekeeping);
+    await app.close().catch(() => {});
+    await Promise.all([...workers.values()].map((w) => w.stop()));
+    await store.close();
+    throw (err as NodeJS.ErrnoException).code === 'EADDRINUSE' ? new PortInUseError(listenOn.host, listenOn.port) : err;
+  }
+  const bound = app.server.address() as AddressInfo;
+  const port = bound.port;
+  const host = bound.family === 'IPv6' ? `[${bound.address}]` : bound.address;
+  const wildcard = bound.address === '0.0.0.0' || bound.address === '::';
   for (const w of workers.values()) w.start();
   log.info({ port, sources: config.sources.map((s) => s.id), destinations: config.destinations.map((d) => d.id) }, 'taproute listening');
 
   let closed = false;
   return {
-    url: `http://127.0.0.1:${port}`,
+    url: wildcard ? `http://127.0.0.1:${port}` : `http://${host}:${port}`,
+    boundUrl: `http://${host}:${port}`,
     port,
     app,
     store,
@@ -184,6 +235,7 @@ export async function startServer(config: Config, opts: { logger?: Logger } = {}
     async close() {
       if (closed) return;
       closed = true;
+      stopping = true;
       clearInterval(housekeeping);
       await app.close();
       tap.close();

@@ -14,10 +14,19 @@ function usage(message: string): InvalidArgumentError {
   return e;
 }
 
+/** Where `--account ID` (no passcode on the command line, which any user can read in the process list) takes
+ *  its passcode from. */
+export const PASSCODE_ENV = 'TAPROUTE_EMULATOR_PASSCODE';
+
 function parseAccount(value: string, previous: EmulatorAccount[] | undefined): EmulatorAccount[] {
   const i = value.indexOf(':');
+  const fromEnv = process.env[PASSCODE_ENV];
+  if (i < 0 && value !== '') {
+    if (!fromEnv) throw usage(`expected ID:PASSCODE, or ID with the passcode in ${PASSCODE_ENV}`);
+    return [...(previous ?? []), { id: value, passcode: fromEnv }];
+  }
   // Passcodes may contain ':', account ids do not.
-  if (i <= 0 || i === value.length - 1) throw usage('expected ID:PASSCODE');
+  if (i <= 0 || i === value.length - 1) throw usage(`expected ID:PASSCODE, or ID with the passcode in ${PASSCODE_ENV}`);
   return [...(previous ?? []), { id: value.slice(0, i), passcode: value.slice(i + 1) }];
 }
 
@@ -55,7 +64,7 @@ export function registerEmulator(program: Command): void {
   program
     .command('emulator')
     .description("Run a local emulator of CleverTap's server API (upload, delete, demerge, profile) with fault injection")
-    .requiredOption('--account <id:passcode>', 'account accepted by the emulator (repeatable)', parseAccount)
+    .requiredOption('--account <id:passcode>', `account accepted by the emulator (repeatable); ID alone takes the passcode from ${PASSCODE_ENV}`, parseAccount)
     .option('--port <port>', 'port to listen on (0 = random)', int(0, 65535), 9000)
     .option('--host <host>', 'interface to bind', '127.0.0.1')
     .option('--max-in-flight <n>', 'concurrent requests per account before 429 (CleverTap: 15)', int(1))

@@ -1,4 +1,29 @@
+// `taproute start`. Errors a user can fix (config, port in use, a half-set CleverTap account) are one line on
+// stderr and exit code 1, never a stack trace. SIGTERM / SIGINT stop it gracefully: no new connections, requests
+// in flight are answered, deliveries in flight are settled and the store is closed; one line is logged; exit 0.
 import type { Command } from 'commander';
+import type { startSandbox } from '../sandbox.js';
+import type { RunningServer } from '../server.js';
+
+type Sandbox = Awaited<ReturnType<typeof startSandbox>>;
+
+function banner(server: RunningServer, sandbox: Sandbox, dataDir: string): string {
+  const { secrets, emulator } = sandbox;
+  const auth = Buffer.from(`${secrets.writeKey}:`).toString('base64');
+  const where = server.boundUrl === server.url ? server.url : `${server.boundUrl} (every interface; from this machine: ${server.url})`;
+  // The one place a secret is printed, on purpose: the sandbox's write key is what the first curl needs.
+  return `
+Taproute sandbox is running on ${where}
+  write key:    ${secrets.writeKey}   (source "default")
+  admin token:  kept in ${dataDir}/sandbox.json
+  console:      ${server.url}/console?token=${secrets.adminToken}
+  CleverTap:    ${emulator ? `emulator at ${emulator.url} (account "sandbox")` : 'your account (CLEVERTAP_ACCOUNT_ID)'}
+
+Send an event:
+  curl -s ${server.url}/v1/track -H 'Authorization: Basic ${auth}' -H 'Content-Type: application/json' \\
+    -d '{"userId":"u1","event":"Signed Up","properties":{"plan":"pro"}}'
+${emulator ? `See it in the emulated CleverTap:\n  curl -s ${emulator.url}/_emulator/accounts/sandbox/events\n` : ''}`;
+}
 
 export function registerStart(program: Command): void {
   program
@@ -9,32 +34,43 @@ export function registerStart(program: Command): void {
     .option('--data <dir>', 'sandbox data directory', 'data')
     .action(async (opts: { config?: string; port?: string; data: string }) => {
       // Loaded here, not at the top: the other commands start without the server's modules.
-      const [{ loadConfig }, { startSandbox }, { startServer }] = await Promise.all([import('../config/load.js'), import('../sandbox.js'), import('../server.js')]);
-      let sandbox: Awaited<ReturnType<typeof startSandbox>> | null = null;
-      const config = opts.config ? loadConfig(opts.config) : (sandbox = await startSandbox(opts.data, opts.port ? Number(opts.port) : undefined)).config;
-      if (opts.port) config.server = { ...config.server, port: Number(opts.port) };
-      const server = await startServer(config);
-      if (sandbox) {
-        const { secrets, emulator } = sandbox;
-        const auth = Buffer.from(`${secrets.writeKey}:`).toString('base64');
-        console.log(`
-Taproute sandbox is running on ${server.url}
-  write key:    ${secrets.writeKey}   (source "default")
-  admin token:  kept in ${opts.data}/sandbox.json
-  console:      ${server.url}/console?token=${secrets.adminToken}
-  CleverTap:    ${emulator ? `emulator at ${emulator.url} (account "sandbox")` : 'your account (CLEVERTAP_ACCOUNT_ID)'}
-
-Send an event:
-  curl -s ${server.url}/v1/track -H 'Authorization: Basic ${auth}' -H 'Content-Type: application/json' \\
-    -d '{"userId":"u1","event":"Signed Up","properties":{"plan":"pro"}}'
-${emulator ? `See it in the emulated CleverTap:\n  curl -s ${emulator.url}/_emulator/accounts/sandbox/events\n` : ''}`);
-      } else console.log(`Taproute listening on ${server.url}${config.admin?.token ? ` (console: ${server.url}/console)` : ''}`);
-      const stop = async () => {
-        await server.close();
+      const [{ loadConfig }, { startSandbox }, { startServer }, { createLogger }] = await Promise.all([
+        import('../config/load.js'),
+        import('../sandbox.js'),
+        import('../server.js'),
+        import('../util/logger.js'),
+      ]);
+      let sandbox: Sandbox | null = null;
+      let server: RunningServer;
+      try {
+        if (opts.port !== undefined && !/^\d+$/.test(opts.port)) throw new Error(`--port: "${opts.port}" is not a port number (0-65535)`);
+        const config = opts.config ? loadConfig(opts.config) : (sandbox = await startSandbox(opts.data, opts.port ? Number(opts.port) : undefined)).config;
+        if (opts.port) config.server = { ...config.server, port: Number(opts.port) };
+        server = await startServer(config, { logger: createLogger(config.log?.level) });
+      } catch (err) {
         await sandbox?.emulator?.close();
+        console.error(`taproute: ${(err as Error).message}`);
+        process.exitCode = 1;
+        return;
+      }
+      let stopping = false;
+      const stop = async (signal: NodeJS.Signals) => {
+        if (stopping) return;
+        stopping = true;
+        const started = Date.now();
+        try {
+          await server.close();
+          await sandbox?.emulator?.close();
+        } catch (err) {
+          console.error(`taproute: stopping after ${signal} failed: ${(err as Error).message}`);
+          process.exit(1);
+        }
+        console.log(`Taproute stopped on ${signal}: requests in flight answered, store closed (${Date.now() - started} ms)`);
         process.exit(0);
       };
-      process.once('SIGINT', stop);
-      process.once('SIGTERM', stop);
+      process.on('SIGINT', stop);
+      process.on('SIGTERM', stop);
+      // Printed only once the handlers are in place: a supervisor may signal as soon as it reads this.
+      console.log(sandbox ? banner(server, sandbox, opts.data) : `Taproute listening on ${server.boundUrl}${server.config.admin?.token ? ` (console: ${server.url}/console)` : ''}`);
     });
 }

@@ -51,9 +51,19 @@ export function parseConfig(raw: unknown, baseDir = process.cwd(), env: NodeJS.P
   const cfg = Value.Default(ConfigSchema, Value.Clone(substituteEnv(raw ?? {}, env)));
   if (!check.Check(cfg)) throw new Error(`invalid config: ${explainValue(ConfigSchema, cfg)}`);
   const ids = new Set<string>();
+  const credentials = new Map<string, string>();
   cfg.sources.forEach((s, i) => {
     if (ids.has(s.id)) throw new Error(`invalid config: sources[${i}]: duplicate source id "${s.id}"`);
     ids.add(s.id);
+    // A request is matched to its source by its write key (or mParticle key): two sources with one key would
+    // receive each other's events.
+    for (const k of ['writeKey', 'key'] as const) {
+      const v = k in s ? (s as Record<string, unknown>)[k] : undefined;
+      if (typeof v !== 'string') continue;
+      const other = credentials.get(`${k}\u0000${v}`);
+      if (other !== undefined) throw new Error(`invalid config: sources[${i}].${k}: the same ${k} as source "${other}" (each source needs its own)`);
+      credentials.set(`${k}\u0000${v}`, s.id);
+    }
     const problem = sourceProblem(s);
     if (problem) throw new Error(`invalid config: sources[${i}]: a ${s.type} source ${problem}`);
   });

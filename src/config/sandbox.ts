@@ -4,6 +4,7 @@
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import { CLEVERTAP_REGIONS } from '../destinations/clevertap/settings.js';
 import type { Config } from './schema.js';
 import { parseConfig } from './load.js';
 
@@ -28,9 +29,18 @@ export function sandboxSecrets(dataDir: string): SandboxSecrets {
   return s;
 }
 
-/** The real CleverTap account's settings from the environment, or undefined when none is configured. */
+/** The real CleverTap account's settings from the environment, or undefined when none is configured (then the
+ *  sandbox uses the emulator). Half a configuration is an error, never a silent fall-back to the emulator. */
 export function realCleverTapSettings(env: NodeJS.ProcessEnv = process.env): Record<string, string> | undefined {
-  if (!env.CLEVERTAP_ACCOUNT_ID || !env.CLEVERTAP_PASSCODE) return undefined;
+  const region = env.CLEVERTAP_REGION;
+  if (region && !(CLEVERTAP_REGIONS as readonly string[]).includes(region))
+    throw new Error(`CLEVERTAP_REGION: "${region}" is not one of ${CLEVERTAP_REGIONS.join(', ')}`);
+  if (!env.CLEVERTAP_ACCOUNT_ID && !env.CLEVERTAP_PASSCODE) {
+    if (region) throw new Error('CLEVERTAP_REGION is set but CLEVERTAP_ACCOUNT_ID and CLEVERTAP_PASSCODE are not: set both to use your account, or unset it for the emulator');
+    return undefined;
+  }
+  if (!env.CLEVERTAP_ACCOUNT_ID) throw new Error('CLEVERTAP_PASSCODE is set but CLEVERTAP_ACCOUNT_ID is not: set both to use your account, or neither for the emulator');
+  if (!env.CLEVERTAP_PASSCODE) throw new Error('CLEVERTAP_ACCOUNT_ID is set but CLEVERTAP_PASSCODE is not: set both to use your account, or neither for the emulator');
   return { accountId: env.CLEVERTAP_ACCOUNT_ID, passcode: env.CLEVERTAP_PASSCODE, ...(env.CLEVERTAP_REGION ? { region: env.CLEVERTAP_REGION } : {}) };
 }
 

@@ -65,6 +65,8 @@ export const ConfigSchema = Type.Object(
         {
           port: Type.Optional(Type.Integer({ minimum: 0, maximum: 65535 })),
           host: Type.Optional(Type.String()),
+          /** A request must arrive whole within this (else 408); default 30s. */
+          requestTimeout: Type.Optional(Duration),
         },
         { additionalProperties: false },
       ),
@@ -72,7 +74,7 @@ export const ConfigSchema = Type.Object(
     storage: Type.Optional(
       Type.Object(
         {
-          sqlite: Type.Optional(Type.String()),
+          sqlite: Type.Optional(Type.String({ minLength: 1, description: 'the store file, e.g. data/taproute.sqlite' })),
           /** FULL fsyncs every group commit (survives power loss); NORMAL survives process crashes only. */
           synchronous: Type.Optional(Type.Union([Type.Literal('FULL'), Type.Literal('NORMAL')])),
         },

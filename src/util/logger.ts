@@ -1,5 +1,5 @@
 // Structured logs (pino). Secrets never reach a log line: known secret fields are redacted, and
-// request logging records no headers or bodies.
+// request logging records no headers or bodies. URLs are logged through redactUrl (src/http/redact.ts).
 import { pino } from 'pino';
 
 export type Logger = pino.Logger;
@@ -10,6 +10,8 @@ export const REDACT = [
   'req.headers["x-clevertap-passcode"]', 'req.headers["x-taproute-secret"]',
 ];
 
-export function createLogger(level = process.env.TAPROUTE_LOG_LEVEL ?? 'info'): Logger {
-  return pino({ level, redact: { paths: REDACT, censor: '[redacted]' }, base: undefined });
+/** A logger to stdout, or to `destination` (tests read what would be logged). */
+export function createLogger(level = process.env.TAPROUTE_LOG_LEVEL ?? 'info', destination?: pino.DestinationStream): Logger {
+  const opts = { level, redact: { paths: REDACT, censor: '[redacted]' }, base: undefined };
+  return destination ? pino(opts, destination) : pino(opts);
 }

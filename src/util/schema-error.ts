@@ -32,6 +32,11 @@ function line(pointer: string, text: string): string {
   return pointer === '' ? text : `${displayPath(pointer)}: ${text}`;
 }
 
+/** A URL's password never reaches an error line. */
+function withoutPassword(s: string): string {
+  return s.replace(/(\b[a-z][a-z0-9+.-]*:\/\/[^:/?#@\s]*:)[^@/?#\s]*@/gi, '$1***@');
+}
+
 function show(v: unknown): string {
   let s: string;
   try {
@@ -39,6 +44,7 @@ function show(v: unknown): string {
   } catch {
     s = String(v);
   }
+  s = withoutPassword(s);
   return s.length > 60 ? `${s.slice(0, 60)}…` : s;
 }
 
@@ -64,6 +70,12 @@ function explain(e: ValueError, base: string): string {
     }
     case ValueErrorType.ObjectAdditionalProperties:
       if (KindGuard.IsObject(e.schema)) return line(pointer, `unknown key (known: ${Object.keys(e.schema.properties).join(', ')})`);
+      break;
+    case ValueErrorType.StringPattern:
+      if (e.schema.description) return line(pointer, `${show(e.value)} is not ${e.schema.description}`);
+      break;
+    case ValueErrorType.StringMinLength:
+      if (e.value === '') return line(pointer, `is empty${e.schema.description ? `; expected ${e.schema.description}` : ''}`);
       break;
     case ValueErrorType.Literal:
       if (KindGuard.IsLiteral(e.schema)) return line(pointer, `${show(e.value)} is not ${show(e.schema.const)}`);

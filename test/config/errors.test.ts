@@ -4,6 +4,7 @@ import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { parseConfig } from '../../src/config/load.js';
 import { createDeliverer } from '../../src/destinations/registry.js';
+import { configWarnings } from '../../src/config/warnings.js';
 
 const log = { info() {}, warn() {}, error() {} };
 
@@ -49,6 +50,17 @@ describe('config errors', () => {
     ['clevertap source without credentials', { ...base, sources: [...base.sources, { id: 'ct', type: 'clevertap' }] }, 'invalid config: sources[1]: a clevertap source needs a writeKey and/or a webhook secret'],
     ['bad duration', { ...base, router: { maxRetryAge: 'soon' } }, 'invalid config: router.maxRetryAge: "soon" is not valid: milliseconds, or a string such as 30s, 5m, 24h'],
     ['bad enum outside entries', { ...base, storage: { synchronous: 'OFF' } }, 'invalid config: storage.synchronous: "OFF" is not one of FULL, NORMAL'],
+    ['duplicate write keys', { ...base, sources: [...base.sources, { id: 'app', type: 'segment', writeKey: 'k' }] }, 'invalid config: sources[1].writeKey: the same writeKey as source "web" (each source needs its own)'],
+    ['duplicate write keys across types', { ...base, sources: [...base.sources, { id: 'ct', type: 'clevertap', writeKey: 'k' }] }, 'invalid config: sources[1].writeKey: the same writeKey as source "web"'],
+    ['empty store path', { ...base, storage: { sqlite: '' } }, 'invalid config: storage.sqlite: is empty; expected the store file'],
+    ['empty warehouse path', withDest({ id: 'dw', type: 'warehouse', settings: { sqlite: '' } }), 'invalid config: destinations[0].settings.sqlite: is empty'],
+    [
+      'unparsable PostgreSQL URL (its password is not shown)',
+      withDest({ id: 'dw', type: 'warehouse', settings: { postgres: 'postgres//user:hunter2@db:5432/x' } }),
+      'invalid config: destinations[0].settings.postgres: "postgres//user:hunter2@db:5432/x" is not a PostgreSQL URL such as postgres://user:pass@host:5432/db',
+    ],
+    ['PostgreSQL URL of another scheme', withDest({ id: 'dw', type: 'warehouse', settings: { postgres: 'mysql://u:pw@db/x' } }), 'invalid config: destinations[0].settings.postgres: "mysql://u:***@db/x" is not a PostgreSQL URL'],
+    ['bad request timeout', { ...base, server: { requestTimeout: '30 seconds' } }, 'invalid config: server.requestTimeout: "30 seconds" is not valid: milliseconds, or a string such as 30s, 5m, 24h'],
     ['unknown top-level key', { ...base, nope: 1 }, 'invalid config: nope: unknown key (known: server, storage, '],
   ];
   for (const [name, raw, expected] of cases) test(name, () => assert.ok(errorOf(raw).startsWith(expected), errorOf(raw)));
@@ -64,6 +76,17 @@ describe('config errors', () => {
       errorOf(raw, { CT_ACCOUNT: 'acc' }),
       'invalid config: environment variables WEB_KEY, CT_PASSCODE are not set (used at sources[0].writeKey, destinations[0].settings.passcode)',
     );
+  });
+});
+
+describe('config warnings', () => {
+  test('a source or destination without a connection is named at start', () => {
+    const cfg = parseConfig({ ...base, sources: [...base.sources, { id: 'app', type: 'segment', writeKey: 'k2' }], destinations: [...base.destinations, { id: 'hook', type: 'webhook', settings: { url: 'https://x.test/h' } }] }, '/cfg');
+    assert.deepEqual(configWarnings(cfg), [
+      'source "app" has no connection: its events are stored but go nowhere (add one under connections)',
+      'destination "hook" has no connection: nothing will be sent to it (add one under connections)',
+    ]);
+    assert.deepEqual(configWarnings(parseConfig(base, '/cfg')), []);
   });
 });
 

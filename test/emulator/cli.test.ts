@@ -22,11 +22,11 @@ interface Proc {
   exited: Promise<number | null>;
 }
 
-function launch(args: string[], viaMain: boolean): Proc {
+function launch(args: string[], viaMain: boolean, env: NodeJS.ProcessEnv = {}): Proc {
   const argv = viaMain
     ? ['--import', 'tsx', 'src/cli/main.ts', 'emulator', ...args]
     : ['--import', 'tsx', '--input-type=module', '-e', DRIVER, 'emulator', ...args];
-  const child = spawn(process.execPath, argv, { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, argv, { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env } });
   let out = '';
   let err = '';
   child.stdout!.on('data', (c) => (out += c));
@@ -57,9 +57,9 @@ function brokenElsewhere(stderr: string): boolean {
 let useMain: boolean | undefined;
 let mainProblem = '';
 
-async function start(args: string[]): Promise<{ p: Proc; url: string }> {
+async function start(args: string[], env: NodeJS.ProcessEnv = {}): Promise<{ p: Proc; url: string }> {
   if (useMain !== false) {
-    const p = launch(args, true);
+    const p = launch(args, true, env);
     const url = await waitForUrl(p);
     if (url) {
       useMain = true;
@@ -69,7 +69,7 @@ async function start(args: string[]): Promise<{ p: Proc; url: string }> {
     useMain = false;
     mainProblem = p.err().split('\n').find((l) => /Error/.test(l)) ?? p.err().slice(0, 300);
   }
-  const p = launch(args, false);
+  const p = launch(args, false, env);
   const url = await waitForUrl(p);
   if (!url) throw new Error(`emulator did not start:\n${p.out()}\n${p.err()}`);
   return { p, url };
@@ -101,6 +101,22 @@ describe('taproute emulator (CLI)', { timeout: 180_000 }, () => {
       p.child.kill('SIGTERM');
     }
     assert.equal(await p.exited, 0);
+  });
+
+  test('the passcode can come from TAPROUTE_EMULATOR_PASSCODE instead of the command line', async () => {
+    const { p, url } = await start(['--port', '0', '--account', 'CLI-ACC'], { TAPROUTE_EMULATOR_PASSCODE: 'from-env-pass' });
+    try {
+      assert.equal(await upload(url, 'from-env-pass'), 200);
+      assert.equal(await upload(url, 'CLI-ACC'), 401);
+      assert.ok(!(p.out() + p.err()).includes('from-env-pass'), 'never printed');
+    } finally {
+      p.child.kill('SIGTERM');
+    }
+    assert.equal(await p.exited, 0);
+    // Without the variable, an account without a passcode is a usage error.
+    const bare = launch(['--port', '0', '--account', 'CLI-ACC'], useMain ?? false, { TAPROUTE_EMULATOR_PASSCODE: '' });
+    assert.equal(await bare.exited, 2);
+    assert.match(bare.err(), /ID:PASSCODE, or ID with the passcode in TAPROUTE_EMULATOR_PASSCODE/);
   });
 
   test('fault and limit flags', async () => {

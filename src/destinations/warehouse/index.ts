@@ -28,7 +28,11 @@ export const WarehouseSettingsSchema = Type.Union([
     { additionalProperties: false },
   ),
   Type.Object(
-    { postgres: Type.String({ minLength: 1, description: 'PostgreSQL URL, e.g. postgres://user:pass@host:5432/db' }), ...common },
+    {
+      // Checked at load, so a typo fails the start rather than the first delivery.
+      postgres: Type.String({ pattern: '^postgres(ql)?://[^\\s/?#]+(/[^\\s]*)?$', description: 'a PostgreSQL URL such as postgres://user:pass@host:5432/db' }),
+      ...common,
+    },
     { additionalProperties: false },
   ),
 ]);

@@ -17,7 +17,10 @@
 // - ctx.overloaded() → 429 with Retry-After (CleverTap retries once).
 // - Body limit: the server's default (maxRequestBytes) — broadcast webhooks batch profiles, so no smaller limit.
 import { StoreUnavailableError } from '../../store/errors.js';
+import { Type } from '@sinclair/typebox';
+import { TypeCompiler } from '@sinclair/typebox/compiler';
 import type { FastifyReply, FastifyRequest } from 'fastify';
+import { noteSource } from '../../http/observe.js';
 import type { SourceConfig } from '../../config/schema.js';
 import { webhookToMessages } from './convert.js';
 import { speaks } from '../registry.js';
@@ -26,6 +29,19 @@ import { parseBasicAuth, safeEqual } from '../../util/secrets.js';
 import type { IngestContext, ProtocolRoutes } from '../../ingest/context.js';
 
 const RETRY_AFTER_SECONDS = 5;
+
+const Obj = Type.Record(Type.String(), Type.Unknown());
+/** CleverTap's webhook payload (https://docs.clevertap.com/docs/webhooks-payload): one profile or a list of them;
+ *  each profile is converted on its own (convert.ts), which skips and reports the unusable ones. */
+export const WebhookPayloadSchema = Type.Object(
+  {
+    targetId: Type.Optional(Type.Union([Type.String(), Type.Number()])),
+    key_values: Type.Optional(Obj),
+    profiles: Type.Union([Type.Array(Obj), Obj]),
+  },
+  { additionalProperties: true },
+);
+const isObject = TypeCompiler.Compile(Type.Object({}, { additionalProperties: true }));
 
 function fail(reply: FastifyReply, status: number, error: string): FastifyReply {
   return reply.code(status).send({ ok: false, error });
@@ -61,15 +77,16 @@ function authenticate(ctx: IngestContext) {
     const ok = safeEqual(secret ?? '\u0000no-secret', given);
     if (!source || !speaks(source, 'clevertap-webhook') || secret === undefined || !ok) return fail(reply, 403, 'forbidden');
     sourceOf.set(req, source);
+    noteSource(req, source.id);
   };
 }
 
-function errorHandler(err: Error & { statusCode?: number; code?: string }, req: FastifyRequest, reply: FastifyReply) {
+// A 5xx is logged with its request id by src/http/observe.ts, like every other route's.
+function errorHandler(err: Error & { statusCode?: number; code?: string }, _req: FastifyRequest, reply: FastifyReply) {
   if (err.code === 'FST_ERR_CTP_BODY_TOO_LARGE' || err.statusCode === 413) return fail(reply, 413, 'request body too large');
   const status = err.statusCode && err.statusCode >= 400 && err.statusCode < 500 ? err.statusCode : 500;
   // The store cannot write (disk full): nothing was stored; 503 with Retry-After.
   if (err instanceof StoreUnavailableError) return fail(reply.header('retry-after', String(err.retryAfterSeconds)), 503, err.message);
-  if (status === 500) req.log.error({ err: err.message }, 'webhook ingest failed');
   return fail(reply, status, status === 500 ? 'internal error' : /json/i.test(err.message) ? 'invalid JSON' : err.message);
 }
 
@@ -78,7 +95,7 @@ async function handle(ctx: IngestContext, req: FastifyRequest, reply: FastifyRep
   if (!source) return fail(reply, 401, 'missing credentials');
   const receivedAt = Date.now();
   const body = req.body;
-  if (typeof body !== 'object' || body === null || Array.isArray(body)) return fail(reply, 400, 'body must be a JSON object');
+  if (!isObject.Check(body)) return fail(reply, 400, 'body must be a JSON object');
   let converted: ReturnType<typeof webhookToMessages>;
   try {
     converted = webhookToMessages(body, { receivedAt });
@@ -102,7 +119,11 @@ async function handle(ctx: IngestContext, req: FastifyRequest, reply: FastifyRep
 export const webhookRoutes: ProtocolRoutes = (app, ctx) => {
   app.post<{ Params: { sourceId: string } }>(
     '/webhooks/clevertap/:sourceId',
-    { onRequest: authenticate(ctx), errorHandler },
+    {
+      onRequest: authenticate(ctx),
+      errorHandler,
+      config: { protocol: 'clevertap-webhook', doc: { summary: 'A CleverTap webhook (Engagement > Webhooks)', body: WebhookPayloadSchema, security: 'webhookSecret' as const } },
+    },
     (req, reply) => handle(ctx, req, reply),
   );
 };

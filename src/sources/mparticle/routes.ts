@@ -27,7 +27,10 @@
 // - Historical batches are stored like any other (Taproute has no separate event/warehouse forwarding switch);
 //   they are marked context.mparticle.historical = true.
 import { StoreUnavailableError } from '../../store/errors.js';
+import { Type } from '@sinclair/typebox';
+import { TypeCompiler } from '@sinclair/typebox/compiler';
 import type { FastifyReply, FastifyRequest } from 'fastify';
+import { noteSource } from '../../http/observe.js';
 import type { SourceConfig } from '../../config/schema.js';
 import { mparticleBatchToMessages, type ConvertResult } from './convert.js';
 import { speaks } from '../registry.js';
@@ -39,6 +42,27 @@ export const MPARTICLE_MAX_REQUEST_BYTES = 256 * 1024;
 export const MPARTICLE_MAX_BATCH_BYTES = 128 * 1024;
 export const MPARTICLE_MAX_BATCHES = 100;
 const RETRY_AFTER_SECONDS = 5;
+
+const Obj = Type.Record(Type.String(), Type.Unknown());
+/** One mParticle batch (https://docs.mparticle.com/developers/apis/json-reference/); its events are converted one
+ *  by one (convert.ts), which reports each unusable event instead of refusing the batch. */
+export const MparticleBatchSchema = Type.Object(
+  {
+    events: Type.Optional(Type.Array(Type.Object({ event_type: Type.String(), data: Type.Optional(Obj) }, { additionalProperties: true }))),
+    user_identities: Type.Optional(Obj),
+    user_attributes: Type.Optional(Obj),
+    device_info: Type.Optional(Obj),
+    application_info: Type.Optional(Obj),
+    mpid: Type.Optional(Type.Union([Type.String(), Type.Integer()])),
+    source_request_id: Type.Optional(Type.Union([Type.String(), Type.Number()])),
+    environment: Type.Optional(Type.String()),
+    timestamp_unixtime_ms: Type.Optional(Type.Number()),
+  },
+  { additionalProperties: true },
+);
+export const MparticleBulkSchema = Type.Array(MparticleBatchSchema, { maxItems: MPARTICLE_MAX_BATCHES });
+const isBatchObject = TypeCompiler.Compile(Type.Object({}, { additionalProperties: true }));
+const isBatchList = TypeCompiler.Compile(Type.Array(Type.Unknown()));
 
 type Code = 'BAD_REQUEST' | 'UNAUTHORIZED' | 'FORBIDDEN' | 'REQUEST_TOO_LARGE' | 'TOO_MANY_REQUESTS' | 'INTERNAL_ERROR' | 'SERVICE_UNAVAILABLE';
 
@@ -55,17 +79,18 @@ function authenticate(ctx: IngestContext) {
     const source = ctx.sourceByKeySecret(creds.user, creds.pass);
     if (!source || !speaks(source, 'mparticle')) return fail(reply, 403, 'FORBIDDEN', 'invalid API key or secret');
     sourceOf.set(req, source);
+    noteSource(req, source.id);
   };
 }
 
-function errorHandler(err: Error & { statusCode?: number; code?: string }, req: FastifyRequest, reply: FastifyReply) {
+// A 5xx is logged with its request id by src/http/observe.ts, like every other route's.
+function errorHandler(err: Error & { statusCode?: number; code?: string }, _req: FastifyRequest, reply: FastifyReply) {
   if (err.code === 'FST_ERR_CTP_BODY_TOO_LARGE' || err.statusCode === 413) {
     return fail(reply, 413, 'REQUEST_TOO_LARGE', `request body larger than ${MPARTICLE_MAX_REQUEST_BYTES} bytes`);
   }
   const status = err.statusCode && err.statusCode >= 400 && err.statusCode < 500 ? err.statusCode : 500;
   // The store cannot write (disk full): nothing was stored; 503 with Retry-After.
   if (err instanceof StoreUnavailableError) return fail(reply.header('retry-after', String(err.retryAfterSeconds)), 503, 'SERVICE_UNAVAILABLE', err.message);
-  if (status === 500) req.log.error({ err: err.message }, 'mparticle ingest failed');
   return fail(reply, status, status === 500 ? 'INTERNAL_ERROR' : 'BAD_REQUEST', status === 500 ? 'internal error' : err.message || 'bad request');
 }
 
@@ -85,12 +110,12 @@ async function handle(ctx: IngestContext, req: FastifyRequest, reply: FastifyRep
 
   let batches: unknown[];
   if (mode === 'single') {
-    if (typeof body !== 'object' || body === null || Array.isArray(body)) {
+    if (!isBatchObject.Check(body)) {
       return fail(reply, 400, 'BAD_REQUEST', 'body must be one batch (a JSON object)');
     }
     batches = [body];
   } else {
-    if (!Array.isArray(body)) return fail(reply, 400, 'BAD_REQUEST', 'body must be a JSON array of batches');
+    if (!isBatchList.Check(body)) return fail(reply, 400, 'BAD_REQUEST', 'body must be a JSON array of batches');
     if (body.length > MPARTICLE_MAX_BATCHES) {
       return fail(reply, 400, 'BAD_REQUEST', `at most ${MPARTICLE_MAX_BATCHES} batches per request (got ${body.length})`);
     }
@@ -170,8 +195,13 @@ async function handle(ctx: IngestContext, req: FastifyRequest, reply: FastifyRep
 }
 
 export const mparticleRoutes: ProtocolRoutes = (app, ctx) => {
-  const base = { bodyLimit: MPARTICLE_MAX_REQUEST_BYTES, onRequest: authenticate(ctx), errorHandler };
-  app.post('/v2/events', base, (req, reply) => handle(ctx, req, reply, 'single'));
-  app.post('/v2/bulkevents', base, (req, reply) => handle(ctx, req, reply, 'bulk'));
-  app.post('/v2/bulkevents/historical', base, (req, reply) => handle(ctx, req, reply, 'historical'));
+  const base = (summary: string, body: typeof MparticleBatchSchema | typeof MparticleBulkSchema) => ({
+    bodyLimit: MPARTICLE_MAX_REQUEST_BYTES,
+    onRequest: authenticate(ctx),
+    errorHandler,
+    config: { protocol: 'mparticle', doc: { summary, body, security: 'mparticle' as const } },
+  });
+  app.post('/v2/events', base('One mParticle batch (CleverTap\'s mParticle export)', MparticleBatchSchema), (req, reply) => handle(ctx, req, reply, 'single'));
+  app.post('/v2/bulkevents', base('Up to 100 mParticle batches', MparticleBulkSchema), (req, reply) => handle(ctx, req, reply, 'bulk'));
+  app.post('/v2/bulkevents/historical', base('Up to 100 historical mParticle batches', MparticleBulkSchema), (req, reply) => handle(ctx, req, reply, 'historical'));
 };

@@ -12,13 +12,28 @@
 //   the `writeKey` query parameter (sendBeacon cannot set headers).
 // - Short paths share the long paths' handlers, so limits, dedupe, clock correction and answers are the same.
 // - A browser request whose Origin the source does not allow is refused with 403 before anything is stored (cors.ts).
+import { Type } from '@sinclair/typebox';
+import { TypeCompiler } from '@sinclair/typebox/compiler';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { SourceConfig } from '../../config/schema.js';
-import type { InboundMessage } from '../../message/schema.js';
+import { InboundMessageSchema, type InboundMessage } from '../../message/schema.js';
+import { noteSource } from '../../http/observe.js';
 import { normaliserOf, speaks } from '../registry.js';
 import { parseBasicAuth } from '../../util/secrets.js';
 import type { IngestContext, ProtocolRoutes } from '../../ingest/context.js';
 import { originAllowed, withdrawCors } from './cors.js';
+
+const WriteKey = Type.Optional(Type.String({ description: 'the write key, when not sent as the HTTP Basic user' }));
+const Obj = Type.Record(Type.String(), Type.Unknown());
+/** One message; the path gives its type. The route checks it is an object, ingest checks the message schema. */
+export const SingleBody = Type.Object({ ...Type.Omit(InboundMessageSchema, ['type']).properties, writeKey: WriteKey }, { additionalProperties: true });
+/** A batch; the route checks the envelope, ingest checks each item against the message schema. */
+export const BatchBody = Type.Object(
+  { batch: Type.Array(InboundMessageSchema), writeKey: WriteKey, sentAt: Type.Optional(Type.String()), context: Type.Optional(Obj), integrations: Type.Optional(Obj) },
+  { additionalProperties: true },
+);
+const isObject = TypeCompiler.Compile(Type.Object({}, { additionalProperties: true }));
+const hasBatchArray = TypeCompiler.Compile(Type.Object({ batch: Type.Array(Type.Unknown()) }, { additionalProperties: true }));
 
 const SINGLE = ['identify', 'track', 'page', 'screen', 'group', 'alias'] as const;
 /** Segment's browser SDK posts each call to `<apiHost>/<first letter of the type>`. */
@@ -76,6 +91,7 @@ export const segmentRoutes: ProtocolRoutes = (app, ctx) => {
     const src = authenticate(ctx, key);
     if (src === 'missing') return fail(reply, 401, 'missing write key (HTTP Basic user or "writeKey" in the body)');
     if (src === 'unknown') return fail(reply, 401, 'unknown write key');
+    noteSource(req, src.id);
     const origin = req.headers.origin;
     if (origin && !originAllowed(src, origin)) {
       withdrawCors(reply);
@@ -95,21 +111,26 @@ export const segmentRoutes: ProtocolRoutes = (app, ctx) => {
 
   const singleRoute = (type: (typeof SINGLE)[number]) => async (req: FastifyRequest, reply: FastifyReply) => {
     const body = req.body as Record<string, unknown>;
-    if (!body || typeof body !== 'object' || Array.isArray(body)) return fail(reply, 400, 'body must be a JSON object');
+    if (!isObject.Check(body)) return fail(reply, 400, 'body must be a JSON object');
     // The path decides the type, as in Segment's API.
     const { writeKey: _w, ...msg } = body;
     return handle(req, reply, [{ ...msg, type }], writeKeyOf(req, body, false), true);
   };
-  for (const type of SINGLE) app.post(`/v1/${type}`, { bodyLimit: ctx.limits.maxEventBytes }, singleRoute(type));
-  for (const [letter, type] of Object.entries(SHORT)) app.post(`/v1/${letter}`, { bodyLimit: ctx.limits.maxEventBytes }, singleRoute(type));
+  const single = (type: string, summary: string) => ({
+    bodyLimit: ctx.limits.maxEventBytes,
+    config: { protocol: 'segment', doc: { summary, body: SingleBody, security: 'writeKey' as const } },
+  });
+  for (const type of SINGLE) app.post(`/v1/${type}`, single(type, `One ${type} message (Segment / RudderStack tracking API)`), singleRoute(type));
+  for (const [letter, type] of Object.entries(SHORT)) app.post(`/v1/${letter}`, single(type, `One ${type} message (Segment's browser SDK path)`), singleRoute(type));
 
   const batchRoute = (fromQuery: boolean) => async (req: FastifyRequest, reply: FastifyReply) => {
     const body = req.body as Record<string, unknown>;
-    if (!body || typeof body !== 'object' || Array.isArray(body)) return fail(reply, 400, 'body must be a JSON object');
-    if (!Array.isArray(body.batch)) return fail(reply, 400, '"batch" must be an array of messages');
+    if (!isObject.Check(body)) return fail(reply, 400, 'body must be a JSON object');
+    if (!hasBatchArray.Check(body)) return fail(reply, 400, '"batch" must be an array of messages');
     if (body.batch.length > ctx.limits.maxBatchEvents) return fail(reply, 413, `batch holds more than ${ctx.limits.maxBatchEvents} events`);
     return handle(req, reply, batchItems(body), writeKeyOf(req, body, fromQuery), false);
   };
-  for (const path of ['/v1/batch', '/v1/import', '/v1/b']) app.post(path, batchRoute(false));
-  app.post('/beacon/v1/batch', batchRoute(true));
+  const batch = (summary: string) => ({ config: { protocol: 'segment', doc: { summary, body: BatchBody, security: 'writeKey' as const } } });
+  for (const path of ['/v1/batch', '/v1/import', '/v1/b']) app.post(path, batch('A batch of messages'), batchRoute(false));
+  app.post('/beacon/v1/batch', batch('A batch sent with navigator.sendBeacon (?writeKey=)'), batchRoute(true));
 };
