@@ -20,7 +20,7 @@ export const MAX_KEY_BYTES = 120;
 export const MAX_VALUE_BYTES = 512;
 export const MAX_EVENT_NAME_BYTES = 512;
 /** Properties per event for a default account; CleverTap raises it on request (the destination's
- *  maxEventProperties setting). https://docs.clevertap.com/docs/platform-considerations */
+ *  maxEventProperties setting). https://developer.clevertap.com/docs/upload-events-api */
 export const DEFAULT_MAX_EVENT_PROPERTIES = 100;
 /** Custom profile keys; standard fields do not count. */
 export const MAX_CUSTOM_PROFILE_KEYS = 256;
