@@ -1,0 +1,270 @@
+// Append, claim and settle on PostgreSQL. The rules are the SQLite store's (src/store/sqlite/jobs.ts); what
+// differs is that several nodes share the tables:
+// - dedupe: the (source_id, message_id) primary key decides, whichever node inserts first;
+// - fencing: when a node runs in a cluster, it claims only lanes whose lease it holds and settles a job only
+//   while it still holds that lane's lease with the token it claimed under (the lease row is locked FOR SHARE
+//   meanwhile, so a takeover waits for the settle to commit, and a settle after a takeover changes nothing).
+import type pg from 'pg';
+import type { Job } from '../../core/job.js';
+import { laneOf } from '../lanes.js';
+import type { AppendResult, Settlement, StoredMessage } from '../types.js';
+import { addSource, CounterDeltas } from './counters.js';
+
+/** Lanes read per query: a few at a time, so a claim reads few more job rows than it takes. */
+const LANES_PER_QUERY = 8;
+
+export interface AppendBatch {
+  sourceId: string;
+  msgs: StoredMessage[];
+}
+
+/** Which node this store delivers for; unset: a single node, no leases checked. */
+export interface Fence {
+  nodeId: string;
+}
+
+interface JobRow {
+  id: number;
+  msg_id: number;
+  source_id: string;
+  destination_id: string;
+  user_key: string;
+  attempts: number;
+  received_at: number;
+  lane: number;
+}
+
+interface Claimed {
+  lane: number;
+  /** The lease token the job was claimed under (cluster only). */
+  token?: number;
+}
+
+export class Jobs {
+  private readonly claimed = new Map<number, Claimed>();
+
+  constructor(private readonly fence?: Fence) {}
+
+  /** Stores every append of one group commit inside the caller's transaction. */
+  async append(c: pg.ClientBase, batch: AppendBatch[], deltas: CounterDeltas): Promise<{ results: AppendResult[]; jobs: number }> {
+    // First occurrence of a (source, messageId) in this commit wins; the primary key decides against other commits.
+    const firstAt = new Map<string, [number, number]>();
+    batch.forEach((b, bi) => b.msgs.forEach((m, mi) => {
+      const k = `${b.sourceId}\u0000${m.messageId}`;
+      if (!firstAt.has(k)) firstAt.set(k, [bi, mi]);
+    }));
+    const keys = [...firstAt.keys()].sort(); // one lock order for every node: no deadlocks
+    const inserted = new Set<string>();
+    if (keys.length) {
+      const src = keys.map((k) => k.split('\u0000')[0]);
+      const mid = keys.map((k) => k.slice(k.indexOf('\u0000') + 1));
+      const at = keys.map((k) => { const [bi, mi] = firstAt.get(k)!; return batch[bi].msgs[mi].receivedAt; });
+      const { rows } = await c.query<{ source_id: string; message_id: string }>(
+        `INSERT INTO dedupe (source_id, message_id, at) SELECT * FROM unnest($1::text[], $2::text[], $3::bigint[])
+         ON CONFLICT DO NOTHING RETURNING source_id, message_id`,
+        [src, mid, at],
+      );
+      for (const r of rows) inserted.add(`${r.source_id}\u0000${r.message_id}`);
+    }
+
+    const results: AppendResult[] = [];
+    const msgs: { sourceId: string; m: StoredMessage }[] = [];
+    for (let bi = 0; bi < batch.length; bi++) {
+      const b = batch[bi];
+      const duplicates: number[] = [];
+      b.msgs.forEach((m, mi) => {
+        const k = `${b.sourceId}\u0000${m.messageId}`;
+        const [fb, fm] = firstAt.get(k)!;
+        if (fb === bi && fm === mi && inserted.has(k)) msgs.push({ sourceId: b.sourceId, m });
+        else duplicates.push(mi);
+      });
+      results.push({ accepted: b.msgs.length - duplicates.length, duplicates });
+    }
+    const sources = new Map<string, [number, number]>();
+    batch.forEach((b, i) => {
+      const s = sources.get(b.sourceId) ?? [0, 0];
+      s[0] += results[i].accepted;
+      s[1] += results[i].duplicates.length;
+      sources.set(b.sourceId, s);
+    });
+    for (const [sourceId, [acc, dup]] of [...sources].sort()) await addSource(c, sourceId, acc, dup, 0);
+    if (msgs.length === 0) return { results, jobs: 0 };
+
+    // Ids are taken in one go and handed out in arrival order: a user's later message gets a larger job id.
+    const nJobs = msgs.reduce((a, x) => a + x.m.destinations.length, 0);
+    const { rows: [ids] } = await c.query<{ m: number[]; j: number[] | null }>(
+      `SELECT (SELECT array_agg(nextval('messages_id_seq')) FROM generate_series(1, $1)) AS m,
+              (SELECT array_agg(nextval('jobs_id_seq')) FROM generate_series(1, $2)) AS j`,
+      [msgs.length, nJobs],
+    );
+    const msgIds = ids.m.sort((a, b) => a - b);
+    const jobIds = (ids.j ?? []).sort((a, b) => a - b);
+    await c.query(
+      `INSERT INTO messages (id, source_id, message_id, received_at, payload)
+       SELECT * FROM unnest($1::bigint[], $2::text[], $3::text[], $4::bigint[], $5::text[])`,
+      [msgIds, msgs.map((x) => x.sourceId), msgs.map((x) => x.m.messageId), msgs.map((x) => x.m.receivedAt), msgs.map((x) => x.m.payload)],
+    );
+    const j = { id: [] as number[], msg: [] as number[], src: [] as string[], dst: [] as string[], user: [] as string[], at: [] as number[], lane: [] as number[] };
+    msgs.forEach(({ sourceId, m }, i) => {
+      const lane = laneOf(m.userKey);
+      for (const d of m.destinations) {
+        j.id.push(jobIds[j.id.length]);
+        j.msg.push(msgIds[i]);
+        j.src.push(sourceId);
+        j.dst.push(d);
+        j.user.push(m.userKey);
+        j.at.push(m.receivedAt);
+        j.lane.push(lane);
+        deltas.bump(sourceId, d, 'received');
+      }
+      for (const f of m.filtered ?? []) {
+        deltas.bump(sourceId, f.destination, 'received');
+        deltas.bump(sourceId, f.destination, 'filtered');
+      }
+    });
+    if (nJobs)
+      await c.query(
+        `INSERT INTO jobs (id, msg_id, source_id, destination_id, user_key, received_at, lane)
+         SELECT * FROM unnest($1::bigint[], $2::bigint[], $3::text[], $4::text[], $5::text[], $6::bigint[], $7::int[])`,
+        [j.id, j.msg, j.src, j.dst, j.user, j.at, j.lane],
+      );
+    return { results, jobs: nJobs };
+  }
+
+  /** A new job for a message already stored (replay of a dead letter), inside the caller's transaction. */
+  async requeue(c: pg.ClientBase, msgId: number, sourceId: string, destinationId: string, userKey: string, receivedAt: number): Promise<void> {
+    await c.query('INSERT INTO jobs (msg_id, source_id, destination_id, user_key, received_at, lane) VALUES ($1, $2, $3, $4, $5, $6)', [
+      msgId, sourceId, destinationId, userKey, receivedAt, laneOf(userKey),
+    ]);
+  }
+
+  async claim(pool: pg.Pool, destinationId: string, lanes: readonly number[], max: number, now: number, maxBytes: number): Promise<Job[]> {
+    let tokens: Map<number, number> | undefined;
+    if (this.fence) {
+      const { rows } = await pool.query<{ lane: number; token: number }>(
+        'SELECT lane, token FROM leases WHERE destination_id = $1 AND node_id = $2 AND expires_at > clock_timestamp() AND lane = ANY($3::int[])',
+        [destinationId, this.fence.nodeId, lanes],
+      );
+      tokens = new Map(rows.map((r) => [r.lane, r.token]));
+      lanes = lanes.filter((l) => tokens!.has(l));
+    }
+    if (lanes.length === 0 || max <= 0) return [];
+    // Users whose earliest job waits for a retry hold back their later jobs (and only theirs).
+    const { rows: waiting } = await pool.query<{ user_key: string }>(
+      'SELECT DISTINCT user_key FROM jobs WHERE destination_id = $1 AND next_at > 0 AND next_at > $2',
+      [destinationId, now],
+    );
+    const blocked = waiting.map((r) => r.user_key);
+    const picked: JobRow[] = [];
+    for (let i = 0; i < lanes.length && picked.length < max; i += LANES_PER_QUERY) {
+      const chunk = lanes.slice(i, i + LANES_PER_QUERY);
+      // Per lane the oldest jobs (job rows only, no payloads), then in the order of the lanes asked for.
+      const { rows } = await pool.query<JobRow & { ord: number }>(
+        `SELECT x.*, l.ord FROM unnest($2::int[]) WITH ORDINALITY AS l(lane, ord)
+         CROSS JOIN LATERAL (
+           SELECT j.id, j.msg_id, j.source_id, j.destination_id, j.user_key, j.attempts, j.received_at, j.lane FROM jobs j
+           WHERE j.destination_id = $1 AND j.lane = l.lane AND NOT (j.user_key = ANY($3::text[]))
+           ORDER BY j.id LIMIT $4) x`,
+        [destinationId, chunk, blocked, max - picked.length],
+      );
+      rows.sort((a, b) => a.ord - b.ord || a.id - b.id);
+      for (const r of rows) {
+        if (picked.length >= max) break;
+        picked.push(r);
+      }
+    }
+    if (picked.length === 0) return [];
+    const { rows: payloads } = await pool.query<{ id: number; payload: string }>('SELECT id, payload FROM messages WHERE id = ANY($1::bigint[])', [
+      [...new Set(picked.map((r) => r.msg_id))],
+    ]);
+    const payloadOf = new Map(payloads.map((p) => [p.id, p.payload]));
+    const jobs: Job[] = [];
+    let bytes = 0;
+    for (const r of picked) {
+      const payload = payloadOf.get(r.msg_id);
+      if (payload === undefined) continue;
+      // The byte budget bounds memory in flight; a batch always takes at least one job.
+      if (jobs.length > 0 && bytes + payload.length > maxBytes) break;
+      bytes += payload.length;
+      jobs.push({ id: r.id, sourceId: r.source_id, destinationId, userKey: r.user_key, attempts: r.attempts, receivedAt: r.received_at, message: JSON.parse(payload) });
+      this.claimed.set(r.id, { lane: r.lane, token: tokens?.get(r.lane) });
+    }
+    return jobs;
+  }
+
+  forget(jobId: number): void {
+    this.claimed.delete(jobId);
+  }
+
+  /** Settles jobs inside the caller's transaction; returns how many left the jobs table. */
+  async settle(c: pg.ClientBase, destinationId: string, settlements: Settlement[], now: number, deltas: CounterDeltas): Promise<number> {
+    const allowed = this.fence ? await this.fenced(c, destinationId, settlements) : settlements;
+    for (const o of settlements) this.claimed.delete(o.jobId);
+    const finish = allowed.filter((o) => o.status === 'done' || o.status === 'filtered' || o.status === 'dead');
+    let finished = 0;
+    if (finish.length) {
+      const { rows } = await c.query<JobRow>(
+        `DELETE FROM jobs WHERE id = ANY($1::bigint[]) RETURNING id, msg_id, source_id, destination_id, user_key, attempts, received_at, lane`,
+        [finish.map((o) => o.jobId)],
+      );
+      // Counters move only for rows really deleted: a job is never counted twice.
+      const byId = new Map(finish.map((o) => [o.jobId, o]));
+      const dead: [JobRow, { code: string; reason: string }][] = [];
+      for (const r of rows) {
+        const o = byId.get(r.id)!;
+        if (o.status === 'done') deltas.bump(r.source_id, r.destination_id, 'delivered');
+        else if (o.status === 'filtered') deltas.bump(r.source_id, r.destination_id, 'filtered');
+        else if (o.status === 'dead') {
+          deltas.bump(r.source_id, r.destination_id, 'dead');
+          dead.push([r, o]);
+        }
+      }
+      finished = rows.length;
+      if (dead.length) {
+        dead.sort((a, b) => a[0].id - b[0].id);
+        const col = <T>(f: (d: [JobRow, { code: string; reason: string }]) => T) => dead.map(f);
+        await c.query(
+          `INSERT INTO dead_letters (job_id, msg_id, source_id, destination_id, user_key, code, reason, attempts, received_at, failed_at)
+           SELECT *, $10::bigint FROM unnest($1::bigint[], $2::bigint[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::int[], $9::bigint[])`,
+          [col((d) => d[0].id), col((d) => d[0].msg_id), col((d) => d[0].source_id), col((d) => d[0].destination_id), col((d) => d[0].user_key),
+            col((d) => d[1].code), col((d) => d[1].reason), col((d) => d[0].attempts + 1), col((d) => d[0].received_at), now],
+        );
+      }
+    }
+    const release = allowed.filter((o) => o.status === 'release').map((o) => o.jobId);
+    if (release.length) await c.query('UPDATE jobs SET attempts = attempts + 1 WHERE id = ANY($1::bigint[])', [release]);
+    const retry = allowed.filter((o): o is Extract<Settlement, { status: 'retry_at' }> => o.status === 'retry_at');
+    if (retry.length)
+      await c.query(
+        `UPDATE jobs j SET attempts = j.attempts + 1, next_at = s.next_at, last_error = s.err
+         FROM unnest($1::bigint[], $2::bigint[], $3::text[]) AS s(id, next_at, err) WHERE j.id = s.id`,
+        [retry.map((o) => o.jobId), retry.map((o) => o.nextAt), retry.map((o) => `${o.code ?? 'retry'}: ${o.reason}`)],
+      );
+    return finished;
+  }
+
+  /**
+   * The settlements this node may still make: the job's lane lease is held by this node, unexpired, with the
+   * token the job was claimed under. The lease rows stay locked (FOR SHARE) until the settle commits.
+   */
+  private async fenced(c: pg.ClientBase, destinationId: string, settlements: Settlement[]): Promise<Settlement[]> {
+    const { rows } = await c.query<{ lane: number; token: number }>(
+      'SELECT lane, token FROM leases WHERE destination_id = $1 AND node_id = $2 AND expires_at > clock_timestamp() FOR SHARE',
+      [destinationId, this.fence!.nodeId],
+    );
+    const held = new Map(rows.map((r) => [r.lane, r.token]));
+    // A job not claimed through this handle (forgotten) settles under the token held now.
+    const unknown = settlements.filter((o) => !this.claimed.has(o.jobId)).map((o) => o.jobId);
+    const laneOfJob = new Map<number, number>();
+    if (unknown.length) {
+      const { rows: r } = await c.query<{ id: number; lane: number }>('SELECT id, lane FROM jobs WHERE id = ANY($1::bigint[])', [unknown]);
+      for (const x of r) laneOfJob.set(x.id, x.lane);
+    }
+    return settlements.filter((o) => {
+      const cl = this.claimed.get(o.jobId);
+      const lane = cl?.lane ?? laneOfJob.get(o.jobId);
+      if (lane === undefined || !held.has(lane)) return false;
+      return cl?.token === undefined || cl.token === held.get(lane);
+    });
+  }
+}
