@@ -12,7 +12,8 @@ storeContract(
   async () => {
     const s = await PostgresStore.open(url);
     await s.pool.query(
-      'TRUNCATE messages, dedupe, jobs, dead_letters, counters, source_counters, seen_requests, suppressions, nodes, leases RESTART IDENTITY',
+      `TRUNCATE messages, dedupe, jobs, dead_letters, counters, filtered_counters, source_counters, seen_requests, suppressions,
+        last_errors, destination_state, nodes, leases RESTART IDENTITY`,
     );
     return PostgresStore.open(url).finally(() => s.close());
   },

@@ -6,10 +6,12 @@
 // durable that is (https://www.postgresql.org/docs/current/wal-async-commit.html: keep it on).
 import type pg from 'pg';
 import type { Job } from '../../core/job.js';
-import type { AppendResult, Counts, DeadLetter, FailureFilter, Settlement, SourceCounts, Store, StoredMessage } from '../types.js';
+import type {
+  AppendResult, Counts, DeadLetter, DestinationState, FailureFilter, FilteredCount, Settlement, SourceCounts, Store, StoredMessage,
+} from '../types.js';
 import { REQUEST_ID_DAYS } from '../sqlite/prune.js';
 import { AsyncGroupCommit } from './commit.js';
-import { CounterDeltas, addSource, connectionCounts, sourceCounts, writeDeltas } from './counters.js';
+import { CounterDeltas, connectionCounts, filteredByRule, sourceCounts, writeDeltas } from './counters.js';
 import { createPool, tx, unavailable } from './db.js';
 import { getFailure, listFailures, where } from './failures.js';
 import { type AppendBatch, type Fence, Jobs } from './jobs.js';
@@ -70,9 +72,9 @@ export class PostgresStore implements Store {
     return (await this.pool.query<{ n: number }>('SELECT count(*) AS n FROM jobs')).rows[0].n;
   }
 
-  async append(sourceId: string, msgs: StoredMessage[]): Promise<AppendResult> {
+  async append(sourceId: string, msgs: StoredMessage[], rejected = 0): Promise<AppendResult> {
     try {
-      return await this.appends.submit({ sourceId, msgs });
+      return await this.appends.submit({ sourceId, msgs, rejected });
     } catch (err) {
       // Nothing was acknowledged: the client should send again later.
       throw (err as { statusCode?: number }).statusCode ? err : unavailable(err);
@@ -90,11 +92,6 @@ export class PostgresStore implements Store {
       this.pending += r.jobs;
       return r.results;
     });
-  }
-
-  countRejected(sourceId: string, n: number): Promise<void> {
-    if (n <= 0) return Promise.resolve();
-    return this.guard(() => tx(this.pool, (c) => addSource(c, sourceId, 0, 0, n)));
   }
 
   claim(destinationId: string, lanes: readonly number[], max: number, now: number, maxBytes = Infinity): Promise<Job[]> {
@@ -121,6 +118,23 @@ export class PostgresStore implements Store {
     });
   }
 
+  async setDestinationPaused(destinationId: string, reason: string | null, now: number): Promise<void> {
+    await this.guard(() =>
+      this.pool.query(
+        `INSERT INTO destination_state (destination_id, paused, since) VALUES ($1, $2, $3)
+         ON CONFLICT (destination_id) DO UPDATE SET paused = excluded.paused, since = excluded.since`,
+        [destinationId, reason, now],
+      ),
+    );
+  }
+
+  destinationStates(): Promise<DestinationState[]> {
+    return this.guard(async () => {
+      const { rows } = await this.pool.query('SELECT destination_id, paused, since FROM destination_state ORDER BY destination_id');
+      return rows.map((r) => ({ destinationId: r.destination_id, paused: r.paused, since: r.since }));
+    });
+  }
+
   seenRequest(sourceId: string, requestId: string): Promise<boolean> {
     return this.guard(async () => (await this.pool.query('SELECT 1 FROM seen_requests WHERE source_id = $1 AND request_id = $2', [sourceId, requestId])).rowCount! > 0);
   }
@@ -141,6 +155,10 @@ export class PostgresStore implements Store {
 
   counts(): Promise<Counts[]> {
     return this.guard(() => connectionCounts(this.pool));
+  }
+
+  filteredByRule(): Promise<FilteredCount[]> {
+    return this.guard(() => filteredByRule(this.pool));
   }
 
   sourceCounts(): Promise<SourceCounts[]> {

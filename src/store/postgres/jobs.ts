@@ -8,6 +8,7 @@ import type pg from 'pg';
 import type { Job } from '../../core/job.js';
 import { laneOf } from '../lanes.js';
 import type { AppendResult, Settlement, StoredMessage } from '../types.js';
+import { errorText } from '../sqlite/last-errors.js';
 import { addSource, CounterDeltas } from './counters.js';
 
 /** Lanes read per query: a few at a time, so a claim reads few more job rows than it takes. */
@@ -16,6 +17,8 @@ const LANES_PER_QUERY = 8;
 export interface AppendBatch {
   sourceId: string;
   msgs: StoredMessage[];
+  /** Messages of the request refused at ingest: counted with the append, in its transaction. */
+  rejected: number;
 }
 
 /** Which node this store delivers for; unset: a single node, no leases checked. */
@@ -32,6 +35,33 @@ interface JobRow {
   attempts: number;
   received_at: number;
   lane: number;
+}
+
+type Finish = Extract<Settlement, { status: 'done' | 'filtered' | 'dead' }>;
+type Again = Extract<Settlement, { status: 'release' | 'retry_at' }>;
+
+/** Dead letters keep the records that were (or would have been) sent and the mapping's warnings. */
+async function addDeadLetters(c: pg.ClientBase, dead: [JobRow, Extract<Settlement, { status: 'dead' }>][], now: number): Promise<void> {
+  dead.sort((a, b) => a[0].id - b[0].id);
+  const col = <T>(f: (d: (typeof dead)[number]) => T) => dead.map(f);
+  await c.query(
+    `INSERT INTO dead_letters (job_id, msg_id, source_id, destination_id, user_key, code, reason, attempts, received_at, records, warnings, failed_at)
+     SELECT *, $12::bigint FROM unnest($1::bigint[], $2::bigint[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::int[], $9::bigint[],
+       $10::text[], $11::text[])`,
+    [col((d) => d[0].id), col((d) => d[0].msg_id), col((d) => d[0].source_id), col((d) => d[0].destination_id), col((d) => d[0].user_key),
+      col((d) => d[1].code), col((d) => d[1].reason), col((d) => d[0].attempts + 1), col((d) => d[0].received_at),
+      col((d) => (d[1].records?.length ? JSON.stringify(d[1].records) : null)), col((d) => (d[1].warnings?.length ? JSON.stringify(d[1].warnings) : null)), now],
+  );
+}
+
+/** Upserts each connection's last failed attempt (rows in key order: no deadlocks between nodes). */
+async function recordLastErrors(c: pg.ClientBase, rows: [string, string, string | null, string][], now: number): Promise<void> {
+  if (rows.length === 0) return;
+  await c.query(
+    `INSERT INTO last_errors (source_id, destination_id, code, reason, at) SELECT *, $5::bigint FROM unnest($1::text[], $2::text[], $3::text[], $4::text[])
+     ON CONFLICT (source_id, destination_id) DO UPDATE SET code = excluded.code, reason = excluded.reason, at = excluded.at`,
+    [rows.map((r) => r[0]), rows.map((r) => r[1]), rows.map((r) => r[2]), rows.map((r) => r[3]), now],
+  );
 }
 
 interface Claimed {
@@ -80,14 +110,15 @@ export class Jobs {
       });
       results.push({ accepted: b.msgs.length - duplicates.length, duplicates });
     }
-    const sources = new Map<string, [number, number]>();
+    const sources = new Map<string, [number, number, number]>();
     batch.forEach((b, i) => {
-      const s = sources.get(b.sourceId) ?? [0, 0];
+      const s = sources.get(b.sourceId) ?? [0, 0, 0];
       s[0] += results[i].accepted;
       s[1] += results[i].duplicates.length;
+      s[2] += b.rejected;
       sources.set(b.sourceId, s);
     });
-    for (const [sourceId, [acc, dup]] of [...sources].sort()) await addSource(c, sourceId, acc, dup, 0);
+    for (const [sourceId, [acc, dup, rej]] of [...sources].sort()) await addSource(c, sourceId, acc, dup, rej);
     if (msgs.length === 0) return { results, jobs: 0 };
 
     // Ids are taken in one go and handed out in arrival order: a user's later message gets a larger job id.
@@ -119,7 +150,7 @@ export class Jobs {
       }
       for (const f of m.filtered ?? []) {
         deltas.bump(sourceId, f.destination, 'received');
-        deltas.bump(sourceId, f.destination, 'filtered');
+        deltas.filtered(sourceId, f.destination, f.reason);
       }
     });
     if (nJobs)
@@ -200,7 +231,7 @@ export class Jobs {
   async settle(c: pg.ClientBase, destinationId: string, settlements: Settlement[], now: number, deltas: CounterDeltas): Promise<number> {
     const allowed = this.fence ? await this.fenced(c, destinationId, settlements) : settlements;
     for (const o of settlements) this.claimed.delete(o.jobId);
-    const finish = allowed.filter((o) => o.status === 'done' || o.status === 'filtered' || o.status === 'dead');
+    const finish = allowed.filter((o): o is Finish => o.status === 'done' || o.status === 'filtered' || o.status === 'dead');
     let finished = 0;
     if (finish.length) {
       const { rows } = await c.query<JobRow>(
@@ -209,37 +240,38 @@ export class Jobs {
       );
       // Counters move only for rows really deleted: a job is never counted twice.
       const byId = new Map(finish.map((o) => [o.jobId, o]));
-      const dead: [JobRow, { code: string; reason: string }][] = [];
+      const dead: [JobRow, Extract<Settlement, { status: 'dead' }>][] = [];
       for (const r of rows) {
         const o = byId.get(r.id)!;
-        if (o.status === 'done') deltas.bump(r.source_id, r.destination_id, 'delivered');
-        else if (o.status === 'filtered') deltas.bump(r.source_id, r.destination_id, 'filtered');
-        else if (o.status === 'dead') {
-          deltas.bump(r.source_id, r.destination_id, 'dead');
-          dead.push([r, o]);
+        if (o.status === 'filtered') deltas.filtered(r.source_id, r.destination_id, o.rule ?? 'destination');
+        else {
+          deltas.bump(r.source_id, r.destination_id, o.status === 'done' ? 'delivered' : 'dead');
+          if (o.warnings?.length) deltas.bump(r.source_id, r.destination_id, 'warnings', o.warnings.length);
+          if (o.status === 'dead') dead.push([r, o]);
         }
       }
       finished = rows.length;
-      if (dead.length) {
-        dead.sort((a, b) => a[0].id - b[0].id);
-        const col = <T>(f: (d: [JobRow, { code: string; reason: string }]) => T) => dead.map(f);
-        await c.query(
-          `INSERT INTO dead_letters (job_id, msg_id, source_id, destination_id, user_key, code, reason, attempts, received_at, failed_at)
-           SELECT *, $10::bigint FROM unnest($1::bigint[], $2::bigint[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::int[], $9::bigint[])`,
-          [col((d) => d[0].id), col((d) => d[0].msg_id), col((d) => d[0].source_id), col((d) => d[0].destination_id), col((d) => d[0].user_key),
-            col((d) => d[1].code), col((d) => d[1].reason), col((d) => d[0].attempts + 1), col((d) => d[0].received_at), now],
-        );
-      }
+      if (dead.length) await addDeadLetters(c, dead, now);
     }
-    const release = allowed.filter((o) => o.status === 'release').map((o) => o.jobId);
-    if (release.length) await c.query('UPDATE jobs SET attempts = attempts + 1 WHERE id = ANY($1::bigint[])', [release]);
-    const retry = allowed.filter((o): o is Extract<Settlement, { status: 'retry_at' }> => o.status === 'retry_at');
-    if (retry.length)
-      await c.query(
-        `UPDATE jobs j SET attempts = j.attempts + 1, next_at = s.next_at, last_error = s.err
-         FROM unnest($1::bigint[], $2::bigint[], $3::text[]) AS s(id, next_at, err) WHERE j.id = s.id`,
-        [retry.map((o) => o.jobId), retry.map((o) => o.nextAt), retry.map((o) => `${o.code ?? 'retry'}: ${o.reason}`)],
+    const again = allowed.filter((o): o is Again => o.status === 'release' || o.status === 'retry_at');
+    if (again.length) {
+      // release keeps the job's last error unless it brings one; retry_at always sets it.
+      const text = again.map((o) => (o.reason === undefined ? null : errorText(o.status === 'retry_at' ? (o.code ?? 'retry') : o.code, o.reason)));
+      const { rows } = await c.query<{ id: number; source_id: string; destination_id: string }>(
+        `UPDATE jobs j SET attempts = j.attempts + 1, next_at = coalesce(s.next_at, j.next_at), last_error = coalesce(s.err, j.last_error)
+         FROM unnest($1::bigint[], $2::bigint[], $3::text[]) AS s(id, next_at, err) WHERE j.id = s.id
+         RETURNING j.id, j.source_id, j.destination_id`,
+        [again.map((o) => o.jobId), again.map((o) => (o.status === 'retry_at' ? o.nextAt : null)), text],
       );
+      const connection = new Map(rows.map((r) => [r.id, r]));
+      // The last error of each connection in this settle (the last one given wins).
+      const latest = new Map<string, [string, string, string | null, string]>();
+      for (const o of again) {
+        const r = connection.get(o.jobId);
+        if (r && o.reason !== undefined) latest.set(`${r.source_id}\u0000${r.destination_id}`, [r.source_id, r.destination_id, o.code ?? null, o.reason]);
+      }
+      await recordLastErrors(c, [...latest.entries()].sort((a, b) => (a[0] < b[0] ? -1 : 1)).map((e) => e[1]), now);
+    }
     return finished;
   }
 

@@ -81,6 +81,21 @@ const MIGRATIONS: string[] = [
   );
   CREATE INDEX leases_node ON leases (node_id);
   `,
+  // 3: warnings counted per connection, records and warnings kept with a dead letter, filtered counts by rule,
+  // the last failed attempt per connection and the recorded destination states (as the SQLite schema).
+  `
+  ALTER TABLE counters ADD COLUMN warnings bigint NOT NULL DEFAULT 0;
+  ALTER TABLE dead_letters ADD COLUMN records text, ADD COLUMN warnings text;
+  CREATE TABLE filtered_counters (
+    source_id text NOT NULL, destination_id text NOT NULL, rule text NOT NULL, n bigint NOT NULL DEFAULT 0,
+    PRIMARY KEY (source_id, destination_id, rule)
+  );
+  CREATE TABLE last_errors (
+    source_id text NOT NULL, destination_id text NOT NULL, code text, reason text NOT NULL, at bigint NOT NULL,
+    PRIMARY KEY (source_id, destination_id)
+  );
+  CREATE TABLE destination_state (destination_id text PRIMARY KEY, paused text, since bigint NOT NULL);
+  `,
 ];
 
 export async function migrate(pool: pg.Pool): Promise<void> {
