@@ -2,12 +2,12 @@
 // over all three, one is killed with SIGKILL mid-load, and the other two take its lanes over.
 import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { request } from 'undici';
 import { startEmulator } from '../../src/emulator/index.js';
 import { testDatabaseUrl } from '../pg.js';
+import { startServerProcess } from '../harness/server-process.js';
 import { tmpDir, waitFor } from '../tmp.js';
 
 const KEY = 'cluster-key';
@@ -19,23 +19,6 @@ const LEASE_MS = 2000;
 const dbUrl = await testDatabaseUrl();
 const t = tmpDir();
 after(() => t.cleanup());
-
-function startNode(cfgFile: string): Promise<{ child: ChildProcess; url: string }> {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'start', '--config', cfgFile], {
-    stdio: ['ignore', 'pipe', 'pipe'],
-    env: { ...process.env, TAPROUTE_LOG_LEVEL: 'warn' },
-  });
-  return new Promise((resolve, reject) => {
-    let out = '';
-    child.stdout!.on('data', (d) => {
-      out += d;
-      const m = /listening on (http:\/\/[\d.:]+)/.exec(out);
-      if (m) resolve({ child, url: m[1] });
-    });
-    child.stderr!.on('data', (d) => (out += d));
-    child.on('exit', (code) => reject(new Error(`node exited ${code}: ${out}`)));
-  });
-}
 
 async function counts(url: string): Promise<Record<string, number>> {
   const text = await (await request(`${url}/metrics`)).body.text();
@@ -58,7 +41,7 @@ destinations: [{ id: ct, type: clevertap, settings: { accountId: acc, passcode: 
 connections: [{ source: web, destination: ct }]
 `,
   );
-  const nodes = await Promise.all([startNode(cfg), startNode(cfg), startNode(cfg)]);
+  const nodes = await Promise.all([startServerProcess(cfg), startServerProcess(cfg), startServerProcess(cfg)]);
   try {
     const acked = new Set<number>();
     let seq = 0;

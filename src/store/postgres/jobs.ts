@@ -8,6 +8,7 @@ import type pg from 'pg';
 import type { Job } from '../../core/job.js';
 import { laneOf } from '../lanes.js';
 import type { AppendResult, Settlement, StoredMessage } from '../types.js';
+import type { JobRow as StoredJob } from '../sqlite/jobs.js';
 import { errorText } from '../sqlite/last-errors.js';
 import { addSource, CounterDeltas } from './counters.js';
 
@@ -26,14 +27,7 @@ export interface Fence {
   nodeId: string;
 }
 
-interface JobRow {
-  id: number;
-  msg_id: number;
-  source_id: string;
-  destination_id: string;
-  user_key: string;
-  attempts: number;
-  received_at: number;
+interface JobRow extends StoredJob {
   lane: number;
 }
 
