@@ -22,6 +22,8 @@ import { configWarnings } from './config/warnings.js';
 import { observeRequests, requestIds } from './http/observe.js';
 import { registerOpenApi } from './http/openapi.js';
 import { DestinationWorker, type RetryPolicy } from './router/worker.js';
+import type { Membership } from './cluster/membership.js';
+import { MAX_IN_FLIGHT } from './clevertap/limits.js';
 import { SqliteStore } from './store/sqlite/index.js';
 import { StoreUnavailableError } from './store/errors.js';
 import type { Store } from './store/types.js';
@@ -37,6 +39,8 @@ export interface RunningServer {
   app: FastifyInstance;
   store: Store;
   workers: Map<string, DestinationWorker>;
+  /** Set when the store is PostgreSQL: this node's membership of the cluster. */
+  cluster?: Membership;
   config: Config;
   /** What the console's live debugger sees of this node's traffic. */
   tap: LiveTap;
@@ -89,9 +93,30 @@ export function retryPolicy(cfg: Config): RetryPolicy {
 
 export async function startServer(config: Config, opts: { logger?: Logger } = {}): Promise<RunningServer> {
   const log = opts.logger ?? createLogger(config.log?.level);
-  const store = new SqliteStore(resolve(config.storage?.sqlite ?? 'data/taproute.sqlite'), { synchronous: config.storage?.synchronous, owner: true });
   const policy = retryPolicy(config);
   const workers = new Map<string, DestinationWorker>();
+  // PostgreSQL: this node joins the cluster of every node sharing the database, and delivers only the lanes
+  // whose lease it holds (docs/cluster.md). SQLite: one node, every lane.
+  // The cluster's modules are loaded only when used, so a single node starts as fast as before.
+  let nodeId: string | undefined;
+  const pgUrl = config.storage?.postgres;
+  const pgMods = pgUrl
+    ? await Promise.all([import('./store/postgres/index.js'), import('./cluster/membership.js'), import('./cluster/slots.js')])
+    : undefined;
+  const pgStore = pgMods && (await pgMods[0].PostgresStore.open(pgUrl!, { fence: { nodeId: (nodeId = pgMods[1].newNodeId()) } }));
+  const store: Store =
+    pgStore ?? new SqliteStore(resolve(config.storage?.sqlite ?? 'data/taproute.sqlite'), { synchronous: config.storage?.synchronous, owner: true });
+  const cluster: Membership | undefined = pgStore
+    ? new pgMods![1].Membership(pgStore.pool, {
+        nodeId,
+        leaseTimeoutMs: durationMs(config.cluster?.leaseTimeout, 10_000),
+        destinations: config.destinations.map((d) => d.id),
+        busy: (d, lane) => workers.get(d)?.laneBusy(lane) ?? false,
+        log,
+      })
+    : undefined;
+  // CleverTap's requests in flight per account hold across the cluster: one connection per slot held here.
+  const slots = pgMods ? new pgMods[2].ClusterSlots(pgUrl!, MAX_IN_FLIGHT * Math.max(1, config.destinations.length)) : undefined;
   const metrics = createMetrics(store, workers);
   const tap = new LiveTap();
   for (const w of configWarnings(config)) log.warn(`config: ${w}`);
@@ -110,7 +135,8 @@ export async function startServer(config: Config, opts: { logger?: Logger } = {}
     throw err;
   }
   for (const d of config.destinations) {
-    const deliverer = createDeliverer(d, { log: log.child({ destination: d.id }), sourceIds: config.sources.map((s) => s.id) });
+    const deliverer = createDeliverer(d, { log: log.child({ destination: d.id }), sourceIds: config.sources.map((s) => s.id), sharedSlots: slots });
+    const ownership = cluster && { owns: (lane: number) => cluster.owns(d.id, lane) };
     const own = new Map(stages.filter((s) => s.connection.destination === d.id && s.active).map((s) => [s.connection.source, s]));
     workers.set(
       d.id,
@@ -126,6 +152,7 @@ export async function startServer(config: Config, opts: { logger?: Logger } = {}
         },
         undefined,
         own,
+        ownership,
       ),
     );
   }
@@ -176,6 +203,8 @@ export async function startServer(config: Config, opts: { logger?: Logger } = {}
   app.setErrorHandler((err: Error & { statusCode?: number; code?: string }, _req, reply) => {
     const zlibError = typeof err.code === 'string' && err.code.startsWith('Z_');
     const status = zlibError ? 400 : err.statusCode && err.statusCode >= 400 && err.statusCode < 600 ? err.statusCode : 500;
+    // The store could not take the events (e.g. PostgreSQL out of reach): nothing was acknowledged, send again.
+    if (status === 503 && !(err instanceof StoreUnavailableError)) void reply.header('Retry-After', '5');
     const message = err.code === 'FST_ERR_CTP_BODY_TOO_LARGE' ? 'request body too large' : err.message;
     // The store cannot write (disk full): nothing was stored, and the client is told when to send again.
     if (err instanceof StoreUnavailableError) void reply.header('retry-after', String(err.retryAfterSeconds));
@@ -185,8 +214,9 @@ export async function startServer(config: Config, opts: { logger?: Logger } = {}
 
   // Before any route: SDK paths answer CORS, every other path refuses other origins.
   registerCors(app, ctx);
-  // Unhealthy while the store cannot write (disk full, failed fsync), so a load balancer sends elsewhere.
-  app.get('/healthz', async (_req, reply) => (store.healthy() ? { ok: true } : reply.code(503).send({ ok: false, error: 'store cannot write to disk' })));
+  // Unhealthy while the store cannot write (disk full, failed fsync, PostgreSQL out of reach), so a load balancer sends elsewhere.
+  const unhealthy = pgUrl ? 'store cannot reach PostgreSQL' : 'store cannot write to disk';
+  app.get('/healthz', async (_req, reply) => (store.healthy() ? { ok: true, ...(cluster && { node: cluster.nodeId }) } : reply.code(503).send({ ok: false, error: unhealthy })));
   app.get('/metrics', async (_req, reply) => {
     reply.header('content-type', metrics.registry.contentType);
     return metrics.registry.metrics();
@@ -218,6 +248,8 @@ export async function startServer(config: Config, opts: { logger?: Logger } = {}
   const bound = app.server.address() as AddressInfo;
   const port = bound.port;
   const host = bound.family === 'IPv6' ? `[${bound.address}]` : bound.address;
+  // Joining waits for PostgreSQL; until then (and whenever it is out of reach) this node delivers nothing.
+  await cluster?.start();
   const wildcard = bound.address === '0.0.0.0' || bound.address === '::';
   for (const w of workers.values()) w.start();
   log.info({ port, sources: config.sources.map((s) => s.id), destinations: config.destinations.map((d) => d.id) }, 'taproute listening');
@@ -230,6 +262,7 @@ export async function startServer(config: Config, opts: { logger?: Logger } = {}
     app,
     store,
     workers,
+    cluster,
     config,
     tap,
     async close() {
@@ -241,6 +274,9 @@ export async function startServer(config: Config, opts: { logger?: Logger } = {}
       tap.close();
       await Promise.all([...workers.values()].map((w) => w.stop()));
       await Promise.all(stages.map((s) => s.close()));
+      // Requests in flight are settled: give the leases back at once so other nodes take the lanes over.
+      await cluster?.stop();
+      await slots?.close();
       await store.close();
     },
   };

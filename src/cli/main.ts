@@ -6,6 +6,7 @@ import { registerEmulator } from './emulator.js';
 import { registerFailures } from './failures.js';
 import { registerStatus } from './status.js';
 import { registerDestinations } from './destinations.js';
+import { registerCluster } from './cluster.js';
 
 const program = new Command();
 program.name('taproute').description('Self-hosted customer-data router for CleverTap').version('0.1.0');
@@ -15,4 +16,5 @@ registerEmulator(program);
 registerFailures(program);
 registerStatus(program);
 registerDestinations(program);
+registerCluster(program);
 await program.parseAsync(process.argv);

@@ -75,8 +75,19 @@ export const ConfigSchema = Type.Object(
       Type.Object(
         {
           sqlite: Type.Optional(Type.String({ minLength: 1, description: 'the store file, e.g. data/taproute.sqlite' })),
+          /** A PostgreSQL URL: the store lives there instead of SQLite, and several nodes can share it (docs/cluster.md). */
+          postgres: Type.Optional(Type.String({ minLength: 1 })),
           /** FULL fsyncs every group commit (survives power loss); NORMAL survives process crashes only. */
           synchronous: Type.Optional(Type.Union([Type.Literal('FULL'), Type.Literal('NORMAL')])),
+        },
+        { additionalProperties: false },
+      ),
+    ),
+    cluster: Type.Optional(
+      Type.Object(
+        {
+          /** How long a silent node keeps its lanes before the other nodes take them over (default 10s). */
+          leaseTimeout: Type.Optional(Duration),
         },
         { additionalProperties: false },
       ),

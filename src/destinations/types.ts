@@ -19,6 +19,8 @@ export interface DeliveryContext {
   log: { info(o: object, msg?: string): void; warn(o: object, msg?: string): void; error(o: object, msg?: string): void };
   /** The id of every configured source (the warehouse derives its schema names from the whole set). */
   sourceIds?: readonly string[];
+  /** Slots shared by every node of a cluster (absent on a single node): acquire resolves to the slot's release. */
+  sharedSlots?: { acquire(key: string, limit: number): Promise<() => void> };
 }
 
 export interface Deliverer {

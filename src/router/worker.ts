@@ -48,6 +48,11 @@ export interface DeliveryStats {
   failures: number;
 }
 
+/** Which lanes this node may deliver (in a cluster, those whose lease it holds); absent: every lane. */
+export interface LaneOwnership {
+  owns(lane: number): boolean;
+}
+
 /** Exponential backoff with full jitter: a random delay in [base·2^n / 2, base·2^n], capped. */
 export function backoffMs(attempt: number, p: Pick<RetryPolicy, 'baseMs' | 'maxMs'>): number {
   const cap = Math.min(p.maxMs, p.baseMs * 2 ** Math.min(attempt, 30));
@@ -89,6 +94,8 @@ export class DestinationWorker {
     private readonly clock: Clock = systemClock,
     /** Per source: the connection's dropFields and function, run on each job before delivery. */
     private readonly stages: ReadonlyMap<string, ConnectionStage> = new Map(),
+    /** In a cluster: the lanes this node owns through its leases (src/cluster/); absent = every lane. */
+    private readonly ownership?: LaneOwnership,
   ) {}
 
   start(): void {
@@ -115,6 +122,11 @@ export class DestinationWorker {
     if (this.paused) return { state: 'paused', reason: this.paused };
     if (this.backoffUntil > this.clock.now()) return { state: 'backoff', until: this.backoffUntil, reason: `retrying after ${this.failures} failed attempts` };
     return { state: 'running' };
+  }
+
+  /** True while a request of this lane is in flight (a cluster keeps the lane's lease until it is settled). */
+  laneBusy(lane: number): boolean {
+    return this.busyLanes.has(lane);
   }
 
   inFlight(): number {
@@ -203,7 +215,7 @@ export class DestinationWorker {
       const free: number[] = [];
       for (let i = 0; i < LANES; i++) {
         const lane = (this.cursor + i) % LANES;
-        if (!this.busyLanes.has(lane)) free.push(lane);
+        if (!this.busyLanes.has(lane) && (this.ownership?.owns(lane) ?? true)) free.push(lane);
       }
       if (free.length === 0) break;
       const jobs = await this.store.claim(this.id, free, this.deliverer.maxBatch, this.clock.now(), this.policy.maxRequestBytes);

@@ -1,11 +1,12 @@
 // kill -9 in the middle of a load: every acknowledged event is delivered after a restart.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { request } from 'undici';
 import { startEmulator } from '../../src/emulator/index.js';
+import { startServerProcess } from '../harness/server-process.js';
 import { tmpDir, waitFor } from '../tmp.js';
 
 const KEY = 'crash-key';
@@ -23,23 +24,6 @@ async function counts(url: string): Promise<Record<string, number>> {
   return out;
 }
 
-function startProcess(cfgFile: string): Promise<{ child: ChildProcess; url: string }> {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'start', '--config', cfgFile], {
-    stdio: ['ignore', 'pipe', 'pipe'],
-    env: { ...process.env, TAPROUTE_LOG_LEVEL: 'warn' },
-  });
-  return new Promise((resolve, reject) => {
-    let out = '';
-    child.stdout!.on('data', (d) => {
-      out += d;
-      const m = /listening on (http:\/\/[\d.:]+)/.exec(out);
-      if (m) resolve({ child, url: m[1] });
-    });
-    child.stderr!.on('data', (d) => (out += d));
-    child.on('exit', (code) => reject(new Error(`server exited ${code}: ${out}`)));
-  });
-}
-
 test('SIGKILL mid-load loses no acknowledged event', { timeout: 120_000 }, async () => {
   const t = tmpDir();
   const emu = await startEmulator({ port: 0, accounts: [{ id: 'acc', passcode: 'pass' }], logger: false, faults: { latencyMs: 5 } });
@@ -55,7 +39,7 @@ connections: [{ source: web, destination: ct }]
 `,
   );
   try {
-    let { child, url } = await startProcess(cfg);
+    let { child, url } = await startServerProcess(cfg);
     const acked = new Set<number>();
     let seq = 0;
     let killed = false;
@@ -82,7 +66,7 @@ connections: [{ source: web, destination: ct }]
     child.kill('SIGKILL');
     killed = true;
     await Promise.all(clients);
-    ({ child, url } = await startProcess(cfg));
+    ({ child, url } = await startServerProcess(cfg));
     try {
       // Wait until the restarted router has settled every stored job, then compare by id.
       const c = await waitFor(async () => {
@@ -137,7 +121,7 @@ connections: [{ source: web, destination: hook }]
     process.kill(-wrapper.pid!, 'SIGKILL');
     // Restart at once: the killed server may linger as a zombie whose parent (the shell) died with it (the store
     // tests open a store while its killed owner is certainly an unreaped zombie).
-    const { child } = await startProcess(cfg);
+    const { child } = await startServerProcess(cfg);
     child.kill('SIGTERM');
   } finally {
     try {

@@ -4,6 +4,7 @@ import { Agent, request } from 'undici';
 import { AuthError, RetryableError } from '../../core/errors.js';
 import { parseRetryAfter } from '../../core/batch.js';
 import { MAX_DELETES_IN_FLIGHT, MAX_IDS_PER_DELETE, MAX_IN_FLIGHT } from '../../clevertap/limits.js';
+import type { DeliveryContext } from '../types.js';
 import type { CleverTapRecord } from './records.js';
 import { cleverTapBaseUrl, type CleverTapSettings } from './settings.js';
 
@@ -47,8 +48,11 @@ export class CleverTapClient {
   private readonly headers: Record<string, string>;
   private readonly gate: Gate;
   private readonly timeoutMs: number;
+  private readonly limit: number;
+  private readonly slotKey: string;
 
-  constructor(settings: CleverTapSettings) {
+  /** @param sharedSlots in a cluster, the account's in-flight limit holds across every node (src/cluster/slots.ts). */
+  constructor(settings: CleverTapSettings, private readonly sharedSlots?: DeliveryContext['sharedSlots']) {
     this.base = cleverTapBaseUrl(settings);
     this.timeoutMs = settings.requestTimeoutMs ?? 30_000;
     const limit = settings.maxInFlight ?? MAX_IN_FLIGHT;
@@ -59,6 +63,8 @@ export class CleverTapClient {
       'x-clevertap-passcode': settings.passcode,
     };
     const key = `${this.base}|${settings.accountId}`;
+    this.limit = limit;
+    this.slotKey = `clevertap|${key}`;
     // Destinations sharing an account share one gate; its limit is the smallest any of them asked for.
     let gate = gates.get(key);
     if (!gate) gates.set(key, (gate = new Gate(limit)));
@@ -87,7 +93,13 @@ export class CleverTapClient {
 
   private async post(path: string, payload: unknown): Promise<UploadAnswer> {
     await this.gate.acquire();
+    let releaseSlot: (() => void) | undefined;
     try {
+      try {
+        releaseSlot = await this.sharedSlots?.acquire(this.slotKey, this.limit);
+      } catch (err) {
+        throw new RetryableError(`cluster slot unavailable: ${(err as Error).message}`, undefined, 'cluster_slot');
+      }
       let res;
       try {
         res = await request(this.base + path, {
@@ -115,6 +127,7 @@ export class CleverTapClient {
       }
       return { status, body };
     } finally {
+      releaseSlot?.();
       this.gate.release();
     }
   }

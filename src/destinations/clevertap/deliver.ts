@@ -21,7 +21,7 @@ const jobsOf = (items: readonly Item[]): Job[] => items.map((it) => it.job);
 
 export function createCleverTapDeliverer(settings: CleverTapSettings, ctx: DeliveryContext): Deliverer {
   const transform = compileTransform(settings);
-  const client = new CleverTapClient(settings);
+  const client = new CleverTapClient(settings, ctx.sharedSlots);
   const batchSize = settings.batchSize ?? MAX_RECORDS_PER_UPLOAD;
 
   /**

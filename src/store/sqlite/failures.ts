@@ -1,6 +1,7 @@
 // Dead letters: jobs that will never be delivered as they are, with the destination's code and reason.
 // They keep their message (so an operator can read and replay it) until replayed.
 import type Database from 'better-sqlite3';
+import { toDeadLetter } from '../dead-letter.js';
 import type { DeadLetter, FailureFilter } from '../types.js';
 import { CounterDeltas, type Counters } from './counters.js';
 import type { JobRow } from './jobs.js';
@@ -85,22 +86,4 @@ function where(f: FailureFilter): { sql: string; args: unknown[] } {
     else (clauses.push(`d.id IN (${f.ids.map(() => '?').join(',')})`), args.push(...f.ids));
   }
   return { sql: clauses.length ? `WHERE ${clauses.join(' AND ')}` : '', args };
-}
-
-function toDeadLetter(r: Record<string, unknown>): DeadLetter {
-  return {
-    id: Number(r.id),
-    jobId: Number(r.job_id),
-    sourceId: String(r.source_id),
-    destinationId: String(r.destination_id),
-    userKey: String(r.user_key),
-    messageId: String(r.message_id),
-    code: String(r.code),
-    reason: String(r.reason),
-    attempts: Number(r.attempts),
-    receivedAt: Number(r.received_at),
-    failedAt: Number(r.failed_at),
-    ...(typeof r.message_type === 'string' ? { messageType: r.message_type } : {}),
-    ...(typeof r.event === 'string' ? { event: r.event } : {}),
-  };
 }

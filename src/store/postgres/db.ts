@@ -1,0 +1,50 @@
+// The connection pool and transactions. A lost or refused connection is an error of the call that used it,
+// never of the process: the pool's 'error' event (an idle connection dropped, e.g. on a server restart)
+// is absorbed (https://node-postgres.com/apis/pool#error), and the next call connects again.
+import pg from 'pg';
+
+// bigint columns hold epoch milliseconds and row ids, all far below 2^53: read them as numbers
+// (https://node-postgres.com/features/types).
+const INT8 = 20;
+const INT8_ARRAY = 1016;
+const types = {
+  getTypeParser(oid: number, format?: 'text' | 'binary') {
+    if (oid === INT8) return (v: string) => Number(v);
+    if (oid === INT8_ARRAY) return (v: string) => (pg.types.getTypeParser(INT8_ARRAY as never, 'text')(v) as string[]).map(Number);
+    return pg.types.getTypeParser(oid, format as 'text');
+  },
+};
+
+export function createPool(url: string, max = 10): pg.Pool {
+  const pool = new pg.Pool({ connectionString: url, max, types, connectionTimeoutMillis: 5000, application_name: 'taproute' });
+  pool.on('error', () => {});
+  // A checked-out connection that drops between two queries emits 'error' on the client, which would be
+  // an uncaught exception: the next query on it fails instead, and the caller discards it.
+  pool.on('connect', (c) => c.on('error', () => {}));
+  return pool;
+}
+
+/** Runs fn inside one transaction on one connection; rolls back and rethrows on error. */
+export async function tx<T>(pool: pg.Pool, fn: (c: pg.PoolClient) => Promise<T>): Promise<T> {
+  const c = await pool.connect();
+  let broken: Error | undefined;
+  try {
+    await c.query('BEGIN');
+    const r = await fn(c);
+    await c.query('COMMIT');
+    return r;
+  } catch (err) {
+    broken = err as Error;
+    await c.query('ROLLBACK').catch(() => {});
+    throw err;
+  } finally {
+    // A connection that failed mid-transaction is discarded rather than handed out again.
+    c.release(broken);
+  }
+}
+
+/** An error meaning "try again later" for the caller (HTTP 503): the database could not be reached or used. */
+export function unavailable(err: unknown): Error {
+  const e = err as Error & { statusCode?: number };
+  return Object.assign(new Error(`store unavailable: ${e?.message ?? String(err)}`), { statusCode: 503, cause: err });
+}

@@ -1,0 +1,296 @@
+// Append, claim and settle on PostgreSQL. The rules are the SQLite store's (src/store/sqlite/jobs.ts); what
+// differs is that several nodes share the tables:
+// - dedupe: the (source_id, message_id) primary key decides, whichever node inserts first;
+// - fencing: when a node runs in a cluster, it claims only lanes whose lease it holds and settles a job only
+//   while it still holds that lane's lease with the token it claimed under (the lease row is locked FOR SHARE
+//   meanwhile, so a takeover waits for the settle to commit, and a settle after a takeover changes nothing).
+import type pg from 'pg';
+import type { Job } from '../../core/job.js';
+import { laneOf } from '../lanes.js';
+import type { AppendResult, Settlement, StoredMessage } from '../types.js';
+import type { JobRow as StoredJob } from '../sqlite/jobs.js';
+import { errorText } from '../sqlite/last-errors.js';
+import { addSource, CounterDeltas } from './counters.js';
+
+/** Lanes read per query: a few at a time, so a claim reads few more job rows than it takes. */
+const LANES_PER_QUERY = 8;
+
+export interface AppendBatch {
+  sourceId: string;
+  msgs: StoredMessage[];
+  /** Messages of the request refused at ingest: counted with the append, in its transaction. */
+  rejected: number;
+}
+
+/** Which node this store delivers for; unset: a single node, no leases checked. */
+export interface Fence {
+  nodeId: string;
+}
+
+interface JobRow extends StoredJob {
+  lane: number;
+}
+
+type Finish = Extract<Settlement, { status: 'done' | 'filtered' | 'dead' }>;
+type Again = Extract<Settlement, { status: 'release' | 'retry_at' }>;
+
+/** Dead letters keep the records that were (or would have been) sent and the mapping's warnings. */
+async function addDeadLetters(c: pg.ClientBase, dead: [JobRow, Extract<Settlement, { status: 'dead' }>][], now: number): Promise<void> {
+  dead.sort((a, b) => a[0].id - b[0].id);
+  const col = <T>(f: (d: (typeof dead)[number]) => T) => dead.map(f);
+  await c.query(
+    `INSERT INTO dead_letters (job_id, msg_id, source_id, destination_id, user_key, code, reason, attempts, received_at, records, warnings, failed_at)
+     SELECT *, $12::bigint FROM unnest($1::bigint[], $2::bigint[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::int[], $9::bigint[],
+       $10::text[], $11::text[])`,
+    [col((d) => d[0].id), col((d) => d[0].msg_id), col((d) => d[0].source_id), col((d) => d[0].destination_id), col((d) => d[0].user_key),
+      col((d) => d[1].code), col((d) => d[1].reason), col((d) => d[0].attempts + 1), col((d) => d[0].received_at),
+      col((d) => (d[1].records?.length ? JSON.stringify(d[1].records) : null)), col((d) => (d[1].warnings?.length ? JSON.stringify(d[1].warnings) : null)), now],
+  );
+}
+
+/** Upserts each connection's last failed attempt (rows in key order: no deadlocks between nodes). */
+async function recordLastErrors(c: pg.ClientBase, rows: [string, string, string | null, string][], now: number): Promise<void> {
+  if (rows.length === 0) return;
+  await c.query(
+    `INSERT INTO last_errors (source_id, destination_id, code, reason, at) SELECT *, $5::bigint FROM unnest($1::text[], $2::text[], $3::text[], $4::text[])
+     ON CONFLICT (source_id, destination_id) DO UPDATE SET code = excluded.code, reason = excluded.reason, at = excluded.at`,
+    [rows.map((r) => r[0]), rows.map((r) => r[1]), rows.map((r) => r[2]), rows.map((r) => r[3]), now],
+  );
+}
+
+interface Claimed {
+  lane: number;
+  /** The lease token the job was claimed under (cluster only). */
+  token?: number;
+}
+
+export class Jobs {
+  private readonly claimed = new Map<number, Claimed>();
+
+  constructor(private readonly fence?: Fence) {}
+
+  /** Stores every append of one group commit inside the caller's transaction. */
+  async append(c: pg.ClientBase, batch: AppendBatch[], deltas: CounterDeltas): Promise<{ results: AppendResult[]; jobs: number }> {
+    // First occurrence of a (source, messageId) in this commit wins; the primary key decides against other commits.
+    const firstAt = new Map<string, [number, number]>();
+    batch.forEach((b, bi) => b.msgs.forEach((m, mi) => {
+      const k = `${b.sourceId}\u0000${m.messageId}`;
+      if (!firstAt.has(k)) firstAt.set(k, [bi, mi]);
+    }));
+    const keys = [...firstAt.keys()].sort(); // one lock order for every node: no deadlocks
+    const inserted = new Set<string>();
+    if (keys.length) {
+      const src = keys.map((k) => k.split('\u0000')[0]);
+      const mid = keys.map((k) => k.slice(k.indexOf('\u0000') + 1));
+      const at = keys.map((k) => { const [bi, mi] = firstAt.get(k)!; return batch[bi].msgs[mi].receivedAt; });
+      const { rows } = await c.query<{ source_id: string; message_id: string }>(
+        `INSERT INTO dedupe (source_id, message_id, at) SELECT * FROM unnest($1::text[], $2::text[], $3::bigint[])
+         ON CONFLICT DO NOTHING RETURNING source_id, message_id`,
+        [src, mid, at],
+      );
+      for (const r of rows) inserted.add(`${r.source_id}\u0000${r.message_id}`);
+    }
+
+    const results: AppendResult[] = [];
+    const msgs: { sourceId: string; m: StoredMessage }[] = [];
+    for (let bi = 0; bi < batch.length; bi++) {
+      const b = batch[bi];
+      const duplicates: number[] = [];
+      b.msgs.forEach((m, mi) => {
+        const k = `${b.sourceId}\u0000${m.messageId}`;
+        const [fb, fm] = firstAt.get(k)!;
+        if (fb === bi && fm === mi && inserted.has(k)) msgs.push({ sourceId: b.sourceId, m });
+        else duplicates.push(mi);
+      });
+      results.push({ accepted: b.msgs.length - duplicates.length, duplicates });
+    }
+    const sources = new Map<string, [number, number, number]>();
+    batch.forEach((b, i) => {
+      const s = sources.get(b.sourceId) ?? [0, 0, 0];
+      s[0] += results[i].accepted;
+      s[1] += results[i].duplicates.length;
+      s[2] += b.rejected;
+      sources.set(b.sourceId, s);
+    });
+    for (const [sourceId, [acc, dup, rej]] of [...sources].sort()) await addSource(c, sourceId, acc, dup, rej);
+    if (msgs.length === 0) return { results, jobs: 0 };
+
+    // Ids are taken in one go and handed out in arrival order: a user's later message gets a larger job id.
+    const nJobs = msgs.reduce((a, x) => a + x.m.destinations.length, 0);
+    const { rows: [ids] } = await c.query<{ m: number[]; j: number[] | null }>(
+      `SELECT (SELECT array_agg(nextval('messages_id_seq')) FROM generate_series(1, $1)) AS m,
+              (SELECT array_agg(nextval('jobs_id_seq')) FROM generate_series(1, $2)) AS j`,
+      [msgs.length, nJobs],
+    );
+    const msgIds = ids.m.sort((a, b) => a - b);
+    const jobIds = (ids.j ?? []).sort((a, b) => a - b);
+    await c.query(
+      `INSERT INTO messages (id, source_id, message_id, received_at, payload)
+       SELECT * FROM unnest($1::bigint[], $2::text[], $3::text[], $4::bigint[], $5::text[])`,
+      [msgIds, msgs.map((x) => x.sourceId), msgs.map((x) => x.m.messageId), msgs.map((x) => x.m.receivedAt), msgs.map((x) => x.m.payload)],
+    );
+    const j = { id: [] as number[], msg: [] as number[], src: [] as string[], dst: [] as string[], user: [] as string[], at: [] as number[], lane: [] as number[] };
+    msgs.forEach(({ sourceId, m }, i) => {
+      const lane = laneOf(m.userKey);
+      for (const d of m.destinations) {
+        j.id.push(jobIds[j.id.length]);
+        j.msg.push(msgIds[i]);
+        j.src.push(sourceId);
+        j.dst.push(d);
+        j.user.push(m.userKey);
+        j.at.push(m.receivedAt);
+        j.lane.push(lane);
+        deltas.bump(sourceId, d, 'received');
+      }
+      for (const f of m.filtered ?? []) {
+        deltas.bump(sourceId, f.destination, 'received');
+        deltas.filtered(sourceId, f.destination, f.reason);
+      }
+    });
+    if (nJobs)
+      await c.query(
+        `INSERT INTO jobs (id, msg_id, source_id, destination_id, user_key, received_at, lane)
+         SELECT * FROM unnest($1::bigint[], $2::bigint[], $3::text[], $4::text[], $5::text[], $6::bigint[], $7::int[])`,
+        [j.id, j.msg, j.src, j.dst, j.user, j.at, j.lane],
+      );
+    return { results, jobs: nJobs };
+  }
+
+  /** A new job for a message already stored (replay of a dead letter), inside the caller's transaction. */
+  async requeue(c: pg.ClientBase, msgId: number, sourceId: string, destinationId: string, userKey: string, receivedAt: number): Promise<void> {
+    await c.query('INSERT INTO jobs (msg_id, source_id, destination_id, user_key, received_at, lane) VALUES ($1, $2, $3, $4, $5, $6)', [
+      msgId, sourceId, destinationId, userKey, receivedAt, laneOf(userKey),
+    ]);
+  }
+
+  async claim(pool: pg.Pool, destinationId: string, lanes: readonly number[], max: number, now: number, maxBytes: number): Promise<Job[]> {
+    let tokens: Map<number, number> | undefined;
+    if (this.fence) {
+      const { rows } = await pool.query<{ lane: number; token: number }>(
+        'SELECT lane, token FROM leases WHERE destination_id = $1 AND node_id = $2 AND expires_at > clock_timestamp() AND lane = ANY($3::int[])',
+        [destinationId, this.fence.nodeId, lanes],
+      );
+      tokens = new Map(rows.map((r) => [r.lane, r.token]));
+      lanes = lanes.filter((l) => tokens!.has(l));
+    }
+    if (lanes.length === 0 || max <= 0) return [];
+    // Users whose earliest job waits for a retry hold back their later jobs (and only theirs).
+    const { rows: waiting } = await pool.query<{ user_key: string }>(
+      'SELECT DISTINCT user_key FROM jobs WHERE destination_id = $1 AND next_at > 0 AND next_at > $2',
+      [destinationId, now],
+    );
+    const blocked = waiting.map((r) => r.user_key);
+    const picked: JobRow[] = [];
+    for (let i = 0; i < lanes.length && picked.length < max; i += LANES_PER_QUERY) {
+      const chunk = lanes.slice(i, i + LANES_PER_QUERY);
+      // Per lane the oldest jobs (job rows only, no payloads), then in the order of the lanes asked for.
+      const { rows } = await pool.query<JobRow & { ord: number }>(
+        `SELECT x.*, l.ord FROM unnest($2::int[]) WITH ORDINALITY AS l(lane, ord)
+         CROSS JOIN LATERAL (
+           SELECT j.id, j.msg_id, j.source_id, j.destination_id, j.user_key, j.attempts, j.received_at, j.lane FROM jobs j
+           WHERE j.destination_id = $1 AND j.lane = l.lane AND NOT (j.user_key = ANY($3::text[]))
+           ORDER BY j.id LIMIT $4) x`,
+        [destinationId, chunk, blocked, max - picked.length],
+      );
+      rows.sort((a, b) => a.ord - b.ord || a.id - b.id);
+      for (const r of rows) {
+        if (picked.length >= max) break;
+        picked.push(r);
+      }
+    }
+    if (picked.length === 0) return [];
+    const { rows: payloads } = await pool.query<{ id: number; payload: string }>('SELECT id, payload FROM messages WHERE id = ANY($1::bigint[])', [
+      [...new Set(picked.map((r) => r.msg_id))],
+    ]);
+    const payloadOf = new Map(payloads.map((p) => [p.id, p.payload]));
+    const jobs: Job[] = [];
+    let bytes = 0;
+    for (const r of picked) {
+      const payload = payloadOf.get(r.msg_id);
+      if (payload === undefined) continue;
+      // The byte budget bounds memory in flight; a batch always takes at least one job.
+      if (jobs.length > 0 && bytes + payload.length > maxBytes) break;
+      bytes += payload.length;
+      jobs.push({ id: r.id, sourceId: r.source_id, destinationId, userKey: r.user_key, attempts: r.attempts, receivedAt: r.received_at, message: JSON.parse(payload) });
+      this.claimed.set(r.id, { lane: r.lane, token: tokens?.get(r.lane) });
+    }
+    return jobs;
+  }
+
+  forget(jobId: number): void {
+    this.claimed.delete(jobId);
+  }
+
+  /** Settles jobs inside the caller's transaction; returns how many left the jobs table. */
+  async settle(c: pg.ClientBase, destinationId: string, settlements: Settlement[], now: number, deltas: CounterDeltas): Promise<number> {
+    const allowed = this.fence ? await this.fenced(c, destinationId, settlements) : settlements;
+    for (const o of settlements) this.claimed.delete(o.jobId);
+    const finish = allowed.filter((o): o is Finish => o.status === 'done' || o.status === 'filtered' || o.status === 'dead');
+    let finished = 0;
+    if (finish.length) {
+      const { rows } = await c.query<JobRow>(
+        `DELETE FROM jobs WHERE id = ANY($1::bigint[]) RETURNING id, msg_id, source_id, destination_id, user_key, attempts, received_at, lane`,
+        [finish.map((o) => o.jobId)],
+      );
+      // Counters move only for rows really deleted: a job is never counted twice.
+      const byId = new Map(finish.map((o) => [o.jobId, o]));
+      const dead: [JobRow, Extract<Settlement, { status: 'dead' }>][] = [];
+      for (const r of rows) {
+        const o = byId.get(r.id)!;
+        if (o.status === 'filtered') deltas.filtered(r.source_id, r.destination_id, o.rule ?? 'destination');
+        else {
+          deltas.bump(r.source_id, r.destination_id, o.status === 'done' ? 'delivered' : 'dead');
+          if (o.warnings?.length) deltas.bump(r.source_id, r.destination_id, 'warnings', o.warnings.length);
+          if (o.status === 'dead') dead.push([r, o]);
+        }
+      }
+      finished = rows.length;
+      if (dead.length) await addDeadLetters(c, dead, now);
+    }
+    const again = allowed.filter((o): o is Again => o.status === 'release' || o.status === 'retry_at');
+    if (again.length) {
+      // release keeps the job's last error unless it brings one; retry_at always sets it.
+      const text = again.map((o) => (o.reason === undefined ? null : errorText(o.status === 'retry_at' ? (o.code ?? 'retry') : o.code, o.reason)));
+      const { rows } = await c.query<{ id: number; source_id: string; destination_id: string }>(
+        `UPDATE jobs j SET attempts = j.attempts + 1, next_at = coalesce(s.next_at, j.next_at), last_error = coalesce(s.err, j.last_error)
+         FROM unnest($1::bigint[], $2::bigint[], $3::text[]) AS s(id, next_at, err) WHERE j.id = s.id
+         RETURNING j.id, j.source_id, j.destination_id`,
+        [again.map((o) => o.jobId), again.map((o) => (o.status === 'retry_at' ? o.nextAt : null)), text],
+      );
+      const connection = new Map(rows.map((r) => [r.id, r]));
+      // The last error of each connection in this settle (the last one given wins).
+      const latest = new Map<string, [string, string, string | null, string]>();
+      for (const o of again) {
+        const r = connection.get(o.jobId);
+        if (r && o.reason !== undefined) latest.set(`${r.source_id}\u0000${r.destination_id}`, [r.source_id, r.destination_id, o.code ?? null, o.reason]);
+      }
+      await recordLastErrors(c, [...latest.entries()].sort((a, b) => (a[0] < b[0] ? -1 : 1)).map((e) => e[1]), now);
+    }
+    return finished;
+  }
+
+  /**
+   * The settlements this node may still make: the job's lane lease is held by this node, unexpired, with the
+   * token the job was claimed under. The lease rows stay locked (FOR SHARE) until the settle commits.
+   */
+  private async fenced(c: pg.ClientBase, destinationId: string, settlements: Settlement[]): Promise<Settlement[]> {
+    const { rows } = await c.query<{ lane: number; token: number }>(
+      'SELECT lane, token FROM leases WHERE destination_id = $1 AND node_id = $2 AND expires_at > clock_timestamp() FOR SHARE',
+      [destinationId, this.fence!.nodeId],
+    );
+    const held = new Map(rows.map((r) => [r.lane, r.token]));
+    // A job not claimed through this handle (forgotten) settles under the token held now.
+    const unknown = settlements.filter((o) => !this.claimed.has(o.jobId)).map((o) => o.jobId);
+    const laneOfJob = new Map<number, number>();
+    if (unknown.length) {
+      const { rows: r } = await c.query<{ id: number; lane: number }>('SELECT id, lane FROM jobs WHERE id = ANY($1::bigint[])', [unknown]);
+      for (const x of r) laneOfJob.set(x.id, x.lane);
+    }
+    return settlements.filter((o) => {
+      const cl = this.claimed.get(o.jobId);
+      const lane = cl?.lane ?? laneOfJob.get(o.jobId);
+      if (lane === undefined || !held.has(lane)) return false;
+      return cl?.token === undefined || cl.token === held.get(lane);
+    });
+  }
+}

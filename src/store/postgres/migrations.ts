@@ -1,0 +1,126 @@
+// The PostgreSQL schema as numbered migrations. Every node applies the missing ones at start while holding
+// an advisory lock (https://www.postgresql.org/docs/current/explicit-locking.html#ADVISORY-LOCKS), so nodes
+// that start together never race; a migration is applied once, in its own transaction, and recorded.
+import type pg from 'pg';
+
+/** Key of the advisory lock held while migrating (any fixed 64-bit number unique to Taproute). */
+const MIGRATION_LOCK = 7_317_220_611;
+
+const MIGRATIONS: string[] = [
+  // 1: messages, jobs, dedupe, dead letters, counters, request ids, suppressions.
+  `
+  CREATE TABLE messages (
+    id bigserial PRIMARY KEY,
+    source_id text NOT NULL,
+    message_id text NOT NULL,
+    received_at bigint NOT NULL,
+    payload text NOT NULL
+  );
+  CREATE TABLE dedupe (source_id text NOT NULL, message_id text NOT NULL, at bigint NOT NULL, PRIMARY KEY (source_id, message_id));
+  CREATE INDEX dedupe_at ON dedupe (at);
+  CREATE TABLE jobs (
+    id bigserial PRIMARY KEY,
+    msg_id bigint NOT NULL,
+    source_id text NOT NULL,
+    destination_id text NOT NULL,
+    user_key text NOT NULL,
+    received_at bigint NOT NULL,
+    attempts integer NOT NULL DEFAULT 0,
+    next_at bigint NOT NULL DEFAULT 0,
+    lane integer NOT NULL,
+    last_error text
+  );
+  CREATE INDEX jobs_lane ON jobs (destination_id, lane, id);
+  CREATE INDEX jobs_waiting ON jobs (destination_id, next_at) WHERE next_at > 0;
+  CREATE INDEX jobs_msg ON jobs (msg_id);
+  CREATE TABLE dead_letters (
+    id bigserial PRIMARY KEY,
+    job_id bigint NOT NULL,
+    msg_id bigint NOT NULL,
+    source_id text NOT NULL,
+    destination_id text NOT NULL,
+    user_key text NOT NULL,
+    code text NOT NULL,
+    reason text NOT NULL,
+    attempts integer NOT NULL,
+    received_at bigint NOT NULL,
+    failed_at bigint NOT NULL
+  );
+  CREATE INDEX dead_dest ON dead_letters (destination_id, failed_at);
+  CREATE INDEX dead_msg ON dead_letters (msg_id);
+  CREATE TABLE counters (
+    source_id text NOT NULL, destination_id text NOT NULL,
+    received bigint NOT NULL DEFAULT 0, delivered bigint NOT NULL DEFAULT 0,
+    dead bigint NOT NULL DEFAULT 0, filtered bigint NOT NULL DEFAULT 0,
+    PRIMARY KEY (source_id, destination_id)
+  );
+  CREATE TABLE source_counters (
+    source_id text PRIMARY KEY,
+    received bigint NOT NULL DEFAULT 0, duplicates bigint NOT NULL DEFAULT 0, rejected bigint NOT NULL DEFAULT 0
+  );
+  CREATE TABLE seen_requests (source_id text NOT NULL, request_id text NOT NULL, at bigint NOT NULL, PRIMARY KEY (source_id, request_id));
+  CREATE TABLE suppressions (user_id text PRIMARY KEY, created_at bigint NOT NULL);
+  `,
+  // 2: cluster membership and lane leases (src/cluster/). The token grows by one at every change of owner:
+  // it is the fencing token that claims and settles check.
+  `
+  CREATE TABLE nodes (
+    id text PRIMARY KEY,
+    host text NOT NULL,
+    pid integer NOT NULL,
+    started_at timestamptz NOT NULL DEFAULT now(),
+    expires_at timestamptz NOT NULL
+  );
+  CREATE TABLE leases (
+    destination_id text NOT NULL,
+    lane integer NOT NULL,
+    node_id text,
+    token bigint NOT NULL DEFAULT 1,
+    expires_at timestamptz NOT NULL,
+    PRIMARY KEY (destination_id, lane)
+  );
+  CREATE INDEX leases_node ON leases (node_id);
+  `,
+  // 3: warnings counted per connection, records and warnings kept with a dead letter, filtered counts by rule,
+  // the last failed attempt per connection and the recorded destination states (as the SQLite schema).
+  `
+  ALTER TABLE counters ADD COLUMN warnings bigint NOT NULL DEFAULT 0;
+  ALTER TABLE dead_letters ADD COLUMN records text, ADD COLUMN warnings text;
+  CREATE TABLE filtered_counters (
+    source_id text NOT NULL, destination_id text NOT NULL, rule text NOT NULL, n bigint NOT NULL DEFAULT 0,
+    PRIMARY KEY (source_id, destination_id, rule)
+  );
+  CREATE TABLE last_errors (
+    source_id text NOT NULL, destination_id text NOT NULL, code text, reason text NOT NULL, at bigint NOT NULL,
+    PRIMARY KEY (source_id, destination_id)
+  );
+  CREATE TABLE destination_state (destination_id text PRIMARY KEY, paused text, since bigint NOT NULL);
+  `,
+];
+
+export async function migrate(pool: pg.Pool): Promise<void> {
+  const c = await pool.connect();
+  try {
+    await c.query('SELECT pg_advisory_lock($1)', [MIGRATION_LOCK]);
+    try {
+      await c.query('CREATE TABLE IF NOT EXISTS taproute_migrations (version integer PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now())');
+      const done = new Set((await c.query<{ version: number }>('SELECT version FROM taproute_migrations')).rows.map((r) => r.version));
+      for (let v = 1; v <= MIGRATIONS.length; v++) {
+        if (done.has(v)) continue;
+        await c.query('BEGIN');
+        try {
+          await c.query(MIGRATIONS[v - 1]);
+          await c.query('INSERT INTO taproute_migrations (version) VALUES ($1)', [v]);
+          await c.query('COMMIT');
+        } catch (err) {
+          await c.query('ROLLBACK');
+          throw err;
+        }
+      }
+    } finally {
+      await c.query('SELECT pg_advisory_unlock($1)', [MIGRATION_LOCK]);
+    }
+  } finally {
+    c.release();
+  }
+}
