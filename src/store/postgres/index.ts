@@ -9,7 +9,7 @@ import type { Job } from '../../core/job.js';
 import type {
   AppendResult, Counts, DeadLetter, DestinationState, FailureFilter, FilteredCount, Settlement, SourceCounts, Store, StoredMessage,
 } from '../types.js';
-import { REQUEST_ID_DAYS } from '../sqlite/prune.js';
+import { REQUEST_ID_DAYS } from '../rows.js';
 import { AsyncGroupCommit } from './commit.js';
 import { CounterDeltas, connectionCounts, filteredByRule, sourceCounts, writeDeltas } from './counters.js';
 import { createPool, tx, unavailable } from './db.js';

@@ -8,8 +8,7 @@ import type pg from 'pg';
 import type { Job } from '../../core/job.js';
 import { laneOf } from '../lanes.js';
 import type { AppendResult, Settlement, StoredMessage } from '../types.js';
-import type { JobRow as StoredJob } from '../sqlite/jobs.js';
-import { errorText } from '../sqlite/last-errors.js';
+import { errorText, type JobRow as StoredJob } from '../rows.js';
 import { addSource, CounterDeltas } from './counters.js';
 
 /** Lanes read per query: a few at a time, so a claim reads few more job rows than it takes. */

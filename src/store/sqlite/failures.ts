@@ -4,7 +4,7 @@ import type Database from 'better-sqlite3';
 import { toDeadLetter } from '../dead-letter.js';
 import type { DeadLetter, FailureFilter } from '../types.js';
 import { CounterDeltas, type Counters } from './counters.js';
-import type { JobRow } from './jobs.js';
+import type { JobRow } from '../rows.js';
 
 /** Creates a pending job again for a stored message. */
 export type Requeue = (msgId: number, sourceId: string, destinationId: string, userKey: string, receivedAt: number) => void;

@@ -7,20 +7,12 @@ import { laneOf } from '../lanes.js';
 import type { AppendResult, Settlement, StoredMessage } from '../types.js';
 import { CounterDeltas, type Counters } from './counters.js';
 import type { DeadLetters } from './failures.js';
-import { type LastErrors, errorText } from './last-errors.js';
+import type { LastErrors } from './last-errors.js';
 
 /** Rows a claim may look at: bounds the cost when a waiting user's backlog fills a lane. */
 const MAX_SCAN_PER_CLAIM = 20_000;
 
-export interface JobRow {
-  id: number;
-  msg_id: number;
-  source_id: string;
-  destination_id: string;
-  user_key: string;
-  attempts: number;
-  received_at: number;
-}
+import { errorText, type JobRow } from '../rows.js';
 
 export interface AppendBatch {
   sourceId: string;

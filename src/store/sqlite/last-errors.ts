@@ -3,8 +3,6 @@
 import type Database from 'better-sqlite3';
 import type { LastError } from '../types.js';
 
-/** How a job's last error reads: "code: reason". */
-export const errorText = (code: string | undefined, reason: string): string => (code ? `${code}: ${reason}` : reason);
 
 export class LastErrors {
   private readonly upsert: Database.Statement;

@@ -3,7 +3,7 @@ import type Database from 'better-sqlite3';
 
 const CHUNK = 5000;
 /** Request ids are remembered this long: far longer than any SDK or feed retries a request. */
-export const REQUEST_ID_DAYS = 30;
+import { REQUEST_ID_DAYS } from '../rows.js';
 
 export async function prune(db: Database.Database, now: number, dedupeWindowMs: number): Promise<void> {
   const chunked = async (sql: string, ...args: unknown[]) => {
