@@ -2,6 +2,7 @@
 import { request } from 'undici';
 import { load, startTaproute, startEmulatorProc, writeConfig } from './procs.js';
 import { accepted, waitAccepted } from './e2e.js';
+import { loadLine, record } from './lib.js';
 
 const SCALE = Number(process.env.BENCH_SCALE ?? 1);
 
@@ -28,7 +29,10 @@ export async function run(): Promise<void> {
   console.log(`\n== backlog: ${n.toLocaleString('en-US')} events while CleverTap answers 503`);
   console.log(`ingest while down: ${(n / (ingestMs / 1000)).toFixed(0)} events/s (${(ingestMs / 1000).toFixed(1)} s), accepted before recovery: ${before}`);
   console.log(`peak RSS of taproute: ${rss.toFixed(0)} MB (target <= 300 MB); ${ingestRss.toFixed(0)} MB by the end of the ingest phase`);
-  console.log(`drain after recovery: ${(drainMs / 1000).toFixed(1)} s = ${(n / (drainMs / 1000)).toFixed(0)} events/s`);
+  console.log(`drain after recovery: ${(drainMs / 1000).toFixed(1)} s = ${(n / (drainMs / 1000)).toFixed(0)} events/s   (${loadLine()})`);
+  const title = `backlog: ${n} events while CleverTap answers 503`;
+  record({ title, label: 'peak RSS of taproute', value: Math.round(rss), unit: 'MB', lowerIsBetter: true, extra: 'target <= 300 MB' });
+  record({ title, label: 'drain after recovery', value: Math.round(n / (drainMs / 1000)), unit: 'events/s' });
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) await run();

@@ -10,7 +10,7 @@ import type { Message } from '../src/message/schema.js';
 import { accepted } from './e2e.js';
 import { measure, rate, report, type Measured } from './lib.js';
 import { load, startEmulatorProc, startTaproute, writeConfig } from './procs.js';
-import { buildEvents } from './transform.js';
+import { buildEvents } from './events.js';
 
 const SCALE = Number(process.env.BENCH_SCALE ?? 1);
 const POOL = 10_000;

@@ -2,6 +2,7 @@
 // stream, on one server: interleaved rounds, medians of events/s and server CPU per event. Target: within 10%.
 import { request } from 'undici';
 import { load, startTaproute, writeConfig } from './procs.js';
+import { loadLine, record } from './lib.js';
 
 const SCALE = Number(process.env.BENCH_SCALE ?? 1);
 const TOKEN = 'bench-admin-token';
@@ -54,7 +55,15 @@ export async function run(): Promise<void> {
   console.log(`\n== ingest with the console's live stream attached, ${rounds} interleaved rounds of ${requests} requests x ${per} events, median`);
   console.log(`${'no console stream'.padEnd(32)} ${fmt(median(rates.off))} events/s  ${median(cpu.off).toFixed(1).padStart(6)} µs server CPU per event`);
   console.log(`${'one console stream attached'.padEnd(32)} ${fmt(median(rates.on))} events/s  ${median(cpu.on).toFixed(1).padStart(6)} µs server CPU per event  (${Math.round(streamed / 1024)} KiB streamed)`);
-  console.log(`ratio (attached / none): ${(median(rates.on) / median(rates.off)).toFixed(2)} events/s, ${(median(cpu.off) / median(cpu.on)).toFixed(2)} CPU  target: >= 0.90`);
+  console.log(`ratio (attached / none): ${(median(rates.on) / median(rates.off)).toFixed(2)} events/s, ${(median(cpu.off) / median(cpu.on)).toFixed(2)} CPU  target: >= 0.90   (${loadLine()})`);
+  record({
+    title: 'ingest with the console live stream attached (median of interleaved rounds)',
+    label: 'one console stream attached',
+    value: Math.round(median(rates.on)),
+    unit: 'events/s',
+    baseline: { label: 'no console stream', value: Math.round(median(rates.off)) },
+    ratio: Math.round((median(rates.on) / median(rates.off)) * 1000) / 1000,
+  });
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) await run();

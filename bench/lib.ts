@@ -1,4 +1,7 @@
-// Shared bench helpers: every figure is printed beside a baseline measured in the same run.
+// Shared bench helpers: every figure is printed beside a baseline measured in the same run, with the machine's
+// load average at that moment (a busy machine shows as such), and recorded for bench/results/*.json.
+import { cpus, loadavg } from 'node:os';
+
 export interface Measured {
   label: string;
   ops: number;
@@ -7,6 +10,38 @@ export interface Measured {
   rssMb: number;
   unit: string;
   extra?: string;
+}
+
+/** One figure as written to bench/results/*.json; `title` + `label` identify it across runs. */
+export interface Figure {
+  title: string;
+  label: string;
+  /** Higher is better unless `lowerIsBetter`. */
+  value: number;
+  unit: string;
+  lowerIsBetter?: boolean;
+  baseline?: { label: string; value: number };
+  /** value / baseline.value (or the inverse for lower-is-better figures): the number the targets are set on. */
+  ratio?: number;
+  rssMb?: number;
+  extra?: string;
+  /** 1-, 5- and 15-minute load averages when the figure was taken. */
+  load: number[];
+}
+
+const figures: Figure[] = [];
+
+export function recorded(): Figure[] {
+  return figures;
+}
+
+export function loadLine(): string {
+  return `load average ${loadavg().map((x) => x.toFixed(2)).join(' ')} on ${cpus().length} cores`;
+}
+
+/** Records a figure that a bench prints in its own format. */
+export function record(f: Omit<Figure, 'load'>): void {
+  figures.push({ ...f, load: loadavg().map((x) => Math.round(x * 100) / 100) });
 }
 
 /** Runs fn once (after a warm-up call) and reports ops/s and peak RSS. */
@@ -26,13 +61,24 @@ export function rate(m: Measured): number {
   return m.ops / (m.ms / 1000);
 }
 
-/** Prints a result next to its baseline with the ratio (higher is better for the subject). */
+/** Prints a result next to its baseline with the ratio (higher is better for the subject), and records it. */
 export function report(title: string, subject: Measured, baseline: Measured, notes: string[] = []): void {
   const fmt = (m: Measured) =>
     `${m.label.padEnd(44)} ${Math.round(rate(m)).toLocaleString('en-US').padStart(12)} ${m.unit}/s  ${m.ms.toFixed(0).padStart(7)} ms  rss ${m.rssMb.toFixed(0)} MB${m.extra ? '  ' + m.extra : ''}`;
+  const ratio = rate(subject) / rate(baseline);
   console.log(`\n== ${title}`);
   console.log(fmt(subject));
   console.log(fmt(baseline));
-  console.log(`ratio (subject / baseline): ${(rate(subject) / rate(baseline)).toFixed(2)}`);
+  console.log(`ratio (subject / baseline): ${ratio.toFixed(2)}   (${loadLine()})`);
   for (const n of notes) console.log(n);
+  record({
+    title,
+    label: subject.label,
+    value: Math.round(rate(subject)),
+    unit: `${subject.unit}/s`,
+    baseline: { label: baseline.label, value: Math.round(rate(baseline)) },
+    ratio: Math.round(ratio * 1000) / 1000,
+    rssMb: Math.round(subject.rssMb),
+    ...(subject.extra ? { extra: subject.extra } : {}),
+  });
 }

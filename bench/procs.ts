@@ -5,6 +5,7 @@ import { readFileSync, writeFileSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Pool } from 'undici';
+import { buildEvents, type Mix } from './events.js';
 
 export interface Proc {
   child: ChildProcess;
@@ -92,8 +93,16 @@ export const startBaseline = () => spawnProc(['bench/baseline-server.ts'], /list
  */
 export type WireForm = 'batch' | 'b';
 
-/** ~1 KB track events with realistic context; ids unique per run. */
-export function batchBody(n: number, offset: number, form: WireForm = 'batch'): string {
+/**
+ * A batch body; ids unique per run. `compact`: ~1 KB track events with realistic context (the original load);
+ * `realistic`: the ~1.4 KB mix of bench/events.ts (identify, track, page, screen, Order Completed).
+ */
+export function batchBody(n: number, offset: number, form: WireForm = 'batch', mix: Mix = 'compact'): string {
+  if (mix === 'realistic') {
+    const now = new Date().toISOString(); // the generator's dates span a month; delivery wants recent ones
+    const batch = buildEvents(n, offset + 1, 'realistic').map((e, i) => ({ ...e, messageId: `bench-${offset + i}`, timestamp: now, originalTimestamp: now, sentAt: now, ...(form === 'b' ? { writeKey: WRITE_KEY } : {}) }));
+    return JSON.stringify({ batch, sentAt: new Date().toISOString(), ...(form === 'b' ? { writeKey: WRITE_KEY } : {}) });
+  }
   const batch = [];
   for (let i = 0; i < n; i++) {
     const k = offset + i;
@@ -119,12 +128,12 @@ export function batchBody(n: number, offset: number, form: WireForm = 'batch'): 
 }
 
 /** Sends `requests` batch requests with `concurrency` in flight; returns ack latencies (ms). */
-export async function load(url: string, requests: number, perRequest: number, concurrency: number, offset = 0, form: WireForm = 'batch'): Promise<{ ms: number; latencies: number[] }> {
+export async function load(url: string, requests: number, perRequest: number, concurrency: number, offset = 0, form: WireForm = 'batch', mix: Mix = 'compact'): Promise<{ ms: number; latencies: number[] }> {
   const pool = new Pool(url, { connections: concurrency, pipelining: 1 });
   const auth = 'Basic ' + Buffer.from(`${WRITE_KEY}:`).toString('base64');
   const path = form === 'b' ? '/v1/b' : '/v1/batch';
   const headers: Record<string, string> = form === 'b' ? { 'content-type': 'text/plain' } : { authorization: auth, 'content-type': 'application/json' };
-  const bodies = Array.from({ length: Math.min(requests, 200) }, (_, i) => batchBody(perRequest, offset + i * perRequest, form));
+  const bodies = Array.from({ length: Math.min(requests, 200) }, (_, i) => batchBody(perRequest, offset + i * perRequest, form, mix));
   const latencies: number[] = [];
   let next = 0;
   const t0 = performance.now();

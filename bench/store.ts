@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { measure, report } from './lib.js';
-import { buildEvents } from './transform.js';
+import { buildEvents } from './events.js';
 import { LANES, laneOf } from '../src/store/lanes.js';
 import { SqliteStore } from '../src/store/sqlite/index.js';
 import type { StoredMessage } from '../src/store/types.js';

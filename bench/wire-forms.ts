@@ -1,6 +1,7 @@
 // Ingest through the browser SDK's wire form — /v1/b, text/plain, the write key in the body and in every event
 // (Segment's analytics-next in batching mode) — against /v1/batch (JSON, HTTP Basic) on the same server.
 import { load, startTaproute, writeConfig, type WireForm } from './procs.js';
+import { loadLine, record } from './lib.js';
 
 const SCALE = Number(process.env.BENCH_SCALE ?? 1);
 
@@ -32,7 +33,15 @@ export async function compareWireForms(requests: number, per: number, conc: numb
   console.log(`\n== ingest wire forms, ${rounds} interleaved rounds of ${requests} requests x ${per} events, median`);
   for (const [form, label] of [['batch', 'taproute /v1/batch (JSON, HTTP Basic)'], ['b', 'taproute /v1/b (text/plain, key in body)']] as const)
     console.log(`${label.padEnd(44)} ${fmt(median(rates[form]))} events/s  ${median(cpu[form]).toFixed(1).padStart(6)} µs server CPU per event`);
-  console.log(`ratio (/v1/b / /v1/batch): ${(median(rates.b) / median(rates.batch)).toFixed(2)} events/s, ${(median(cpu.batch) / median(cpu.b)).toFixed(2)} CPU  target: >= 0.90`);
+  console.log(`ratio (/v1/b / /v1/batch): ${(median(rates.b) / median(rates.batch)).toFixed(2)} events/s, ${(median(cpu.batch) / median(cpu.b)).toFixed(2)} CPU  target: >= 0.90   (${loadLine()})`);
+  record({
+    title: 'ingest wire forms (median of interleaved rounds)',
+    label: 'taproute /v1/b (text/plain, key in body)',
+    value: Math.round(median(rates.b)),
+    unit: 'events/s',
+    baseline: { label: 'taproute /v1/batch (JSON, HTTP Basic)', value: Math.round(median(rates.batch)) },
+    ratio: Math.round((median(rates.b) / median(rates.batch)) * 1000) / 1000,
+  });
 }
 
 export async function run(): Promise<void> {
