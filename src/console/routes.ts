@@ -16,8 +16,6 @@ import { openStream } from './stream.js';
 import type { LiveTap } from './tap.js';
 
 const ASSETS = fileURLToPath(new URL('../../dist/console-ui/', import.meta.url));
-/** Dead letters scanned for one user's (the store filters by destination, code and time, not by user). */
-const USER_SCAN = 10_000;
 const PAGES = ['', '/debugger', '/failures', '/transform', '/sources', '/users'];
 
 // No inline script or style anywhere; user data is only ever set as text by the UI.
@@ -94,9 +92,10 @@ export function consoleRoutes(app: FastifyInstance, deps: ConsoleDeps): void {
       api.get('/console/api/session', async () => ({ ok: true }));
 
       api.get('/console/api/overview', async () => {
-        const status = await statusReport(deps.store, deps.workers);
+        const [status, warningsByCode] = await Promise.all([statusReport(deps.store, deps.workers), deps.store.warningsByCode()]);
         return {
           ...status,
+          warningsByCode,
           destinationTypes: Object.fromEntries(deps.config.destinations.map((d) => [d.id, d.type])),
           rates: rates.points(),
         };
@@ -148,11 +147,16 @@ export function consoleRoutes(app: FastifyInstance, deps: ConsoleDeps): void {
         return key === undefined ? reply.code(404).send({ error: 'this source has no write key' }) : { writeKey: key };
       });
 
-      // Dead letters are read from the store (the whole cluster); recent messages are this node's tap.
-      api.get('/console/api/users/:key', async (req) => {
+      // What the store holds for the user (the whole cluster: pending, dead with the reason, filtered with the
+      // rule, delivered until housekeeping forgets it), newest first, a page at a time.
+      api.get('/console/api/users/:key', async (req, reply) => {
         const key = (req.params as { key: string }).key;
-        const failures = (await deps.store.failures({ limit: USER_SCAN })).filter((f) => f.userKey === key);
-        return { recent: deps.tap.ofUser(key), failures };
+        const q = req.query as { limit?: string; before?: string };
+        const limit = q.limit === undefined ? undefined : Number(q.limit);
+        const before = q.before === undefined ? undefined : Number(q.before);
+        if ((limit !== undefined && !(Number.isInteger(limit) && limit > 0)) || (before !== undefined && !Number.isInteger(before)))
+          return reply.code(400).send({ error: 'limit and before must be whole numbers' });
+        return deps.store.userMessages(key, { limit, before });
       });
       api.post('/console/api/users/delete', async (req, reply) => {
         const b = (req.body ?? {}) as { userId?: unknown; regulationType?: unknown };

@@ -97,16 +97,6 @@ export class LiveTap {
     return { event: r.event, message: JSON.parse(r.payload), outcomes: this.outcomes.get(messageId) ?? [] };
   }
 
-  /** Recent messages of a userId or anonymousId, newest first, with their outcomes. */
-  ofUser(key: string): { event: TapEvent; message: unknown; outcomes: TapOutcome[] }[] {
-    const out = [];
-    for (let i = this.recent.length - 1; i >= 0; i--) {
-      const r = this.recent[i];
-      if (r.event.userId === key || r.event.anonymousId === key) out.push({ event: r.event, message: JSON.parse(r.payload), outcomes: this.outcomes.get(r.event.messageId) ?? [] });
-    }
-    return out;
-  }
-
   close(): void {
     if (this.timer) clearTimeout(this.timer);
     this.timer = null;

@@ -158,21 +158,62 @@ describe('console API', () => {
     }
   });
 
-  test('users: lookup and deletion through the regulation logic', async () => {
-    // Recent messages come from the live tap, which records while a stream is open.
-    const stream = await request(`${stack.server.url}/console/api/stream`, { headers: { cookie } });
-    await track({ userId: 'gone', event: 'Bye' });
-    await post(`${stack.server.url}/v1/group`, { userId: 'gone', groupId: 'g2' }, { authorization: basic(WRITE_KEY) });
+  test('users: everything stored for the user with each outcome, newest first, paged; deletion through the regulation logic', async () => {
+    // No stream is open: the lookup reads the store, not this node's live tap.
+    await track({ userId: 'gone', event: 'Bye', messageId: 'gone-1' });
+    await post(`${stack.server.url}/v1/group`, { userId: 'gone', groupId: 'g2', messageId: 'gone-2' }, { authorization: basic(WRITE_KEY) });
+    await track({ userId: 'other', event: 'Not Mine' });
     await waitFor(async () => {
       const u = (await call('/console/api/users/gone')).body;
-      return u.recent.length === 2 && u.failures.length === 1;
+      return u.messages?.length === 2 && u.messages.every((m: { outcomes: { status: string }[] }) => m.outcomes.every((o) => o.status !== 'pending'));
     });
-    stream.body.destroy();
+    const u = (await call('/console/api/users/gone')).body;
+    assert.deepEqual(u.messages.map((m: { messageId: string }) => m.messageId), ['gone-2', 'gone-1'], 'newest first, only this user');
+    const [group, bye] = u.messages;
+    assert.equal(bye.message.event, 'Bye');
+    assert.deepEqual(bye.outcomes, [{ destinationId: 'ct', status: 'delivered' }]);
+    assert.equal(group.outcomes[0].status, 'dead');
+    assert.ok(group.outcomes[0].reason, 'dead with the reason');
+    assert.equal((await call(`/console/api/failures/${group.outcomes[0].deadLetterId}`)).body.message.groupId, 'g2');
+    const page = (await call('/console/api/users/gone?limit=1')).body;
+    assert.deepEqual(page.messages.map((m: { messageId: string }) => m.messageId), ['gone-2']);
+    const older = (await call(`/console/api/users/gone?limit=1&before=${page.next}`)).body;
+    assert.deepEqual(older.messages.map((m: { messageId: string }) => m.messageId), ['gone-1']);
+    assert.equal((await call('/console/api/users/gone?limit=x')).status, 400);
     const r = await call('/console/api/users/delete', { body: { userId: 'gone' } });
     assert.equal(r.status, 200);
     assert.equal(r.body.suppressed, 1);
     assert.ok('ct' in r.body.deleted);
     assert.equal((await call('/console/api/users/delete', { body: { userId: '' } })).status, 400);
+    // A later event of the suppressed user shows as filtered, with the rule.
+    await track({ userId: 'gone', event: 'After Delete', messageId: 'gone-3' });
+    await waitFor(async () => (await call('/console/api/users/gone')).body.messages[0]?.outcomes[0]?.status === 'filtered');
+    assert.equal((await call('/console/api/users/gone')).body.messages[0].outcomes[0].rule, 'suppressed');
+  });
+
+  test('overview: warnings by code per connection', async () => {
+    await post(`${stack.server.url}/v1/identify`, { userId: 'warned', traits: { email: 'not-an-email', phone: 'abc' } }, { authorization: basic(WRITE_KEY) });
+    await post(`${stack.server.url}/v1/identify`, { userId: 'warned2', traits: { email: 'also-not' } }, { authorization: basic(WRITE_KEY) });
+    const count = (o: any, code: string) => o.warningsByCode.find((w: any) => w.sourceId === 'web' && w.destinationId === 'ct' && w.code === code)?.warnings;
+    await waitFor(async () => count((await call('/console/api/overview')).body, 'invalid_email') === 2);
+    const o = (await call('/console/api/overview')).body;
+    assert.equal(count(o, 'invalid_phone'), 1);
+    const total = o.warningsByCode.filter((w: any) => w.destinationId === 'ct').reduce((a: number, w: any) => a + w.warnings, 0);
+    assert.equal(total, o.connections.find((c: any) => c.destinationId === 'ct').warnings, 'codes add up to the connection\'s warnings');
+  });
+
+  test('failures: CleverTap\'s code filters beside Taproute\'s, in the console and the admin API', async () => {
+    await track({ userId: 'ctcode', event: 'App Launched', messageId: 'ctcode-1' }); // a CleverTap system event: refused, code 513
+    await post(`${stack.server.url}/v1/group`, { userId: 'ctcode', groupId: 'g3', messageId: 'ctcode-2' }, { authorization: basic(WRITE_KEY) });
+    await waitFor(async () => (await call('/console/api/failures?limit=500')).body.filter((f: any) => f.userKey === 'ctcode').length === 2);
+    const ids = async (q: string) => (await call(`/console/api/failures?limit=500&${q}`)).body.filter((f: any) => f.userKey === 'ctcode').map((f: any) => f.messageId);
+    assert.deepEqual(await ids('clevertapCode=513'), ['ctcode-1']);
+    assert.deepEqual(await ids('code=restricted_event'), ['ctcode-1']);
+    assert.deepEqual(await ids('clevertapCode=restricted_event'), [], 'a Taproute code is not CleverTap\'s');
+    assert.equal((await ids('clevertapCode=51')).length, 0, 'the whole code, not a prefix');
+    const admin = await request(`${stack.server.url}/admin/failures?clevertapCode=513`, { headers: { authorization: `Bearer ${ADMIN_TOKEN}` } });
+    const list = (await admin.body.json()) as { messageId: string }[];
+    assert.deepEqual(list.map((f) => f.messageId), ['ctcode-1']);
   });
 
   test('logout clears the cookie', async () => {

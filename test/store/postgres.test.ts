@@ -13,7 +13,7 @@ storeContract(
     const s = await PostgresStore.open(url);
     await s.pool.query(
       `TRUNCATE messages, dedupe, jobs, dead_letters, counters, filtered_counters, source_counters, seen_requests, suppressions,
-        last_errors, destination_state, nodes, leases RESTART IDENTITY`,
+        last_errors, destination_state, nodes, leases, warning_counters RESTART IDENTITY`,
     );
     return PostgresStore.open(url).finally(() => s.close());
   },
