@@ -3,13 +3,15 @@
 // any node of a cluster shows the whole cluster; the live stream is this node's tap (tap.ts).
 import type { FastifyInstance } from 'fastify';
 import { readFileSync, existsSync } from 'node:fs';
+import { basename } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { applyRegulation, type RegulationDeps } from '../admin/regulations.js';
 import { failureFilter } from '../admin/filters.js';
 import { statusReport } from '../admin/status.js';
 import { safeEqual } from '../util/secrets.js';
 import { RateSampler } from './rates.js';
-import { compatModes, recordsOf } from './records.js';
+import { connectionStep, needsStep } from './playground.js';
+import { compatModes, hasDryRun, recordsOf } from './records.js';
 import { clearedCookie, isSecure, sameOrigin, sessionCookie, validSession } from './session.js';
 import { sourcesView, writeKeyOf } from './sources.js';
 import { openStream } from './stream.js';
@@ -130,15 +132,23 @@ export function consoleRoutes(app: FastifyInstance, deps: ConsoleDeps): void {
       api.get('/console/api/destinations', async () =>
         deps.config.destinations.map((d) => ({ id: d.id, type: d.type, modes: compatModes(d.type), compat: (d.settings as { compat?: string }).compat ?? '' })),
       );
+      api.get('/console/api/connections', async () =>
+        deps.config.connections.map((c) => ({ source: c.source, destination: c.destination, filter: c.filter !== undefined, function: c.function ? basename(c.function) : null })),
+      );
+      // A dry run; with a connection (its filter) or a function (pasted, or the connection's), first the connection
+      // step. That runs user code, isolated as connections run it (playground.ts), behind the admin session.
       api.post('/console/api/transform', async (req, reply) => {
-        const b = (req.body ?? {}) as { message?: unknown; destination?: string; mode?: string };
+        const b = (req.body ?? {}) as { message?: unknown; destination?: string; mode?: string; source?: unknown; function?: unknown };
         if (b.message === null || typeof b.message !== 'object' || Array.isArray(b.message)) return reply.code(400).send({ error: 'message must be a JSON object' });
         const d = deps.config.destinations.find((x) => x.id === b.destination);
         if (!d) return reply.code(404).send({ error: 'no such destination' });
+        if (!hasDryRun(d.type)) return reply.code(400).send({ error: `destination type "${d.type}" has no dry run` });
+        const r = { destinationId: d.id, source: typeof b.source === 'string' && b.source ? b.source : undefined, functionSource: typeof b.function === 'string' ? b.function : undefined };
+        const step = needsStep(r) ? await connectionStep(deps.config, b.message as Record<string, unknown>, r) : undefined;
+        const messages = step ? (step.kind === 'send' ? step.messages : []) : [b.message];
         const modes = compatModes(d.type);
-        const selected = recordsOf(deps.config, d.id, b.message, b.mode);
-        if (!selected) return reply.code(400).send({ error: `destination type "${d.type}" has no dry run` });
-        return { selected, modes: modes.map((m) => recordsOf(deps.config, d.id, b.message, m)) };
+        const outputs = messages.map((m) => ({ message: m, selected: recordsOf(deps.config, d.id, m, b.mode), modes: modes.map((x) => recordsOf(deps.config, d.id, m, x)) }));
+        return { ...(step && { step }), outputs, selected: outputs[0]?.selected, modes: outputs[0]?.modes ?? [] };
       });
 
       api.get('/console/api/sources', async (req) => sourcesView(deps.config, req));

@@ -3,8 +3,10 @@
 import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { request } from 'undici';
-import { buildConsole } from '../../scripts/build-console.mjs';
-import { startStack, waitFor, basic, post, ADMIN_TOKEN, WRITE_KEY, type Stack } from '../helpers.js';
+import { buildConsole, gzippedBytes, MAX_GZIPPED_BYTES } from '../../scripts/build-console.mjs';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { startStack, tmpDir, waitFor, basic, post, ADMIN_TOKEN, WRITE_KEY, type Stack } from '../helpers.js';
 
 describe('console API', () => {
   let stack: Stack;
@@ -25,12 +27,24 @@ describe('console API', () => {
   };
   const track = (m: Record<string, unknown>) => post(`${stack.server.url}/v1/track`, m, { authorization: basic(WRITE_KEY) });
 
+  // A second connection to the same destination with a filter and a function, for the playground.
+  const fnDir = tmpDir();
   before(async () => {
     await buildConsole();
-    stack = await startStack();
+    const fnFile = join(fnDir.dir, 'tag.ts');
+    writeFileSync(fnFile, `export function transform(m: { properties?: object }) { return { ...m, properties: { ...m.properties, tagged: 'by-connection' } }; }\n`);
+    stack = await startStack({
+      config: {
+        sources: [{ id: 'web', type: 'segment', writeKey: WRITE_KEY }, { id: 'app', type: 'segment', writeKey: 'app-key' }],
+        connections: [{ source: 'web', destination: 'ct' }, { source: 'app', destination: 'ct', filter: { types: ['track'] }, function: fnFile }],
+      },
+    });
     origin = stack.server.url;
   });
-  after(() => stack.close());
+  after(async () => {
+    await stack.close();
+    fnDir.cleanup();
+  });
 
   test('pages are served with a strict CSP; the API needs a session', async () => {
     const page = await call('/console/debugger');
@@ -44,6 +58,7 @@ describe('console API', () => {
     const js = await call('/console/assets/app.js');
     assert.equal(js.status, 200);
     assert.match(String(js.headers['content-type']), /javascript/);
+    assert.ok(gzippedBytes() < MAX_GZIPPED_BYTES, 'production assets under 250 KB gzipped');
   });
 
   test('?token= logs in with an HttpOnly SameSite=Strict cookie and leaves the address bar', async () => {
@@ -141,6 +156,61 @@ describe('console API', () => {
     const names = r.body.modes.map((m: { records: { evtName?: string }[] }) => m.records[0].evtName);
     assert.equal(names[2], 'Web Page Viewed: Home');
     assert.equal((await call('/console/api/transform', { body: { destination: 'ct', message: [] } })).status, 400);
+  });
+
+  test('transform playground: a pasted function runs isolated, its output messages then their records in every mode', { timeout: 60_000 }, async () => {
+    const message = { type: 'track', userId: 'u1', event: 'Signed Up', properties: { plan: 'pro' } };
+    const run = (body: Record<string, unknown>) => call('/console/api/transform', { body: { destination: 'ct', message, ...body } });
+    const upper = await run({ function: 'export function transform(m: { event: string }) { return { ...m, event: m.event.toUpperCase() }; }' });
+    assert.equal(upper.status, 200, JSON.stringify(upper.body));
+    assert.equal(upper.body.step.kind, 'send');
+    assert.equal(upper.body.step.ran.function, 'pasted');
+    assert.equal(upper.body.step.messages[0].event, 'SIGNED UP');
+    assert.equal(upper.body.outputs[0].selected.records[0].evtName, 'SIGNED UP');
+    assert.deepEqual(upper.body.outputs[0].modes.map((m: { mode: string }) => m.mode), ['', 'segment', 'rudderstack']);
+    // A split: one output per message, each with its records.
+    const split = await run({ function: 'export const transform = (m) => [m, { ...m, event: "Second" }];' });
+    assert.deepEqual(split.body.outputs.map((o: any) => o.selected.records[0].evtName), ['Signed Up', 'Second']);
+    // null drops the message: filtered by the function.
+    const dropped = await run({ function: 'export function transform() { return null; }' });
+    assert.deepEqual([dropped.body.step.kind, dropped.body.step.by, dropped.body.step.rule, dropped.body.outputs.length], ['filtered', 'function', 'function', 0]);
+    // A throwing function shows its error and stack.
+    const thrown = await run({ function: 'export function transform() {\n  throw new Error("no plan for you");\n}' });
+    assert.equal(thrown.body.step.kind, 'dead');
+    assert.equal(thrown.body.step.code, 'function_error');
+    assert.match(thrown.body.step.reason, /no plan for you/);
+    assert.match(thrown.body.step.reason, /at transform \(\.\/transform\.mts:2:/, 'with the stack');
+    assert.doesNotMatch(thrown.body.step.reason, /taproute-playground-/, 'the temporary folder is not shown');
+    // A loop is stopped at the time limit; exiting ends only the function's thread: this server answers on.
+    const looped = await run({ function: 'export function transform() { for (;;) {} }' });
+    assert.equal(looped.body.step.code, 'function_timeout');
+    const exited = await run({ function: 'export function transform() { process.exit(3); }' });
+    assert.equal(exited.body.step.kind, 'dead');
+    assert.equal((await call('/console/api/session')).status, 200);
+    const broken = await run({ function: 'export function transform( {' });
+    assert.equal(broken.body.step.code, 'function_load_error');
+    // Output that is not a message is refused as the router refuses it.
+    const notMessage = await run({ function: 'export const transform = () => 42;' });
+    assert.equal(notMessage.body.step.code, 'function_invalid_output');
+  });
+
+  test('transform playground: a connection applies its filter, then its own function or a pasted one', { timeout: 60_000 }, async () => {
+    const connections = (await call('/console/api/connections')).body;
+    assert.deepEqual(connections.find((c: any) => c.source === 'app'), { source: 'app', destination: 'ct', filter: true, function: 'tag.ts' });
+    const page = await call('/console/api/transform', { body: { destination: 'ct', source: 'app', message: { type: 'page', userId: 'u1', name: 'Home' } } });
+    assert.deepEqual(page.body.step, { kind: 'filtered', by: 'filter', rule: 'types' });
+    assert.equal(page.body.outputs.length, 0);
+    const own = await call('/console/api/transform', { body: { destination: 'ct', source: 'app', message: { type: 'track', userId: 'u1', event: 'E' } } });
+    assert.equal(own.body.step.ran.function, 'connection');
+    assert.equal(own.body.outputs[0].selected.records[0].evtData.tagged, 'by-connection');
+    const pasted = await call('/console/api/transform', {
+      body: { destination: 'ct', source: 'app', function: 'export const transform = (m) => ({ ...m, event: "Pasted" });', message: { type: 'track', userId: 'u1', event: 'E' } },
+    });
+    assert.equal(pasted.body.outputs[0].selected.records[0].evtName, 'Pasted');
+    assert.equal(pasted.body.outputs[0].selected.records[0].evtData.tagged, undefined, 'the pasted function replaces the connection\'s');
+    assert.equal((await call('/console/api/transform', { body: { destination: 'ct', source: 'nope', message: { type: 'track', userId: 'u1', event: 'E' } } })).status, 404);
+    // It runs user code: never without the admin session.
+    assert.equal((await call('/console/api/transform', { body: { destination: 'ct', function: 'export const transform = (m) => m;', message: { type: 'track', userId: 'u1', event: 'E' } }, headers: { cookie: '' } })).status, 401);
   });
 
   test('sources: the write key is masked; the copy call returns it on a same-origin POST only', async () => {

@@ -176,6 +176,25 @@ describe('console in Chromium', { skip: noChromium }, () => {
     assert.match((await page.textContent('.selected')) ?? '', /Web Page Viewed: Pricing/);
   });
 
+  test('transform playground: a pasted function, its output, then the records; a throwing one shows its error and stack', { timeout: 60_000 }, async () => {
+    await page.goto(`${stack.server.url}/console/transform`);
+    await page.waitForSelector('select[name=mode]', { timeout: SLACK });
+    await page.selectOption('select[name=example]', 'track');
+    await page.click('details.function summary');
+    await page.fill('textarea[name=function]', 'export function transform(m: { event: string }) {\n  return [m, { ...m, event: "Split " + m.event }];\n}');
+    await page.click('button:text("Transform")');
+    await page.waitForSelector('.step h2:text("Function output (2 messages)")', { timeout: SLACK });
+    assert.equal(await page.locator('.selected').count(), 2, 'records for each output message');
+    assert.match((await page.locator('.selected').nth(1).textContent()) ?? '', /Split Signed Up/);
+    await page.fill('textarea[name=function]', 'export function transform() {\n  throw new Error("bad <b>input</b>");\n}');
+    await page.click('button:text("Transform")');
+    await page.waitForSelector('.step pre.function-error', { timeout: SLACK });
+    const shown = (await page.textContent('.step pre.function-error')) ?? '';
+    assert.match(shown, /bad <b>input<\/b>/, 'the error as text');
+    assert.match(shown, /at transform \(/, 'and its stack');
+    assert.equal(await page.locator('.selected').count(), 0);
+  });
+
   test('sources: the write key is masked and copied only on demand', { timeout: 60_000 }, async () => {
     await page.context().grantPermissions(['clipboard-read', 'clipboard-write']);
     await page.goto(`${stack.server.url}/console/sources`);
