@@ -1,6 +1,7 @@
 // The console: a browser UI at /console (built by scripts/build-console.mjs into dist/console-ui) and its
-// JSON API under /console/api, behind the admin token. Counts, failures and replays come from the store, so
-// any node of a cluster shows the whole cluster; the live stream is this node's tap (tap.ts).
+// JSON API under /console/api, behind the admin token. Counts, failures, replays and user lookups come from the
+// store, so any node of a cluster shows the whole cluster; the live stream is this node's tap (tap.ts), which in
+// a cluster also carries what the other nodes tap (cluster-tap.ts).
 import type { FastifyInstance } from 'fastify';
 import { readFileSync, existsSync } from 'node:fs';
 import { basename } from 'node:path';
@@ -15,7 +16,8 @@ import { compatModes, hasDryRun, recordsOf } from './records.js';
 import { clearedCookie, isSecure, sameOrigin, sessionCookie, validSession } from './session.js';
 import { sourcesView, writeKeyOf } from './sources.js';
 import { openStream } from './stream.js';
-import type { LiveTap } from './tap.js';
+import type { LiveTap, TapEvent } from './tap.js';
+import type { Store } from '../store/types.js';
 
 const ASSETS = fileURLToPath(new URL('../../dist/console-ui/', import.meta.url));
 const PAGES = ['', '/debugger', '/failures', '/transform', '/sources', '/users'];
@@ -29,6 +31,20 @@ const SHELL = `<!doctype html>
 <script type="module" src="/console/assets/app.js"></script></head>
 <body><div id="app"><noscript>The Taproute console needs JavaScript.</noscript></div></body></html>
 `;
+
+/** A message another node received, read from the store by its user's index (the newest pages: it is recent). */
+async function storedMessage(store: Store, e: TapEvent): Promise<unknown> {
+  const key = e.userId || e.anonymousId;
+  if (!key) return undefined;
+  let before: number | undefined;
+  for (let page = 0; page < 4; page++) {
+    const p = await store.userMessages(key, { limit: 500, before });
+    const m = p.messages.find((x) => x.messageId === e.messageId && x.sourceId === e.sourceId);
+    if (m || p.next === undefined) return m?.message;
+    before = p.next;
+  }
+  return undefined;
+}
 
 export interface ConsoleDeps extends RegulationDeps {
   tap: LiveTap;
@@ -125,8 +141,11 @@ export function consoleRoutes(app: FastifyInstance, deps: ConsoleDeps): void {
       api.get('/console/api/messages/:id', async (req, reply) => {
         const found = deps.tap.lookup((req.params as { id: string }).id);
         if (!found) return reply.code(404).send({ error: 'this node no longer holds that message' });
+        // Another node of the cluster received it: its tap entry has no payload, the shared store has the message.
+        const message = found.message ?? (await storedMessage(deps.store, found.event));
+        if (message === undefined) return reply.code(404).send({ error: 'the store no longer holds that message' });
         const dests = deps.config.connections.filter((x) => x.source === found.event.sourceId).map((x) => x.destination);
-        return { ...found, records: dests.map((d) => recordsOf(deps.config, d, found.message)).filter(Boolean) };
+        return { ...found, message, records: dests.map((d) => recordsOf(deps.config, d, message)).filter(Boolean) };
       });
 
       api.get('/console/api/destinations', async () =>

@@ -3,6 +3,7 @@
 import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { request } from 'undici';
+import { readItems } from './sse.js';
 import { buildConsole, gzippedBytes, MAX_GZIPPED_BYTES } from '../../scripts/build-console.mjs';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -118,20 +119,7 @@ describe('console API', () => {
     const res = await request(`${stack.server.url}/console/api/stream`, { headers: { cookie } });
     assert.equal(res.statusCode, 200);
     assert.match(String(res.headers['content-type']), /text\/event-stream/);
-    const seen: any[] = [];
-    let buf = '';
-    const reading = (async () => {
-      for await (const chunk of res.body) {
-        buf += chunk.toString();
-        let i;
-        while ((i = buf.indexOf('\n\n')) >= 0) {
-          const block = buf.slice(0, i);
-          buf = buf.slice(i + 2);
-          const data = block.split('\n').find((l) => l.startsWith('data: '));
-          if (block.startsWith('event: items') && data) seen.push(...JSON.parse(data.slice(6)));
-        }
-      }
-    })().catch(() => {});
+    const { seen, reading } = readItems(res.body);
     await track({ userId: 'u3', event: 'Viewed <b>', messageId: 'live-1' });
     await waitFor(() => seen.some((x) => x.kind === 'outcome' && x.messageId === 'live-1' && x.status === 'done'));
     const m = seen.find((x) => x.kind === 'message' && x.messageId === 'live-1');
