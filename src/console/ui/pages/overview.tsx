@@ -75,7 +75,7 @@ export function Overview() {
         {data.warningsByCode.length === 0 ? (
           <p class="muted">No warnings: the mappings had nothing to fix or leave out.</p>
         ) : (
-          <table class="warnings">
+          <table class="warning-codes">
             <thead><tr><th>source → destination</th><th>code</th><th>warnings</th></tr></thead>
             <tbody>
               {data.warningsByCode.map((w) => (

@@ -109,12 +109,12 @@ export function Transform() {
         </label>
         <button onClick={run}>Transform</button>
       </div>
+      <textarea name="message" rows={14} spellcheck={false} value={text} onInput={(e) => setText((e.target as HTMLTextAreaElement).value)} />
       <details class="function" open={fn !== ''}>
         <summary>Transformation function (JavaScript or TypeScript; runs on the server, isolated, with the connection's time limit)</summary>
         <textarea name="function" rows={8} spellcheck={false} placeholder={FUNCTION_EXAMPLE} value={fn} onInput={(e) => setFn((e.target as HTMLTextAreaElement).value)} />
         <p class="muted">Empty: the chosen connection's own function, if it has one.</p>
       </details>
-      <textarea name="message" rows={14} spellcheck={false} value={text} onInput={(e) => setText((e.target as HTMLTextAreaElement).value)} />
       {error && <p class="error">{error}</p>}
       {result?.step && <Step step={result.step} />}
       {result?.outputs.map((o: any, i: number) => (
