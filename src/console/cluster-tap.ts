@@ -31,6 +31,9 @@ export class ClusterTap implements TapPublisher {
   private client: pg.Client | null = null;
   private closed = false;
   private publishing = false;
+  private announcing = false;
+  /** Messages of flushes dropped while a publish was in flight, told to the watchers with the next one. */
+  private dropped = 0;
   private watchTimer: NodeJS.Timeout | null = null;
   private remoteTimer: NodeJS.Timeout | null = null;
   private reconnectTimer: NodeJS.Timeout | null = null;
@@ -73,6 +76,7 @@ export class ClusterTap implements TapPublisher {
     if (this.client !== c) return;
     this.client = null;
     this.publishing = false;
+    this.announcing = false;
     void c.end().catch(() => {});
     this.retry();
   }
@@ -119,21 +123,27 @@ export class ClusterTap implements TapPublisher {
   }
 
   private announce(): void {
-    this.client?.query('SELECT pg_notify($1, $2)', [WATCH_CHANNEL, this.nodeId]).catch(() => {});
+    const c = this.client;
+    // One announcement at a time: a connection that hangs must not gather a queue of them.
+    if (!c || this.announcing) return;
+    this.announcing = true;
+    c.query('SELECT pg_notify($1, $2)', [WATCH_CHANNEL, this.nodeId])
+      .catch(() => {})
+      .finally(() => (this.announcing = false));
   }
 
   publish(items: TapItem[]): void {
     const c = this.client;
     if (!c) return;
-    const payloads = pack(this.nodeId, items);
     if (this.publishing) {
-      // The previous flush is still on its way: drop this one rather than queue it (told as skipped).
-      const shown = items.filter((x) => x.kind === 'message').length;
-      if (shown) void c.query('SELECT pg_notify($1, $2)', [TAP_CHANNEL, JSON.stringify({ n: this.nodeId, i: [{ kind: 'skipped', count: shown }] })]).catch(() => {});
+      // The previous flush is still on its way: drop this one rather than queue it; the next one tells how many.
+      this.dropped += items.filter((x) => x.kind === 'message').length;
       return;
     }
+    if (this.dropped) items = [...items, { kind: 'skipped', count: this.dropped }];
+    this.dropped = 0;
     this.publishing = true;
-    c.query('SELECT pg_notify($1, p) FROM unnest($2::text[]) AS p', [TAP_CHANNEL, payloads])
+    c.query('SELECT pg_notify($1, p) FROM unnest($2::text[]) AS p', [TAP_CHANNEL, pack(this.nodeId, items)])
       .catch(() => {})
       .finally(() => {
         if (this.client === c) this.publishing = false;
