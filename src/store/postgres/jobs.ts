@@ -243,8 +243,7 @@ export class Jobs {
         if (o.status === 'filtered') {
           deltas.filtered(r.source_id, r.destination_id, o.rule ?? 'destination');
           filtered.push({ msgId: r.msg_id, rule: o.rule ?? 'destination' });
-        }
-        else {
+        } else {
           deltas.bump(r.source_id, r.destination_id, o.status === 'done' ? 'delivered' : 'dead');
           if (o.warnings?.length) deltas.warned(r.source_id, r.destination_id, o.warnings);
           if (o.status === 'dead') dead.push([r, o]);
