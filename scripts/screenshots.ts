@@ -53,7 +53,11 @@ try {
   await page.goto(`${stack.server.url}/console/transform`);
   await page.waitForSelector('select[name=mode]');
   await page.selectOption('select[name=example]', 'order');
+  // A function too: the playground shows its output before the records.
+  await page.click('details.function summary');
+  await page.fill('textarea[name=function]', 'export function transform(m) {\n  return { ...m, properties: { ...m.properties, channel: "web" } };\n}');
   await page.click('button:text("Transform")');
+  await page.waitForSelector('.step h2');
   await page.waitForSelector('.side-by-side');
   await page.screenshot({ path: join(OUT, 'transform.png'), fullPage: true });
 

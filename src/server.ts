@@ -250,6 +250,9 @@ export async function startServer(config: Config, opts: { logger?: Logger } = {}
   const host = bound.family === 'IPv6' ? `[${bound.address}]` : bound.address;
   // Joining waits for PostgreSQL; until then (and whenever it is out of reach) this node delivers nothing.
   await cluster?.start();
+  // The live debugger shows the whole cluster: taps are shared over PostgreSQL while any node watches.
+  const clusterTap = pgUrl ? new (await import('./console/cluster-tap.js')).ClusterTap(pgUrl, nodeId!, tap, log) : undefined;
+  await clusterTap?.start();
   const wildcard = bound.address === '0.0.0.0' || bound.address === '::';
   for (const w of workers.values()) w.start();
   log.info({ port, sources: config.sources.map((s) => s.id), destinations: config.destinations.map((d) => d.id) }, 'taproute listening');
@@ -272,6 +275,7 @@ export async function startServer(config: Config, opts: { logger?: Logger } = {}
       clearInterval(housekeeping);
       await app.close();
       tap.close();
+      await clusterTap?.close();
       await Promise.all([...workers.values()].map((w) => w.stop()));
       await Promise.all(stages.map((s) => s.close()));
       // Requests in flight are settled: give the leases back at once so other nodes take the lanes over.

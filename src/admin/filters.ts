@@ -17,6 +17,7 @@ export function failureFilter(q: Record<string, unknown>): FailureFilter {
   return {
     destination: q.destination ? String(q.destination) : undefined,
     code: q.code ? String(q.code) : undefined,
+    clevertapCode: q.clevertapCode ? String(q.clevertapCode) : undefined,
     from: time(q.from ?? q.since, q.from === undefined ? 'since' : 'from'),
     to: time(q.to ?? q.until, q.to === undefined ? 'until' : 'to'),
     ids,

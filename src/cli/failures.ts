@@ -8,6 +8,7 @@ interface Opts {
   data: string;
   destination?: string;
   code?: string;
+  clevertapCode?: string;
   since?: string;
   until?: string;
   limit?: string;
@@ -33,6 +34,7 @@ function withFilters(cmd: Command): Command {
     .option('--data <dir>', 'sandbox data directory', 'data')
     .option('-d, --destination <id>', 'only this destination')
     .option('--code <code>', "only this error code: Taproute's (e.g. unsupported_type, invalid_email) or the destination's (e.g. CleverTap's 515)")
+    .option('--clevertap-code <code>', "only CleverTap's own code (e.g. 515), never Taproute's")
     .option('--since <time>', 'failed at or after (ISO time or epoch ms)')
     .option('--until <time>', 'failed at or before (ISO time or epoch ms)');
 }

@@ -23,7 +23,7 @@ export function compatModes(type: string): string[] {
   return modes.length ? ['', ...modes] : [];
 }
 
-function hasDryRun(type: string): boolean {
+export function hasDryRun(type: string): boolean {
   return Boolean((DESTINATIONS as Record<string, { transform?: unknown }>)[type]?.transform);
 }
 

@@ -1,23 +1,25 @@
 // The console: a browser UI at /console (built by scripts/build-console.mjs into dist/console-ui) and its
-// JSON API under /console/api, behind the admin token. Counts, failures and replays come from the store, so
-// any node of a cluster shows the whole cluster; the live stream is this node's tap (tap.ts).
+// JSON API under /console/api, behind the admin token. Counts, failures, replays and user lookups come from the
+// store, so any node of a cluster shows the whole cluster; the live stream is this node's tap (tap.ts), which in
+// a cluster also carries what the other nodes tap (cluster-tap.ts).
 import type { FastifyInstance } from 'fastify';
 import { readFileSync, existsSync } from 'node:fs';
+import { basename } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { applyRegulation, type RegulationDeps } from '../admin/regulations.js';
 import { failureFilter } from '../admin/filters.js';
 import { statusReport } from '../admin/status.js';
 import { safeEqual } from '../util/secrets.js';
 import { RateSampler } from './rates.js';
-import { compatModes, recordsOf } from './records.js';
+import { connectionStep, needsStep } from './playground.js';
+import { compatModes, hasDryRun, recordsOf } from './records.js';
 import { clearedCookie, isSecure, sameOrigin, sessionCookie, validSession } from './session.js';
 import { sourcesView, writeKeyOf } from './sources.js';
 import { openStream } from './stream.js';
-import type { LiveTap } from './tap.js';
+import type { LiveTap, TapEvent } from './tap.js';
+import type { Store } from '../store/types.js';
 
 const ASSETS = fileURLToPath(new URL('../../dist/console-ui/', import.meta.url));
-/** Dead letters scanned for one user's (the store filters by destination, code and time, not by user). */
-const USER_SCAN = 10_000;
 const PAGES = ['', '/debugger', '/failures', '/transform', '/sources', '/users'];
 
 // No inline script or style anywhere; user data is only ever set as text by the UI.
@@ -29,6 +31,20 @@ const SHELL = `<!doctype html>
 <script type="module" src="/console/assets/app.js"></script></head>
 <body><div id="app"><noscript>The Taproute console needs JavaScript.</noscript></div></body></html>
 `;
+
+/** A message another node received, read from the store by its user's index (the newest pages: it is recent). */
+async function storedMessage(store: Store, e: TapEvent): Promise<unknown> {
+  const key = e.userId || e.anonymousId;
+  if (!key) return undefined;
+  let before: number | undefined;
+  for (let page = 0; page < 4; page++) {
+    const p = await store.userMessages(key, { limit: 500, before });
+    const m = p.messages.find((x) => x.messageId === e.messageId && x.sourceId === e.sourceId);
+    if (m || p.next === undefined) return m?.message;
+    before = p.next;
+  }
+  return undefined;
+}
 
 export interface ConsoleDeps extends RegulationDeps {
   tap: LiveTap;
@@ -94,9 +110,10 @@ export function consoleRoutes(app: FastifyInstance, deps: ConsoleDeps): void {
       api.get('/console/api/session', async () => ({ ok: true }));
 
       api.get('/console/api/overview', async () => {
-        const status = await statusReport(deps.store, deps.workers);
+        const [status, warningsByCode] = await Promise.all([statusReport(deps.store, deps.workers), deps.store.warningsByCode()]);
         return {
           ...status,
+          warningsByCode,
           destinationTypes: Object.fromEntries(deps.config.destinations.map((d) => [d.id, d.type])),
           rates: rates.points(),
         };
@@ -124,22 +141,33 @@ export function consoleRoutes(app: FastifyInstance, deps: ConsoleDeps): void {
       api.get('/console/api/messages/:id', async (req, reply) => {
         const found = deps.tap.lookup((req.params as { id: string }).id);
         if (!found) return reply.code(404).send({ error: 'this node no longer holds that message' });
+        // Another node of the cluster received it: its tap entry has no payload, the shared store has the message.
+        const message = found.message ?? (await storedMessage(deps.store, found.event));
+        if (message === undefined) return reply.code(404).send({ error: 'the store no longer holds that message' });
         const dests = deps.config.connections.filter((x) => x.source === found.event.sourceId).map((x) => x.destination);
-        return { ...found, records: dests.map((d) => recordsOf(deps.config, d, found.message)).filter(Boolean) };
+        return { ...found, message, records: dests.map((d) => recordsOf(deps.config, d, message)).filter(Boolean) };
       });
 
       api.get('/console/api/destinations', async () =>
         deps.config.destinations.map((d) => ({ id: d.id, type: d.type, modes: compatModes(d.type), compat: (d.settings as { compat?: string }).compat ?? '' })),
       );
+      api.get('/console/api/connections', async () =>
+        deps.config.connections.map((c) => ({ source: c.source, destination: c.destination, filter: c.filter !== undefined, function: c.function ? basename(c.function) : null })),
+      );
+      // A dry run; with a connection (its filter) or a function (pasted, or the connection's), first the connection
+      // step. That runs user code, isolated as connections run it (playground.ts), behind the admin session.
       api.post('/console/api/transform', async (req, reply) => {
-        const b = (req.body ?? {}) as { message?: unknown; destination?: string; mode?: string };
+        const b = (req.body ?? {}) as { message?: unknown; destination?: string; mode?: string; source?: unknown; function?: unknown };
         if (b.message === null || typeof b.message !== 'object' || Array.isArray(b.message)) return reply.code(400).send({ error: 'message must be a JSON object' });
         const d = deps.config.destinations.find((x) => x.id === b.destination);
         if (!d) return reply.code(404).send({ error: 'no such destination' });
+        if (!hasDryRun(d.type)) return reply.code(400).send({ error: `destination type "${d.type}" has no dry run` });
+        const r = { destinationId: d.id, source: typeof b.source === 'string' && b.source ? b.source : undefined, functionSource: typeof b.function === 'string' ? b.function : undefined };
+        const step = needsStep(r) ? await connectionStep(deps.config, b.message as Record<string, unknown>, r) : undefined;
+        const messages = step ? (step.kind === 'send' ? step.messages : []) : [b.message];
         const modes = compatModes(d.type);
-        const selected = recordsOf(deps.config, d.id, b.message, b.mode);
-        if (!selected) return reply.code(400).send({ error: `destination type "${d.type}" has no dry run` });
-        return { selected, modes: modes.map((m) => recordsOf(deps.config, d.id, b.message, m)) };
+        const outputs = messages.map((m) => ({ message: m, selected: recordsOf(deps.config, d.id, m, b.mode), modes: modes.map((x) => recordsOf(deps.config, d.id, m, x)) }));
+        return { ...(step && { step }), outputs, selected: outputs[0]?.selected, modes: outputs[0]?.modes ?? [] };
       });
 
       api.get('/console/api/sources', async (req) => sourcesView(deps.config, req));
@@ -148,11 +176,16 @@ export function consoleRoutes(app: FastifyInstance, deps: ConsoleDeps): void {
         return key === undefined ? reply.code(404).send({ error: 'this source has no write key' }) : { writeKey: key };
       });
 
-      // Dead letters are read from the store (the whole cluster); recent messages are this node's tap.
-      api.get('/console/api/users/:key', async (req) => {
+      // What the store holds for the user (the whole cluster: pending, dead with the reason, filtered with the
+      // rule, delivered until housekeeping forgets it), newest first, a page at a time.
+      api.get('/console/api/users/:key', async (req, reply) => {
         const key = (req.params as { key: string }).key;
-        const failures = (await deps.store.failures({ limit: USER_SCAN })).filter((f) => f.userKey === key);
-        return { recent: deps.tap.ofUser(key), failures };
+        const q = req.query as { limit?: string; before?: string };
+        const limit = q.limit === undefined ? undefined : Number(q.limit);
+        const before = q.before === undefined ? undefined : Number(q.before);
+        if ((limit !== undefined && !(Number.isInteger(limit) && limit > 0)) || (before !== undefined && !Number.isInteger(before)))
+          return reply.code(400).send({ error: 'limit and before must be whole numbers' });
+        return deps.store.userMessages(key, { limit, before });
       });
       api.post('/console/api/users/delete', async (req, reply) => {
         const b = (req.body ?? {}) as { userId?: unknown; regulationType?: unknown };

@@ -7,6 +7,9 @@ export class CounterDeltas {
   /** Filtered counts by the rule that filtered them, keyed source \0 destination \0 rule. */
   readonly byRule = new Map<string, number>();
 
+  /** Warnings by code, keyed source \0 destination \0 code. */
+  readonly byWarning = new Map<string, number>();
+
   bump(sourceId: string, destinationId: string, field: Field, by = 1): void {
     const k = `${sourceId}\u0000${destinationId}`;
     let d = this.byConnection.get(k);
@@ -19,6 +22,15 @@ export class CounterDeltas {
     this.bump(sourceId, destinationId, 'filtered');
     const k = `${sourceId}\u0000${destinationId}\u0000${rule}`;
     this.byRule.set(k, (this.byRule.get(k) ?? 0) + 1);
+  }
+
+  /** The mapping's warnings of a delivered or dead job (bumps `warnings` too). */
+  warned(sourceId: string, destinationId: string, warnings: readonly { code: string }[]): void {
+    this.bump(sourceId, destinationId, 'warnings', warnings.length);
+    for (const w of warnings) {
+      const k = `${sourceId}\u0000${destinationId}\u0000${w.code}`;
+      this.byWarning.set(k, (this.byWarning.get(k) ?? 0) + 1);
+    }
   }
 
   *entries(): Generator<[string, string, Record<Field, number>]> {

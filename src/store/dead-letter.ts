@@ -18,3 +18,12 @@ export function toDeadLetter(r: Record<string, unknown>): DeadLetter {
     ...(typeof r.event === 'string' ? { event: r.event } : {}),
   };
 }
+
+/** A LIKE pattern (escape character: backslash) for a reason that names CleverTap's code, as the mapping writes it:
+ *  "... (CleverTap code 515)" (src/destinations/clevertap/deliver.ts). */
+export function clevertapCodeInReason(code: string): string {
+  return `%(CleverTap code ${code.replace(/[\\%_]/g, '\\$&')})%`;
+}
+
+/** The code itself when it can be CleverTap's own (a number), else null (which matches no dead letter's code). */
+export const numericOrNull = (code: string): string | null => (/^\d+$/.test(code) ? code : null);

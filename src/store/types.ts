@@ -44,6 +44,14 @@ export interface FilteredCount {
   filtered: number;
 }
 
+/** Warnings of a connection by warning code (the mapping's fixes: invalid_value, truncated, ...). */
+export interface WarningCount {
+  sourceId: string;
+  destinationId: string;
+  code: string;
+  warnings: number;
+}
+
 export interface LastError {
   code?: string;
   reason: string;
@@ -92,6 +100,9 @@ export interface DeadLetter {
 export interface FailureFilter {
   destination?: string;
   code?: string;
+  /** CleverTap's own code only: the dead letter's code when it is CleverTap's (a per-record answer), or the code
+   *  named in its reason as "(CleverTap code 515)" beside Taproute's. */
+  clevertapCode?: string;
   /** failedAt range, epoch ms, both ends included. */
   from?: number;
   to?: number;
@@ -99,6 +110,30 @@ export interface FailureFilter {
   ids?: number[];
   /** failures(): default 100; replay(): default no limit. */
   limit?: number;
+}
+
+/** One destination's outcome of a stored message, as far as the store knows it now. */
+export type UserOutcome = { destinationId: string } & (
+  | { status: 'pending'; attempts: number; /** Epoch ms of the next attempt when it waits for a retry. */ nextAt?: number; lastError?: string }
+  | { status: 'delivered' }
+  | { status: 'dead'; code: string; reason: string; deadLetterId: number; at: number }
+  | { status: 'filtered'; rule: string }
+);
+
+export interface UserMessage {
+  /** The stored message's row id (the page cursor). */
+  id: number;
+  sourceId: string;
+  messageId: string;
+  receivedAt: number;
+  message: unknown;
+  outcomes: UserOutcome[];
+}
+
+export interface UserMessagesPage {
+  messages: UserMessage[];
+  /** Pass as `before` for the next (older) page; absent on the last page. */
+  next?: number;
 }
 
 /**
@@ -154,6 +189,8 @@ export interface Store {
   /** Per connection and rule (loop_guard, types, where, function, suppressed, destination, ...): filtered counts,
    *  which add up to the connection's `filtered`. A settled filtered job without a rule counts as `destination`. */
   filteredByRule(): Promise<FilteredCount[]>;
+  /** Per connection and warning code: the warnings of delivered and dead jobs, which add up to the connection's `warnings`. */
+  warningsByCode(): Promise<WarningCount[]>;
   /** Per source: received, duplicates dropped, rejected at ingest. */
   sourceCounts(): Promise<SourceCounts[]>;
   /** Dead letters matching the filter, in the order they failed (oldest first), without their messages. */
@@ -162,6 +199,11 @@ export interface Store {
   failure(id: number): Promise<DeadLetter | undefined>;
   /** Moves matching dead letters back to pending jobs (attempts 0, receivedAt = now: a fresh retry window); returns how many. */
   replay(filter: FailureFilter, now?: number): Promise<number>;
+  /** What is stored for a user key (the userId, or the anonymousId of a message without one), newest first, each
+   *  message with every destination's outcome; at most `limit` (default 50, at most 500) messages older than the
+   *  cursor `before`. Reads by an index on the user key, never the whole jobs table. Delivered messages stay
+   *  only until prune() forgets them. */
+  userMessages(userKey: string, page?: { limit?: number; before?: number }): Promise<UserMessagesPage>;
   /** Suppresses these user ids: their later jobs are filtered, never sent. */
   suppress(userIds: string[], now: number): Promise<void>;
   /** Every suppressed user id (the router reads it before each request: keep it cheap). */

@@ -132,6 +132,25 @@ describe('console in Chromium', { skip: noChromium }, () => {
     await waitFor(() => delivered('Refused Event') === 1, SLACK);
   });
 
+  test('failures: the CleverTap-code filter beside the Taproute code narrows the list', { timeout: 60_000 }, async () => {
+    await send((a) => {
+      a.track({ userId: 'ctfilter', event: 'App Launched' }); // a CleverTap system event: refused with CleverTap code 513
+      a.group({ userId: 'ctfilter', groupId: 'g1' });
+    });
+    await waitFor(async () => (await stack.server.store.failures({})).filter((f) => f.userKey === 'ctfilter').length === 2, SLACK);
+    await page.goto(`${stack.server.url}/console/failures`);
+    const rows = page.locator('tr[data-failure-id]', { hasText: 'ctfilter' });
+    await waitFor(async () => (await rows.count()) === 2, SLACK);
+    await page.fill('input[name=failure-clevertapCode]', '513');
+    await page.click('button:text("Filter")');
+    await waitFor(async () => (await rows.count()) === 1, SLACK);
+    assert.match((await rows.textContent()) ?? '', /restricted_event/);
+    await page.fill('input[name=failure-clevertapCode]', '');
+    await page.fill('input[name=failure-code]', 'restricted_event');
+    await page.click('button:text("Filter")');
+    await waitFor(async () => (await rows.count()) === 1, SLACK);
+  });
+
   test('a paused destination resumes from the overview', { timeout: 60_000 }, async () => {
     await faults({ status: 401 });
     await send((a) => a.track({ userId: 'paused-1', event: 'After Pause' }));
@@ -157,6 +176,25 @@ describe('console in Chromium', { skip: noChromium }, () => {
     assert.match((await page.textContent('.selected')) ?? '', /Web Page Viewed: Pricing/);
   });
 
+  test('transform playground: a pasted function, its output, then the records; a throwing one shows its error and stack', { timeout: 60_000 }, async () => {
+    await page.goto(`${stack.server.url}/console/transform`);
+    await page.waitForSelector('select[name=mode]', { timeout: SLACK });
+    await page.selectOption('select[name=example]', 'track');
+    await page.click('details.function summary');
+    await page.fill('textarea[name=function]', 'export function transform(m: { event: string }) {\n  return [m, { ...m, event: "Split " + m.event }];\n}');
+    await page.click('button:text("Transform")');
+    await page.waitForSelector('.step h2:text("Function output (2 messages)")', { timeout: SLACK });
+    assert.equal(await page.locator('.selected').count(), 2, 'records for each output message');
+    assert.match((await page.locator('.selected').nth(1).textContent()) ?? '', /Split Signed Up/);
+    await page.fill('textarea[name=function]', 'export function transform() {\n  throw new Error("bad <b>input</b>");\n}');
+    await page.click('button:text("Transform")');
+    await page.waitForSelector('.step pre.function-error', { timeout: SLACK });
+    const shown = (await page.textContent('.step pre.function-error')) ?? '';
+    assert.match(shown, /bad <b>input<\/b>/, 'the error as text');
+    assert.match(shown, /at transform \(/, 'and its stack');
+    assert.equal(await page.locator('.selected').count(), 0);
+  });
+
   test('sources: the write key is masked and copied only on demand', { timeout: 60_000 }, async () => {
     await page.context().grantPermissions(['clipboard-read', 'clipboard-write']);
     await page.goto(`${stack.server.url}/console/sources`);
@@ -166,6 +204,16 @@ describe('console in Chromium', { skip: noChromium }, () => {
     await page.locator('dd button.copy').first().click();
     await page.waitForSelector('.note:text("copied")', { timeout: SLACK });
     assert.equal(await page.evaluate(() => navigator.clipboard.readText()), WRITE_KEY);
+  });
+
+  test('users: what the store holds for a user with each outcome', { timeout: 60_000 }, async () => {
+    await page.goto(`${stack.server.url}/console/users`);
+    await page.fill('input[name=user]', 'ctfilter');
+    await page.click('button:text("Look up")');
+    const launched = page.locator('details.user-message', { hasText: 'App Launched' });
+    await launched.waitFor({ timeout: SLACK });
+    assert.match((await launched.locator('summary').textContent()) ?? '', /ct: dead \(restricted_event\)/);
+    assert.equal(await page.locator('details.user-message').count(), 2);
   });
 
   test('users: lookup, then delete behind a typed confirmation', { timeout: 60_000 }, async () => {

@@ -133,6 +133,8 @@ describe('taproute CLI', () => {
       const byCleverTapCode = run(['failures', 'list', '--config', cfgFile, '--code', '515']);
       assert.equal(byCleverTapCode.status, 0, byCleverTapCode.stderr);
       assert.match(byCleverTapCode.stdout, /ct\s+invalid_email\s+\S+\s+.*515/);
+      assert.match(run(['failures', 'list', '--config', cfgFile, '--clevertap-code', '515']).stdout, /ct\s+invalid_email\s+\S+\s+.*515/);
+      assert.match(run(['failures', 'list', '--config', cfgFile, '--clevertap-code', 'invalid_email']).stdout, /no failures/, 'Taproute\'s code is not CleverTap\'s');
 
       const bad = run(['failures', 'list', '--config', cfgFile, '--since', 'yesterday-ish']);
       assert.equal(bad.status, 2);

@@ -198,6 +198,7 @@ export function storeContract(name: string, open: () => Promise<Store>, secondHa
       ], 2000);
       const c = (await reconciled(s)).get('src>d1')!;
       assert.deepEqual([c.delivered, c.dead, c.warnings], [2, 2, 3]);
+      assert.deepEqual((await s.warningsByCode()).map((x) => [x.code, x.warnings]), [['invalid_email', 1], ['invalid_gender', 1], ['value_truncated', 1]]);
       const [withRecords, without] = await s.failures({});
       const full = await s.failure(withRecords.id);
       assert.deepEqual(full?.records, records);
@@ -209,6 +210,36 @@ export function storeContract(name: string, open: () => Promise<Store>, secondHa
       // Settling again counts nothing twice.
       await s.settle('d1', [{ jobId: job(0).id, status: 'done', warnings: [w('x')] }], 2001);
       assert.equal((await reconciled(s)).get('src>d1')!.warnings, 3);
+    }));
+
+    test('warnings by code per connection add up to its warnings, summed over settles, seen by another handle', withStore(async (s) => {
+      const users = usersInDistinctLanes(3, 'w');
+      await s.append('src', [msg('a', users[0], ['d1', 'd2']), msg('b', users[1]), msg('c', users[2])]);
+      const w = (code: string) => ({ code, message: code });
+      const d1 = await s.claim('d1', ALL, 10, 1000);
+      const [d2] = await s.claim('d2', ALL, 10, 1000);
+      const id = (ev: string) => d1.find((j) => j.message.event === ev)!.id;
+      await s.settle('d1', [{ jobId: id('a'), status: 'done', warnings: [w('invalid_email'), w('truncated'), w('truncated')] }], 1000);
+      await s.settle('d1', [
+        { jobId: id('b'), status: 'dead', code: '512', reason: 'refused', warnings: [w('truncated')] },
+        { jobId: id('c'), status: 'done' },
+      ], 1001);
+      await s.settle('d2', [{ jobId: d2.id, status: 'done', warnings: [w('invalid_email')] }], 1002);
+      const expected = [
+        { sourceId: 'src', destinationId: 'd1', code: 'invalid_email', warnings: 1 },
+        { sourceId: 'src', destinationId: 'd1', code: 'truncated', warnings: 3 },
+        { sourceId: 'src', destinationId: 'd2', code: 'invalid_email', warnings: 1 },
+      ];
+      assert.deepEqual(await s.warningsByCode(), expected);
+      const c = await reconciled(s);
+      assert.equal(c.get('src>d1')!.warnings, 4);
+      assert.equal(c.get('src>d2')!.warnings, 1);
+      const reader = await secondHandle(s);
+      try {
+        assert.deepEqual(await reader.warningsByCode(), expected);
+      } finally {
+        await reader.close();
+      }
     }));
 
     test('filtered counts by rule: routing-time reasons and settled rules add up to filtered', withStore(async (s) => {
@@ -317,6 +348,12 @@ export function storeContract(name: string, open: () => Promise<Store>, secondHa
       ], 1000);
       assert.deepEqual((await s.failures({ code: '515' })).map((d) => d.messageId), ['a', 'b']);
       assert.deepEqual((await s.failures({ code: 'invalid_email' })).map((d) => d.messageId), ['a']);
+      // CleverTap's code alone: Taproute's own codes never match it, nor does a longer code that starts alike.
+      assert.deepEqual((await s.failures({ clevertapCode: '515' })).map((d) => d.messageId), ['a', 'b']);
+      assert.deepEqual((await s.failures({ clevertapCode: '5150' })).map((d) => d.messageId), ['c']);
+      assert.deepEqual((await s.failures({ clevertapCode: 'invalid_email' })).map((d) => d.messageId), []);
+      assert.deepEqual((await s.failures({ clevertapCode: '515', code: 'invalid_email' })).map((d) => d.messageId), ['a'], 'beside the Taproute code');
+      assert.equal(await s.replay({ clevertapCode: '5150' }, 2000), 1, 'replay takes the same filter');
     }));
 
     test('replay moves matching dead letters back to pending jobs with a fresh retry window', withStore(async (s) => {
@@ -336,6 +373,53 @@ export function storeContract(name: string, open: () => Promise<Store>, secondHa
       assert.equal(await s.replay({}, 900), 0, 'nothing left');
       assert.equal(await s.pendingTotal(), 3);
       await reconciled(s);
+    }));
+
+    test('userMessages: a user\'s messages newest first, each destination\'s outcome, paged by a cursor', withStore(async (s) => {
+      const alice = (id: string, dests: string[], filtered?: { destination: string; reason: string }[]) => ({ ...msg(id, 'alice', dests), ...(filtered ? { filtered } : {}) });
+      await s.append('src', [alice('a', ['d1', 'd2']), alice('b', ['d1'], [{ destination: 'd2', reason: 'types' }]), msg('x', 'bob'), alice('c', ['d1'])]);
+      const d1 = await s.claim('d1', ALL, 10, 1000);
+      const id = (ev: string) => d1.find((j) => j.message.event === ev)!.id;
+      await s.settle('d1', [
+        { jobId: id('a'), status: 'done' },
+        { jobId: id('b'), status: 'dead', code: '512', reason: 'refused' },
+        { jobId: id('c'), status: 'filtered', reason: 'function: returned null', rule: 'function' },
+      ], 1500);
+      const [d2] = await s.claim('d2', ALL, 10, 1000);
+      await s.settle('d2', [{ jobId: d2.id, status: 'retry_at', nextAt: 9000, code: '503', reason: 'unavailable' }], 1600);
+      const view = (p: Awaited<ReturnType<Store['userMessages']>>) =>
+        p.messages.map((m) => [m.messageId, Object.fromEntries(m.outcomes.map((o) => [o.destinationId, o.status === 'filtered' ? `filtered:${o.rule}` : o.status === 'dead' ? `dead:${o.code}:${o.reason}` : o.status]))]);
+      const all = await s.userMessages('alice');
+      assert.deepEqual(view(all), [
+        ['c', { d1: 'filtered:function' }],
+        ['b', { d1: 'dead:512:refused', d2: 'filtered:types' }],
+        ['a', { d1: 'delivered', d2: 'pending' }],
+      ]);
+      assert.equal(all.next, undefined, 'one page');
+      const a = all.messages[2];
+      assert.deepEqual(a.message, JSON.parse(msg('a', 'alice').payload));
+      assert.equal(a.sourceId, 'src');
+      const pending = a.outcomes.find((o) => o.destinationId === 'd2')!;
+      assert.ok(pending.status === 'pending' && pending.attempts === 1 && pending.nextAt === 9000 && /unavailable/.test(pending.lastError ?? ''), JSON.stringify(pending));
+      const dead = all.messages[1].outcomes.find((o) => o.destinationId === 'd1')!;
+      assert.ok(dead.status === 'dead' && (await s.failure(dead.deadLetterId))?.messageId === 'b', 'the dead letter to open');
+      // Pages: limit and the cursor.
+      const first = await s.userMessages('alice', { limit: 2 });
+      assert.deepEqual(first.messages.map((m) => m.messageId), ['c', 'b']);
+      assert.ok(first.next !== undefined);
+      const second = await s.userMessages('alice', { limit: 2, before: first.next });
+      assert.deepEqual(second.messages.map((m) => m.messageId), ['a']);
+      assert.equal(second.next, undefined);
+      assert.deepEqual((await s.userMessages('bob')).messages.map((m) => m.messageId), ['x']);
+      assert.deepEqual(await s.userMessages('nobody'), { messages: [] });
+      // Replayed, the dead letter is pending again; another handle reads the same.
+      await s.replay({ ids: [dead.deadLetterId] }, 2000);
+      const reader = await secondHandle(s);
+      try {
+        assert.deepEqual(view(await reader.userMessages('alice', { limit: 2 })), [['c', { d1: 'filtered:function' }], ['b', { d1: 'pending', d2: 'filtered:types' }]]);
+      } finally {
+        await reader.close();
+      }
     }));
 
     test('suppress: suppressed users are kept, repeats are harmless, another handle sees them', withStore(async (s) => {

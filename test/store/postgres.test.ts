@@ -1,7 +1,10 @@
 // The Store contract against PostgresStore: a fresh database on the test run's PostgreSQL; every store of
 // the suite starts from empty tables (the schema stays, as a restarted node finds it), and the second handle
 // is another pool on the same database, as another node or the CLI opens it.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
 import { PostgresStore } from '../../src/store/postgres/index.js';
+import { USER_MESSAGES_SQL } from '../../src/store/postgres/users.js';
 import { testDatabaseUrl } from '../pg.js';
 import { storeContract } from './contract.js';
 
@@ -13,9 +16,25 @@ storeContract(
     const s = await PostgresStore.open(url);
     await s.pool.query(
       `TRUNCATE messages, dedupe, jobs, dead_letters, counters, filtered_counters, source_counters, seen_requests, suppressions,
-        last_errors, destination_state, nodes, leases RESTART IDENTITY`,
+        last_errors, destination_state, nodes, leases, warning_counters RESTART IDENTITY`,
     );
     return PostgresStore.open(url).finally(() => s.close());
   },
   (s) => PostgresStore.open((s as PostgresStore).pool.options.connectionString!),
 );
+
+test('postgres: the user lookup can read by the user index (never the whole messages table)', async () => {
+  const s = await PostgresStore.open(url);
+  const c = await s.pool.connect();
+  try {
+    // The tables are tiny here: forbid the sequential scan to see whether the index serves the query at all.
+    await c.query('SET enable_seqscan = off');
+    await c.query(`PREPARE user_lookup(text, bigint, int) AS ${USER_MESSAGES_SQL}`);
+    const { rows } = await c.query<{ 'QUERY PLAN': string }>("EXPLAIN EXECUTE user_lookup('u', 1, 1)");
+    const plan = rows.map((r) => r['QUERY PLAN']).join('\n');
+    assert.match(plan, /Index (Only )?Scan.* using messages_user/);
+  } finally {
+    c.release(true);
+    await s.close();
+  }
+});

@@ -6,6 +6,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import { readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { SqliteStore } from '../../src/store/sqlite/index.js';
+import { USER_MESSAGES_SQL } from '../../src/store/sqlite/users.js';
 import { LANES } from '../../src/store/lanes.js';
 import { tmpDir, waitFor } from '../tmp.js';
 import { msg } from './contract.js';
@@ -16,6 +17,19 @@ const t = tmpDir();
 after(() => t.cleanup());
 
 describe('sqlite store file', () => {
+  test('the user lookup reads by the user index and job and dead-letter rows by message, never a whole table', async () => {
+    const s = new SqliteStore(join(t.dir, 'plan.sqlite'), { owner: true });
+    try {
+      const plan = (sql: string, ...args: unknown[]) => (s.db.prepare(`EXPLAIN QUERY PLAN ${sql}`).all(...args) as { detail: string }[]).map((r) => r.detail).join('; ');
+      assert.match(plan(USER_MESSAGES_SQL, 'u', 1, 1), /USING (COVERING )?INDEX messages_user/);
+      assert.doesNotMatch(plan(USER_MESSAGES_SQL, 'u', 1, 1), /SCAN messages/);
+      assert.match(plan('SELECT * FROM jobs WHERE msg_id IN (SELECT value FROM json_each(?))', '[1]'), /jobs USING (COVERING )?INDEX jobs_msg/);
+      assert.match(plan('SELECT * FROM dead_letters WHERE msg_id IN (SELECT value FROM json_each(?))', '[1]'), /dead_letters USING INDEX dead_msg/);
+    } finally {
+      await s.close();
+    }
+  });
+
   test('jobs left in flight by a crashed owner are claimable again after reopening', async () => {
     const file = join(t.dir, 'crash.sqlite');
     // The owner appends, claims and is killed (SIGKILL) before it settles.

@@ -3,7 +3,7 @@
 // same order and never deadlock.
 import type pg from 'pg';
 import type { CounterDeltas } from '../counter-deltas.js';
-import type { Counts, FilteredCount, LastError, SourceCounts } from '../types.js';
+import type { Counts, FilteredCount, LastError, SourceCounts, WarningCount } from '../types.js';
 
 export { CounterDeltas } from '../counter-deltas.js';
 
@@ -29,6 +29,23 @@ export async function writeDeltas(c: pg.ClientBase, deltas: CounterDeltas): Prom
        ON CONFLICT (source_id, destination_id, rule) DO UPDATE SET n = filtered_counters.n + excluded.n`,
       [rules.map((r) => r[0]), rules.map((r) => r[1]), rules.map((r) => r[2]), rules.map((r) => r[3])],
     );
+  await writeWarnings(c, deltas);
+}
+
+/** Warnings by code: only flushes that carry warnings write here (rows in key order, as above). */
+async function writeWarnings(c: pg.ClientBase, deltas: CounterDeltas): Promise<void> {
+  if (deltas.byWarning.size === 0) return;
+  const rows = [...deltas.byWarning].sort((a, b) => (a[0] < b[0] ? -1 : 1)).map(([k, n]) => [...k.split('\u0000'), n] as [string, string, string, number]);
+  await c.query(
+    `INSERT INTO warning_counters (source_id, destination_id, code, n) SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::bigint[])
+     ON CONFLICT (source_id, destination_id, code) DO UPDATE SET n = warning_counters.n + excluded.n`,
+    [rows.map((r) => r[0]), rows.map((r) => r[1]), rows.map((r) => r[2]), rows.map((r) => r[3])],
+  );
+}
+
+export async function warningsByCode(c: pg.Pool): Promise<WarningCount[]> {
+  const { rows } = await c.query('SELECT * FROM warning_counters ORDER BY source_id, destination_id, code');
+  return rows.map((r) => ({ sourceId: r.source_id, destinationId: r.destination_id, code: r.code, warnings: r.n }));
 }
 
 export async function addSource(c: pg.ClientBase, sourceId: string, received: number, duplicates: number, rejected: number): Promise<void> {

@@ -1,6 +1,6 @@
 // Dead letters on PostgreSQL: the same rows and filters as the SQLite store (src/store/sqlite/failures.ts).
 import type pg from 'pg';
-import { toDeadLetter } from '../dead-letter.js';
+import { clevertapCodeInReason, numericOrNull, toDeadLetter } from '../dead-letter.js';
 import type { DeadLetter, FailureFilter } from '../types.js';
 
 export function where(f: FailureFilter): { sql: string; args: unknown[] } {
@@ -14,6 +14,8 @@ export function where(f: FailureFilter): { sql: string; args: unknown[] } {
   // A destination's own code appears in the reason as "(<platform> code 515)" when the dead letter carries
   // Taproute's code (e.g. invalid_email): a code matches either.
   if (f.code) add(`(d.code = ? OR d.reason LIKE ? ESCAPE '\\')`, f.code, `%(% code ${f.code.replace(/[\\%_]/g, '\\$&')})%`);
+  // CleverTap's codes are numbers: a dead letter's own code is CleverTap's only then (Taproute's are words).
+  if (f.clevertapCode) add(`(d.code = ?::text OR d.reason LIKE ? ESCAPE '\\')`, numericOrNull(f.clevertapCode), clevertapCodeInReason(f.clevertapCode));
   if (f.from !== undefined) add('d.failed_at >= ?', f.from);
   if (f.to !== undefined) add('d.failed_at <= ?', f.to);
   // An empty id list matches nothing (never "everything").

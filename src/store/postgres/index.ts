@@ -1,21 +1,22 @@
 // The PostgreSQL store: the same Store as SQLite (src/store/types.ts) on tables that several Taproute nodes
 // share. This class wires the parts together; each concern lives beside it:
 //   migrations.ts (versioned schema, advisory lock) · db.ts (pool, transactions) · commit.ts (group commit)
-//   · jobs.ts (append, claim, settle, fencing) · counters.ts · failures.ts
+//   · jobs.ts (append, claim, settle, fencing) · counters.ts · failures.ts · users.ts (user lookup)
 // An append resolves only after its transaction committed; PostgreSQL's synchronous_commit decides how
 // durable that is (https://www.postgresql.org/docs/current/wal-async-commit.html: keep it on).
 import type pg from 'pg';
 import type { Job } from '../../core/job.js';
 import type {
-  AppendResult, Counts, DeadLetter, DestinationState, FailureFilter, FilteredCount, Settlement, SourceCounts, Store, StoredMessage,
+  AppendResult, Counts, DeadLetter, DestinationState, FailureFilter, FilteredCount, Settlement, SourceCounts, Store, StoredMessage, UserMessagesPage, WarningCount,
 } from '../types.js';
 import { REQUEST_ID_DAYS } from '../rows.js';
 import { AsyncGroupCommit } from './commit.js';
-import { CounterDeltas, connectionCounts, filteredByRule, sourceCounts, writeDeltas } from './counters.js';
+import { CounterDeltas, connectionCounts, filteredByRule, sourceCounts, warningsByCode, writeDeltas } from './counters.js';
 import { createPool, tx, unavailable } from './db.js';
 import { getFailure, listFailures, where } from './failures.js';
 import { type AppendBatch, type Fence, Jobs } from './jobs.js';
 import { migrate } from './migrations.js';
+import { userMessages } from './users.js';
 
 export interface PostgresStoreOptions {
   /** Set when this node runs in a cluster: claims and settles are fenced by its lane leases. */
@@ -161,6 +162,10 @@ export class PostgresStore implements Store {
     return this.guard(() => filteredByRule(this.pool));
   }
 
+  warningsByCode(): Promise<WarningCount[]> {
+    return this.guard(() => warningsByCode(this.pool));
+  }
+
   sourceCounts(): Promise<SourceCounts[]> {
     return this.guard(() => sourceCounts(this.pool));
   }
@@ -194,6 +199,10 @@ export class PostgresStore implements Store {
       this.pending += n;
       return n;
     });
+  }
+
+  userMessages(userKey: string, page?: { limit?: number; before?: number }): Promise<UserMessagesPage> {
+    return this.guard(() => userMessages(this.pool, userKey, page));
   }
 
   async suppress(userIds: string[], now: number): Promise<void> {

@@ -10,6 +10,8 @@ import { laneOf } from '../lanes.js';
 import type { AppendResult, Settlement, StoredMessage } from '../types.js';
 import { errorText, type JobRow as StoredJob } from '../rows.js';
 import { addSource, CounterDeltas } from './counters.js';
+import { routesOf } from '../user-messages.js';
+import { routeFiltered } from './users.js';
 
 /** Lanes read per query: a few at a time, so a claim reads few more job rows than it takes. */
 const LANES_PER_QUERY = 8;
@@ -124,9 +126,10 @@ export class Jobs {
     const msgIds = ids.m.sort((a, b) => a - b);
     const jobIds = (ids.j ?? []).sort((a, b) => a - b);
     await c.query(
-      `INSERT INTO messages (id, source_id, message_id, received_at, payload)
-       SELECT * FROM unnest($1::bigint[], $2::text[], $3::text[], $4::bigint[], $5::text[])`,
-      [msgIds, msgs.map((x) => x.sourceId), msgs.map((x) => x.m.messageId), msgs.map((x) => x.m.receivedAt), msgs.map((x) => x.m.payload)],
+      `INSERT INTO messages (id, source_id, message_id, received_at, payload, user_key, routes)
+       SELECT * FROM unnest($1::bigint[], $2::text[], $3::text[], $4::bigint[], $5::text[], $6::text[], $7::text[])`,
+      [msgIds, msgs.map((x) => x.sourceId), msgs.map((x) => x.m.messageId), msgs.map((x) => x.m.receivedAt), msgs.map((x) => x.m.payload),
+        msgs.map((x) => x.m.userKey), msgs.map((x) => routesOf(x.m))],
     );
     const j = { id: [] as number[], msg: [] as number[], src: [] as string[], dst: [] as string[], user: [] as string[], at: [] as number[], lane: [] as number[] };
     msgs.forEach(({ sourceId, m }, i) => {
@@ -234,17 +237,21 @@ export class Jobs {
       // Counters move only for rows really deleted: a job is never counted twice.
       const byId = new Map(finish.map((o) => [o.jobId, o]));
       const dead: [JobRow, Extract<Settlement, { status: 'dead' }>][] = [];
+      const filtered: { msgId: number; rule: string }[] = [];
       for (const r of rows) {
         const o = byId.get(r.id)!;
-        if (o.status === 'filtered') deltas.filtered(r.source_id, r.destination_id, o.rule ?? 'destination');
-        else {
+        if (o.status === 'filtered') {
+          deltas.filtered(r.source_id, r.destination_id, o.rule ?? 'destination');
+          filtered.push({ msgId: r.msg_id, rule: o.rule ?? 'destination' });
+        } else {
           deltas.bump(r.source_id, r.destination_id, o.status === 'done' ? 'delivered' : 'dead');
-          if (o.warnings?.length) deltas.bump(r.source_id, r.destination_id, 'warnings', o.warnings.length);
+          if (o.warnings?.length) deltas.warned(r.source_id, r.destination_id, o.warnings);
           if (o.status === 'dead') dead.push([r, o]);
         }
       }
       finished = rows.length;
       if (dead.length) await addDeadLetters(c, dead, now);
+      await routeFiltered(c, destinationId, filtered);
     }
     const again = allowed.filter((o): o is Again => o.status === 'release' || o.status === 'retry_at');
     if (again.length) {

@@ -96,6 +96,16 @@ const MIGRATIONS: string[] = [
   );
   CREATE TABLE destination_state (destination_id text PRIMARY KEY, paused text, since bigint NOT NULL);
   `,
+  // 4 (the console): warnings counted per connection and code; a message's user key (indexed: the user
+  // lookup never scans the jobs table) and its routes (destination → null, or the rule that filtered it).
+  `
+  ALTER TABLE messages ADD COLUMN user_key text, ADD COLUMN routes text;
+  CREATE INDEX messages_user ON messages (user_key, id) WHERE user_key IS NOT NULL;
+  CREATE TABLE warning_counters (
+    source_id text NOT NULL, destination_id text NOT NULL, code text NOT NULL, n bigint NOT NULL DEFAULT 0,
+    PRIMARY KEY (source_id, destination_id, code)
+  );
+  `,
 ];
 
 export async function migrate(pool: pg.Pool): Promise<void> {

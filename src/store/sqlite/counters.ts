@@ -3,7 +3,7 @@
 // received = delivered + dead + filtered + pending is a check, not an identity.
 import type Database from 'better-sqlite3';
 import type { CounterDeltas } from '../counter-deltas.js';
-import type { Counts, FilteredCount, SourceCounts } from '../types.js';
+import type { Counts, FilteredCount, SourceCounts, WarningCount } from '../types.js';
 
 export { CounterDeltas } from '../counter-deltas.js';
 
@@ -11,6 +11,7 @@ export class Counters {
   private readonly connection: Database.Statement;
   private readonly source: Database.Statement;
   private readonly rule: Database.Statement;
+  private readonly warning: Database.Statement;
 
   constructor(private readonly db: Database.Database) {
     this.connection = db.prepare(
@@ -23,6 +24,10 @@ export class Counters {
       `INSERT INTO filtered_counters (source_id, destination_id, rule, n) VALUES (?, ?, ?, ?)
        ON CONFLICT (source_id, destination_id, rule) DO UPDATE SET n = n + excluded.n`,
     );
+    this.warning = db.prepare(
+      `INSERT INTO warning_counters (source_id, destination_id, code, n) VALUES (?, ?, ?, ?)
+       ON CONFLICT (source_id, destination_id, code) DO UPDATE SET n = n + excluded.n`,
+    );
     this.source = db.prepare(
       `INSERT INTO source_counters (source_id, received, duplicates, rejected) VALUES (?, ?, ?, ?)
        ON CONFLICT (source_id) DO UPDATE SET received = received + excluded.received,
@@ -34,6 +39,7 @@ export class Counters {
   write(deltas: CounterDeltas): void {
     for (const [src, dst, d] of deltas.entries()) this.connection.run(src, dst, d.received, d.delivered, d.dead, d.filtered, d.warnings);
     for (const [k, n] of deltas.byRule) this.rule.run(...k.split('\u0000'), n);
+    for (const [k, n] of deltas.byWarning) this.warning.run(...k.split('\u0000'), n);
   }
 
   addSource(sourceId: string, received: number, duplicates: number, rejected: number): void {
@@ -62,14 +68,23 @@ export class Counters {
   }
 
   filteredByRule(): FilteredCount[] {
-    // A read-only handle on a file written before counts by rule existed has no such table: nothing counted yet.
-    const exists = this.db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'filtered_counters'").get();
+    return this.byKey('filtered_counters', 'rule').map((r) => ({ sourceId: r.sourceId, destinationId: r.destinationId, rule: r.key, filtered: r.n }));
+  }
+
+  warningsByCode(): WarningCount[] {
+    return this.byKey('warning_counters', 'code').map((r) => ({ sourceId: r.sourceId, destinationId: r.destinationId, code: r.key, warnings: r.n }));
+  }
+
+  /** Rows of a per-connection counter table keyed by one more column (a rule, a warning code). */
+  private byKey(table: 'filtered_counters' | 'warning_counters', key: 'rule' | 'code'): { sourceId: string; destinationId: string; key: string; n: number }[] {
+    // A read-only handle on a file written before this table existed has none: nothing counted yet.
+    const exists = this.db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?").get(table);
     if (!exists) return [];
-    return (this.db.prepare('SELECT * FROM filtered_counters ORDER BY source_id, destination_id, rule').all() as Record<string, number | string>[]).map((r) => ({
+    return (this.db.prepare(`SELECT * FROM ${table} ORDER BY source_id, destination_id, ${key}`).all() as Record<string, number | string>[]).map((r) => ({
       sourceId: String(r.source_id),
       destinationId: String(r.destination_id),
-      rule: String(r.rule),
-      filtered: Number(r.n),
+      key: String(r[key]),
+      n: Number(r.n),
     }));
   }
 

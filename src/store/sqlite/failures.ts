@@ -1,7 +1,7 @@
 // Dead letters: jobs that will never be delivered as they are, with the destination's code and reason.
 // They keep their message (so an operator can read and replay it) until replayed.
 import type Database from 'better-sqlite3';
-import { toDeadLetter } from '../dead-letter.js';
+import { clevertapCodeInReason, numericOrNull, toDeadLetter } from '../dead-letter.js';
 import type { DeadLetter, FailureFilter } from '../types.js';
 import { CounterDeltas, type Counters } from './counters.js';
 import type { JobRow } from '../rows.js';
@@ -78,6 +78,8 @@ function where(f: FailureFilter): { sql: string; args: unknown[] } {
   // A destination's own code appears in the reason as "(<platform> code 515)" when the dead letter carries
   // Taproute's code (e.g. invalid_email): a code matches either.
   if (f.code) (clauses.push(`(d.code = ? OR d.reason LIKE ? ESCAPE '\\')`), args.push(f.code, `%(% code ${f.code.replace(/[\\%_]/g, '\\$&')})%`));
+  // CleverTap's codes are numbers: a dead letter's own code is CleverTap's only then (Taproute's are words).
+  if (f.clevertapCode) (clauses.push(`(d.code = ? OR d.reason LIKE ? ESCAPE '\\')`), args.push(numericOrNull(f.clevertapCode), clevertapCodeInReason(f.clevertapCode)));
   if (f.from !== undefined) (clauses.push('d.failed_at >= ?'), args.push(f.from));
   if (f.to !== undefined) (clauses.push('d.failed_at <= ?'), args.push(f.to));
   if (f.ids) {

@@ -3,13 +3,13 @@
 //   schema.ts (tables) · commit.ts (group commit + WAL fsync) · jobs.ts (append, claim, settle)
 //   · failures.ts (dead letters, replay) · counters.ts · requests.ts · suppressions.ts · prune.ts
 //   · last-errors.ts · destination-state.ts · lock.ts (one owner per file)
-//   · checkpointer.ts (WAL checkpoints off the event loop, giving the WAL's space back)
+//   · checkpointer.ts (WAL checkpoints off the event loop, giving the WAL's space back) · users.ts (user lookup)
 import Database from 'better-sqlite3';
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { Job } from '../../core/job.js';
 import { isWriteFailure, StoreUnavailableError } from '../errors.js';
-import type { AppendResult, Counts, DeadLetter, DestinationState, FailureFilter, FilteredCount, Settlement, SourceCounts, Store, StoredMessage } from '../types.js';
+import type { AppendResult, Counts, DeadLetter, DestinationState, FailureFilter, FilteredCount, Settlement, SourceCounts, Store, StoredMessage, UserMessagesPage, WarningCount } from '../types.js';
 import { Checkpointer } from './checkpointer.js';
 import { GroupCommit } from './commit.js';
 import { CounterDeltas, Counters } from './counters.js';
@@ -22,6 +22,7 @@ import { prune } from './prune.js';
 import { RequestIds } from './requests.js';
 import { createSchema } from './schema.js';
 import { Suppressions } from './suppressions.js';
+import { UserMessages } from './users.js';
 
 export interface SqliteStoreOptions {
   /** FULL: durable before an append resolves; NORMAL: survives kill -9, not power loss. */
@@ -50,6 +51,7 @@ export class SqliteStore implements Store {
   private readonly suppressions: Suppressions;
   private readonly lastErrors: LastErrors;
   private readonly destinations: DestinationStates;
+  private readonly users: UserMessages;
   private readonly probe: Database.Statement | null = null;
   /** Set while writes fail (disk full), cleared by the next write that succeeds; a timer probes meanwhile. */
   private writeFailure: Error | null = null;
@@ -88,6 +90,7 @@ export class SqliteStore implements Store {
     this.deadLetters = new DeadLetters(this.db, this.counters);
     this.lastErrors = new LastErrors(this.db);
     this.destinations = new DestinationStates(this.db);
+    this.users = new UserMessages(this.db);
     this.jobs = new Jobs(this.db, this.counters, this.deadLetters, this.lastErrors);
     if (writable) this.probe = this.db.prepare('INSERT OR REPLACE INTO write_probe (id, at) VALUES (1, ?)');
     this.requests = new RequestIds(this.db);
@@ -203,6 +206,10 @@ export class SqliteStore implements Store {
     return this.counters.filteredByRule();
   }
 
+  async warningsByCode(): Promise<WarningCount[]> {
+    return this.counters.warningsByCode();
+  }
+
   async sourceCounts(): Promise<SourceCounts[]> {
     return this.counters.sources();
   }
@@ -219,6 +226,10 @@ export class SqliteStore implements Store {
     const n = this.write(() => this.deadLetters.replay(f, now, (...job) => this.jobs.requeue(...job)));
     this.pending += n;
     return n;
+  }
+
+  async userMessages(userKey: string, page?: { limit?: number; before?: number }): Promise<UserMessagesPage> {
+    return this.users.list(userKey, page);
   }
 
   async suppress(userIds: string[], now: number): Promise<void> {

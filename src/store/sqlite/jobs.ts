@@ -13,6 +13,7 @@ import type { LastErrors } from './last-errors.js';
 const MAX_SCAN_PER_CLAIM = 20_000;
 
 import { errorText, type JobRow } from '../rows.js';
+import { routesOf } from '../user-messages.js';
 
 export interface AppendBatch {
   sourceId: string;
@@ -34,7 +35,9 @@ export class Jobs {
   ) {
     this.s = {
       dedupe: db.prepare('INSERT OR IGNORE INTO dedupe (source_id, message_id, at) VALUES (?, ?, ?)'),
-      insertMsg: db.prepare('INSERT INTO messages (source_id, message_id, received_at, payload) VALUES (?, ?, ?, ?)'),
+      insertMsg: db.prepare('INSERT INTO messages (source_id, message_id, received_at, payload, user_key, routes) VALUES (?, ?, ?, ?, ?, ?)'),
+      // A destination that filters the message when settled: its route names the rule (the user lookup shows it).
+      routeFiltered: db.prepare(`UPDATE messages SET routes = json_set(coalesce(routes, '{}'), '$.' || json_quote(?), ?) WHERE id = ?`),
       insertJob: db.prepare('INSERT INTO jobs (msg_id, source_id, destination_id, user_key, received_at, lane) VALUES (?, ?, ?, ?, ?, ?)'),
       // `next_at > 0` lets SQLite use the small partial index instead of scanning the backlog.
       waitingUsers: db.prepare('SELECT DISTINCT user_key FROM jobs WHERE destination_id = ? AND next_at > 0 AND next_at > ?'),
@@ -65,7 +68,7 @@ export class Jobs {
         continue;
       }
       accepted++;
-      const msgId = s.insertMsg.run(p.sourceId, m.messageId, m.receivedAt, m.payload).lastInsertRowid;
+      const msgId = s.insertMsg.run(p.sourceId, m.messageId, m.receivedAt, m.payload, m.userKey, routesOf(m)).lastInsertRowid;
       const lane = laneOf(m.userKey);
       for (const d of m.destinations) {
         s.insertJob.run(msgId, p.sourceId, d, m.userKey, m.receivedAt, lane);
@@ -151,19 +154,20 @@ export class Jobs {
           case 'done':
             if (s.deleteJob.run(row.id).changes !== 1) break;
             deltas.bump(row.source_id, row.destination_id, 'delivered');
-            if (o.warnings?.length) deltas.bump(row.source_id, row.destination_id, 'warnings', o.warnings.length);
+            if (o.warnings?.length) deltas.warned(row.source_id, row.destination_id, o.warnings);
             finished++;
             break;
           case 'filtered':
             if (s.deleteJob.run(row.id).changes !== 1) break;
             deltas.filtered(row.source_id, row.destination_id, o.rule ?? 'destination');
+            s.routeFiltered.run(row.destination_id, o.rule ?? 'destination', row.msg_id);
             finished++;
             break;
           case 'dead':
             if (s.deleteJob.run(row.id).changes !== 1) break;
             this.deadLetters.add(row, o, now);
             deltas.bump(row.source_id, row.destination_id, 'dead');
-            if (o.warnings?.length) deltas.bump(row.source_id, row.destination_id, 'warnings', o.warnings.length);
+            if (o.warnings?.length) deltas.warned(row.source_id, row.destination_id, o.warnings);
             finished++;
             break;
           case 'release':

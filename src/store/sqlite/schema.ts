@@ -55,6 +55,10 @@ CREATE TABLE IF NOT EXISTS filtered_counters (
   source_id TEXT NOT NULL, destination_id TEXT NOT NULL, rule TEXT NOT NULL, n INTEGER NOT NULL DEFAULT 0,
   PRIMARY KEY (source_id, destination_id, rule)
 ) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS warning_counters (
+  source_id TEXT NOT NULL, destination_id TEXT NOT NULL, code TEXT NOT NULL, n INTEGER NOT NULL DEFAULT 0,
+  PRIMARY KEY (source_id, destination_id, code)
+) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS source_counters (
   source_id TEXT PRIMARY KEY,
   received INTEGER NOT NULL DEFAULT 0, duplicates INTEGER NOT NULL DEFAULT 0, rejected INTEGER NOT NULL DEFAULT 0
@@ -77,7 +81,13 @@ const ADDED_COLUMNS: [table: string, column: string, definition: string][] = [
   ['counters', 'warnings', 'INTEGER NOT NULL DEFAULT 0'],
   ['dead_letters', 'records', 'TEXT'],
   ['dead_letters', 'warnings', 'TEXT'],
+  // The user lookup (users.ts): a message's user key and routes.
+  ['messages', 'user_key', 'TEXT'],
+  ['messages', 'routes', 'TEXT'],
 ];
+
+/** Indexes on added columns, created once the columns exist. */
+const ADDED_INDEXES = ['CREATE INDEX IF NOT EXISTS messages_user ON messages (user_key, id) WHERE user_key IS NOT NULL'];
 
 export function createSchema(db: Database.Database): void {
   db.exec(SCHEMA);
@@ -85,4 +95,5 @@ export function createSchema(db: Database.Database): void {
     const cols = db.prepare(`SELECT name FROM pragma_table_info('${table}')`).pluck().all() as string[];
     if (!cols.includes(column)) db.exec(`ALTER TABLE ${table} ADD COLUMN ${column} ${definition}`);
   }
+  for (const sql of ADDED_INDEXES) db.exec(sql);
 }

@@ -6,7 +6,7 @@ import { Json } from './json.js';
 import type { DeadLetter } from '../../../store/types.js';
 
 export function Failures() {
-  const [filter, setFilter] = useState({ destination: '', code: '', from: '', to: '' });
+  const [filter, setFilter] = useState({ destination: '', code: '', clevertapCode: '', from: '', to: '' });
   const [list, setList] = useState<DeadLetter[] | null>(null);
   const [selected, setSelected] = useState<Set<number>>(new Set());
   const [open, setOpen] = useState<number | null>(null);
@@ -55,7 +55,8 @@ export function Failures() {
         }}
       >
         {field('destination', 'Destination')}
-        {field('code', 'Code')}
+        {field('code', 'Taproute code')}
+        {field('clevertapCode', 'CleverTap code')}
         {field('from', 'Failed from', 'datetime-local')}
         {field('to', 'to', 'datetime-local')}
         <button type="submit">Filter</button>

@@ -9,6 +9,7 @@ interface Overview {
   destinations: Record<string, { state: string; reason?: string; until?: number; inFlight: number }>;
   destinationTypes: Record<string, string>;
   rates: { t: number; received: number; delivered: number; dead: number }[];
+  warningsByCode: { sourceId: string; destinationId: string; code: string; warnings: number }[];
 }
 
 export function Overview() {
@@ -68,6 +69,25 @@ export function Overview() {
             ))}
           </tbody>
         </table>
+      </section>
+      <section>
+        <h2>Warnings by code</h2>
+        {data.warningsByCode.length === 0 ? (
+          <p class="muted">No warnings: the mappings had nothing to fix or leave out.</p>
+        ) : (
+          <table class="warning-codes">
+            <thead><tr><th>source → destination</th><th>code</th><th>warnings</th></tr></thead>
+            <tbody>
+              {data.warningsByCode.map((w) => (
+                <tr data-warning={`${w.sourceId}:${w.destinationId}:${w.code}`}>
+                  <td>{w.sourceId} → {w.destinationId}</td>
+                  <td>{w.code}</td>
+                  <td class="num">{w.warnings}</td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        )}
       </section>
       <section>
         <h2>Events per second, last hour</h2>

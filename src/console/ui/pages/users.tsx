@@ -1,13 +1,23 @@
-// Everything known about one userId or anonymousId, and "delete this user" (suppress + delete in every
+// Everything stored for one userId or anonymousId (the whole cluster's store), each message with every
+// destination's outcome, newest first, a page at a time; and "delete this user" (suppress + delete in every
 // destination that can) behind a confirmation.
 import { useState } from 'preact/hooks';
 import { api, time } from '../api.js';
-import { outcomeText } from './debugger.js';
 import { Json } from './json.js';
+import type { UserMessage, UserMessagesPage, UserOutcome } from '../../../store/types.js';
+
+const PAGE = 50;
+
+function userOutcomeText(o: UserOutcome): string {
+  if (o.status === 'pending') return o.lastError ? `retrying (${o.attempts} attempts): ${o.lastError}` : 'pending';
+  if (o.status === 'dead') return `dead (${o.code}): ${o.reason}`;
+  if (o.status === 'filtered') return `filtered by ${o.rule}`;
+  return 'delivered';
+}
 
 export function Users() {
   const [key, setKey] = useState('');
-  const [data, setData] = useState<any>(null);
+  const [data, setData] = useState<UserMessagesPage | null>(null);
   const [shownKey, setShownKey] = useState('');
   const [confirming, setConfirming] = useState(false);
   const [typed, setTyped] = useState('');
@@ -17,8 +27,17 @@ export function Users() {
     setError('');
     setNote('');
     try {
-      setData(await api(`/users/${encodeURIComponent(key)}`));
+      setData(await api<UserMessagesPage>(`/users/${encodeURIComponent(key)}?limit=${PAGE}`));
       setShownKey(key);
+    } catch (e) {
+      setError((e as Error).message);
+    }
+  };
+  const more = async () => {
+    if (!data?.next) return;
+    try {
+      const page = await api<UserMessagesPage>(`/users/${encodeURIComponent(shownKey)}?limit=${PAGE}&before=${data.next}`);
+      setData({ messages: [...data.messages, ...page.messages], next: page.next });
     } catch (e) {
       setError((e as Error).message);
     }
@@ -52,25 +71,21 @@ export function Users() {
       {data && (
         <>
           <section>
-            <h2>Recent messages (this node)</h2>
-            {data.recent.length === 0 && <p class="muted">None in this node's recent traffic.</p>}
-            {data.recent.map((r: any) => (
-              <details class="user-message">
+            <h2>Stored messages</h2>
+            {data.messages.length === 0 && <p class="muted">Nothing stored for this user (delivered messages are kept only until housekeeping).</p>}
+            {data.messages.map((m: UserMessage) => (
+              <details class="user-message" data-message-id={m.messageId}>
                 <summary>
-                  {time(r.event.receivedAt)} {r.event.type} {r.event.event ?? ''} — {r.outcomes.map((o: any) => `${o.destinationId}: ${outcomeText(o)}`).join('; ') || 'not settled yet'}
+                  {time(m.receivedAt)} {m.sourceId} {String((m.message as { type?: unknown }).type ?? '')}{' '}
+                  {String((m.message as { event?: unknown; name?: unknown }).event ?? (m.message as { name?: unknown }).name ?? '')}
+                  {m.outcomes.map((o) => (
+                    <span class={`outcome status-${o.status}`}> {o.destinationId}: {userOutcomeText(o)}</span>
+                  ))}
                 </summary>
-                <Json value={r.message} />
+                <Json value={m.message} />
               </details>
             ))}
-          </section>
-          <section>
-            <h2>Dead letters</h2>
-            {data.failures.length === 0 && <p class="muted">None.</p>}
-            <ul>
-              {data.failures.map((f: any) => (
-                <li>{time(f.failedAt)} {f.destinationId}: {f.code}: {f.reason}</li>
-              ))}
-            </ul>
+            {data.next !== undefined && <button onClick={more}>Older messages</button>}
           </section>
           <section class="danger">
             {!confirming ? (
