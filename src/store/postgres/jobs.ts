@@ -1,9 +1,11 @@
 // Append, claim and settle on PostgreSQL. The rules are the SQLite store's (src/store/sqlite/jobs.ts); what
 // differs is that several nodes share the tables:
 // - dedupe: the (source_id, message_id) primary key decides, whichever node inserts first;
-// - fencing: when a node runs in a cluster, it claims only lanes whose lease it holds and settles a job only
-//   while it still holds that lane's lease with the token it claimed under (the lease row is locked FOR SHARE
-//   meanwhile, so a takeover waits for the settle to commit, and a settle after a takeover changes nothing).
+// - fencing: when a node runs in a cluster, it claims only lanes whose lease it holds, and the claim writes
+//   that lease's token on each job row (claim_token). A settle changes a row only while this node holds the
+//   lane's lease with that very token: the comparison is in the settle's SQL, so it holds whatever the node
+//   remembers (a claim forgotten, a settle retried after the lease was lost and taken again). The lease rows
+//   are locked FOR SHARE until the settle commits, so a takeover waits for it.
 import type pg from 'pg';
 import type { Job } from '../../core/job.js';
 import { laneOf } from '../lanes.js';
@@ -57,15 +59,13 @@ async function recordLastErrors(c: pg.ClientBase, rows: [string, string, string 
   );
 }
 
-interface Claimed {
-  lane: number;
-  /** The lease token the job was claimed under (cluster only). */
-  token?: number;
+/** The leases this node holds on a destination's lanes, as arrays for unnest() in the settle's SQL. */
+interface Held {
+  lanes: number[];
+  tokens: number[];
 }
 
 export class Jobs {
-  private readonly claimed = new Map<number, Claimed>();
-
   constructor(private readonly fence?: Fence) {}
 
   /** Stores every append of one group commit inside the caller's transaction. */
@@ -163,14 +163,13 @@ export class Jobs {
   }
 
   async claim(pool: pg.Pool, destinationId: string, lanes: readonly number[], max: number, now: number, maxBytes: number): Promise<Job[]> {
-    let tokens: Map<number, number> | undefined;
     if (this.fence) {
-      const { rows } = await pool.query<{ lane: number; token: number }>(
-        'SELECT lane, token FROM leases WHERE destination_id = $1 AND node_id = $2 AND expires_at > clock_timestamp() AND lane = ANY($3::int[])',
+      const { rows } = await pool.query<{ lane: number }>(
+        'SELECT lane FROM leases WHERE destination_id = $1 AND node_id = $2 AND expires_at > clock_timestamp() AND lane = ANY($3::int[])',
         [destinationId, this.fence.nodeId, lanes],
       );
-      tokens = new Map(rows.map((r) => [r.lane, r.token]));
-      lanes = lanes.filter((l) => tokens!.has(l));
+      const held = new Set(rows.map((r) => r.lane));
+      lanes = lanes.filter((l) => held.has(l));
     }
     if (lanes.length === 0 || max <= 0) return [];
     // Users whose earliest job waits for a retry hold back their later jobs (and only theirs).
@@ -179,7 +178,7 @@ export class Jobs {
       [destinationId, now],
     );
     const blocked = waiting.map((r) => r.user_key);
-    const picked: JobRow[] = [];
+    let picked: JobRow[] = [];
     for (let i = 0; i < lanes.length && picked.length < max; i += LANES_PER_QUERY) {
       const chunk = lanes.slice(i, i + LANES_PER_QUERY);
       // Per lane the oldest jobs (job rows only, no payloads), then in the order of the lanes asked for.
@@ -197,6 +196,18 @@ export class Jobs {
         picked.push(r);
       }
     }
+    if (this.fence && picked.length) {
+      // Each row takes the token of the lease it is claimed under; a row whose lease was lost meanwhile (or that
+      // another node settled) is not taken.
+      const { rows } = await pool.query<{ id: number }>(
+        `UPDATE jobs j SET claim_token = l.token FROM leases l
+         WHERE j.id = ANY($1::bigint[]) AND l.destination_id = $2 AND l.lane = j.lane AND l.node_id = $3 AND l.expires_at > clock_timestamp()
+         RETURNING j.id`,
+        [picked.map((r) => r.id), destinationId, this.fence.nodeId],
+      );
+      const stamped = new Set(rows.map((r) => r.id));
+      picked = picked.filter((r) => stamped.has(r.id));
+    }
     if (picked.length === 0) return [];
     const { rows: payloads } = await pool.query<{ id: number; payload: string }>('SELECT id, payload FROM messages WHERE id = ANY($1::bigint[])', [
       [...new Set(picked.map((r) => r.msg_id))],
@@ -211,25 +222,31 @@ export class Jobs {
       if (jobs.length > 0 && bytes + payload.length > maxBytes) break;
       bytes += payload.length;
       jobs.push({ id: r.id, sourceId: r.source_id, destinationId, userKey: r.user_key, attempts: r.attempts, receivedAt: r.received_at, message: JSON.parse(payload) });
-      this.claimed.set(r.id, { lane: r.lane, token: tokens?.get(r.lane) });
     }
     return jobs;
   }
 
-  forget(jobId: number): void {
-    this.claimed.delete(jobId);
-  }
+  /** Nothing to forget: what a claim needs at settle time is on the job row (claim_token). */
+  forget(_jobId: number): void {}
 
   /** Settles jobs inside the caller's transaction; returns how many left the jobs table. */
   async settle(c: pg.ClientBase, destinationId: string, settlements: Settlement[], now: number, deltas: CounterDeltas): Promise<number> {
-    const allowed = this.fence ? await this.fenced(c, destinationId, settlements) : settlements;
-    for (const o of settlements) this.claimed.delete(o.jobId);
-    const finish = allowed.filter((o): o is Finish => o.status === 'done' || o.status === 'filtered' || o.status === 'dead');
+    const held = this.fence ? await this.held(c, destinationId) : undefined;
+    if (held && held.lanes.length === 0) return 0;
+    // Fenced: a row changes only if its lane's lease is held now with the token the row was claimed under.
+    const fenced = (n: number, alias = '') =>
+      held
+        ? `${alias}id IN (SELECT f.id FROM jobs f JOIN unnest($${n}::int[], $${n + 1}::bigint[]) AS h(lane, token) ON f.lane = h.lane AND f.claim_token = h.token
+           WHERE f.id = ANY($1::bigint[]))`
+        : 'true';
+    const fenceArgs = held ? [held.lanes, held.tokens] : [];
+    const finish = settlements.filter((o): o is Finish => o.status === 'done' || o.status === 'filtered' || o.status === 'dead');
     let finished = 0;
     if (finish.length) {
       const { rows } = await c.query<JobRow>(
-        `DELETE FROM jobs WHERE id = ANY($1::bigint[]) RETURNING id, msg_id, source_id, destination_id, user_key, attempts, received_at, lane`,
-        [finish.map((o) => o.jobId)],
+        `DELETE FROM jobs WHERE id = ANY($1::bigint[]) AND ${fenced(2)}
+         RETURNING id, msg_id, source_id, destination_id, user_key, attempts, received_at, lane`,
+        [finish.map((o) => o.jobId), ...fenceArgs],
       );
       // Counters move only for rows really deleted: a job is never counted twice.
       const byId = new Map(finish.map((o) => [o.jobId, o]));
@@ -246,15 +263,16 @@ export class Jobs {
       finished = rows.length;
       if (dead.length) await addDeadLetters(c, dead, now);
     }
-    const again = allowed.filter((o): o is Again => o.status === 'release' || o.status === 'retry_at');
+    const again = settlements.filter((o): o is Again => o.status === 'release' || o.status === 'retry_at');
     if (again.length) {
       // release keeps the job's last error unless it brings one; retry_at always sets it.
       const text = again.map((o) => (o.reason === undefined ? null : errorText(o.status === 'retry_at' ? (o.code ?? 'retry') : o.code, o.reason)));
       const { rows } = await c.query<{ id: number; source_id: string; destination_id: string }>(
         `UPDATE jobs j SET attempts = j.attempts + 1, next_at = coalesce(s.next_at, j.next_at), last_error = coalesce(s.err, j.last_error)
-         FROM unnest($1::bigint[], $2::bigint[], $3::text[]) AS s(id, next_at, err) WHERE j.id = s.id
+         FROM unnest($1::bigint[], $2::bigint[], $3::text[]) AS s(id, next_at, err)
+         WHERE j.id = s.id AND ${fenced(4, 'j.')}
          RETURNING j.id, j.source_id, j.destination_id`,
-        [again.map((o) => o.jobId), again.map((o) => (o.status === 'retry_at' ? o.nextAt : null)), text],
+        [again.map((o) => o.jobId), again.map((o) => (o.status === 'retry_at' ? o.nextAt : null)), text, ...fenceArgs],
       );
       const connection = new Map(rows.map((r) => [r.id, r]));
       // The last error of each connection in this settle (the last one given wins).
@@ -268,28 +286,12 @@ export class Jobs {
     return finished;
   }
 
-  /**
-   * The settlements this node may still make: the job's lane lease is held by this node, unexpired, with the
-   * token the job was claimed under. The lease rows stay locked (FOR SHARE) until the settle commits.
-   */
-  private async fenced(c: pg.ClientBase, destinationId: string, settlements: Settlement[]): Promise<Settlement[]> {
+  /** The leases this node holds on the destination's lanes, locked FOR SHARE until the settle commits. */
+  private async held(c: pg.ClientBase, destinationId: string): Promise<Held> {
     const { rows } = await c.query<{ lane: number; token: number }>(
-      'SELECT lane, token FROM leases WHERE destination_id = $1 AND node_id = $2 AND expires_at > clock_timestamp() FOR SHARE',
+      'SELECT lane, token FROM leases WHERE destination_id = $1 AND node_id = $2 AND expires_at > clock_timestamp() ORDER BY lane FOR SHARE',
       [destinationId, this.fence!.nodeId],
     );
-    const held = new Map(rows.map((r) => [r.lane, r.token]));
-    // A job not claimed through this handle (forgotten) settles under the token held now.
-    const unknown = settlements.filter((o) => !this.claimed.has(o.jobId)).map((o) => o.jobId);
-    const laneOfJob = new Map<number, number>();
-    if (unknown.length) {
-      const { rows: r } = await c.query<{ id: number; lane: number }>('SELECT id, lane FROM jobs WHERE id = ANY($1::bigint[])', [unknown]);
-      for (const x of r) laneOfJob.set(x.id, x.lane);
-    }
-    return settlements.filter((o) => {
-      const cl = this.claimed.get(o.jobId);
-      const lane = cl?.lane ?? laneOfJob.get(o.jobId);
-      if (lane === undefined || !held.has(lane)) return false;
-      return cl?.token === undefined || cl.token === held.get(lane);
-    });
+    return { lanes: rows.map((r) => r.lane), tokens: rows.map((r) => r.token) };
   }
 }

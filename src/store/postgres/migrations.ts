@@ -96,6 +96,10 @@ const MIGRATIONS: string[] = [
   );
   CREATE TABLE destination_state (destination_id text PRIMARY KEY, paused text, since bigint NOT NULL);
   `,
+  // 4: the lease token each job was claimed under, which its settle must match (src/store/postgres/jobs.ts).
+  `
+  ALTER TABLE jobs ADD COLUMN claim_token bigint;
+  `,
 ];
 
 export async function migrate(pool: pg.Pool): Promise<void> {
