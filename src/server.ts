@@ -117,7 +117,9 @@ export async function startServer(config: Config, opts: { logger?: Logger } = {}
     : undefined;
   // CleverTap's requests in flight per account hold across the cluster: one connection per slot held here.
   const slots = pgMods ? new pgMods[2].ClusterSlots(pgUrl!, MAX_IN_FLIGHT * Math.max(1, config.destinations.length)) : undefined;
-  const metrics = createMetrics(store, workers);
+  // The cluster section of /admin/status and /metrics (nodes, leases, tokens); absent on SQLite: a single node.
+  const clusterInfo = pgStore && (await import('./cluster/report.js')).clusterSection.bind(null, pgStore.pool, nodeId);
+  const metrics = createMetrics(store, workers, clusterInfo);
   const tap = new LiveTap();
   for (const w of configWarnings(config)) log.warn(`config: ${w}`);
 
@@ -226,7 +228,7 @@ export async function startServer(config: Config, opts: { logger?: Logger } = {}
   analyticsBundleRoutes(app, ctx);
   mparticleRoutes(app, ctx);
   webhookRoutes(app, ctx);
-  adminRoutes(app, { config, store, workers, log });
+  adminRoutes(app, { config, store, workers, log, cluster: clusterInfo });
   consoleRoutes(app, { config, store, workers, log, tap });
 
   const dedupeWindowMs = durationMs(ing.dedupeWindow, DEFAULTS.dedupeWindowMs);

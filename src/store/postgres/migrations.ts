@@ -96,9 +96,11 @@ const MIGRATIONS: string[] = [
   );
   CREATE TABLE destination_state (destination_id text PRIMARY KEY, paused text, since bigint NOT NULL);
   `,
-  // 4: the lease token each job was claimed under, which its settle must match (src/store/postgres/jobs.ts).
+  // 4: the lease token each job was claimed under, which its settle must match (src/store/postgres/jobs.ts),
+  // and each node's last heartbeat (for status).
   `
   ALTER TABLE jobs ADD COLUMN claim_token bigint;
+  ALTER TABLE nodes ADD COLUMN heartbeat_at timestamptz NOT NULL DEFAULT now();
   `,
 ];
 
