@@ -101,9 +101,10 @@ export async function startServer(config: Config, opts: { logger?: Logger } = {}
   let nodeId: string | undefined;
   const pgUrl = config.storage?.postgres;
   const pgMods = pgUrl
-    ? await Promise.all([import('./store/postgres/index.js'), import('./cluster/membership.js'), import('./cluster/slots.js')])
+    ? await Promise.all([import('./store/postgres/reach.js'), import('./cluster/membership.js'), import('./cluster/slots.js')])
     : undefined;
-  const pgStore = pgMods && (await pgMods[0].PostgresStore.open(pgUrl!, { fence: { nodeId: (nodeId = pgMods[1].newNodeId()) } }));
+  // PostgreSQL out of reach at start: the node waits for it (not listening meanwhile) rather than exiting.
+  const pgStore = pgMods && (await pgMods[0].openWhenReachable(pgUrl!, { fence: { nodeId: (nodeId = pgMods[1].newNodeId()) } }, log));
   const store: Store =
     pgStore ?? new SqliteStore(resolve(config.storage?.sqlite ?? 'data/taproute.sqlite'), { synchronous: config.storage?.synchronous, owner: true });
   const cluster: Membership | undefined = pgStore
