@@ -10,6 +10,8 @@ export interface PrivatePostgres {
   port: number;
   /** Superuser URL (database `postgres`). */
   url: string;
+  /** Creates the data directory (initdb, the slow part) without starting the server. */
+  init(): Promise<void>;
   /** Initialises the data directory the first time, then starts the server. */
   start(): Promise<void>;
   /** Fast shutdown: clients are disconnected, committed data stays. */

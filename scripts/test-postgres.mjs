@@ -123,10 +123,19 @@ export async function privatePostgres(o = {}) {
   return {
     port,
     url: `postgres://postgres@127.0.0.1:${port}/postgres`,
-    async start() {
+    /** Creates the data directory (initdb, the slow part) without starting the server. */
+    async init() {
+      if (initialised) return;
       try {
-        if (!initialised) await server.initialise();
+        await server.initialise();
         initialised = true;
+      } catch (err) {
+        throw new Error(`could not initialise PostgreSQL: ${err instanceof Error ? err.message : String(err)}\n${log.join('').slice(-4000)}`);
+      }
+    },
+    async start() {
+      await this.init();
+      try {
         await server.start();
       } catch (err) {
         throw new Error(`could not start PostgreSQL on port ${port}: ${err instanceof Error ? err.message : String(err)}\n${log.join('').slice(-4000)}`);

@@ -152,6 +152,17 @@ function clusterMetrics(registry: Registry, source?: ClusterSource): void {
       if (c?.mode === 'cluster') for (const n of c.nodes) for (const [d, k] of Object.entries(n.lanes)) this.set({ node: n.name, destination: d }, k);
     },
   });
+  new Counter({
+    name: 'taproute_cluster_settles_refused_total',
+    help: 'Settlements of this node refused by fencing: the lane\'s lease was lost (a pause, a partition) and its jobs go to the new owner',
+    registers: [registry],
+    async collect() {
+      const c = await read();
+      if (c?.mode !== 'cluster' || c.settlesRefused === undefined) return;
+      this.reset();
+      this.inc(c.settlesRefused);
+    },
+  });
   new Gauge({
     name: 'taproute_cluster_lease_token',
     help: 'Fencing token of each lane\'s lease (grows at every change of owner)',

@@ -99,18 +99,19 @@ export async function startServer(config: Config, opts: { logger?: Logger } = {}
   // whose lease it holds (docs/cluster.md). SQLite: one node, every lane.
   // The cluster's modules are loaded only when used, so a single node starts as fast as before.
   let nodeId: string | undefined;
+  const leaseTimeoutMs = durationMs(config.cluster?.leaseTimeout, 10_000);
   const pgUrl = config.storage?.postgres;
   const pgMods = pgUrl
     ? await Promise.all([import('./store/postgres/reach.js'), import('./cluster/membership.js'), import('./cluster/slots.js')])
     : undefined;
   // PostgreSQL out of reach at start: the node waits for it (not listening meanwhile) rather than exiting.
-  const pgStore = pgMods && (await pgMods[0].openWhenReachable(pgUrl!, { fence: { nodeId: (nodeId = pgMods[1].newNodeId()) } }, log));
+  const pgStore = pgMods && (await pgMods[0].openWhenReachable(pgUrl!, { fence: { nodeId: (nodeId = pgMods[1].newNodeId()), leaseTimeoutMs } }, log));
   const store: Store =
     pgStore ?? new SqliteStore(resolve(config.storage?.sqlite ?? 'data/taproute.sqlite'), { synchronous: config.storage?.synchronous, owner: true });
   const cluster: Membership | undefined = pgStore
     ? new pgMods![1].Membership(pgStore.pool, {
         nodeId,
-        leaseTimeoutMs: durationMs(config.cluster?.leaseTimeout, 10_000),
+        leaseTimeoutMs,
         destinations: config.destinations.map((d) => d.id),
         busy: (d, lane) => workers.get(d)?.laneBusy(lane) ?? false,
         log,
@@ -119,7 +120,8 @@ export async function startServer(config: Config, opts: { logger?: Logger } = {}
   // CleverTap's requests in flight per account hold across the cluster: one connection per slot held here.
   const slots = pgMods ? new pgMods[2].ClusterSlots(pgUrl!, MAX_IN_FLIGHT * Math.max(1, config.destinations.length)) : undefined;
   // The cluster section of /admin/status and /metrics (nodes, leases, tokens); absent on SQLite: a single node.
-  const clusterInfo = pgStore && (await import('./cluster/report.js')).clusterSection.bind(null, pgStore.pool, nodeId);
+  const report = pgStore && (await import('./cluster/report.js'));
+  const clusterInfo = pgStore && (async () => ({ ...(await report!.clusterSection(pgStore.pool, nodeId)), settlesRefused: pgStore.settlesRefused }));
   const metrics = createMetrics(store, workers, clusterInfo);
   const tap = new LiveTap();
   for (const w of configWarnings(config)) log.warn(`config: ${w}`);

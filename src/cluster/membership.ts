@@ -116,6 +116,10 @@ export class Membership {
       // Take what this node should own and nobody holds (free, or expired: its owner died or stalled).
       const want = [...desired].filter((k) => !this.held.has(k)).sort();
       if (want.length) {
+        // A lease row locked by a stalled settle of its old owner must not hold this tick (and so this node's
+        // heartbeat) up: give up after a third of the lease timeout and try again at the next tick.
+        await c.query('BEGIN');
+        await c.query(`SET LOCAL lock_timeout = ${Math.max(100, Math.floor(ttl / 3))}`);
         const { rows } = await c.query<{ destination_id: string; lane: number }>(
           `INSERT INTO leases (destination_id, lane, node_id, token, expires_at)
            SELECT x.d, x.l, $1, 1, clock_timestamp() + $4 * interval '1 millisecond' FROM unnest($2::text[], $3::int[]) AS x(d, l)
@@ -124,6 +128,7 @@ export class Membership {
            RETURNING destination_id, lane`,
           [this.nodeId, want.map((k) => split(k)[0]), want.map((k) => split(k)[1]), ttl],
         );
+        await c.query('COMMIT');
         for (const r of rows) this.held.set(key(r.destination_id, r.lane), until);
         if (rows.length) this.opts.log.info({ node: this.nodeId, taken: rows.length, nodes: this.live.length }, 'cluster: lanes taken');
       }

@@ -29,7 +29,17 @@ export interface ClusterLease {
 
 export type ClusterSection =
   | { mode: 'single'; store: 'sqlite'; note: string }
-  | { mode: 'cluster'; store: 'postgres'; self?: string; alive: number; nodes: ClusterNode[]; leases: ClusterLease[] };
+  | {
+      mode: 'cluster';
+      store: 'postgres';
+      /** The node answering (admin API, /metrics); absent when the CLI reads the database. */
+      self?: string;
+      /** Settlements the answering node made that fencing refused (its lease was lost or the job claimed again since). */
+      settlesRefused?: number;
+      alive: number;
+      nodes: ClusterNode[];
+      leases: ClusterLease[];
+    };
 
 /** Reads the cluster section: nodes and leases on PostgreSQL; absent, the store is SQLite (a single node). */
 export type ClusterSource = () => Promise<ClusterSection>;

@@ -31,6 +31,7 @@ function freePort(): Promise<number> {
 test('PostgreSQL out of reach at start: the node waits, logs without the password, and starts once it is there', { timeout: 120_000 }, async () => {
   const port = await freePort();
   const pg = await privatePostgres({ port });
+  await pg.init(); // initdb first: the server then comes up within the node's current backoff
   const emu = await startEmulator({ port: 0, accounts: [{ id: 'acc', passcode: 'pass' }], logger: false });
   const cfg = join(t.dir, 'taproute.yaml');
   writeFileSync(

@@ -15,8 +15,21 @@ const types = {
   },
 };
 
-export function createPool(url: string, max = 10): pg.Pool {
-  const pool = new pg.Pool({ connectionString: url, max, types, connectionTimeoutMillis: 5000, application_name: 'taproute' });
+/**
+ * @param idleInTransactionMs the server ends a session left idle inside a transaction that long
+ *   (https://www.postgresql.org/docs/current/runtime-config-client.html#GUC-IDLE-IN-TRANSACTION-SESSION-TIMEOUT):
+ *   a node paused (SIGSTOP, a VM frozen) in the middle of a settle then no longer holds the lease rows it
+ *   locked, and the other nodes can take its lanes over.
+ */
+export function createPool(url: string, max = 10, idleInTransactionMs?: number): pg.Pool {
+  const pool = new pg.Pool({
+    connectionString: url,
+    max,
+    types,
+    connectionTimeoutMillis: 5000,
+    application_name: 'taproute',
+    ...(idleInTransactionMs && { idle_in_transaction_session_timeout: idleInTransactionMs }),
+  });
   pool.on('error', () => {});
   // A checked-out connection that drops between two queries emits 'error' on the client, which would be
   // an uncaught exception: the next query on it fails instead, and the caller discards it.

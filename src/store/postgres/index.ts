@@ -34,6 +34,8 @@ export class PostgresStore implements Store {
   private pending = 0;
   private reachable = true;
   private suppressions: { ids: Set<string>; at: number } | null = null;
+  /** Settlements refused by fencing since this store opened: their lane's lease was lost (shown in the cluster status). */
+  settlesRefused = 0;
 
   private constructor(readonly pool: pg.Pool, opts: PostgresStoreOptions) {
     this.jobs = new Jobs(opts.fence);
@@ -42,7 +44,9 @@ export class PostgresStore implements Store {
 
   /** Connects, applies missing migrations and reads the backlog. */
   static async open(url: string, opts: PostgresStoreOptions = {}): Promise<PostgresStore> {
-    const s = new PostgresStore(createPool(url, opts.poolSize), opts);
+    // Below the lease timeout: a paused node's open transaction ends before its leases expire.
+    const lease = opts.fence?.leaseTimeoutMs;
+    const s = new PostgresStore(createPool(url, opts.poolSize, lease ? Math.max(1000, Math.floor(lease / 2)) : undefined), opts);
     try {
       await migrate(s.pool);
       s.pending = await s.countJobs();
@@ -109,12 +113,13 @@ export class PostgresStore implements Store {
   settle(destinationId: string, settlements: Settlement[], now: number): Promise<void> {
     return this.guard(async () => {
       const deltas = new CounterDeltas();
-      const finished = await tx(this.pool, async (c) => {
-        const n = await this.jobs.settle(c, destinationId, settlements, now, deltas);
+      const { finished, refused } = await tx(this.pool, async (c) => {
+        const r = await this.jobs.settle(c, destinationId, settlements, now, deltas);
         await writeDeltas(c, deltas);
-        return n;
+        return r;
       });
       this.pending -= finished;
+      this.settlesRefused += refused;
     });
   }
 

@@ -26,6 +26,8 @@ export interface AppendBatch {
 /** Which node this store delivers for; unset: a single node, no leases checked. */
 export interface Fence {
   nodeId: string;
+  /** The cluster's lease timeout: a transaction this node leaves open longer than half of it is ended by the server. */
+  leaseTimeoutMs?: number;
 }
 
 interface JobRow extends StoredJob {
@@ -229,10 +231,14 @@ export class Jobs {
   /** Nothing to forget: what a claim needs at settle time is on the job row (claim_token). */
   forget(_jobId: number): void {}
 
-  /** Settles jobs inside the caller's transaction; returns how many left the jobs table. */
-  async settle(c: pg.ClientBase, destinationId: string, settlements: Settlement[], now: number, deltas: CounterDeltas): Promise<number> {
+  /**
+   * Settles jobs inside the caller's transaction; returns how many left the jobs table and, when fenced, how
+   * many settlements changed nothing (the lane's lease was lost, or the job was claimed again since).
+   */
+  async settle(c: pg.ClientBase, destinationId: string, settlements: Settlement[], now: number, deltas: CounterDeltas): Promise<{ finished: number; refused: number }> {
     const held = this.fence ? await this.held(c, destinationId) : undefined;
-    if (held && held.lanes.length === 0) return 0;
+    if (held && held.lanes.length === 0) return { finished: 0, refused: settlements.length };
+    let changed = 0;
     // Fenced: a row changes only if its lane's lease is held now with the token the row was claimed under.
     const fenced = (n: number, alias = '') =>
       held
@@ -261,6 +267,7 @@ export class Jobs {
         }
       }
       finished = rows.length;
+      changed += rows.length;
       if (dead.length) await addDeadLetters(c, dead, now);
     }
     const again = settlements.filter((o): o is Again => o.status === 'release' || o.status === 'retry_at');
@@ -274,6 +281,7 @@ export class Jobs {
          RETURNING j.id, j.source_id, j.destination_id`,
         [again.map((o) => o.jobId), again.map((o) => (o.status === 'retry_at' ? o.nextAt : null)), text, ...fenceArgs],
       );
+      changed += rows.length;
       const connection = new Map(rows.map((r) => [r.id, r]));
       // The last error of each connection in this settle (the last one given wins).
       const latest = new Map<string, [string, string, string | null, string]>();
@@ -283,7 +291,7 @@ export class Jobs {
       }
       await recordLastErrors(c, [...latest.entries()].sort((a, b) => (a[0] < b[0] ? -1 : 1)).map((e) => e[1]), now);
     }
-    return finished;
+    return { finished, refused: held ? settlements.length - changed : 0 };
   }
 
   /** The leases this node holds on the destination's lanes, locked FOR SHARE until the settle commits. */
