@@ -10,6 +10,7 @@ const all: [string, () => Promise<{ run(): Promise<void> }>][] = [
   ['e2e', () => import('./e2e.js')],
   ['backlog', () => import('./backlog.js')],
   ['warehouse', () => import('./warehouse.js')],
+  ['cluster', () => import('./cluster.js')],
 ];
 console.log(`node ${process.version}, ${(await import('node:os')).cpus().length} cores, BENCH_SCALE=${process.env.BENCH_SCALE ?? 1}`);
 for (const [name, mod] of all) {

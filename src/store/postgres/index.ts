@@ -14,7 +14,7 @@ import { AsyncGroupCommit } from './commit.js';
 import { CounterDeltas, connectionCounts, filteredByRule, sourceCounts, writeDeltas } from './counters.js';
 import { createPool, tx, unavailable } from './db.js';
 import { getFailure, listFailures, where } from './failures.js';
-import { type AppendBatch, type Fence, Jobs } from './jobs.js';
+import { type AppendBatch, type Fence, type InOrder, Jobs } from './jobs.js';
 import { migrate } from './migrations.js';
 
 export interface PostgresStoreOptions {
@@ -24,6 +24,13 @@ export interface PostgresStoreOptions {
   poolSize?: number;
 }
 
+/**
+ * Append transactions in flight at once, and the messages one takes (src/store/postgres/commit.ts): a few
+ * moderate transactions keep the database and this node busy together, where one huge one leaves each
+ * waiting for the other.
+ */
+const APPENDS_IN_FLIGHT = 4;
+const MESSAGES_PER_COMMIT = 400;
 /** Suppressions are re-read at most this often, so a deletion made on another node reaches this one soon. */
 const SUPPRESSIONS_TTL_MS = 1000;
 const PRUNE_CHUNK = 5000;
@@ -39,7 +46,7 @@ export class PostgresStore implements Store {
 
   private constructor(readonly pool: pg.Pool, opts: PostgresStoreOptions) {
     this.jobs = new Jobs(opts.fence);
-    this.appends = new AsyncGroupCommit((batch) => this.commitAppends(batch));
+    this.appends = new AsyncGroupCommit((batch, inOrder) => this.commitAppends(batch, inOrder), APPENDS_IN_FLIGHT, (b) => b.msgs.length, MESSAGES_PER_COMMIT);
   }
 
   /** Connects, applies missing migrations and reads the backlog. */
@@ -85,16 +92,28 @@ export class PostgresStore implements Store {
     }
   }
 
-  private commitAppends(batch: AppendBatch[]): Promise<AppendResult[]> {
+  private commitAppends(batch: AppendBatch[], inOrder: InOrder): Promise<AppendResult[]> {
     return this.guard(async () => {
       const deltas = new CounterDeltas();
-      const r = await tx(this.pool, async (c) => {
-        const out = await this.jobs.append(c, batch, deltas);
-        await writeDeltas(c, deltas);
-        return out;
-      });
-      this.pending += r.jobs;
-      return r.results;
+      const c = await this.pool.connect();
+      let broken: Error | undefined;
+      try {
+        await c.query('BEGIN');
+        const r = await this.jobs.append(c, batch, deltas, inOrder);
+        // Last and in arrival order: the counter rows every commit updates stay locked only until this COMMIT.
+        await inOrder(1, async () => {
+          await writeDeltas(c, deltas, r.sources);
+          await c.query('COMMIT');
+        });
+        this.pending += r.jobs;
+        return r.results;
+      } catch (err) {
+        broken = err as Error;
+        await c.query('ROLLBACK').catch(() => {});
+        throw err;
+      } finally {
+        c.release(broken);
+      }
     });
   }
 

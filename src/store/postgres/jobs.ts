@@ -11,7 +11,7 @@ import type { Job } from '../../core/job.js';
 import { laneOf } from '../lanes.js';
 import type { AppendResult, Settlement, StoredMessage } from '../types.js';
 import { errorText, type JobRow as StoredJob } from '../rows.js';
-import { addSource, CounterDeltas } from './counters.js';
+import type { CounterDeltas, SourceDelta } from './counters.js';
 
 /** Lanes read per query: a few at a time, so a claim reads few more job rows than it takes. */
 const LANES_PER_QUERY = 8;
@@ -61,6 +61,32 @@ async function recordLastErrors(c: pg.ClientBase, rows: [string, string, string 
   );
 }
 
+/** Runs fn once the previous commit of this node has passed the same step (src/store/postgres/commit.ts). */
+export type InOrder = <X>(step: number, fn: () => Promise<X>) => Promise<X>;
+
+export interface AppendDone {
+  results: AppendResult[];
+  /** Jobs stored. */
+  jobs: number;
+  /** Per source: accepted, duplicates, rejected. */
+  sources: SourceDelta[];
+}
+
+/** Rows per INSERT of messages: parameters stay far below PostgreSQL's 65,535 per statement. */
+const MESSAGE_ROWS_PER_INSERT = 1000;
+
+/**
+ * Inserts message rows as multi-row VALUES with one parameter per value: the payloads (JSON, full of quotes)
+ * travel as they are, where a text[] parameter would escape every quote on the way in and out.
+ */
+async function insertMessages(c: pg.ClientBase, rows: [number, string, string, number, string][]): Promise<void> {
+  for (let off = 0; off < rows.length; off += MESSAGE_ROWS_PER_INSERT) {
+    const part = rows.slice(off, off + MESSAGE_ROWS_PER_INSERT);
+    const values = part.map((_, r) => `($${r * 5 + 1}::bigint, $${r * 5 + 2}, $${r * 5 + 3}, $${r * 5 + 4}::bigint, $${r * 5 + 5})`).join(', ');
+    await c.query(`INSERT INTO messages (id, source_id, message_id, received_at, payload) VALUES ${values}`, part.flat());
+  }
+}
+
 /** The leases this node holds on a destination's lanes, as arrays for unnest() in the settle's SQL. */
 interface Held {
   lanes: number[];
@@ -70,8 +96,13 @@ interface Held {
 export class Jobs {
   constructor(private readonly fence?: Fence) {}
 
-  /** Stores every append of one group commit inside the caller's transaction. */
-  async append(c: pg.ClientBase, batch: AppendBatch[], deltas: CounterDeltas): Promise<{ results: AppendResult[]; jobs: number }> {
+  /**
+   * Stores every append of one group commit inside the caller's transaction, except the source counters,
+   * returned for the caller to write last (their row is hot: every commit of every node updates it, and a
+   * row lock is held until the commit). Dedupe and job ids run in `inOrder` step 0, so that ids follow
+   * arrival order when several commits of this node are in flight.
+   */
+  async append(c: pg.ClientBase, batch: AppendBatch[], deltas: CounterDeltas, inOrder: InOrder = (_step, fn) => fn()): Promise<AppendDone> {
     // First occurrence of a (source, messageId) in this commit wins; the primary key decides against other commits.
     const firstAt = new Map<string, [number, number]>();
     batch.forEach((b, bi) => b.msgs.forEach((m, mi) => {
@@ -80,20 +111,29 @@ export class Jobs {
     }));
     const keys = [...firstAt.keys()].sort(); // one lock order for every node: no deadlocks
     const inserted = new Set<string>();
-    if (keys.length) {
-      const src = keys.map((k) => k.split('\u0000')[0]);
-      const mid = keys.map((k) => k.slice(k.indexOf('\u0000') + 1));
-      const at = keys.map((k) => { const [bi, mi] = firstAt.get(k)!; return batch[bi].msgs[mi].receivedAt; });
-      const { rows } = await c.query<{ source_id: string; message_id: string }>(
-        `INSERT INTO dedupe (source_id, message_id, at) SELECT * FROM unnest($1::text[], $2::text[], $3::bigint[])
-         ON CONFLICT DO NOTHING RETURNING source_id, message_id`,
-        [src, mid, at],
-      );
-      for (const r of rows) inserted.add(`${r.source_id}\u0000${r.message_id}`);
-    }
-
     const results: AppendResult[] = [];
     const msgs: { sourceId: string; m: StoredMessage }[] = [];
+    const ids = await inOrder(0, async () => {
+      if (keys.length === 0) return { m: [] as number[], j: [] as number[] };
+      const first = keys.map((k) => { const [bi, mi] = firstAt.get(k)!; return batch[bi].msgs[mi]; });
+      // One round trip: the keys seen first here, and as many message and job ids as they need. Ids are taken
+      // in one go and handed out below in arrival order: a user's later message gets a larger job id.
+      const { rows: [r] } = await c.query<{ src: string[] | null; mid: string[] | null; m: number[] | null; j: number[] | null }>(
+        `WITH d AS (
+           INSERT INTO dedupe (source_id, message_id, at) SELECT * FROM unnest($1::text[], $2::text[], $3::bigint[])
+           ON CONFLICT DO NOTHING RETURNING source_id, message_id
+         ), k AS (
+           SELECT d.source_id, d.message_id, x.jobs FROM d JOIN unnest($1::text[], $2::text[], $4::int[]) AS x(source_id, message_id, jobs)
+           ON x.source_id = d.source_id AND x.message_id = d.message_id
+         )
+         SELECT (SELECT array_agg(source_id) FROM k) AS src, (SELECT array_agg(message_id) FROM k) AS mid,
+                (SELECT array_agg(nextval('messages_id_seq')) FROM k) AS m,
+                (SELECT array_agg(nextval('jobs_id_seq')) FROM k, generate_series(1, k.jobs)) AS j`,
+        [keys.map((k) => k.slice(0, k.indexOf('\u0000'))), keys.map((k) => k.slice(k.indexOf('\u0000') + 1)), first.map((m) => m.receivedAt), first.map((m) => m.destinations.length)],
+      );
+      (r.src ?? []).forEach((sid, i) => inserted.add(`${sid}\u0000${r.mid![i]}`));
+      return { m: (r.m ?? []).sort((a, b) => a - b), j: (r.j ?? []).sort((a, b) => a - b) };
+    });
     for (let bi = 0; bi < batch.length; bi++) {
       const b = batch[bi];
       const duplicates: number[] = [];
@@ -113,23 +153,12 @@ export class Jobs {
       s[2] += b.rejected;
       sources.set(b.sourceId, s);
     });
-    for (const [sourceId, [acc, dup, rej]] of [...sources].sort()) await addSource(c, sourceId, acc, dup, rej);
-    if (msgs.length === 0) return { results, jobs: 0 };
+    const done: AppendDone = { results, jobs: ids.j.length, sources: [...sources].map(([id, [acc, dup, rej]]): SourceDelta => [id, acc, dup, rej]) };
+    if (msgs.length === 0) return done;
 
-    // Ids are taken in one go and handed out in arrival order: a user's later message gets a larger job id.
-    const nJobs = msgs.reduce((a, x) => a + x.m.destinations.length, 0);
-    const { rows: [ids] } = await c.query<{ m: number[]; j: number[] | null }>(
-      `SELECT (SELECT array_agg(nextval('messages_id_seq')) FROM generate_series(1, $1)) AS m,
-              (SELECT array_agg(nextval('jobs_id_seq')) FROM generate_series(1, $2)) AS j`,
-      [msgs.length, nJobs],
-    );
-    const msgIds = ids.m.sort((a, b) => a - b);
-    const jobIds = (ids.j ?? []).sort((a, b) => a - b);
-    await c.query(
-      `INSERT INTO messages (id, source_id, message_id, received_at, payload)
-       SELECT * FROM unnest($1::bigint[], $2::text[], $3::text[], $4::bigint[], $5::text[])`,
-      [msgIds, msgs.map((x) => x.sourceId), msgs.map((x) => x.m.messageId), msgs.map((x) => x.m.receivedAt), msgs.map((x) => x.m.payload)],
-    );
+    const msgIds = ids.m;
+    const jobIds = ids.j;
+    await insertMessages(c, msgs.map((x, i) => [msgIds[i], x.sourceId, x.m.messageId, x.m.receivedAt, x.m.payload]));
     const j = { id: [] as number[], msg: [] as number[], src: [] as string[], dst: [] as string[], user: [] as string[], at: [] as number[], lane: [] as number[] };
     msgs.forEach(({ sourceId, m }, i) => {
       const lane = laneOf(m.userKey);
@@ -148,13 +177,13 @@ export class Jobs {
         deltas.filtered(sourceId, f.destination, f.reason);
       }
     });
-    if (nJobs)
+    if (jobIds.length)
       await c.query(
         `INSERT INTO jobs (id, msg_id, source_id, destination_id, user_key, received_at, lane)
          SELECT * FROM unnest($1::bigint[], $2::bigint[], $3::text[], $4::text[], $5::text[], $6::bigint[], $7::int[])`,
         [j.id, j.msg, j.src, j.dst, j.user, j.at, j.lane],
       );
-    return { results, jobs: nJobs };
+    return done;
   }
 
   /** A new job for a message already stored (replay of a dead letter), inside the caller's transaction. */
