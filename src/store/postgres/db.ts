@@ -37,14 +37,21 @@ export function createPool(url: string, max = 10, idleInTransactionMs?: number):
   return pool;
 }
 
-/** Runs fn inside one transaction on one connection; rolls back and rethrows on error. */
-export async function tx<T>(pool: pg.Pool, fn: (c: pg.PoolClient) => Promise<T>): Promise<T> {
+const commit = async (c: pg.PoolClient) => {
+  await c.query('COMMIT');
+};
+
+/**
+ * Runs fn inside one transaction on one connection; rolls back and rethrows on error. finish ends the
+ * transaction with COMMIT (given: it may write more first, and must commit).
+ */
+export async function tx<T>(pool: pg.Pool, fn: (c: pg.PoolClient) => Promise<T>, finish: (c: pg.PoolClient, r: T) => Promise<void> = commit): Promise<T> {
   const c = await pool.connect();
   let broken: Error | undefined;
   try {
     await c.query('BEGIN');
     const r = await fn(c);
-    await c.query('COMMIT');
+    await finish(c, r);
     return r;
   } catch (err) {
     broken = err as Error;

@@ -95,25 +95,18 @@ export class PostgresStore implements Store {
   private commitAppends(batch: AppendBatch[], inOrder: InOrder): Promise<AppendResult[]> {
     return this.guard(async () => {
       const deltas = new CounterDeltas();
-      const c = await this.pool.connect();
-      let broken: Error | undefined;
-      try {
-        await c.query('BEGIN');
-        const r = await this.jobs.append(c, batch, deltas, inOrder);
+      const r = await tx(
+        this.pool,
+        (c) => this.jobs.append(c, batch, deltas, inOrder),
         // Last and in arrival order: the counter rows every commit updates stay locked only until this COMMIT.
-        await inOrder(1, async () => {
-          await writeDeltas(c, deltas, r.sources);
-          await c.query('COMMIT');
-        });
-        this.pending += r.jobs;
-        return r.results;
-      } catch (err) {
-        broken = err as Error;
-        await c.query('ROLLBACK').catch(() => {});
-        throw err;
-      } finally {
-        c.release(broken);
-      }
+        (c, r) =>
+          inOrder(1, async () => {
+            await writeDeltas(c, deltas, r.sources);
+            await c.query('COMMIT');
+          }),
+      );
+      this.pending += r.jobs;
+      return r.results;
     });
   }
 
