@@ -77,6 +77,10 @@ test('PostgreSQL: status, /metrics and `taproute status` show the nodes, their l
     assert.match(stdout, /cluster: 2 of 2 nodes alive/);
     for (const n of [nameA, nameB]) assert.match(stdout, new RegExp(`${n}\\s+yes\\s+\\S+\\s+\\d+\\s+ct \\d+`));
     assert.match(stdout, /leases of ct: 64 held, 0 free, highest fencing token \d+/);
+    // `taproute cluster` lists every lane with its owner and token.
+    const { stdout: perLane } = await promisify(execFile)(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'cluster', '--config', cfg]);
+    const listed = [...perLane.matchAll(/ (\d+)#(\d+)/g)].map((m) => Number(m[1])).sort((a, b) => a - b);
+    assert.deepEqual(listed, Array.from({ length: LANES }, (_, i) => i), 'every lane of ct listed once with its token');
 
     // A node that leaves: gone from the list, its lanes taken by the other under a new token.
     const before = new Map(ct.map((l: any) => [l.lane, l.token]));
