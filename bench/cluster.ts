@@ -12,6 +12,8 @@ import pg from 'pg';
 import { Pool } from 'undici';
 import { privatePostgres } from '../scripts/test-postgres.mjs';
 import { laneOf } from '../src/store/lanes.js';
+import { PostgresStore } from '../src/store/postgres/index.js';
+import type { StoredMessage } from '../src/store/types.js';
 import { accepted } from './e2e.js';
 import { report, type Measured } from './lib.js';
 import { batchBody, p99, startEmulatorProc, startTaproute, WRITE_KEY, writeConfig, type Proc } from './procs.js';
@@ -102,6 +104,37 @@ async function endToEnd(label: string, emulator: Proc, file: string, n: number, 
   return { label, ops: requests * PER, ms, rssMb: rss, unit: 'events' };
 }
 
+/** The same events as parsed batches, one per request (at most 100 distinct; ids made unique per request). */
+function events(requests: number): Record<string, unknown>[][] {
+  return Array.from({ length: Math.min(requests, 100) }, (_, i) => (JSON.parse(batchBody(PER, i * PER)) as { batch: Record<string, unknown>[] }).batch);
+}
+
+/** PostgresStore.append alone (no HTTP): 100 messages per append, 16 in flight, as ingest calls it. */
+async function storeAppend(serverUrl: string, requests: number): Promise<Measured> {
+  const store = await PostgresStore.open(await freshDatabase(serverUrl), { fence: { nodeId: 'bench', leaseTimeoutMs: 10_000 } });
+  const bodies = events(requests);
+  const msgs = (i: number, run: string): StoredMessage[] =>
+    bodies[i % bodies.length].map((e) => {
+      const messageId = `${run}-${i}-${e.messageId}`;
+      return { messageId, userKey: String(e.userId), receivedAt: Date.now(), payload: JSON.stringify({ ...e, messageId }), destinations: ['ct'] };
+    });
+  const run = async (n: number, tag: string) => {
+    let next = 0;
+    await Promise.all(Array.from({ length: CONNECTIONS }, async () => {
+      while (next < n) {
+        const i = next++;
+        await store.append('web', msgs(i, tag));
+      }
+    }));
+  };
+  await run(50, 'w');
+  const t0 = performance.now();
+  await run(requests, 'r');
+  const ms = performance.now() - t0;
+  await store.close();
+  return { label: 'PostgresStore.append, 100 per call (no HTTP)', ops: requests * PER, ms, rssMb: process.memoryUsage.rss() / 1048576, unit: 'events' };
+}
+
 /** The baseline: the same events as rows of a jobs-shaped table with their payload, one 100-row INSERT (one commit) per request. */
 async function bareInsert(serverUrl: string, requests: number): Promise<Measured> {
   const url = await freshDatabase(serverUrl);
@@ -109,7 +142,7 @@ async function bareInsert(serverUrl: string, requests: number): Promise<Measured
   await pool.query(`CREATE TABLE bare_jobs (
     id bigserial PRIMARY KEY, message_id text NOT NULL, source_id text NOT NULL, destination_id text NOT NULL, user_key text NOT NULL,
     received_at bigint NOT NULL, attempts integer NOT NULL DEFAULT 0, next_at bigint NOT NULL DEFAULT 0, lane integer NOT NULL, payload text NOT NULL)`);
-  const bodies = Array.from({ length: Math.min(requests, 100) }, (_, i) => (JSON.parse(batchBody(PER, i * PER)) as { batch: Record<string, unknown>[] }).batch);
+  const bodies = events(requests);
   const values = Array.from({ length: PER }, (_, r) => `($${r * 5 + 1}, 'web', 'ct', $${r * 5 + 2}, $${r * 5 + 3}, $${r * 5 + 4}, $${r * 5 + 5})`).join(', ');
   const sql = `INSERT INTO bare_jobs (message_id, source_id, destination_id, user_key, received_at, lane, payload) VALUES ${values}`;
   const insert = async (i: number) => {
@@ -142,6 +175,7 @@ export async function run(): Promise<void> {
   const emulator = await startEmulatorProc();
   try {
     const bare = await bareInsert(server.url, requests);
+    const alone = await storeAppend(server.url, requests);
     const pg1 = await ingest('PostgreSQL, 1 node: /v1/batch durable', config(undefined, await freshDatabase(server.url)), 1, requests, 'i1');
     const pg2 = await ingest('PostgreSQL, 2 nodes: /v1/batch durable', config(undefined, await freshDatabase(server.url)), 2, requests, 'i2');
     const lite = await ingest('SQLite (FULL): /v1/batch durable', config(undefined), 1, requests, 'is');
@@ -153,6 +187,7 @@ export async function run(): Promise<void> {
       'target: ratio >= 0.5',
       'per event the store writes 3 rows and 6 index entries (dedupe, message, job) and counters, where the bare INSERT writes 1 row and 1 index entry; the node parses HTTP on the same cores',
     ]);
+    report('cluster: the PostgreSQL store alone (no HTTP) vs the same bare INSERT', alone, bare);
     report('cluster: durable ingest, PostgreSQL (1 node) vs SQLite', pg1, lite);
     report('cluster: durable ingest, 2 nodes vs 1 node on PostgreSQL', pg2, pg1, [TWO_NODES]);
     report('cluster: end to end, PostgreSQL (1 node) vs SQLite', e2e1, e2eLite);

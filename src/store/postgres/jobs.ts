@@ -76,14 +76,21 @@ export interface AppendDone {
 const MESSAGE_ROWS_PER_INSERT = 1000;
 
 /**
- * Inserts message rows as multi-row VALUES with one parameter per value: the payloads (JSON, full of quotes)
- * travel as they are, where a text[] parameter would escape every quote on the way in and out.
+ * Inserts message rows as multi-row VALUES with one parameter per value (the payloads, JSON full of quotes,
+ * travel as they are, where a text[] parameter would escape every quote on the way in and out), and the job
+ * rows in the same statement as the last messages (one round trip less per commit).
  */
-async function insertMessages(c: pg.ClientBase, rows: [number, string, string, number, string][]): Promise<void> {
+async function insertMessagesAndJobs(c: pg.ClientBase, rows: [number, string, string, number, string][], jobs: unknown[][] | null): Promise<void> {
   for (let off = 0; off < rows.length; off += MESSAGE_ROWS_PER_INSERT) {
     const part = rows.slice(off, off + MESSAGE_ROWS_PER_INSERT);
     const values = part.map((_, r) => `($${r * 5 + 1}::bigint, $${r * 5 + 2}, $${r * 5 + 3}, $${r * 5 + 4}::bigint, $${r * 5 + 5})`).join(', ');
-    await c.query(`INSERT INTO messages (id, source_id, message_id, received_at, payload) VALUES ${values}`, part.flat());
+    const withJobs = jobs && off + MESSAGE_ROWS_PER_INSERT >= rows.length;
+    const n = part.length * 5;
+    const jobsCte = withJobs
+      ? `WITH j AS (INSERT INTO jobs (id, msg_id, source_id, destination_id, user_key, received_at, lane)
+         SELECT * FROM unnest($${n + 1}::bigint[], $${n + 2}::bigint[], $${n + 3}::text[], $${n + 4}::text[], $${n + 5}::text[], $${n + 6}::bigint[], $${n + 7}::int[])) `
+      : '';
+    await c.query(`${jobsCte}INSERT INTO messages (id, source_id, message_id, received_at, payload) VALUES ${values}`, [...part.flat(), ...(withJobs ? jobs : [])]);
   }
 }
 
@@ -158,7 +165,6 @@ export class Jobs {
 
     const msgIds = ids.m;
     const jobIds = ids.j;
-    await insertMessages(c, msgs.map((x, i) => [msgIds[i], x.sourceId, x.m.messageId, x.m.receivedAt, x.m.payload]));
     const j = { id: [] as number[], msg: [] as number[], src: [] as string[], dst: [] as string[], user: [] as string[], at: [] as number[], lane: [] as number[] };
     msgs.forEach(({ sourceId, m }, i) => {
       const lane = laneOf(m.userKey);
@@ -177,12 +183,11 @@ export class Jobs {
         deltas.filtered(sourceId, f.destination, f.reason);
       }
     });
-    if (jobIds.length)
-      await c.query(
-        `INSERT INTO jobs (id, msg_id, source_id, destination_id, user_key, received_at, lane)
-         SELECT * FROM unnest($1::bigint[], $2::bigint[], $3::text[], $4::text[], $5::text[], $6::bigint[], $7::int[])`,
-        [j.id, j.msg, j.src, j.dst, j.user, j.at, j.lane],
-      );
+    await insertMessagesAndJobs(
+      c,
+      msgs.map((x, i) => [msgIds[i], x.sourceId, x.m.messageId, x.m.receivedAt, x.m.payload]),
+      jobIds.length ? [j.id, j.msg, j.src, j.dst, j.user, j.at, j.lane] : null,
+    );
     return done;
   }
 
