@@ -102,7 +102,7 @@ export async function startServer(config: Config, opts: { logger?: Logger } = {}
   const leaseTimeoutMs = durationMs(config.cluster?.leaseTimeout, 10_000);
   const pgUrl = config.storage?.postgres;
   const pgMods = pgUrl
-    ? await Promise.all([import('./store/postgres/reach.js'), import('./cluster/membership.js'), import('./cluster/slots.js')])
+    ? await Promise.all([import('./store/postgres/reach.js'), import('./cluster/membership.js'), import('./cluster/slots.js'), import('./cluster/report.js')])
     : undefined;
   // PostgreSQL out of reach at start: the node waits for it (not listening meanwhile) rather than exiting.
   const pgStore = pgMods && (await pgMods[0].openWhenReachable(pgUrl!, { fence: { nodeId: (nodeId = pgMods[1].newNodeId()), leaseTimeoutMs } }, log));
@@ -120,8 +120,7 @@ export async function startServer(config: Config, opts: { logger?: Logger } = {}
   // CleverTap's requests in flight per account hold across the cluster: one connection per slot held here.
   const slots = pgMods ? new pgMods[2].ClusterSlots(pgUrl!, MAX_IN_FLIGHT * Math.max(1, config.destinations.length)) : undefined;
   // The cluster section of /admin/status and /metrics (nodes, leases, tokens); absent on SQLite: a single node.
-  const report = pgStore && (await import('./cluster/report.js'));
-  const clusterInfo = pgStore && (async () => ({ ...(await report!.clusterSection(pgStore.pool, nodeId)), settlesRefused: pgStore.settlesRefused }));
+  const clusterInfo = pgStore && (async () => ({ ...(await pgMods![3].clusterSection(pgStore.pool, nodeId)), settlesRefused: pgStore.settlesRefused }));
   const metrics = createMetrics(store, workers, clusterInfo);
   const tap = new LiveTap();
   for (const w of configWarnings(config)) log.warn(`config: ${w}`);
