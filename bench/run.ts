@@ -20,6 +20,7 @@ const all: [string, () => Promise<{ run(): Promise<void> }>][] = [
   ['e2e', () => import('./e2e.js')],
   ['backlog', () => import('./backlog.js')],
   ['warehouse', () => import('./warehouse.js')],
+  ['cluster', () => import('./cluster.js')],
 ];
 const scale = Number(process.env.BENCH_SCALE ?? 1);
 const startLoad = loadavg();

@@ -5,3 +5,18 @@ export interface TestPostgres {
   stop(): Promise<void>;
 }
 export function startTestPostgres(): Promise<TestPostgres>;
+
+export interface PrivatePostgres {
+  port: number;
+  /** Superuser URL (database `postgres`). */
+  url: string;
+  /** Creates the data directory (initdb, the slow part) without starting the server. */
+  init(): Promise<void>;
+  /** Initialises the data directory the first time, then starts the server. */
+  start(): Promise<void>;
+  /** Fast shutdown: clients are disconnected, committed data stays. */
+  stop(): Promise<void>;
+  /** Stops the server and deletes its data. */
+  remove(): Promise<void>;
+}
+export function privatePostgres(o?: { port?: number; durable?: boolean }): Promise<PrivatePostgres>;

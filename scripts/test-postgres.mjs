@@ -10,7 +10,8 @@ import { join } from 'node:path';
 
 // Settings for a server whose data may be lost (https://www.postgresql.org/docs/current/non-durability.html).
 // Only TCP on 127.0.0.1: no Unix socket, whose path could be too long under macOS's temporary folder.
-const SERVER_FLAGS = ['-c', 'listen_addresses=127.0.0.1', '-c', 'unix_socket_directories=', '-c', 'fsync=off', '-c', 'full_page_writes=off'];
+const LOOPBACK_FLAGS = ['-c', 'listen_addresses=127.0.0.1', '-c', 'unix_socket_directories='];
+const SERVER_FLAGS = [...LOOPBACK_FLAGS, '-c', 'fsync=off', '-c', 'full_page_writes=off'];
 // trust: tests log in as roles they create without a password, as on a default local install
 // (https://www.postgresql.org/docs/current/auth-trust.html). Locale C keeps ORDER BY the same on every machine.
 const INITDB_FLAGS = ['--auth=trust', '--encoding=UTF8', '--locale=C', '--no-sync'];
@@ -90,6 +91,62 @@ export async function startTestPostgres() {
         process.off('exit', removeDir);
       });
       return stopping;
+    },
+  };
+}
+
+/**
+ * A PostgreSQL server of one test's own (its own data directory and port), which the test may stop and start
+ * again, e.g. to restart the database under load; the shared server of the run must never be restarted.
+ * Nothing runs until start(); remove() stops it and deletes its data.
+ * @param {{ port?: number, durable?: boolean }} [o] port: the one to listen on (default: a free one);
+ *   durable: fsync on (benchmarks measure what production pays for a commit).
+ */
+export async function privatePostgres(o = {}) {
+  const EmbeddedPostgres = await importWithoutExitHooks();
+  const dir = mkdtempSync(join(tmpdir(), 'taproute-pg-own-'));
+  const removeDir = () => rmSync(dir, { recursive: true, force: true });
+  process.on('exit', removeDir);
+  const port = o.port ?? (await freePort());
+  const log = [];
+  const server = new EmbeddedPostgres({
+    databaseDir: dir,
+    port,
+    user: 'postgres',
+    createPostgresUser: true,
+    initdbFlags: INITDB_FLAGS,
+    postgresFlags: [...(o.durable ? LOOPBACK_FLAGS : SERVER_FLAGS), '-c', 'max_connections=200'],
+    onLog: (m) => log.push(String(m)),
+    onError: (e) => log.push(String(e)),
+  });
+  let initialised = false;
+  return {
+    port,
+    url: `postgres://postgres@127.0.0.1:${port}/postgres`,
+    /** Creates the data directory (initdb, the slow part) without starting the server. */
+    async init() {
+      if (initialised) return;
+      try {
+        await server.initialise();
+        initialised = true;
+      } catch (err) {
+        throw new Error(`could not initialise PostgreSQL: ${err instanceof Error ? err.message : String(err)}\n${log.join('').slice(-4000)}`);
+      }
+    },
+    async start() {
+      await this.init();
+      try {
+        await server.start();
+      } catch (err) {
+        throw new Error(`could not start PostgreSQL on port ${port}: ${err instanceof Error ? err.message : String(err)}\n${log.join('').slice(-4000)}`);
+      }
+    },
+    /** Fast shutdown (SIGINT): clients are disconnected, committed data stays. */
+    stop: () => server.stop(),
+    async remove() {
+      await server.stop().catch(() => {});
+      removeDir();
+      process.off('exit', removeDir);
     },
   };
 }

@@ -1,11 +1,21 @@
 // Prometheus metrics. The reconciliation counts are read from the store at scrape time, so /metrics,
 // `taproute status` and the admin API always agree.
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+import type { ClusterSection, ClusterSource } from './cluster/report.js';
 import type { Job, Outcome } from './destinations/types.js';
 import type { DestinationWorker } from './router/worker.js';
 import type { Store } from './store/types.js';
 
-export function createMetrics(store: Store, workers: Map<string, DestinationWorker>) {
+/** The cluster as one scrape sees it: read once per scrape (the gauges collect concurrently), never cached longer. */
+function perScrape(source: ClusterSource): () => Promise<ClusterSection | undefined> {
+  let last: { at: number; p: Promise<ClusterSection | undefined> } | null = null;
+  return () => {
+    if (!last || Date.now() - last.at > 200) last = { at: Date.now(), p: source().catch(() => undefined) };
+    return last.p;
+  };
+}
+
+export function createMetrics(store: Store, workers: Map<string, DestinationWorker>, cluster?: ClusterSource) {
   const registry = new Registry();
   // Process metrics (RSS, heap, event-loop lag) with the taproute_ prefix.
   collectDefaultMetrics({ register: registry, prefix: 'taproute_' });
@@ -78,6 +88,7 @@ export function createMetrics(store: Store, workers: Map<string, DestinationWork
     labelNames: ['source', 'reason'],
     registers: [registry],
   });
+  clusterMetrics(registry, cluster);
   void events;
   return {
     registry,
@@ -96,4 +107,71 @@ export function createMetrics(store: Store, workers: Map<string, DestinationWork
       }
     },
   };
+}
+
+/**
+ * The cluster: live nodes (1 on SQLite), each node's liveness, last heartbeat and lanes held per destination,
+ * and each lease's fencing token. While PostgreSQL is out of reach these series are left out of the scrape.
+ */
+function clusterMetrics(registry: Registry, source?: ClusterSource): void {
+  const read = source ? perScrape(source) : async () => undefined;
+  new Gauge({
+    name: 'taproute_cluster_nodes',
+    help: 'Live nodes sharing the store (1: a single node on SQLite)',
+    labelNames: ['mode'],
+    registers: [registry],
+    async collect() {
+      this.reset();
+      if (!source) return this.set({ mode: 'single' }, 1);
+      const c = await read();
+      if (c?.mode === 'cluster') this.set({ mode: 'cluster' }, c.alive);
+    },
+  });
+  const perNode = (name: string, help: string, value: (n: Extract<ClusterSection, { mode: 'cluster' }>['nodes'][number]) => number) =>
+    new Gauge({
+      name,
+      help,
+      labelNames: ['node'],
+      registers: [registry],
+      async collect() {
+        this.reset();
+        const c = await read();
+        if (c?.mode === 'cluster') for (const n of c.nodes) this.set({ node: n.name }, value(n));
+      },
+    });
+  perNode('taproute_cluster_node_alive', '1 while the node renews its heartbeat within the lease timeout, else 0', (n) => (n.alive ? 1 : 0));
+  perNode('taproute_cluster_node_heartbeat_seconds', 'Time of the node\'s last heartbeat (Unix seconds, the database\'s clock)', (n) => Date.parse(n.lastHeartbeat) / 1000);
+  new Gauge({
+    name: 'taproute_cluster_lanes',
+    help: 'Lanes (destination, lane) whose lease the node holds',
+    labelNames: ['node', 'destination'],
+    registers: [registry],
+    async collect() {
+      this.reset();
+      const c = await read();
+      if (c?.mode === 'cluster') for (const n of c.nodes) for (const [d, k] of Object.entries(n.lanes)) this.set({ node: n.name, destination: d }, k);
+    },
+  });
+  new Counter({
+    name: 'taproute_cluster_settles_refused_total',
+    help: 'Settlements of this node refused by fencing: the lane\'s lease was lost (a pause, a partition) and its jobs go to the new owner',
+    registers: [registry],
+    async collect() {
+      const c = await read();
+      if (c?.mode !== 'cluster' || c.settlesRefused === undefined) return;
+      this.reset();
+      this.inc(c.settlesRefused);
+    },
+  });
+  new Gauge({
+    name: 'taproute_cluster_lease_token',
+    help: 'Fencing token of each lane\'s lease (grows at every change of owner)',
+    labelNames: ['destination', 'lane'],
+    registers: [registry],
+    async collect() {
+      this.reset();
+      const c = await read();
+      if (c?.mode === 'cluster') for (const l of c.leases) this.set({ destination: l.destinationId, lane: String(l.lane) }, l.token);
+    },
+  });
 }

@@ -99,17 +99,19 @@ export async function startServer(config: Config, opts: { logger?: Logger } = {}
   // whose lease it holds (docs/cluster.md). SQLite: one node, every lane.
   // The cluster's modules are loaded only when used, so a single node starts as fast as before.
   let nodeId: string | undefined;
+  const leaseTimeoutMs = durationMs(config.cluster?.leaseTimeout, 10_000);
   const pgUrl = config.storage?.postgres;
   const pgMods = pgUrl
-    ? await Promise.all([import('./store/postgres/index.js'), import('./cluster/membership.js'), import('./cluster/slots.js')])
+    ? await Promise.all([import('./store/postgres/reach.js'), import('./cluster/membership.js'), import('./cluster/slots.js'), import('./cluster/report.js')])
     : undefined;
-  const pgStore = pgMods && (await pgMods[0].PostgresStore.open(pgUrl!, { fence: { nodeId: (nodeId = pgMods[1].newNodeId()) } }));
+  // PostgreSQL out of reach at start: the node waits for it (not listening meanwhile) rather than exiting.
+  const pgStore = pgMods && (await pgMods[0].openWhenReachable(pgUrl!, { fence: { nodeId: (nodeId = pgMods[1].newNodeId()), leaseTimeoutMs } }, log));
   const store: Store =
     pgStore ?? new SqliteStore(resolve(config.storage?.sqlite ?? 'data/taproute.sqlite'), { synchronous: config.storage?.synchronous, owner: true });
   const cluster: Membership | undefined = pgStore
     ? new pgMods![1].Membership(pgStore.pool, {
         nodeId,
-        leaseTimeoutMs: durationMs(config.cluster?.leaseTimeout, 10_000),
+        leaseTimeoutMs,
         destinations: config.destinations.map((d) => d.id),
         busy: (d, lane) => workers.get(d)?.laneBusy(lane) ?? false,
         log,
@@ -117,7 +119,9 @@ export async function startServer(config: Config, opts: { logger?: Logger } = {}
     : undefined;
   // CleverTap's requests in flight per account hold across the cluster: one connection per slot held here.
   const slots = pgMods ? new pgMods[2].ClusterSlots(pgUrl!, MAX_IN_FLIGHT * Math.max(1, config.destinations.length)) : undefined;
-  const metrics = createMetrics(store, workers);
+  // The cluster section of /admin/status and /metrics (nodes, leases, tokens); absent on SQLite: a single node.
+  const clusterInfo = pgStore && (async () => ({ ...(await pgMods![3].clusterSection(pgStore.pool, nodeId)), settlesRefused: pgStore.settlesRefused }));
+  const metrics = createMetrics(store, workers, clusterInfo);
   const tap = new LiveTap();
   for (const w of configWarnings(config)) log.warn(`config: ${w}`);
 
@@ -226,7 +230,7 @@ export async function startServer(config: Config, opts: { logger?: Logger } = {}
   analyticsBundleRoutes(app, ctx);
   mparticleRoutes(app, ctx);
   webhookRoutes(app, ctx);
-  adminRoutes(app, { config, store, workers, log });
+  adminRoutes(app, { config, store, workers, log, cluster: clusterInfo });
   consoleRoutes(app, { config, store, workers, log, tap });
 
   const dedupeWindowMs = durationMs(ing.dedupeWindow, DEFAULTS.dedupeWindowMs);

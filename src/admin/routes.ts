@@ -7,6 +7,7 @@ import type { Logger } from '../util/logger.js';
 import { safeEqual } from '../util/secrets.js';
 import { failureFilter } from './filters.js';
 import { applyRegulation } from './regulations.js';
+import type { ClusterSource } from '../cluster/report.js';
 import { statusReport } from './status.js';
 
 interface Deps {
@@ -14,6 +15,8 @@ interface Deps {
   store: Store;
   workers: Map<string, DestinationWorker>;
   log: Logger;
+  /** The cluster section of the status (PostgreSQL store); absent: a single node. */
+  cluster?: ClusterSource;
 }
 
 export function adminRoutes(app: FastifyInstance, deps: Deps): void {
@@ -27,7 +30,7 @@ export function adminRoutes(app: FastifyInstance, deps: Deps): void {
 
   app.register(async (admin) => {
     admin.addHook('onRequest', guard);
-    admin.get('/admin/status', async () => statusReport(deps.store, deps.workers));
+    admin.get('/admin/status', async () => statusReport(deps.store, deps.workers, deps.cluster));
     admin.get('/admin/failures', async (req) => deps.store.failures(failureFilter(req.query as Record<string, unknown>)));
     admin.get('/admin/failures/:id', async (req, reply) => {
       const f = await deps.store.failure(Number((req.params as { id: string }).id));

@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import { statusReport } from '../admin/status.js';
+import { clusterOf, printCluster } from './cluster.js';
 import { openStore } from './store-access.js';
 
 type Report = Awaited<ReturnType<typeof statusReport>>;
@@ -23,7 +24,7 @@ export function registerStatus(program: Command): void {
     .action(async (opts: { config?: string; data: string; json?: boolean }) => {
       const store = await openStore(opts);
       try {
-        const r = await statusReport(store);
+        const r = await statusReport(store, undefined, () => clusterOf(store));
         if (opts.json) return console.log(JSON.stringify(r, null, 2));
         console.log('source          received  duplicates  rejected');
         for (const s of r.sources) console.log(`${s.sourceId.padEnd(14)} ${String(s.received).padStart(9)} ${String(s.duplicates).padStart(11)} ${String(s.rejected).padStart(9)}`);
@@ -44,6 +45,8 @@ export function registerStatus(program: Command): void {
           for (const [id, d] of states)
             console.log(`${id.padEnd(15)} ${d.state.padEnd(9)} ${d.since ? new Date(d.since).toISOString() : '-'.padEnd(24)}  ${'reason' in d ? d.reason : ''}`.trimEnd());
         }
+        console.log('');
+        printCluster(r.cluster);
       } finally {
         await store.close();
       }

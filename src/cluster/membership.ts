@@ -24,23 +24,6 @@ export interface MembershipOptions {
   nodeId?: string;
 }
 
-export interface NodeRow {
-  id: string;
-  host: string;
-  pid: number;
-  startedAt: string;
-  expiresAt: string;
-  live: boolean;
-}
-
-export interface LeaseRow {
-  destinationId: string;
-  lane: number;
-  nodeId: string | null;
-  token: number;
-  expiresAt: string;
-}
-
 /** A node names itself: host, process and a random suffix (a restarted process is a new node). */
 export function newNodeId(): string {
   return `${hostname()}-${process.pid}-${randomBytes(3).toString('hex')}`;
@@ -100,8 +83,8 @@ export class Membership {
     let broken: Error | undefined;
     try {
       await c.query(
-        `INSERT INTO nodes (id, host, pid, expires_at) VALUES ($1, $2, $3, clock_timestamp() + $4 * interval '1 millisecond')
-         ON CONFLICT (id) DO UPDATE SET expires_at = excluded.expires_at`,
+        `INSERT INTO nodes (id, host, pid, heartbeat_at, expires_at) VALUES ($1, $2, $3, clock_timestamp(), clock_timestamp() + $4 * interval '1 millisecond')
+         ON CONFLICT (id) DO UPDATE SET heartbeat_at = excluded.heartbeat_at, expires_at = excluded.expires_at`,
         [this.nodeId, hostname(), process.pid, ttl],
       );
       // Renew only unexpired leases: an expired one may already belong to another node.
@@ -133,6 +116,10 @@ export class Membership {
       // Take what this node should own and nobody holds (free, or expired: its owner died or stalled).
       const want = [...desired].filter((k) => !this.held.has(k)).sort();
       if (want.length) {
+        // A lease row locked by a stalled settle of its old owner must not hold this tick (and so this node's
+        // heartbeat) up: give up after a third of the lease timeout and try again at the next tick.
+        await c.query('BEGIN');
+        await c.query(`SET LOCAL lock_timeout = ${Math.max(100, Math.floor(ttl / 3))}`);
         const { rows } = await c.query<{ destination_id: string; lane: number }>(
           `INSERT INTO leases (destination_id, lane, node_id, token, expires_at)
            SELECT x.d, x.l, $1, 1, clock_timestamp() + $4 * interval '1 millisecond' FROM unnest($2::text[], $3::int[]) AS x(d, l)
@@ -141,6 +128,7 @@ export class Membership {
            RETURNING destination_id, lane`,
           [this.nodeId, want.map((k) => split(k)[0]), want.map((k) => split(k)[1]), ttl],
         );
+        await c.query('COMMIT');
         for (const r of rows) this.held.set(key(r.destination_id, r.lane), until);
         if (rows.length) this.opts.log.info({ node: this.nodeId, taken: rows.length, nodes: this.live.length }, 'cluster: lanes taken');
       }
@@ -171,18 +159,4 @@ export class Membership {
 function split(k: string): [string, number] {
   const i = k.indexOf('\u0000');
   return [k.slice(0, i), Number(k.slice(i + 1))];
-}
-
-/** Nodes and leases as stored (for status, the admin API and `taproute cluster`). */
-export async function clusterState(pool: pg.Pool): Promise<{ nodes: NodeRow[]; leases: LeaseRow[] }> {
-  const { rows: nodes } = await pool.query(
-    `SELECT id, host, pid, started_at, expires_at, expires_at > clock_timestamp() AS live FROM nodes ORDER BY id`,
-  );
-  const { rows: leases } = await pool.query(
-    `SELECT destination_id, lane, CASE WHEN expires_at > clock_timestamp() THEN node_id END AS node_id, token, expires_at FROM leases ORDER BY destination_id, lane`,
-  );
-  return {
-    nodes: nodes.map((r) => ({ id: r.id, host: r.host, pid: r.pid, startedAt: new Date(r.started_at).toISOString(), expiresAt: new Date(r.expires_at).toISOString(), live: r.live })),
-    leases: leases.map((r) => ({ destinationId: r.destination_id, lane: r.lane, nodeId: r.node_id, token: r.token, expiresAt: new Date(r.expires_at).toISOString() })),
-  };
 }

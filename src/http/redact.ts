@@ -30,3 +30,15 @@ export function redactUrl(url: string): string {
     .join('&');
   return `${path}?${query}`;
 }
+
+/** A connection URL (`postgres://user:password@host/db?password=…`) with its password replaced by `[redacted]`. */
+export function redactCredentials(url: string): string {
+  let u: URL;
+  try {
+    u = new URL(url);
+  } catch {
+    return REDACTED; // not a URL: it may be anything, a password included
+  }
+  const auth = u.username ? `${u.username}${u.password ? `:${REDACTED}` : ''}@` : '';
+  return redactUrl(`${u.protocol}//${auth}${u.host}${u.pathname}${u.search}`);
+}

@@ -104,3 +104,50 @@ test('fencing: a node whose lease was taken over can neither claim nor settle th
   c = await reconciled(plain);
   assert.deepEqual([c.get('src>d1')?.delivered, c.get('src>d1')?.pending], [2, 0]);
 });
+
+test('fencing: a claim settles only under the token it was claimed under, even when the node no longer remembers it', async () => {
+  const plain = await open();
+  await plain.pool.query('TRUNCATE nodes, leases, jobs, messages, dedupe, counters, source_counters');
+  const a = await open('node-a');
+  const b = await open('node-b');
+  await plain.append('src', [msg('1', 'u2'), msg('2', 'u2'), msg('3', 'u2')]);
+  const lane = laneOf('u2');
+  const setOwner = (node: string) =>
+    plain.pool.query(
+      `INSERT INTO leases (destination_id, lane, node_id, token, expires_at) VALUES ('d1', $1, $2, 1, clock_timestamp() + interval '1 hour')
+       ON CONFLICT (destination_id, lane) DO UPDATE SET node_id = excluded.node_id, token = leases.token + 1, expires_at = excluded.expires_at`,
+      [lane, node],
+    );
+  await setOwner('node-a');
+  const old = await a.claim('d1', ALL, 10, 2000);
+  assert.equal(old.length, 3);
+  // a drops its claim from memory (as after a failed settle, or an auth pause), loses the lease and gets it back.
+  for (const j of old) a.forget(j.id);
+  await setOwner('node-b');
+  await setOwner('node-a');
+  await a.settle('d1', old.map((j) => ({ jobId: j.id, status: 'done' as const })), 2001);
+  let c = (await reconciled(plain)).get('src>d1');
+  assert.deepEqual([c?.delivered, c?.pending], [0, 3], 'a settle for a claim made under an older token is refused');
+  // A second handle of the same node (its memory gone, e.g. restarted with the same id) is refused too.
+  const a2 = await open('node-a');
+  await a2.settle('d1', [{ jobId: old[0].id, status: 'retry_at', nextAt: 99_999, reason: 'late' }], 2001);
+  const { rows } = await plain.pool.query('SELECT attempts, next_at FROM jobs WHERE id = $1', [old[0].id]);
+  assert.deepEqual([rows[0].attempts, rows[0].next_at], [0, 0], 'a refused retry changes nothing');
+
+  // The new owner's claim stamps the rows with its token; the old owner's claim can no longer settle them.
+  await setOwner('node-b');
+  const fresh = await b.claim('d1', ALL, 10, 2002);
+  assert.deepEqual(fresh.map((j) => j.message.event), ['1', '2', '3'], 'the new owner starts from the oldest job');
+  await setOwner('node-a');
+  await a.settle('d1', [{ jobId: old[1].id, status: 'done' }], 2003);
+  await b.settle('d1', [{ jobId: fresh[1].id, status: 'done' }], 2003);
+  await plain.prune(2003, 86_400_000);
+  c = (await reconciled(plain)).get('src>d1');
+  assert.deepEqual([c?.delivered, c?.pending], [0, 3], 'neither the old claim nor the lost lease settles');
+  // Claimed again under the current token, the same node settles.
+  const now = await a.claim('d1', ALL, 10, 2004);
+  await a.settle('d1', now.map((j) => ({ jobId: j.id, status: 'done' as const })), 2004);
+  await plain.prune(2004, 86_400_000);
+  c = (await reconciled(plain)).get('src>d1');
+  assert.deepEqual([c?.delivered, c?.pending], [3, 0]);
+});

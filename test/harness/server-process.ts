@@ -1,19 +1,31 @@
 // `taproute start` as a child process, as an operator runs it: resolves with its URL once it listens.
 import { spawn, type ChildProcess } from 'node:child_process';
 
-export function startServerProcess(cfgFile: string): Promise<{ child: ChildProcess; url: string }> {
+export interface ServerProcess {
+  child: ChildProcess;
+  url: string;
+  /** Everything it printed so far (stdout and stderr). */
+  output(): string;
+}
+
+/** onOutput sees everything printed so far, each time more arrives (also before it listens). */
+export function startServerProcess(cfgFile: string, opts: { onOutput?(all: string): void } = {}): Promise<ServerProcess> {
   const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'start', '--config', cfgFile], {
     stdio: ['ignore', 'pipe', 'pipe'],
     env: { ...process.env, TAPROUTE_LOG_LEVEL: 'warn' },
   });
   return new Promise((resolve, reject) => {
     let out = '';
-    child.stdout!.on('data', (d) => {
+    const seen = (d: Buffer) => {
       out += d;
+      opts.onOutput?.(out);
+    };
+    child.stdout!.on('data', (d) => {
+      seen(d);
       const m = /listening on (http:\/\/[\d.:]+)/.exec(out);
-      if (m) resolve({ child, url: m[1] });
+      if (m) resolve({ child, url: m[1], output: () => out });
     });
-    child.stderr!.on('data', (d) => (out += d));
-    child.on('exit', (code) => reject(new Error(`server exited ${code}: ${out}`)));
+    child.stderr!.on('data', seen);
+    child.on('exit', (code, signal) => reject(new Error(`server exited ${code ?? signal}: ${out}`)));
   });
 }

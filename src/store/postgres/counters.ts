@@ -7,21 +7,33 @@ import type { Counts, FilteredCount, LastError, SourceCounts, WarningCount } fro
 
 export { CounterDeltas } from '../counter-deltas.js';
 
-/** Writes the deltas inside the caller's transaction. */
-export async function writeDeltas(c: pg.ClientBase, deltas: CounterDeltas): Promise<void> {
+/** Per source: accepted, duplicates and rejected messages to add (appends). */
+export type SourceDelta = [sourceId: string, received: number, duplicates: number, rejected: number];
+
+/**
+ * Writes the deltas inside the caller's transaction, with the appends' source counts in the same statement
+ * (one round trip: these rows are hot, and locked until the commit).
+ */
+export async function writeDeltas(c: pg.ClientBase, deltas: CounterDeltas, sources: SourceDelta[] = []): Promise<void> {
   const rows = [...deltas.entries()].sort((a, b) => (a[0] + '\u0000' + a[1] < b[0] + '\u0000' + b[1] ? -1 : 1));
+  const src = [...sources].sort((a, b) => (a[0] < b[0] ? -1 : 1));
+  const sourceArgs = [src.map((r) => r[0]), src.map((r) => r[1]), src.map((r) => r[2]), src.map((r) => r[3])];
+  const upsertSources = (n: number) =>
+    `INSERT INTO source_counters (source_id, received, duplicates, rejected) SELECT * FROM unnest($${n}::text[], $${n + 1}::bigint[], $${n + 2}::bigint[], $${n + 3}::bigint[])
+     ON CONFLICT (source_id) DO UPDATE SET received = source_counters.received + excluded.received,
+     duplicates = source_counters.duplicates + excluded.duplicates, rejected = source_counters.rejected + excluded.rejected`;
   if (rows.length) {
     const col = (f: (r: (typeof rows)[number]) => unknown) => rows.map(f);
     await c.query(
-      `INSERT INTO counters (source_id, destination_id, received, delivered, dead, filtered, warnings)
+      `${src.length ? `WITH s AS (${upsertSources(8)}) ` : ''}INSERT INTO counters (source_id, destination_id, received, delivered, dead, filtered, warnings)
        SELECT * FROM unnest($1::text[], $2::text[], $3::bigint[], $4::bigint[], $5::bigint[], $6::bigint[], $7::bigint[])
        ON CONFLICT (source_id, destination_id) DO UPDATE SET received = counters.received + excluded.received,
        delivered = counters.delivered + excluded.delivered, dead = counters.dead + excluded.dead, filtered = counters.filtered + excluded.filtered,
        warnings = counters.warnings + excluded.warnings`,
       [col((r) => r[0]), col((r) => r[1]), col((r) => r[2].received), col((r) => r[2].delivered), col((r) => r[2].dead), col((r) => r[2].filtered),
-        col((r) => r[2].warnings)],
+        col((r) => r[2].warnings), ...(src.length ? sourceArgs : [])],
     );
-  }
+  } else if (src.length) await c.query(upsertSources(1), sourceArgs);
   const rules = [...deltas.byRule].sort((a, b) => (a[0] < b[0] ? -1 : 1)).map(([k, n]) => [...k.split('\u0000'), n] as [string, string, string, number]);
   if (rules.length)
     await c.query(
@@ -46,15 +58,6 @@ async function writeWarnings(c: pg.ClientBase, deltas: CounterDeltas): Promise<v
 export async function warningsByCode(c: pg.Pool): Promise<WarningCount[]> {
   const { rows } = await c.query('SELECT * FROM warning_counters ORDER BY source_id, destination_id, code');
   return rows.map((r) => ({ sourceId: r.source_id, destinationId: r.destination_id, code: r.code, warnings: r.n }));
-}
-
-export async function addSource(c: pg.ClientBase, sourceId: string, received: number, duplicates: number, rejected: number): Promise<void> {
-  await c.query(
-    `INSERT INTO source_counters (source_id, received, duplicates, rejected) VALUES ($1, $2, $3, $4)
-     ON CONFLICT (source_id) DO UPDATE SET received = source_counters.received + excluded.received,
-     duplicates = source_counters.duplicates + excluded.duplicates, rejected = source_counters.rejected + excluded.rejected`,
-    [sourceId, received, duplicates, rejected],
-  );
 }
 
 export async function connectionCounts(c: pg.Pool): Promise<Counts[]> {

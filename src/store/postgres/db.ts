@@ -15,8 +15,21 @@ const types = {
   },
 };
 
-export function createPool(url: string, max = 10): pg.Pool {
-  const pool = new pg.Pool({ connectionString: url, max, types, connectionTimeoutMillis: 5000, application_name: 'taproute' });
+/**
+ * @param idleInTransactionMs the server ends a session left idle inside a transaction that long
+ *   (https://www.postgresql.org/docs/current/runtime-config-client.html#GUC-IDLE-IN-TRANSACTION-SESSION-TIMEOUT):
+ *   a node paused (SIGSTOP, a VM frozen) in the middle of a settle then no longer holds the lease rows it
+ *   locked, and the other nodes can take its lanes over.
+ */
+export function createPool(url: string, max = 10, idleInTransactionMs?: number): pg.Pool {
+  const pool = new pg.Pool({
+    connectionString: url,
+    max,
+    types,
+    connectionTimeoutMillis: 5000,
+    application_name: 'taproute',
+    ...(idleInTransactionMs && { idle_in_transaction_session_timeout: idleInTransactionMs }),
+  });
   pool.on('error', () => {});
   // A checked-out connection that drops between two queries emits 'error' on the client, which would be
   // an uncaught exception: the next query on it fails instead, and the caller discards it.
@@ -24,14 +37,21 @@ export function createPool(url: string, max = 10): pg.Pool {
   return pool;
 }
 
-/** Runs fn inside one transaction on one connection; rolls back and rethrows on error. */
-export async function tx<T>(pool: pg.Pool, fn: (c: pg.PoolClient) => Promise<T>): Promise<T> {
+const commit = async (c: pg.PoolClient) => {
+  await c.query('COMMIT');
+};
+
+/**
+ * Runs fn inside one transaction on one connection; rolls back and rethrows on error. finish ends the
+ * transaction with COMMIT (given: it may write more first, and must commit).
+ */
+export async function tx<T>(pool: pg.Pool, fn: (c: pg.PoolClient) => Promise<T>, finish: (c: pg.PoolClient, r: T) => Promise<void> = commit): Promise<T> {
   const c = await pool.connect();
   let broken: Error | undefined;
   try {
     await c.query('BEGIN');
     const r = await fn(c);
-    await c.query('COMMIT');
+    await finish(c, r);
     return r;
   } catch (err) {
     broken = err as Error;

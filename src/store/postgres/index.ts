@@ -14,7 +14,7 @@ import { AsyncGroupCommit } from './commit.js';
 import { CounterDeltas, connectionCounts, filteredByRule, sourceCounts, warningsByCode, writeDeltas } from './counters.js';
 import { createPool, tx, unavailable } from './db.js';
 import { getFailure, listFailures, where } from './failures.js';
-import { type AppendBatch, type Fence, Jobs } from './jobs.js';
+import { type AppendBatch, type Fence, type InOrder, Jobs } from './jobs.js';
 import { migrate } from './migrations.js';
 import { userMessages } from './users.js';
 
@@ -25,6 +25,13 @@ export interface PostgresStoreOptions {
   poolSize?: number;
 }
 
+/**
+ * Append transactions in flight at once, and the messages one takes (src/store/postgres/commit.ts): a few
+ * moderate transactions keep the database and this node busy together, where one huge one leaves each
+ * waiting for the other.
+ */
+const APPENDS_IN_FLIGHT = 4;
+const MESSAGES_PER_COMMIT = 400;
 /** Suppressions are re-read at most this often, so a deletion made on another node reaches this one soon. */
 const SUPPRESSIONS_TTL_MS = 1000;
 const PRUNE_CHUNK = 5000;
@@ -35,15 +42,19 @@ export class PostgresStore implements Store {
   private pending = 0;
   private reachable = true;
   private suppressions: { ids: Set<string>; at: number } | null = null;
+  /** Settlements refused by fencing since this store opened: their lane's lease was lost (shown in the cluster status). */
+  settlesRefused = 0;
 
   private constructor(readonly pool: pg.Pool, opts: PostgresStoreOptions) {
     this.jobs = new Jobs(opts.fence);
-    this.appends = new AsyncGroupCommit((batch) => this.commitAppends(batch));
+    this.appends = new AsyncGroupCommit((batch, inOrder) => this.commitAppends(batch, inOrder), APPENDS_IN_FLIGHT, (b) => b.msgs.length, MESSAGES_PER_COMMIT);
   }
 
   /** Connects, applies missing migrations and reads the backlog. */
   static async open(url: string, opts: PostgresStoreOptions = {}): Promise<PostgresStore> {
-    const s = new PostgresStore(createPool(url, opts.poolSize), opts);
+    // Below the lease timeout: a paused node's open transaction ends before its leases expire.
+    const lease = opts.fence?.leaseTimeoutMs;
+    const s = new PostgresStore(createPool(url, opts.poolSize, lease ? Math.max(1000, Math.floor(lease / 2)) : undefined), opts);
     try {
       await migrate(s.pool);
       s.pending = await s.countJobs();
@@ -82,14 +93,19 @@ export class PostgresStore implements Store {
     }
   }
 
-  private commitAppends(batch: AppendBatch[]): Promise<AppendResult[]> {
+  private commitAppends(batch: AppendBatch[], inOrder: InOrder): Promise<AppendResult[]> {
     return this.guard(async () => {
       const deltas = new CounterDeltas();
-      const r = await tx(this.pool, async (c) => {
-        const out = await this.jobs.append(c, batch, deltas);
-        await writeDeltas(c, deltas);
-        return out;
-      });
+      const r = await tx(
+        this.pool,
+        (c) => this.jobs.append(c, batch, deltas, inOrder),
+        // Last and in arrival order: the counter rows every commit updates stay locked only until this COMMIT.
+        (c, r) =>
+          inOrder(1, async () => {
+            await writeDeltas(c, deltas, r.sources);
+            await c.query('COMMIT');
+          }),
+      );
       this.pending += r.jobs;
       return r.results;
     });
@@ -110,12 +126,13 @@ export class PostgresStore implements Store {
   settle(destinationId: string, settlements: Settlement[], now: number): Promise<void> {
     return this.guard(async () => {
       const deltas = new CounterDeltas();
-      const finished = await tx(this.pool, async (c) => {
-        const n = await this.jobs.settle(c, destinationId, settlements, now, deltas);
+      const { finished, refused } = await tx(this.pool, async (c) => {
+        const r = await this.jobs.settle(c, destinationId, settlements, now, deltas);
         await writeDeltas(c, deltas);
-        return n;
+        return r;
       });
       this.pending -= finished;
+      this.settlesRefused += refused;
     });
   }
 

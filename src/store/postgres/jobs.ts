@@ -1,15 +1,17 @@
 // Append, claim and settle on PostgreSQL. The rules are the SQLite store's (src/store/sqlite/jobs.ts); what
 // differs is that several nodes share the tables:
 // - dedupe: the (source_id, message_id) primary key decides, whichever node inserts first;
-// - fencing: when a node runs in a cluster, it claims only lanes whose lease it holds and settles a job only
-//   while it still holds that lane's lease with the token it claimed under (the lease row is locked FOR SHARE
-//   meanwhile, so a takeover waits for the settle to commit, and a settle after a takeover changes nothing).
+// - fencing: when a node runs in a cluster, it claims only lanes whose lease it holds, and the claim writes
+//   that lease's token on each job row (claim_token). A settle changes a row only while this node holds the
+//   lane's lease with that very token: the comparison is in the settle's SQL, so it holds whatever the node
+//   remembers (a claim forgotten, a settle retried after the lease was lost and taken again). The lease rows
+//   are locked FOR SHARE until the settle commits, so a takeover waits for it.
 import type pg from 'pg';
 import type { Job } from '../../core/job.js';
 import { laneOf } from '../lanes.js';
 import type { AppendResult, Settlement, StoredMessage } from '../types.js';
 import { errorText, type JobRow as StoredJob } from '../rows.js';
-import { addSource, CounterDeltas } from './counters.js';
+import type { CounterDeltas, SourceDelta } from './counters.js';
 import { routesOf } from '../user-messages.js';
 import { routeFiltered } from './users.js';
 
@@ -26,6 +28,8 @@ export interface AppendBatch {
 /** Which node this store delivers for; unset: a single node, no leases checked. */
 export interface Fence {
   nodeId: string;
+  /** The cluster's lease timeout: a transaction this node leaves open longer than half of it is ended by the server. */
+  leaseTimeoutMs?: number;
 }
 
 interface JobRow extends StoredJob {
@@ -59,19 +63,59 @@ async function recordLastErrors(c: pg.ClientBase, rows: [string, string, string 
   );
 }
 
-interface Claimed {
-  lane: number;
-  /** The lease token the job was claimed under (cluster only). */
-  token?: number;
+/** Runs fn once the previous commit of this node has passed the same step (src/store/postgres/commit.ts). */
+export type InOrder = <X>(step: number, fn: () => Promise<X>) => Promise<X>;
+
+export interface AppendDone {
+  results: AppendResult[];
+  /** Jobs stored. */
+  jobs: number;
+  /** Per source: accepted, duplicates, rejected. */
+  sources: SourceDelta[];
+}
+
+/** Rows per INSERT of messages: parameters stay far below PostgreSQL's 65,535 per statement. */
+const MESSAGE_ROWS_PER_INSERT = 1000;
+
+/**
+ * Inserts message rows as multi-row VALUES with one parameter per value (the payloads, JSON full of quotes,
+ * travel as they are, where a text[] parameter would escape every quote on the way in and out), and the job
+ * rows in the same statement as the last messages (one round trip less per commit).
+ */
+/** id, source, messageId, receivedAt, payload, user key (the user lookup), routes (see user-messages.ts). */
+type MessageRow = [number, string, string, number, string, string | null, string | null];
+
+async function insertMessagesAndJobs(c: pg.ClientBase, rows: MessageRow[], jobs: unknown[][] | null): Promise<void> {
+  const W = 7; // columns per message row
+  for (let off = 0; off < rows.length; off += MESSAGE_ROWS_PER_INSERT) {
+    const part = rows.slice(off, off + MESSAGE_ROWS_PER_INSERT);
+    const values = part.map((_, r) => `($${r * W + 1}::bigint, $${r * W + 2}, $${r * W + 3}, $${r * W + 4}::bigint, $${r * W + 5}, $${r * W + 6}, $${r * W + 7})`).join(', ');
+    const withJobs = jobs && off + MESSAGE_ROWS_PER_INSERT >= rows.length;
+    const n = part.length * W;
+    const jobsCte = withJobs
+      ? `WITH j AS (INSERT INTO jobs (id, msg_id, source_id, destination_id, user_key, received_at, lane)
+         SELECT * FROM unnest($${n + 1}::bigint[], $${n + 2}::bigint[], $${n + 3}::text[], $${n + 4}::text[], $${n + 5}::text[], $${n + 6}::bigint[], $${n + 7}::int[])) `
+      : '';
+    await c.query(`${jobsCte}INSERT INTO messages (id, source_id, message_id, received_at, payload, user_key, routes) VALUES ${values}`, [...part.flat(), ...(withJobs ? jobs : [])]);
+  }
+}
+
+/** The leases this node holds on a destination's lanes, as arrays for unnest() in the settle's SQL. */
+interface Held {
+  lanes: number[];
+  tokens: number[];
 }
 
 export class Jobs {
-  private readonly claimed = new Map<number, Claimed>();
-
   constructor(private readonly fence?: Fence) {}
 
-  /** Stores every append of one group commit inside the caller's transaction. */
-  async append(c: pg.ClientBase, batch: AppendBatch[], deltas: CounterDeltas): Promise<{ results: AppendResult[]; jobs: number }> {
+  /**
+   * Stores every append of one group commit inside the caller's transaction, except the source counters,
+   * returned for the caller to write last (their row is hot: every commit of every node updates it, and a
+   * row lock is held until the commit). Dedupe and job ids run in `inOrder` step 0, so that ids follow
+   * arrival order when several commits of this node are in flight.
+   */
+  async append(c: pg.ClientBase, batch: AppendBatch[], deltas: CounterDeltas, inOrder: InOrder = (_step, fn) => fn()): Promise<AppendDone> {
     // First occurrence of a (source, messageId) in this commit wins; the primary key decides against other commits.
     const firstAt = new Map<string, [number, number]>();
     batch.forEach((b, bi) => b.msgs.forEach((m, mi) => {
@@ -80,20 +124,29 @@ export class Jobs {
     }));
     const keys = [...firstAt.keys()].sort(); // one lock order for every node: no deadlocks
     const inserted = new Set<string>();
-    if (keys.length) {
-      const src = keys.map((k) => k.split('\u0000')[0]);
-      const mid = keys.map((k) => k.slice(k.indexOf('\u0000') + 1));
-      const at = keys.map((k) => { const [bi, mi] = firstAt.get(k)!; return batch[bi].msgs[mi].receivedAt; });
-      const { rows } = await c.query<{ source_id: string; message_id: string }>(
-        `INSERT INTO dedupe (source_id, message_id, at) SELECT * FROM unnest($1::text[], $2::text[], $3::bigint[])
-         ON CONFLICT DO NOTHING RETURNING source_id, message_id`,
-        [src, mid, at],
-      );
-      for (const r of rows) inserted.add(`${r.source_id}\u0000${r.message_id}`);
-    }
-
     const results: AppendResult[] = [];
     const msgs: { sourceId: string; m: StoredMessage }[] = [];
+    const ids = await inOrder(0, async () => {
+      if (keys.length === 0) return { m: [] as number[], j: [] as number[] };
+      const first = keys.map((k) => { const [bi, mi] = firstAt.get(k)!; return batch[bi].msgs[mi]; });
+      // One round trip: the keys seen first here, and as many message and job ids as they need. Ids are taken
+      // in one go and handed out below in arrival order: a user's later message gets a larger job id.
+      const { rows: [r] } = await c.query<{ src: string[] | null; mid: string[] | null; m: number[] | null; j: number[] | null }>(
+        `WITH d AS (
+           INSERT INTO dedupe (source_id, message_id, at) SELECT * FROM unnest($1::text[], $2::text[], $3::bigint[])
+           ON CONFLICT DO NOTHING RETURNING source_id, message_id
+         ), k AS (
+           SELECT d.source_id, d.message_id, x.jobs FROM d JOIN unnest($1::text[], $2::text[], $4::int[]) AS x(source_id, message_id, jobs)
+           ON x.source_id = d.source_id AND x.message_id = d.message_id
+         )
+         SELECT (SELECT array_agg(source_id) FROM k) AS src, (SELECT array_agg(message_id) FROM k) AS mid,
+                (SELECT array_agg(nextval('messages_id_seq')) FROM k) AS m,
+                (SELECT array_agg(nextval('jobs_id_seq')) FROM k, generate_series(1, k.jobs)) AS j`,
+        [keys.map((k) => k.slice(0, k.indexOf('\u0000'))), keys.map((k) => k.slice(k.indexOf('\u0000') + 1)), first.map((m) => m.receivedAt), first.map((m) => m.destinations.length)],
+      );
+      (r.src ?? []).forEach((sid, i) => inserted.add(`${sid}\u0000${r.mid![i]}`));
+      return { m: (r.m ?? []).sort((a, b) => a - b), j: (r.j ?? []).sort((a, b) => a - b) };
+    });
     for (let bi = 0; bi < batch.length; bi++) {
       const b = batch[bi];
       const duplicates: number[] = [];
@@ -113,24 +166,11 @@ export class Jobs {
       s[2] += b.rejected;
       sources.set(b.sourceId, s);
     });
-    for (const [sourceId, [acc, dup, rej]] of [...sources].sort()) await addSource(c, sourceId, acc, dup, rej);
-    if (msgs.length === 0) return { results, jobs: 0 };
+    const done: AppendDone = { results, jobs: ids.j.length, sources: [...sources].map(([id, [acc, dup, rej]]): SourceDelta => [id, acc, dup, rej]) };
+    if (msgs.length === 0) return done;
 
-    // Ids are taken in one go and handed out in arrival order: a user's later message gets a larger job id.
-    const nJobs = msgs.reduce((a, x) => a + x.m.destinations.length, 0);
-    const { rows: [ids] } = await c.query<{ m: number[]; j: number[] | null }>(
-      `SELECT (SELECT array_agg(nextval('messages_id_seq')) FROM generate_series(1, $1)) AS m,
-              (SELECT array_agg(nextval('jobs_id_seq')) FROM generate_series(1, $2)) AS j`,
-      [msgs.length, nJobs],
-    );
-    const msgIds = ids.m.sort((a, b) => a - b);
-    const jobIds = (ids.j ?? []).sort((a, b) => a - b);
-    await c.query(
-      `INSERT INTO messages (id, source_id, message_id, received_at, payload, user_key, routes)
-       SELECT * FROM unnest($1::bigint[], $2::text[], $3::text[], $4::bigint[], $5::text[], $6::text[], $7::text[])`,
-      [msgIds, msgs.map((x) => x.sourceId), msgs.map((x) => x.m.messageId), msgs.map((x) => x.m.receivedAt), msgs.map((x) => x.m.payload),
-        msgs.map((x) => x.m.userKey), msgs.map((x) => routesOf(x.m))],
-    );
+    const msgIds = ids.m;
+    const jobIds = ids.j;
     const j = { id: [] as number[], msg: [] as number[], src: [] as string[], dst: [] as string[], user: [] as string[], at: [] as number[], lane: [] as number[] };
     msgs.forEach(({ sourceId, m }, i) => {
       const lane = laneOf(m.userKey);
@@ -149,13 +189,12 @@ export class Jobs {
         deltas.filtered(sourceId, f.destination, f.reason);
       }
     });
-    if (nJobs)
-      await c.query(
-        `INSERT INTO jobs (id, msg_id, source_id, destination_id, user_key, received_at, lane)
-         SELECT * FROM unnest($1::bigint[], $2::bigint[], $3::text[], $4::text[], $5::text[], $6::bigint[], $7::int[])`,
-        [j.id, j.msg, j.src, j.dst, j.user, j.at, j.lane],
-      );
-    return { results, jobs: nJobs };
+    await insertMessagesAndJobs(
+      c,
+      msgs.map((x, i): MessageRow => [msgIds[i], x.sourceId, x.m.messageId, x.m.receivedAt, x.m.payload, x.m.userKey, routesOf(x.m)]),
+      jobIds.length ? [j.id, j.msg, j.src, j.dst, j.user, j.at, j.lane] : null,
+    );
+    return done;
   }
 
   /** A new job for a message already stored (replay of a dead letter), inside the caller's transaction. */
@@ -166,14 +205,13 @@ export class Jobs {
   }
 
   async claim(pool: pg.Pool, destinationId: string, lanes: readonly number[], max: number, now: number, maxBytes: number): Promise<Job[]> {
-    let tokens: Map<number, number> | undefined;
     if (this.fence) {
-      const { rows } = await pool.query<{ lane: number; token: number }>(
-        'SELECT lane, token FROM leases WHERE destination_id = $1 AND node_id = $2 AND expires_at > clock_timestamp() AND lane = ANY($3::int[])',
+      const { rows } = await pool.query<{ lane: number }>(
+        'SELECT lane FROM leases WHERE destination_id = $1 AND node_id = $2 AND expires_at > clock_timestamp() AND lane = ANY($3::int[])',
         [destinationId, this.fence.nodeId, lanes],
       );
-      tokens = new Map(rows.map((r) => [r.lane, r.token]));
-      lanes = lanes.filter((l) => tokens!.has(l));
+      const held = new Set(rows.map((r) => r.lane));
+      lanes = lanes.filter((l) => held.has(l));
     }
     if (lanes.length === 0 || max <= 0) return [];
     // Users whose earliest job waits for a retry hold back their later jobs (and only theirs).
@@ -182,7 +220,7 @@ export class Jobs {
       [destinationId, now],
     );
     const blocked = waiting.map((r) => r.user_key);
-    const picked: JobRow[] = [];
+    let picked: JobRow[] = [];
     for (let i = 0; i < lanes.length && picked.length < max; i += LANES_PER_QUERY) {
       const chunk = lanes.slice(i, i + LANES_PER_QUERY);
       // Per lane the oldest jobs (job rows only, no payloads), then in the order of the lanes asked for.
@@ -200,6 +238,18 @@ export class Jobs {
         picked.push(r);
       }
     }
+    if (this.fence && picked.length) {
+      // Each row takes the token of the lease it is claimed under; a row whose lease was lost meanwhile (or that
+      // another node settled) is not taken.
+      const { rows } = await pool.query<{ id: number }>(
+        `UPDATE jobs j SET claim_token = l.token FROM leases l
+         WHERE j.id = ANY($1::bigint[]) AND l.destination_id = $2 AND l.lane = j.lane AND l.node_id = $3 AND l.expires_at > clock_timestamp()
+         RETURNING j.id`,
+        [picked.map((r) => r.id), destinationId, this.fence.nodeId],
+      );
+      const stamped = new Set(rows.map((r) => r.id));
+      picked = picked.filter((r) => stamped.has(r.id));
+    }
     if (picked.length === 0) return [];
     const { rows: payloads } = await pool.query<{ id: number; payload: string }>('SELECT id, payload FROM messages WHERE id = ANY($1::bigint[])', [
       [...new Set(picked.map((r) => r.msg_id))],
@@ -214,25 +264,35 @@ export class Jobs {
       if (jobs.length > 0 && bytes + payload.length > maxBytes) break;
       bytes += payload.length;
       jobs.push({ id: r.id, sourceId: r.source_id, destinationId, userKey: r.user_key, attempts: r.attempts, receivedAt: r.received_at, message: JSON.parse(payload) });
-      this.claimed.set(r.id, { lane: r.lane, token: tokens?.get(r.lane) });
     }
     return jobs;
   }
 
-  forget(jobId: number): void {
-    this.claimed.delete(jobId);
-  }
+  /** Nothing to forget: what a claim needs at settle time is on the job row (claim_token). */
+  forget(_jobId: number): void {}
 
-  /** Settles jobs inside the caller's transaction; returns how many left the jobs table. */
-  async settle(c: pg.ClientBase, destinationId: string, settlements: Settlement[], now: number, deltas: CounterDeltas): Promise<number> {
-    const allowed = this.fence ? await this.fenced(c, destinationId, settlements) : settlements;
-    for (const o of settlements) this.claimed.delete(o.jobId);
-    const finish = allowed.filter((o): o is Finish => o.status === 'done' || o.status === 'filtered' || o.status === 'dead');
+  /**
+   * Settles jobs inside the caller's transaction; returns how many left the jobs table and, when fenced, how
+   * many settlements changed nothing (the lane's lease was lost, or the job was claimed again since).
+   */
+  async settle(c: pg.ClientBase, destinationId: string, settlements: Settlement[], now: number, deltas: CounterDeltas): Promise<{ finished: number; refused: number }> {
+    const held = this.fence ? await this.held(c, destinationId) : undefined;
+    if (held && held.lanes.length === 0) return { finished: 0, refused: settlements.length };
+    let changed = 0;
+    // Fenced: a row changes only if its lane's lease is held now with the token the row was claimed under.
+    const fenced = (n: number, alias = '') =>
+      held
+        ? `${alias}id IN (SELECT f.id FROM jobs f JOIN unnest($${n}::int[], $${n + 1}::bigint[]) AS h(lane, token) ON f.lane = h.lane AND f.claim_token = h.token
+           WHERE f.id = ANY($1::bigint[]))`
+        : 'true';
+    const fenceArgs = held ? [held.lanes, held.tokens] : [];
+    const finish = settlements.filter((o): o is Finish => o.status === 'done' || o.status === 'filtered' || o.status === 'dead');
     let finished = 0;
     if (finish.length) {
       const { rows } = await c.query<JobRow>(
-        `DELETE FROM jobs WHERE id = ANY($1::bigint[]) RETURNING id, msg_id, source_id, destination_id, user_key, attempts, received_at, lane`,
-        [finish.map((o) => o.jobId)],
+        `DELETE FROM jobs WHERE id = ANY($1::bigint[]) AND ${fenced(2)}
+         RETURNING id, msg_id, source_id, destination_id, user_key, attempts, received_at, lane`,
+        [finish.map((o) => o.jobId), ...fenceArgs],
       );
       // Counters move only for rows really deleted: a job is never counted twice.
       const byId = new Map(finish.map((o) => [o.jobId, o]));
@@ -250,19 +310,22 @@ export class Jobs {
         }
       }
       finished = rows.length;
+      changed += rows.length;
       if (dead.length) await addDeadLetters(c, dead, now);
       await routeFiltered(c, destinationId, filtered);
     }
-    const again = allowed.filter((o): o is Again => o.status === 'release' || o.status === 'retry_at');
+    const again = settlements.filter((o): o is Again => o.status === 'release' || o.status === 'retry_at');
     if (again.length) {
       // release keeps the job's last error unless it brings one; retry_at always sets it.
       const text = again.map((o) => (o.reason === undefined ? null : errorText(o.status === 'retry_at' ? (o.code ?? 'retry') : o.code, o.reason)));
       const { rows } = await c.query<{ id: number; source_id: string; destination_id: string }>(
         `UPDATE jobs j SET attempts = j.attempts + 1, next_at = coalesce(s.next_at, j.next_at), last_error = coalesce(s.err, j.last_error)
-         FROM unnest($1::bigint[], $2::bigint[], $3::text[]) AS s(id, next_at, err) WHERE j.id = s.id
+         FROM unnest($1::bigint[], $2::bigint[], $3::text[]) AS s(id, next_at, err)
+         WHERE j.id = s.id AND ${fenced(4, 'j.')}
          RETURNING j.id, j.source_id, j.destination_id`,
-        [again.map((o) => o.jobId), again.map((o) => (o.status === 'retry_at' ? o.nextAt : null)), text],
+        [again.map((o) => o.jobId), again.map((o) => (o.status === 'retry_at' ? o.nextAt : null)), text, ...fenceArgs],
       );
+      changed += rows.length;
       const connection = new Map(rows.map((r) => [r.id, r]));
       // The last error of each connection in this settle (the last one given wins).
       const latest = new Map<string, [string, string, string | null, string]>();
@@ -272,31 +335,15 @@ export class Jobs {
       }
       await recordLastErrors(c, [...latest.entries()].sort((a, b) => (a[0] < b[0] ? -1 : 1)).map((e) => e[1]), now);
     }
-    return finished;
+    return { finished, refused: held ? settlements.length - changed : 0 };
   }
 
-  /**
-   * The settlements this node may still make: the job's lane lease is held by this node, unexpired, with the
-   * token the job was claimed under. The lease rows stay locked (FOR SHARE) until the settle commits.
-   */
-  private async fenced(c: pg.ClientBase, destinationId: string, settlements: Settlement[]): Promise<Settlement[]> {
+  /** The leases this node holds on the destination's lanes, locked FOR SHARE until the settle commits. */
+  private async held(c: pg.ClientBase, destinationId: string): Promise<Held> {
     const { rows } = await c.query<{ lane: number; token: number }>(
-      'SELECT lane, token FROM leases WHERE destination_id = $1 AND node_id = $2 AND expires_at > clock_timestamp() FOR SHARE',
+      'SELECT lane, token FROM leases WHERE destination_id = $1 AND node_id = $2 AND expires_at > clock_timestamp() ORDER BY lane FOR SHARE',
       [destinationId, this.fence!.nodeId],
     );
-    const held = new Map(rows.map((r) => [r.lane, r.token]));
-    // A job not claimed through this handle (forgotten) settles under the token held now.
-    const unknown = settlements.filter((o) => !this.claimed.has(o.jobId)).map((o) => o.jobId);
-    const laneOfJob = new Map<number, number>();
-    if (unknown.length) {
-      const { rows: r } = await c.query<{ id: number; lane: number }>('SELECT id, lane FROM jobs WHERE id = ANY($1::bigint[])', [unknown]);
-      for (const x of r) laneOfJob.set(x.id, x.lane);
-    }
-    return settlements.filter((o) => {
-      const cl = this.claimed.get(o.jobId);
-      const lane = cl?.lane ?? laneOfJob.get(o.jobId);
-      if (lane === undefined || !held.has(lane)) return false;
-      return cl?.token === undefined || cl.token === held.get(lane);
-    });
+    return { lanes: rows.map((r) => r.lane), tokens: rows.map((r) => r.token) };
   }
 }

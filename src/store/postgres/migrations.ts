@@ -96,7 +96,13 @@ const MIGRATIONS: string[] = [
   );
   CREATE TABLE destination_state (destination_id text PRIMARY KEY, paused text, since bigint NOT NULL);
   `,
-  // 4 (the console): warnings counted per connection and code; a message's user key (indexed: the user
+  // 4: the lease token each job was claimed under, which its settle must match (src/store/postgres/jobs.ts),
+  // and each node's last heartbeat (for status).
+  `
+  ALTER TABLE jobs ADD COLUMN claim_token bigint;
+  ALTER TABLE nodes ADD COLUMN heartbeat_at timestamptz NOT NULL DEFAULT now();
+  `,
+  // 5 (the console): warnings counted per connection and code; a message's user key (indexed: the user
   // lookup never scans the jobs table) and its routes (destination → null, or the rule that filtered it).
   `
   ALTER TABLE messages ADD COLUMN user_key text, ADD COLUMN routes text;
