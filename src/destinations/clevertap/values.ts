@@ -13,11 +13,23 @@ export function warn(warnings: Warning[], code: string, field: string, message: 
   warnings.push({ code, field, message });
 }
 
+function bigintAsString(_k: string, x: unknown): unknown {
+  return typeof x === 'bigint' ? x.toString() : x;
+}
+
+/**
+ * JSON text of a value, bigints as strings; undefined when it cannot be serialised (a cycle). Tried without a
+ * replacer first: a replacer takes V8 off its fast serialiser, and only a bigint (which then throws) needs one.
+ */
 function stringify(v: unknown): string | undefined {
   try {
-    return JSON.stringify(v, (_k, x) => (typeof x === 'bigint' ? x.toString() : x));
+    return JSON.stringify(v);
   } catch {
-    return undefined;
+    try {
+      return JSON.stringify(v, bigintAsString);
+    } catch {
+      return undefined;
+    }
   }
 }
 
