@@ -1,6 +1,7 @@
 // Time helpers shared by ingest and the mappings.
 
-function digits(s: string, i: number, n: number): number {
+/** The number written by n ASCII digits at s[i…], else -1. */
+export function digits(s: string, i: number, n: number): number {
   let v = 0;
   for (let j = i; j < i + n; j++) {
     const c = s.charCodeAt(j) - 48;

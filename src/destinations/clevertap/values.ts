@@ -33,8 +33,18 @@ function stringify(v: unknown): string | undefined {
   }
 }
 
+/** True when JSON.stringify writes the string between quotes as it is (no escapes). */
+function plainJsonString(s: string): boolean {
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c < 32 || c === 34 || c === 92 || (c >= 0xd800 && c <= 0xdfff)) return false;
+  }
+  return true;
+}
+
 /** A value for a message: JSON, at most 60 characters (clipped with "...", never inside a surrogate pair). */
 export function show(v: unknown): string {
+  if (typeof v === 'string' && v.length <= 58 && plainJsonString(v)) return `"${v}"`;
   const s = typeof v === 'string' ? JSON.stringify(v.length > 60 ? v.slice(0, 61) : v) : String(stringify(v));
   if (s.length <= 60) return s;
   const c = s.charCodeAt(56);
