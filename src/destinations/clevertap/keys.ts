@@ -92,7 +92,9 @@ const hasOwn = Object.prototype.hasOwnProperty;
  * trait, e.g. context.traits after traits) overwrites silently; otherwise a source key that already IS the
  * target key beats a converted one, else the first one stays; `force` (a standard field where the mode's
  * keyClashWinner is 'standard') always wins. The loser is dropped with a `key_collision` warning naming both keys. Source keys are
- * remembered only when they differ from their target, so the common case costs one property check.
+ * remembered only when they differ from their target, so the common case costs one property check. Forced
+ * writes come last (profile.ts writes the winning standard fields after everything else, each field once), so
+ * the source key of a forced write into a free key is not remembered either: nothing asks for it.
  */
 export class KeyWriter {
   private origin: Map<string, string> | undefined;
@@ -111,7 +113,7 @@ export class KeyWriter {
     }
     if (out[key] === undefined || !hasOwn.call(out, key)) {
       out[key] = v;
-      if (raw !== key) (this.origin ??= new Map()).set(key, raw);
+      if (raw !== key && !force) (this.origin ??= new Map()).set(key, raw);
       return;
     }
     const prev = this.origin?.get(key) ?? key;
