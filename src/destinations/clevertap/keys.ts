@@ -106,8 +106,8 @@ export class KeyWriter {
 
   put(key: string, raw: string, v: unknown, force = false): void {
     const out = this.out;
-    // Nothing converted written yet: a key written as sent can only meet itself (from a later source).
-    if (raw === key && this.origin === undefined) {
+    // A key written as sent where no converted key was written: free, or taken by itself (a later source).
+    if (raw === key && (this.origin === undefined || !this.origin.has(key))) {
       out[key] = v;
       return;
     }
