@@ -1,7 +1,7 @@
 // CleverTap transform throughput on one core, beside a baseline measured in the same run:
 // JSON.parse(JSON.stringify(event)) of the same events (a deep copy: the least any mapping step could cost).
 // Both mixes of bench/events.ts, each compat mode, and per message type (the realistic mix, default mapping).
-import { measure, report, rate, type Measured } from './lib.js';
+import { report, rate, type Measured } from './lib.js';
 import { compileTransform } from '../src/destinations/clevertap/transform.js';
 import type { CleverTapSettings } from '../src/destinations/clevertap/settings.js';
 import { buildEvents, kindOf, MIXES, type Mix } from './events.js';
@@ -9,7 +9,6 @@ import type { InboundMessage } from '../src/message/schema.js';
 
 const POOL = 10_000; // distinct events, replayed ROUNDS times: 250k events at BENCH_SCALE=1 (fewer per type)
 const ROUNDS = Math.max(1, Math.round(25 * Number(process.env.BENCH_SCALE ?? 1)));
-const TURNS = Math.max(1, Number(process.env.BENCH_TURNS ?? 3));
 
 const MODES: [string, CleverTapSettings][] = [
   ['own', { accountId: 'bench', passcode: 'bench', defaultCountryCode: '+1' }],
@@ -25,29 +24,37 @@ async function compare(title: string, events: InboundMessage[], settings: Clever
   const bytes = events.reduce((s, e) => s + JSON.stringify(e).length, 0) / events.length;
   const transform = compileTransform(settings);
   let failed = 0;
-  const copy = () => {
-    for (let r = 0; r < rounds; r++) for (const e of events) sink += (JSON.parse(JSON.stringify(e)) as { type: string }).type.length;
+  const copyRound = () => {
+    for (const e of events) sink += (JSON.parse(JSON.stringify(e)) as { type: string }).type.length;
   };
-  const map = () => {
-    for (let r = 0; r < rounds; r++) {
-      for (const e of events) {
-        const res = transform(e);
-        if (res.ok) sink += res.records.length;
-        else failed++;
-      }
+  const mapRound = () => {
+    for (const e of events) {
+      const res = transform(e);
+      if (res.ok) sink += res.records.length;
+      else failed++;
     }
   };
-  // Measured in turns, the fastest run of each kept: on a shared machine one unlucky run would skew the ratio.
-  let baseline: Measured | undefined;
-  let subject: Measured | undefined;
-  for (let turn = 0; turn < TURNS; turn++) {
-    const b = await measure('baseline JSON.parse(JSON.stringify(event))', 'events', n, copy, turn === 0);
-    const s = await measure(label, 'events', n, map, turn === 0);
-    if (!baseline || b.ms < baseline.ms) baseline = b;
-    if (!subject || s.ms < subject.ms) subject = s;
+  // Warm-up, then the two measured round by round in turns: on a shared machine a busy spell then slows both
+  // alike, where one long run of each would give the ratio to whichever ran at the quieter moment.
+  copyRound();
+  mapRound();
+  failed = 0;
+  let copyMs = 0;
+  let mapMs = 0;
+  let rss = 0;
+  for (let r = 0; r < rounds; r++) {
+    let t0 = performance.now();
+    copyRound();
+    copyMs += performance.now() - t0;
+    t0 = performance.now();
+    mapRound();
+    mapMs += performance.now() - t0;
+    rss = Math.max(rss, process.memoryUsage.rss());
   }
-  if (!baseline || !subject) return;
-  failed /= TURNS + 1;
+  const rssMb = rss / 1048576;
+  const baseline: Measured = { label: 'baseline JSON.parse(JSON.stringify(event))', ops: n, ms: copyMs, rssMb, unit: 'events' };
+  const subject: Measured = { label, ops: n, ms: mapMs, rssMb, unit: 'events' };
+  failed /= rounds;
   report(`${title}: ${n.toLocaleString('en-US')} events (~${Math.round(bytes)} B), one core`, subject, baseline, [
     `target: ratio >= ${target.toFixed(2)} -> ${rate(subject) / rate(baseline) >= target ? 'met' : 'NOT met'}${failed ? `  (${failed} rejected per run)` : ''}`,
   ]);
