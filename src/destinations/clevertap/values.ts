@@ -51,6 +51,15 @@ export function show(v: unknown): string {
   return s.slice(0, c >= 0xd800 && c <= 0xdbff ? 56 : 57) + '...';
 }
 
+/** A string value within CleverTap's length limit (cut, with a warning). */
+function limited(key: string, v: string, warnings: Warning[]): string {
+  if (v.length * 3 > MAX_VALUE_BYTES && utf8Bytes(v) > MAX_VALUE_BYTES) {
+    warn(warnings, 'value_truncated', key, `value cut to ${MAX_VALUE_BYTES} bytes`);
+    return truncateUtf8(v, MAX_VALUE_BYTES);
+  }
+  return v;
+}
+
 /** A scalar CleverTap accepts, or DROP. Nested values are stringified (with a warning). */
 export function scalar(key: string, v: unknown, warnings: Warning[]): unknown {
   switch (typeof v) {
@@ -60,11 +69,7 @@ export function scalar(key: string, v: unknown, warnings: Warning[]): unknown {
         warn(warnings, 'value_normalised', key, `${show(v)} is not a CleverTap date ($D_<epoch seconds>): sent without the "$D_" prefix`);
         return scalar(key, v.slice(CLEVERTAP_DATE_PREFIX.length), warnings);
       }
-      if (v.length * 3 > MAX_VALUE_BYTES && utf8Bytes(v) > MAX_VALUE_BYTES) {
-        warn(warnings, 'value_truncated', key, `value cut to ${MAX_VALUE_BYTES} bytes`);
-        return truncateUtf8(v, MAX_VALUE_BYTES);
-      }
-      return v;
+      return limited(key, v, warnings);
     case 'number':
       if (Number.isFinite(v)) return v;
       warn(warnings, 'value_dropped', key, `${v} is not a number CleverTap accepts`);
@@ -82,7 +87,8 @@ export function scalar(key: string, v: unknown, warnings: Warning[]): unknown {
         return DROP;
       }
       warn(warnings, 'value_stringified', key, `${Array.isArray(v) ? 'array' : 'object'} sent as a JSON string (CleverTap takes scalars only)`);
-      return scalar(key, s, warnings);
+      // JSON text never starts with "$" (a string is quoted): only the length rule of a string applies.
+      return limited(key, s, warnings);
     }
     default:
       if (v !== undefined) warn(warnings, 'value_dropped', key, `${typeof v} values are not sent`);
