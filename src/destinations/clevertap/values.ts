@@ -22,6 +22,10 @@ function bigintAsString(_k: string, x: unknown): unknown {
  * replacer first: a replacer takes V8 off its fast serialiser, and only a bigint (which then throws) needs one.
  */
 function stringify(v: unknown): string | undefined {
+  if (Array.isArray(v)) {
+    const s = stringListJson(v);
+    if (s !== undefined) return s;
+  }
   try {
     return JSON.stringify(v);
   } catch {
@@ -40,6 +44,19 @@ function plainJsonString(s: string): boolean {
     if (c < 32 || c === 34 || c === 92 || (c >= 0xd800 && c <= 0xdfff)) return false;
   }
   return true;
+}
+
+/**
+ * JSON.stringify of a plain list of strings that need no escapes (tags, interests), by one join: for a few short
+ * strings the native serialiser's fixed cost is most of the work. Anything else: undefined.
+ */
+function stringListJson(list: unknown[]): string | undefined {
+  if (Object.getPrototypeOf(list) !== Array.prototype || (list as { toJSON?: unknown }).toJSON !== undefined) return undefined;
+  for (let i = 0; i < list.length; i++) {
+    const x = list[i];
+    if (typeof x !== 'string' || !plainJsonString(x)) return undefined;
+  }
+  return list.length === 0 ? '[]' : `["${list.join('","')}"]`;
 }
 
 /** A value for a message: JSON, at most 60 characters (clipped with "...", never inside a surrogate pair). */
