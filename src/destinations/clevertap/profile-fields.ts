@@ -111,7 +111,8 @@ export function toCleverTapDate(v: unknown, dateOrder?: DateOrder): string | und
   else if (typeof v === 'string') {
     const s = v.trim();
     if (s.charCodeAt(0) === 36) return CLEVERTAP_DATE.test(s) && inDateRange(Number(s.slice(3)) * 1000) ? s : undefined;
-    if (NUMERIC.test(s)) ms = s === '0' ? 0 : numberDateMs(Number(s));
+    // ("YYYY-…" is no number: the 5th character says so without the expression.)
+    if (s.charCodeAt(4) !== 45 && NUMERIC.test(s)) ms = s === '0' ? 0 : numberDateMs(Number(s));
     else {
       ms = isoDateMs(s);
       if (Number.isNaN(ms)) ms = namedMonthMs(s);
