@@ -119,11 +119,20 @@ function charged(msg: InboundMessage, ctx: MappingContext, props: Obj, warnings:
     }
   }
   // The purchase structure wins over a property of the same name ("Amount", "Items"): it is what Charged means.
-  const mapped: Record<string, string | undefined> = { 'Charged ID': idKey, Amount: amountKey, [CHARGED_ITEMS_KEY]: 'products' };
-  const rest = copyProps(props, keyStyle, warnings, '', idKey, amountKey, 'products');
-  for (const k in rest) {
-    if (!Object.prototype.hasOwnProperty.call(data, k)) data[k] = rest[k];
-    else collision(warnings, k, mapped[k] ?? k);
+  const keep = (k: string, v: unknown) => {
+    if (!Object.prototype.hasOwnProperty.call(data, k)) data[k] = v;
+    else collision(warnings, k, ({ 'Charged ID': idKey, Amount: amountKey, [CHARGED_ITEMS_KEY]: 'products' } as Record<string, string | undefined>)[k] ?? k);
+  };
+  if (keyStyle === 'as-sent') {
+    // copyProps without the intermediate object (keys as sent cannot meet).
+    for (const k in props) {
+      const v = props[k];
+      if (v === undefined || v === null || k === 'ts' || k === '__proto__' || k === idKey || k === amountKey || k === 'products') continue;
+      keep(k, v);
+    }
+  } else {
+    const rest = copyProps(props, keyStyle, warnings, '', idKey, amountKey, 'products');
+    for (const k in rest) keep(k, rest[k]);
   }
   return eventRecord(msg, ctx, CHARGED_EVENT, data, props.ts, warnings);
 }
