@@ -189,8 +189,9 @@ function cleanData(data: Record<string, unknown>, kind: Kind, warnings: Warning[
         continue;
       }
       const v = data[k];
-      // Short strings need no work, unless they start with "$" (a "$D_" value must be a date).
-      const x = typeof v === 'string' && v.length <= 170 && v.charCodeAt(0) !== 36 ? v : value(kind, k, v, warnings);
+      // Short strings need no work, unless they start with "$" (a "$D_" value must be a date); nor do booleans and
+      // finite numbers, whatever the key.
+      const x = (typeof v === 'string' ? v.length <= 170 && v.charCodeAt(0) !== 36 : typeof v === 'boolean' || (typeof v === 'number' && Number.isFinite(v))) ? v : value(kind, k, v, warnings);
       if (x === DROP) delete data[k];
       else if (x !== v) data[k] = x;
     }
