@@ -24,7 +24,7 @@ import { keyFacts, KeyWriter, LINK_KEY } from './keys.js';
 import { fixProfileFields, STANDARD_PROFILE_KEYS } from './profile-fields.js';
 import { eventNameFacts } from './text.js';
 import { plausibleTs } from './timestamps.js';
-import { DROP, items, keyWarning, scalar, show, subscription, warn } from './values.js';
+import { DROP, items, keptAsIs, keyWarning, scalar, show, subscription, warn } from './values.js';
 
 /**
  * Applies CleverTap's rules to the records of one message: the records to send (a token that fails its checks is
@@ -189,9 +189,7 @@ function cleanData(data: Record<string, unknown>, kind: Kind, warnings: Warning[
         continue;
       }
       const v = data[k];
-      // Short strings need no work, unless they start with "$" (a "$D_" value must be a date); nor do booleans and
-      // finite numbers, whatever the key.
-      const x = (typeof v === 'string' ? v.length <= 170 && v.charCodeAt(0) !== 36 : typeof v === 'boolean' || (typeof v === 'number' && Number.isFinite(v))) ? v : value(kind, k, v, warnings);
+      const x = keptAsIs(v) ? v : value(kind, k, v, warnings);
       if (x === DROP) delete data[k];
       else if (x !== v) data[k] = x;
     }

@@ -3,8 +3,8 @@
 // subscription groups stay objects. Every fix pushes a warning naming the field; input values are never mutated.
 import type { Warning } from '../../core/job.js';
 import { CHARGED_ITEMS_KEY, CLEVERTAP_DATE, CLEVERTAP_DATE_PREFIX, MAX_KEY_BYTES, MAX_VALUE_BYTES } from '../../clevertap/limits.js';
-import { KeyWriter } from './keys.js';
-import { cleanKey, truncateUtf8, utf8Bytes } from './text.js';
+import { keyFacts, KeyWriter } from './keys.js';
+import { truncateUtf8, utf8Bytes } from './text.js';
 
 /** Returned instead of a value that is not sent. */
 export const DROP = Symbol('drop');
@@ -77,6 +77,15 @@ function limited(key: string, v: string, warnings: Warning[]): string {
   return v;
 }
 
+/**
+ * True for a value that scalar(), items() and subscription() return unchanged and without a warning, whatever the
+ * key: short strings (3 bytes a character stay within 512) not starting with "$" (a "$D_" value must be a date),
+ * booleans and finite numbers. Checked first on the hot paths, which then skip the call.
+ */
+export function keptAsIs(v: unknown): boolean {
+  return typeof v === 'string' ? v.length <= 170 && v.charCodeAt(0) !== 36 : typeof v === 'boolean' || (typeof v === 'number' && Number.isFinite(v));
+}
+
 /** A scalar CleverTap accepts, or DROP. Nested values are stringified (with a warning). */
 export function scalar(key: string, v: unknown, warnings: Warning[]): unknown {
   switch (typeof v) {
@@ -142,11 +151,11 @@ export function items(v: unknown, warnings: Warning[]): unknown {
     const prefix = `${CHARGED_ITEMS_KEY}[${i}].`;
     const w = new KeyWriter(o, warnings, prefix);
     for (const k in it) {
-      const key = cleanKey(k);
-      const field = prefix + k;
-      if (key !== k) keyWarning(warnings, field, key);
+      const key = keyFacts(k).clean;
+      if (key !== k) keyWarning(warnings, prefix + k, key);
       if (!key || key === '__proto__') continue;
-      const x = scalar(field, (it as Record<string, unknown>)[k], warnings);
+      const v = (it as Record<string, unknown>)[k];
+      const x = keptAsIs(v) ? v : scalar(prefix + k, v, warnings);
       if (x !== DROP) w.put(key, k, x);
     }
     out.push(o);
