@@ -4,6 +4,8 @@ import type { CleverTapSettings } from './settings.js';
 import { modeSpec, type ModeSpec, type TraitSource } from './modes.js';
 import { ruleOptions, type RuleOptions } from './options.js';
 import { compilePath, type Path } from './paths.js';
+import { isReservedProfileKey, msgKey, snakeCase } from './keys.js';
+import { memoize, type Memo } from './memo.js';
 
 export interface MappingContext {
   spec: ModeSpec;
@@ -18,11 +20,21 @@ export interface MappingContext {
   notCustom: ReadonlySet<string>;
   /** The trait sources the spec reads (traits.from and the standard traits' own), each with its path. */
   traitSources: readonly [TraitSource, Path][];
+  /** Where a trait key goes as a custom trait: the key it is written under, NOT_CUSTOM or RESERVED (remembered per key). */
+  customTraitKey: Memo<string | typeof NOT_CUSTOM | typeof RESERVED>;
 }
+
+/** customTraitKey: a standard trait or one of the spec's notCustom. */
+export const NOT_CUSTOM = 0;
+/** customTraitKey: a CleverTap identity key (identity, objectId, FBID, GPID in any case). */
+export const RESERVED = 1;
 
 export function compileContext(s: CleverTapSettings): MappingContext {
   const spec = modeSpec(s.compat);
   const objectIdMapping = s.objectIdMapping ?? false;
+  const notCustom = new Set([...spec.traits.standard.map((t) => t.trait), ...spec.traits.notCustom]);
+  const canonicalMsgKeys = spec.traits.canonicalMsgKeys;
+  const snake = spec.keyStyle === 'snake_case';
   return {
     spec,
     trackAnonymous: s.trackAnonymous ?? spec.trackAnonymous,
@@ -31,7 +43,12 @@ export function compileContext(s: CleverTapSettings): MappingContext {
     rules: ruleOptions(s),
     userIdPaths: spec.ids.userIdFrom.map(compilePath),
     viewNamePaths: spec.views.nameFrom.map(compilePath),
-    notCustom: new Set([...spec.traits.standard.map((t) => t.trait), ...spec.traits.notCustom]),
+    notCustom,
     traitSources: [...new Set([...spec.traits.from, ...spec.traits.standard.flatMap((t) => t.from ?? [])])].map((t) => [t, compilePath(t)]),
+    customTraitKey: memoize((k) => {
+      if (notCustom.has(k)) return NOT_CUSTOM;
+      if (isReservedProfileKey(k)) return RESERVED;
+      return (canonicalMsgKeys ? msgKey(k) : undefined) ?? (snake ? snakeCase(k) : k);
+    }),
   };
 }

@@ -20,11 +20,11 @@ import { CHARGED_EVENT, CHARGED_ITEMS_KEY, MAX_CUSTOM_PROFILE_KEYS, MAX_EVENT_NA
 import type { CleverTapRecord, EventRecord, ProfileRecord, TokenRecord } from './records.js';
 import type { RuleOptions } from './options.js';
 import { idOf } from './ids.js';
-import { isReservedProfileKey, KeyWriter, LINK_KEY } from './keys.js';
+import { keyFacts, KeyWriter, LINK_KEY } from './keys.js';
 import { fixProfileFields, STANDARD_PROFILE_KEYS } from './profile-fields.js';
-import { cleanEventName, cleanKey, isCleanKey, isRestrictedEventName } from './text.js';
+import { eventNameFacts } from './text.js';
 import { plausibleTs } from './timestamps.js';
-import { DROP, items, keyWarning, scalar, show, subscription, warn } from './values.js';
+import { DROP, items, keptAsIs, keyWarning, scalar, show, subscription, warn } from './values.js';
 
 /**
  * Applies CleverTap's rules to the records of one message: the records to send (a token that fails its checks is
@@ -103,13 +103,13 @@ function enforceEvent(rec: EventRecord, o: RuleOptions, warnings: Warning[]): Tr
   if (bad) return bad;
   const raw = rec.evtName as unknown;
   if (typeof raw !== 'string' || raw.trim() === '') return reject('missing_event_name', 'the event has no name', CLEVERTAP_CODES.missingEventName);
-  const name = cleanEventName(raw);
+  const { name, restricted } = eventNameFacts(raw);
   if (!name) return reject('missing_event_name', `event name ${show(raw)} has no valid characters`, CLEVERTAP_CODES.missingEventName);
   if (name !== raw) {
     warn(warnings, 'event_name_cleaned', 'evtName', `event name sent as ${show(name)} (prohibited characters, spaces or over ${MAX_EVENT_NAME_BYTES} bytes)`);
     rec.evtName = name;
   }
-  if (isRestrictedEventName(name)) return reject('restricted_event', `"${name}" is a CleverTap system event and cannot be raised`, CLEVERTAP_CODES.restrictedEvent);
+  if (restricted) return reject('restricted_event', `"${name}" is a CleverTap system event and cannot be raised`, CLEVERTAP_CODES.restrictedEvent);
   if (!isObject(rec.evtData)) return reject('invalid_event', 'evtData must be an object', CLEVERTAP_CODES.invalidEventStructure);
   const charged = name === CHARGED_EVENT;
   const data = cleanData(rec.evtData, charged ? 'charged' : 'event', warnings);
@@ -171,22 +171,25 @@ function reservedKey(warnings: Warning[], field: string): void {
 function cleanData(data: Record<string, unknown>, kind: Kind, warnings: Warning[]): Record<string, unknown> {
   const profile = kind === 'profile';
   let dirty = false;
+  let reservedKeys = false;
   for (const k in data) {
-    if (!isCleanKey(k)) {
+    const f = keyFacts(k);
+    if (!f.isClean) {
       dirty = true;
       break;
     }
+    if (f.reserved) reservedKeys = true;
   }
   if (!dirty) {
+    const checkReserved = profile && reservedKeys;
     for (const k in data) {
-      if (profile && k !== LINK_KEY && isReservedProfileKey(k)) {
+      if (checkReserved && k !== LINK_KEY && keyFacts(k).reserved) {
         reservedKey(warnings, k);
         delete data[k];
         continue;
       }
       const v = data[k];
-      // Short strings need no work, unless they start with "$" (a "$D_" value must be a date).
-      const x = typeof v === 'string' && v.length <= 170 && v.charCodeAt(0) !== 36 ? v : value(kind, k, v, warnings);
+      const x = keptAsIs(v) ? v : value(kind, k, v, warnings);
       if (x === DROP) delete data[k];
       else if (x !== v) data[k] = x;
     }
@@ -195,8 +198,8 @@ function cleanData(data: Record<string, unknown>, kind: Kind, warnings: Warning[
   const out: Record<string, unknown> = {};
   const w = new KeyWriter(out, warnings);
   for (const k in data) {
-    const key = cleanKey(k);
-    if (profile && k !== LINK_KEY && isReservedProfileKey(key)) {
+    const { clean: key, reserved } = keyFacts(k);
+    if (profile && k !== LINK_KEY && reserved) {
       reservedKey(warnings, k);
       continue;
     }

@@ -22,9 +22,30 @@ export function isOrderCompleted(event: unknown, match: ModeSpec['charged']['mat
 }
 
 /**
- * Properties minus ts (it becomes the record's ts), nulls and the `skip` keys, under the mode's key style. With
- * snake_case, keys that meet under one name (firstName, first_name, "First Name") keep one value (`key_collision`,
- * see KeyWriter); keys as sent cannot meet.
+ * True when copyProps (as sent) would keep every property of a plain object as it is, and `name` and `category`
+ * are not to be added: then a spread copies it, V8 cloning the object's layout at once where adding the keys
+ * one by one costs a lookup each. A key added to such a copy later (even in the same literal) gives every copy a
+ * layout of its own once a value is replaced, which makes each later property access slow. For-in visits
+ * inherited keys, a spread does not: only a plain object qualifies.
+ */
+function keptWhole(props: Obj, name: unknown, category: unknown): boolean {
+  const proto = Object.getPrototypeOf(props);
+  if (proto !== Object.prototype && proto !== null) return false;
+  let has = 0;
+  for (const k in props) {
+    const v = props[k];
+    if (v === undefined || v === null || k === 'ts' || k === '__proto__') return false;
+    if (k === 'name') has |= 1;
+    else if (k === 'category') has |= 2;
+  }
+  if ((name !== undefined && (has & 1) === 0) || (category !== undefined && (has & 2) === 0)) return false;
+  return Object.getOwnPropertySymbols(props).length === 0;
+}
+
+/**
+ * Properties minus ts, nulls and the `skip` keys, under the mode's key style. With snake_case, keys that meet
+ * under one name (firstName, first_name, "First Name") keep one value (`key_collision`, see KeyWriter); keys as
+ * sent cannot meet.
  */
 function copyProps(props: Obj, keyStyle: ModeSpec['keyStyle'], warnings: Warning[], prefix = '', skip1?: string, skip2?: string, skip3?: string): Obj {
   const data: Obj = {};
@@ -35,6 +56,15 @@ function copyProps(props: Obj, keyStyle: ModeSpec['keyStyle'], warnings: Warning
     if (w) w.put(snakeCase(k), k, v);
     else data[k] = v;
   }
+  return data;
+}
+
+/** copyProps of all properties, with name and category added (in that order) unless undefined or already there. */
+function eventData(props: Obj, keyStyle: ModeSpec['keyStyle'], warnings: Warning[], name?: unknown, category?: unknown): Obj {
+  if (keyStyle === 'as-sent' && keptWhole(props, name, category)) return { ...props };
+  const data = copyProps(props, keyStyle, warnings);
+  if (name !== undefined && data.name === undefined) data.name = name;
+  if (category !== undefined && data.category === undefined) data.category = category;
   return data;
 }
 
@@ -89,11 +119,20 @@ function charged(msg: InboundMessage, ctx: MappingContext, props: Obj, warnings:
     }
   }
   // The purchase structure wins over a property of the same name ("Amount", "Items"): it is what Charged means.
-  const mapped: Record<string, string | undefined> = { 'Charged ID': idKey, Amount: amountKey, [CHARGED_ITEMS_KEY]: 'products' };
-  const rest = copyProps(props, keyStyle, warnings, '', idKey, amountKey, 'products');
-  for (const k in rest) {
-    if (!Object.prototype.hasOwnProperty.call(data, k)) data[k] = rest[k];
-    else collision(warnings, k, mapped[k] ?? k);
+  const keep = (k: string, v: unknown) => {
+    if (!Object.prototype.hasOwnProperty.call(data, k)) data[k] = v;
+    else collision(warnings, k, ({ 'Charged ID': idKey, Amount: amountKey, [CHARGED_ITEMS_KEY]: 'products' } as Record<string, string | undefined>)[k] ?? k);
+  };
+  if (keyStyle === 'as-sent') {
+    // copyProps without the intermediate object (keys as sent cannot meet).
+    for (const k in props) {
+      const v = props[k];
+      if (v === undefined || v === null || k === 'ts' || k === '__proto__' || k === idKey || k === amountKey || k === 'products') continue;
+      keep(k, v);
+    }
+  } else {
+    const rest = copyProps(props, keyStyle, warnings, '', idKey, amountKey, 'products');
+    for (const k in rest) keep(k, rest[k]);
   }
   return eventRecord(msg, ctx, CHARGED_EVENT, data, props.ts, warnings);
 }
@@ -101,7 +140,7 @@ function charged(msg: InboundMessage, ctx: MappingContext, props: Obj, warnings:
 export function mapTrack(msg: InboundMessage, ctx: MappingContext, warnings: Warning[]): EventRecord | TransformError {
   const props = obj(msg.properties) ?? EMPTY;
   if (isOrderCompleted(msg.event, ctx.spec.charged.match)) return charged(msg, ctx, props, warnings);
-  return eventRecord(msg, ctx, msg.event as string, copyProps(props, ctx.spec.keyStyle, warnings), props.ts, warnings);
+  return eventRecord(msg, ctx, msg.event as string, eventData(props, ctx.spec.keyStyle, warnings), props.ts, warnings);
 }
 
 /** page and screen. */
@@ -110,15 +149,13 @@ export function mapView(msg: InboundMessage, ctx: MappingContext, warnings: Warn
   const props = obj(msg.properties) ?? EMPTY;
   if (views.charged && isOrderCompleted(msg.event, ctx.spec.charged.match)) return charged(msg, ctx, props, warnings);
   const base = msg.type === 'page' ? views.page : views.screen;
-  const data = copyProps(props, ctx.spec.keyStyle, warnings);
   if (views.name === 'suffix') {
     // The template keeps its shape; enforce.ts cleans the name inside it (no HTML escaping).
     let n: unknown;
     for (const p of ctx.viewNamePaths) if ((n = readPath(msg, p))) break;
-    return eventRecord(msg, ctx, n ? `${base}: ${String(n).trim()}` : base, data, props.ts, warnings);
+    return eventRecord(msg, ctx, n ? `${base}: ${String(n).trim()}` : base, eventData(props, ctx.spec.keyStyle, warnings), props.ts, warnings);
   }
   // The event name is fixed: the page/screen name and category travel as properties.
-  if (present(msg.name) && data.name === undefined) data.name = msg.name;
-  if (present(msg.category) && data.category === undefined) data.category = msg.category;
+  const data = eventData(props, ctx.spec.keyStyle, warnings, present(msg.name) ? msg.name : undefined, present(msg.category) ? msg.category : undefined);
   return eventRecord(msg, ctx, base, data, props.ts, warnings);
 }

@@ -1,11 +1,8 @@
 // Keys: the modes' key styles (snake_case, MSG-* casing), CleverTap's reserved identity keys, and KeyWriter, which
 // writes converted keys without letting two source keys silently overwrite each other.
 import { MSG_KEYS, RESERVED_PROFILE_KEYS } from '../../clevertap/limits.js';
-
-// snake_case results are cached: a destination sees the same few hundred keys.
-
-const cache = new Map<string, string>();
-const MAX_CACHE = 10_000;
+import { memoize } from './memo.js';
+import { cleanKey, isCleanKey } from './text.js';
 
 function isUpper(c: number): boolean {
   return c >= 65 && c <= 90;
@@ -44,15 +41,7 @@ function convert(k: string): string {
  * case changes and at any non-alphanumeric run, joined by "_", lower-cased. Digits stay with their word ("utm2").
  * https://segment.com/docs/connections/destinations/catalog/clevertap/
  */
-export function snakeCase(k: string): string {
-  let v = cache.get(k);
-  if (v === undefined) {
-    v = convert(k);
-    if (cache.size >= MAX_CACHE) cache.clear();
-    cache.set(k, v);
-  }
-  return v;
-}
+export const snakeCase = memoize(convert);
 
 const MSG = new Map(MSG_KEYS.map((k) => [k.toLowerCase(), k]));
 
@@ -74,6 +63,22 @@ export function isReservedProfileKey(k: string): boolean {
   return RESERVED_LENGTHS.has(k.length) && RESERVED_LOWER.has(k.toLowerCase());
 }
 
+/** What CleverTap's rules need to know about a property key (enforce.ts). */
+export interface KeyFacts {
+  /** The key needs no change (text.ts isCleanKey). */
+  readonly isClean: boolean;
+  /** The key CleverTap may receive: cleanKey(k), '' when nothing is left. */
+  readonly clean: string;
+  /** The clean key is an identity key (isReservedProfileKey). */
+  readonly reserved: boolean;
+}
+
+/** KeyFacts of a key, remembered per key (memo.ts): the same keys recur in every message. */
+export const keyFacts = memoize((k: string): KeyFacts => {
+  const clean = cleanKey(k);
+  return { isClean: isCleanKey(k), clean, reserved: isReservedProfileKey(clean) };
+});
+
 type Obj = Record<string, unknown>;
 interface WarningSink {
   push(w: { code: string; field?: string; message: string }): unknown;
@@ -87,7 +92,9 @@ const hasOwn = Object.prototype.hasOwnProperty;
  * trait, e.g. context.traits after traits) overwrites silently; otherwise a source key that already IS the
  * target key beats a converted one, else the first one stays; `force` (a standard field where the mode's
  * keyClashWinner is 'standard') always wins. The loser is dropped with a `key_collision` warning naming both keys. Source keys are
- * remembered only when they differ from their target, so the common case costs one property check.
+ * remembered only when they differ from their target, so the common case costs one property check. Forced
+ * writes come last (profile.ts writes the winning standard fields after everything else, each field once), so
+ * the source key of a forced write into a free key is not remembered either: nothing asks for it.
  */
 export class KeyWriter {
   private origin: Map<string, string> | undefined;
@@ -99,9 +106,14 @@ export class KeyWriter {
 
   put(key: string, raw: string, v: unknown, force = false): void {
     const out = this.out;
+    // A key written as sent where no converted key was written: free, or taken by itself (a later source).
+    if (raw === key && (this.origin === undefined || !this.origin.has(key))) {
+      out[key] = v;
+      return;
+    }
     if (out[key] === undefined || !hasOwn.call(out, key)) {
       out[key] = v;
-      if (raw !== key) (this.origin ??= new Map()).set(key, raw);
+      if (raw !== key && !force) (this.origin ??= new Map()).set(key, raw);
       return;
     }
     const prev = this.origin?.get(key) ?? key;

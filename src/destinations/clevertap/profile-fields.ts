@@ -9,6 +9,7 @@ import { CLEVERTAP_DATE, EDUCATION_VALUES, MSG_KEYS } from '../../clevertap/limi
 import type { DateOrder, RuleOptions } from './options.js';
 import { LINK_KEY } from './keys.js';
 import { show, warn } from './values.js';
+import { digits } from '../../message/time.js';
 
 const DATE_MIN_MS = Date.UTC(1800, 0, 1);
 const DATE_MAX_MS = Date.UTC(2201, 0, 1) - 1;
@@ -19,12 +20,14 @@ function inDateRange(ms: number): boolean {
   return ms >= DATE_MIN_MS && ms <= DATE_MAX_MS;
 }
 
+const MONTH_DAYS = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
+
 /** Midnight UTC of a real calendar day (1800–2200), else NaN: 1990-02-30 is not a day. */
 function calendarMs(y: number, m: number, d: number): number {
   if (y < 1800 || y > 2200 || m < 1 || m > 12 || d < 1 || d > 31) return NaN;
-  const ms = Date.UTC(y, m - 1, d);
-  const dt = new Date(ms);
-  return dt.getUTCMonth() === m - 1 && dt.getUTCDate() === d ? ms : NaN;
+  // The proleptic Gregorian calendar, as Date has it.
+  const leap = m === 2 && y % 4 === 0 && (y % 100 !== 0 || y % 400 === 0);
+  return d <= MONTH_DAYS[m - 1] + (leap ? 1 : 0) ? Date.UTC(y, m - 1, d) : NaN;
 }
 
 /**
@@ -44,6 +47,11 @@ function numberDateMs(n: number): number {
 
 /** ISO-8601 date (a calendar day: midnight UTC) or date-time (zone optional, UTC when absent), calendar-checked. */
 function isoDateMs(s: string): number {
+  // YYYY-MM-DD, the usual birthday, read without the regular expression.
+  if (s.length === 10 && s.charCodeAt(4) === 45 && s.charCodeAt(7) === 45) {
+    const y = digits(s, 0, 4), mo = digits(s, 5, 2), d = digits(s, 8, 2);
+    if (y >= 0 && mo >= 0 && d >= 0) return calendarMs(y, mo, d);
+  }
   const m = ISO_DATE.exec(s);
   if (!m) return NaN;
   const day = calendarMs(+m[1], +m[2], +m[3]);
@@ -103,7 +111,8 @@ export function toCleverTapDate(v: unknown, dateOrder?: DateOrder): string | und
   else if (typeof v === 'string') {
     const s = v.trim();
     if (s.charCodeAt(0) === 36) return CLEVERTAP_DATE.test(s) && inDateRange(Number(s.slice(3)) * 1000) ? s : undefined;
-    if (NUMERIC.test(s)) ms = s === '0' ? 0 : numberDateMs(Number(s));
+    // ("YYYY-…" is no number: the 5th character says so without the expression.)
+    if (s.charCodeAt(4) !== 45 && NUMERIC.test(s)) ms = s === '0' ? 0 : numberDateMs(Number(s));
     else {
       ms = isoDateMs(s);
       if (Number.isNaN(ms)) ms = namedMonthMs(s);
@@ -216,7 +225,8 @@ export const STANDARD_PROFILE_KEYS: ReadonlySet<string> = new Set([...PROFILE_FI
 
 /** Fixes the standard fields in place; returns the rejection for a value that cannot be fixed (invalidValues reject). */
 export function fixProfileFields(pd: Record<string, unknown>, o: RuleOptions, warnings: Warning[]): TransformError | null {
-  for (const [key, fix, code, expectedOf, clevertapCode] of PROFILE_FIELDS) {
+  for (let i = 0; i < PROFILE_FIELDS.length; i++) {
+    const [key, fix, code, expectedOf, clevertapCode] = PROFILE_FIELDS[i];
     const v = pd[key];
     if (v === undefined) continue;
     if (v === null) {

@@ -3,11 +3,11 @@
 import type { InboundMessage } from '../../message/schema.js';
 import type { Warning } from '../../core/job.js';
 import type { ProfileRecord } from './records.js';
-import type { MappingContext } from './context.js';
+import { NOT_CUSTOM, RESERVED, type MappingContext } from './context.js';
 import type { TraitSource } from './modes.js';
 import { idOf } from './ids.js';
 import { resolveIds } from './identity.js';
-import { isReservedProfileKey, KeyWriter, LINK_KEY, msgKey, snakeCase } from './keys.js';
+import { isReservedProfileKey, KeyWriter, LINK_KEY } from './keys.js';
 import { obj, present, readPath } from './paths.js';
 import { recordSeconds } from './timestamps.js';
 
@@ -16,8 +16,10 @@ type Sources = Partial<Record<TraitSource, Obj>>;
 
 /** The objects the spec reads traits from (only those). */
 function sourcesOf(msg: InboundMessage, ctx: MappingContext): Sources {
-  const out: Sources = {};
-  for (const [name, path] of ctx.traitSources) out[name] = obj(readPath(msg, path));
+  // Every source key is present (most undefined), so every Sources object has one layout.
+  const out: Sources = { traits: undefined, 'context.traits': undefined, properties: undefined };
+  const reads = ctx.traitSources;
+  for (let i = 0; i < reads.length; i++) out[reads[i][0]] = obj(readPath(msg, reads[i][1]));
   return out;
 }
 
@@ -26,6 +28,15 @@ function firstOf(sources: Sources, from: readonly TraitSource[], keys: readonly 
     const s = sources[f];
     if (!s) continue;
     for (const k of keys) if (present(s[k])) return s[k];
+  }
+  return undefined;
+}
+
+/** firstOf for one key. */
+function firstOfKey(sources: Sources, from: readonly TraitSource[], key: string): unknown {
+  for (const f of from) {
+    const s = sources[f];
+    if (s && present(s[key])) return s[key];
   }
   return undefined;
 }
@@ -42,7 +53,7 @@ function reserved(warnings: Warning[], field: string): void {
 function standardFields(w: KeyWriter, sources: Sources, ctx: MappingContext, force: boolean): void {
   const t = ctx.spec.traits;
   for (const s of t.standard) {
-    const v = firstOf(sources, s.from ?? t.from, [s.trait]);
+    const v = firstOfKey(sources, s.from ?? t.from, s.trait);
     if (v !== undefined) w.put(s.field, s.trait, v, force);
   }
   if (w.out.Name !== undefined) return;
@@ -54,19 +65,16 @@ function standardFields(w: KeyWriter, sources: Sources, ctx: MappingContext, for
 
 /** Custom traits of every source in order (a later source wins for a key), under the mode's key style. */
 function customTraits(w: KeyWriter, sources: Sources, ctx: MappingContext, warnings: Warning[]): void {
-  const t = ctx.spec.traits;
-  const snake = ctx.spec.keyStyle === 'snake_case';
-  for (const from of t.from) {
+  for (const from of ctx.spec.traits.from) {
     const src = sources[from];
     if (!src) continue;
     for (const k in src) {
       const v = src[k];
-      if (v === undefined || v === null || k === '__proto__' || ctx.notCustom.has(k)) continue;
-      if (isReservedProfileKey(k)) {
-        reserved(warnings, k);
-        continue;
-      }
-      w.put((t.canonicalMsgKeys ? msgKey(k) : undefined) ?? (snake ? snakeCase(k) : k), k, v);
+      if (v === undefined || v === null || k === '__proto__') continue;
+      const key = ctx.customTraitKey(k);
+      if (key === NOT_CUSTOM) continue;
+      if (key === RESERVED) reserved(warnings, k);
+      else w.put(key, k, v);
     }
   }
 }

@@ -3,6 +3,7 @@
 import { SYSTEM_EVENTS } from '../../clevertap/catalogue.js';
 import { MAX_EVENT_NAME_BYTES, MAX_KEY_BYTES, PROHIBITED_CHARS, RESTRICTED_EVENT_NAMES } from '../../clevertap/limits.js';
 import { EVENT_NAME_TEMPLATES } from './modes.js';
+import { memoize } from './memo.js';
 
 // 1 = stripped from keys and event names (prohibited or control character). None of them occurs in CleverTap's
 // own keys (MSG-email, Customer Type, Charged ID). String VALUES keep their characters: only their length is limited.
@@ -94,3 +95,15 @@ export function isRestrictedEventName(name: string): boolean {
   const n = name.trim();
   return RESTRICTED_LENGTHS.has(n.length) && RESTRICTED.has(n.toLowerCase());
 }
+
+/** An event name as CleverTap may receive it ('' when nothing is left), and whether that is a system event. */
+export interface EventNameFacts {
+  readonly name: string;
+  readonly restricted: boolean;
+}
+
+/** cleanEventName and isRestrictedEventName of a name, remembered per name (memo.ts). */
+export const eventNameFacts = memoize((raw: string): EventNameFacts => {
+  const name = cleanEventName(raw);
+  return { name, restricted: isRestrictedEventName(name) };
+});

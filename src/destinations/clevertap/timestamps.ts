@@ -15,9 +15,10 @@ const LONG_DIGITS = /^\s*\d{15,}(\.\d+)?\s*$/;
  */
 export function epochSeconds(v: unknown): number {
   let x = v;
+  // An ISO time ("YYYY-…") is no run of 15 digits: its 5th character says so without the expression.
   if (typeof v === 'number') {
     if (v >= MICROS) x = v / 1000;
-  } else if (typeof v === 'string' && v.length >= 15 && LONG_DIGITS.test(v)) {
+  } else if (typeof v === 'string' && v.length >= 15 && v.charCodeAt(4) !== 45 && LONG_DIGITS.test(v)) {
     const n = Number(v);
     if (n >= MICROS) x = n / 1000;
   }

@@ -3,8 +3,8 @@
 // subscription groups stay objects. Every fix pushes a warning naming the field; input values are never mutated.
 import type { Warning } from '../../core/job.js';
 import { CHARGED_ITEMS_KEY, CLEVERTAP_DATE, CLEVERTAP_DATE_PREFIX, MAX_KEY_BYTES, MAX_VALUE_BYTES } from '../../clevertap/limits.js';
-import { KeyWriter } from './keys.js';
-import { cleanKey, truncateUtf8, utf8Bytes } from './text.js';
+import { keyFacts, KeyWriter } from './keys.js';
+import { truncateUtf8, utf8Bytes } from './text.js';
 
 /** Returned instead of a value that is not sent. */
 export const DROP = Symbol('drop');
@@ -13,20 +13,77 @@ export function warn(warnings: Warning[], code: string, field: string, message: 
   warnings.push({ code, field, message });
 }
 
+function bigintAsString(_k: string, x: unknown): unknown {
+  return typeof x === 'bigint' ? x.toString() : x;
+}
+
+/**
+ * JSON text of a value, bigints as strings; undefined when it cannot be serialised (a cycle). Tried without a
+ * replacer first: a replacer takes V8 off its fast serialiser, and only a bigint (which then throws) needs one.
+ */
 function stringify(v: unknown): string | undefined {
-  try {
-    return JSON.stringify(v, (_k, x) => (typeof x === 'bigint' ? x.toString() : x));
-  } catch {
-    return undefined;
+  if (Array.isArray(v)) {
+    const s = stringListJson(v);
+    if (s !== undefined) return s;
   }
+  try {
+    return JSON.stringify(v);
+  } catch {
+    try {
+      return JSON.stringify(v, bigintAsString);
+    } catch {
+      return undefined;
+    }
+  }
+}
+
+/** True when JSON.stringify writes the string between quotes as it is (no escapes). */
+function plainJsonString(s: string): boolean {
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c < 32 || c === 34 || c === 92 || (c >= 0xd800 && c <= 0xdfff)) return false;
+  }
+  return true;
+}
+
+/**
+ * JSON.stringify of a plain list of strings that need no escapes (tags, interests), by one join: for a few short
+ * strings the native serialiser's fixed cost is most of the work. Anything else: undefined.
+ */
+function stringListJson(list: unknown[]): string | undefined {
+  if (Object.getPrototypeOf(list) !== Array.prototype || (list as { toJSON?: unknown }).toJSON !== undefined) return undefined;
+  for (let i = 0; i < list.length; i++) {
+    const x = list[i];
+    if (typeof x !== 'string' || !plainJsonString(x)) return undefined;
+  }
+  return list.length === 0 ? '[]' : `["${list.join('","')}"]`;
 }
 
 /** A value for a message: JSON, at most 60 characters (clipped with "...", never inside a surrogate pair). */
 export function show(v: unknown): string {
+  if (typeof v === 'string' && v.length <= 58 && plainJsonString(v)) return `"${v}"`;
   const s = typeof v === 'string' ? JSON.stringify(v.length > 60 ? v.slice(0, 61) : v) : String(stringify(v));
   if (s.length <= 60) return s;
   const c = s.charCodeAt(56);
   return s.slice(0, c >= 0xd800 && c <= 0xdbff ? 56 : 57) + '...';
+}
+
+/** A string value within CleverTap's length limit (cut, with a warning). */
+function limited(key: string, v: string, warnings: Warning[]): string {
+  if (v.length * 3 > MAX_VALUE_BYTES && utf8Bytes(v) > MAX_VALUE_BYTES) {
+    warn(warnings, 'value_truncated', key, `value cut to ${MAX_VALUE_BYTES} bytes`);
+    return truncateUtf8(v, MAX_VALUE_BYTES);
+  }
+  return v;
+}
+
+/**
+ * True for a value that scalar(), items() and subscription() return unchanged and without a warning, whatever the
+ * key: short strings (3 bytes a character stay within 512) not starting with "$" (a "$D_" value must be a date),
+ * booleans and finite numbers. Checked first on the hot paths, which then skip the call.
+ */
+export function keptAsIs(v: unknown): boolean {
+  return typeof v === 'string' ? v.length <= 170 && v.charCodeAt(0) !== 36 : typeof v === 'boolean' || (typeof v === 'number' && Number.isFinite(v));
 }
 
 /** A scalar CleverTap accepts, or DROP. Nested values are stringified (with a warning). */
@@ -38,11 +95,7 @@ export function scalar(key: string, v: unknown, warnings: Warning[]): unknown {
         warn(warnings, 'value_normalised', key, `${show(v)} is not a CleverTap date ($D_<epoch seconds>): sent without the "$D_" prefix`);
         return scalar(key, v.slice(CLEVERTAP_DATE_PREFIX.length), warnings);
       }
-      if (v.length * 3 > MAX_VALUE_BYTES && utf8Bytes(v) > MAX_VALUE_BYTES) {
-        warn(warnings, 'value_truncated', key, `value cut to ${MAX_VALUE_BYTES} bytes`);
-        return truncateUtf8(v, MAX_VALUE_BYTES);
-      }
-      return v;
+      return limited(key, v, warnings);
     case 'number':
       if (Number.isFinite(v)) return v;
       warn(warnings, 'value_dropped', key, `${v} is not a number CleverTap accepts`);
@@ -60,7 +113,8 @@ export function scalar(key: string, v: unknown, warnings: Warning[]): unknown {
         return DROP;
       }
       warn(warnings, 'value_stringified', key, `${Array.isArray(v) ? 'array' : 'object'} sent as a JSON string (CleverTap takes scalars only)`);
-      return scalar(key, s, warnings);
+      // JSON text never starts with "$" (a string is quoted): only the length rule of a string applies.
+      return limited(key, s, warnings);
     }
     default:
       if (v !== undefined) warn(warnings, 'value_dropped', key, `${typeof v} values are not sent`);
@@ -97,11 +151,11 @@ export function items(v: unknown, warnings: Warning[]): unknown {
     const prefix = `${CHARGED_ITEMS_KEY}[${i}].`;
     const w = new KeyWriter(o, warnings, prefix);
     for (const k in it) {
-      const key = cleanKey(k);
-      const field = prefix + k;
-      if (key !== k) keyWarning(warnings, field, key);
+      const key = keyFacts(k).clean;
+      if (key !== k) keyWarning(warnings, prefix + k, key);
       if (!key || key === '__proto__') continue;
-      const x = scalar(field, (it as Record<string, unknown>)[k], warnings);
+      const v = (it as Record<string, unknown>)[k];
+      const x = keptAsIs(v) ? v : scalar(prefix + k, v, warnings);
       if (x !== DROP) w.put(key, k, x);
     }
     out.push(o);

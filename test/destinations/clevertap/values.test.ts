@@ -28,3 +28,25 @@ describe('a "$D_" value that is not a date loses its prefix', () => {
     assert.deepEqual(event(track('Clicked', { 'a.b': '$D_x' })).rec.evtData, { ab: 'x' });
   });
 });
+
+describe('nested values are sent as their JSON text, exactly as JSON.stringify writes it', () => {
+  const lost = '\ud83d';
+  const values: unknown[] = [
+    ['a', 'b c', ''],
+    [],
+    ['one'],
+    ['say "hi"', 'back\\slash', 'tab\there', '\u0001'],
+    ['emoji 😀', `lone ${lost}`],
+    ['a', 1, true, null],
+    [['nested'], { k: 'v' }],
+    { street: '1 Market St', city: 'Pune' },
+    { k: 10n },
+  ];
+  for (const v of values) {
+    test(JSON.stringify(v, (_k, x) => (typeof x === 'bigint' ? `${x}n` : x)), () => {
+      const { rec, warnings } = event(track('Signed Up', { v }));
+      assert.equal(rec.evtData.v, JSON.stringify(v, (_k, x) => (typeof x === 'bigint' ? x.toString() : x)));
+      assert.deepEqual(codes(warnings), ['value_stringified']);
+    });
+  }
+});
