@@ -24,7 +24,7 @@ import { registerOpenApi } from './http/openapi.js';
 import { DestinationWorker, type RetryPolicy } from './router/worker.js';
 import type { Membership } from './cluster/membership.js';
 import { MAX_IN_FLIGHT } from './clevertap/limits.js';
-import { SqliteStore } from './store/sqlite/index.js';
+import { SqliteThreadStore } from './store/sqlite/thread.js';
 import { StoreUnavailableError } from './store/errors.js';
 import type { Store } from './store/types.js';
 import { durationMs } from './util/duration.js';
@@ -105,7 +105,13 @@ export async function startServer(config: Config, opts: { logger?: Logger } = {}
     : undefined;
   const pgStore = pgMods && (await pgMods[0].PostgresStore.open(pgUrl!, { fence: { nodeId: (nodeId = pgMods[1].newNodeId()) } }));
   const store: Store =
-    pgStore ?? new SqliteStore(resolve(config.storage?.sqlite ?? 'data/taproute.sqlite'), { synchronous: config.storage?.synchronous, owner: true });
+    pgStore ??
+    // The SQLite work runs on its own thread, beside the HTTP and delivery work of this one (store/sqlite/thread.ts).
+    (await SqliteThreadStore.open(resolve(config.storage?.sqlite ?? 'data/taproute.sqlite'), {
+      synchronous: config.storage?.synchronous,
+      owner: true,
+      onThreadError: (err) => log.error({ err }, 'store thread failed'),
+    }));
   const cluster: Membership | undefined = pgStore
     ? new pgMods![1].Membership(pgStore.pool, {
         nodeId,

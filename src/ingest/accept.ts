@@ -92,7 +92,8 @@ export function createIngestContext(
       const original = (m.originalTimestamp ?? m.timestamp) as string | undefined;
       const ts = correctedTimestamp(now, original, m.sentAt as string | undefined);
       m.receivedAt = receivedAt;
-      m.timestamp = isoOrUndefined(ts) ?? receivedAt;
+      // A client whose clock agrees with ours (the usual case) gets the receivedAt string: no second Date per event.
+      m.timestamp = ts === now ? receivedAt : (isoOrUndefined(ts) ?? receivedAt);
       if (original) m.originalTimestamp = original;
       let payload: string;
       try {

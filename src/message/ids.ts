@@ -11,12 +11,14 @@ export const ID_FIELDS = ['userId', 'anonymousId', 'previousId'] as const;
 // A member `"<id field>" : <integer of 16+ digits>` that ends where a JSON number ends. A key written inside a
 // string value is escaped (\"userId\":1…) and so never matches: its closing quote follows a backslash.
 const LONG_ID = /("(?:userId|anonymousId|previousId)"\s*:\s*)(-?[1-9]\d{15,})(?=\s*[,}\]])/g;
-const LONG_DIGITS = /\d{16}/;
+/** What every long id literal has (a key ending in `Id"`, then 16 digits): searched for its literal part first,
+ *  so a body without one is passed over far faster than by scanning every digit run. */
+const LONG_ID_HINT = /Id"\s*:\s*-?[1-9]\d{15}/;
 
 /** The JSON text with every long integer id literal quoted; the same string when there is none. */
 export function quoteLongIds(json: string): string {
-  // Most bodies carry no 16-digit run at all: one scan and done.
-  if (!LONG_DIGITS.test(json)) return json;
+  // Most bodies carry no long id literal at all: one scan for its literal part and done.
+  if (!LONG_ID_HINT.test(json)) return json;
   return json.replace(LONG_ID, '$1"$2"');
 }
 
