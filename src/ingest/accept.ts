@@ -65,7 +65,10 @@ export function createIngestContext(
   }
   const byId = new Map(sources.map((s) => [s.id, s]));
 
-  async function accept(source: SourceConfig, raw: unknown[], o: { receivedAt?: number } = {}): Promise<AcceptResult> {
+  // Not async itself: the messages are turned into stored text synchronously, and only the commit is waited for,
+  // so the parsed request (often 100+ objects) is garbage before the wait instead of outliving it (and being
+  // promoted to the old generation while the commit and its fsync run).
+  function accept(source: SourceConfig, raw: unknown[], o: { receivedAt?: number } = {}): Promise<AcceptResult> {
     const now = o.receivedAt ?? Date.now();
     const receivedAt = new Date(now).toISOString();
     const origin = originOf(source);
@@ -129,10 +132,14 @@ export function createIngestContext(
       });
       index.push(i);
     }
+    return commit(source.id, srcRoutes, stored, rejected);
+  }
+
+  async function commit(sourceId: string, srcRoutes: Route[], stored: StoredMessage[], rejected: AcceptResult['rejected']): Promise<AcceptResult> {
     // Rejections are counted in the append's own transaction: counting them can never fail a stored request.
-    const res = await store.append(source.id, stored, rejected.length);
+    const res = await store.append(sourceId, stored, rejected.length);
     if (res.accepted > 0) onStored(srcRoutes.map((r) => r.destination));
-    onAccepted?.(source.id, stored, res.duplicates);
+    onAccepted?.(sourceId, stored, res.duplicates);
     return { accepted: res.accepted, duplicates: res.duplicates.length, rejected };
   }
 

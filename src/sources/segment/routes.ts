@@ -102,8 +102,11 @@ export const segmentRoutes: ProtocolRoutes = (app, ctx) => {
       return fail(reply, 429, 'backlog is full: retry later');
     }
     const normalise = normaliserOf(src);
-    const msgs = normalise ? items.map((m) => normaliseOrKeep(m, normalise)) : items;
-    const r = await ctx.accept(src, msgs);
+    const accepting = ctx.accept(src, normalise ? items.map((m) => normaliseOrKeep(m, normalise)) : items);
+    // The messages are stored text now: let the parsed body go before the commit is waited for (see accept.ts).
+    items.length = 0;
+    (req as { body?: unknown }).body = undefined;
+    const r = await accepting;
     if (single && r.rejected.length) return fail(reply, 400, r.rejected[0].error);
     if (r.rejected.length === 0 && r.duplicates === 0) return reply.send({ success: true });
     return reply.send({ success: true, accepted: r.accepted, duplicates: r.duplicates, rejected: r.rejected });
