@@ -32,6 +32,8 @@ export interface SqliteStoreOptions {
   owner?: boolean;
   /** WAL bytes kept for reuse after a checkpoint; beyond this the WAL file is truncated (space given back). */
   walLimitBytes?: number;
+  /** The store has a thread of its own (thread.ts): the group commit fsyncs on it instead of the thread pool. */
+  ownThread?: boolean;
 }
 
 /** How often a store that could not write tries again, to report itself healthy once it can. */
@@ -92,7 +94,7 @@ export class SqliteStore implements Store {
     if (writable) this.probe = this.db.prepare('INSERT OR REPLACE INTO write_probe (id, at) VALUES (1, ?)');
     this.requests = new RequestIds(this.db);
     this.suppressions = new Suppressions(this.db, writable);
-    this.appends = new GroupCommit(wal, (batch) => this.write(() => this.commitAppends(batch)));
+    this.appends = new GroupCommit(wal, (batch) => this.write(() => this.commitAppends(batch)), opts.ownThread);
     if (writable) this.pending = this.jobs.count();
   }
 

@@ -76,7 +76,7 @@ export class SqliteThreadStore implements Store {
 
   private spawn(): Promise<void> {
     const { onThreadError: _cb, ...storeOpts } = this.opts;
-    const w = new Worker(BOOT, { eval: true, workerData: { host: HOST, tsApi: tsApiUrl(), file: this.file, opts: storeOpts } });
+    const w = new Worker(BOOT, { eval: true, workerData: { host: HOST, tsApi: tsApiUrl(), file: this.file, opts: { ...storeOpts, ownThread: true } } });
     this.worker = w;
     return new Promise((resolve, reject) => {
       let ready = false;
