@@ -173,7 +173,7 @@ export async function startServer(config: Config, opts: { logger?: Logger } = {}
   const targets = config.destinations.map((d) => ({ id: d.id, type: d.type, platform: platformOf(d.type) }));
   const ctx = createIngestContext(config.sources, targets, config.connections, store, limits, (ids) => {
     for (const id of ids) workers.get(id)?.wake();
-  }, (sourceId, stored, duplicates) => tap.received(sourceId, stored, duplicates));
+  }, tap);
 
   const app = Fastify({ logger: false, bodyLimit: limits.maxRequestBytes, return503OnClosing: true, ...requestIds, ...httpTimeouts(config) });
   observeRequests(app, log, metrics.onRejected);

@@ -50,8 +50,9 @@ export function createIngestContext(
   store: Store,
   opts: IngestOptions,
   onStored: (destinationIds: string[]) => void,
-  /** A read-only tap on what was stored (the console's live debugger); must return at once. */
-  onAccepted?: (sourceId: string, stored: StoredMessage[], duplicates: number[]) => void,
+  /** A read-only tap on what was stored (the console's live debugger); `received` must return at once. While it is
+   *  not `active`, the stored messages are not kept past their hand-over to the store. */
+  tap?: { readonly active: boolean; received(sourceId: string, stored: StoredMessage[], duplicates: number[]): void },
 ): IngestContext {
   const platform = new Map(destinations.map((d) => [d.id, d.platform]));
   const typeOf = new Map(destinations.map((d) => [d.id, d.type ?? d.id]));
@@ -137,9 +138,12 @@ export function createIngestContext(
 
   async function commit(sourceId: string, srcRoutes: Route[], stored: StoredMessage[], rejected: AcceptResult['rejected']): Promise<AcceptResult> {
     // Rejections are counted in the append's own transaction: counting them can never fail a stored request.
-    const res = await store.append(sourceId, stored, rejected.length);
+    const appending = store.append(sourceId, stored, rejected.length);
+    const tapped = tap?.active ? stored : null;
+    stored = []; // (an argument lives as long as the call: let the texts go unless the tap wants them)
+    const res = await appending;
     if (res.accepted > 0) onStored(srcRoutes.map((r) => r.destination));
-    onAccepted?.(sourceId, stored, res.duplicates);
+    if (tapped) tap!.received(sourceId, tapped, res.duplicates);
     return { accepted: res.accepted, duplicates: res.duplicates.length, rejected };
   }
 
