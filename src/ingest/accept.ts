@@ -8,7 +8,7 @@ import { correctedTimestamp, isoOrUndefined } from '../message/time.js';
 import type { Store, StoredMessage } from '../store/types.js';
 import { originOf } from '../sources/registry.js';
 import { safeEqual } from '../util/secrets.js';
-import type { AcceptResult, IngestContext } from './context.js';
+import type { AcceptOptions, AcceptResult, IngestContext } from './context.js';
 
 export interface IngestOptions {
   maxEventBytes: number;
@@ -34,6 +34,25 @@ export interface RouteTarget {
   platform?: string;
   /** The destination's type, as a message's integrations object may name it. */
   type?: string;
+}
+
+/**
+ * The stored form of a message from its own text: the text with what ingest set on the message appended as
+ * members. JSON.parse keeps the last of repeated keys (https://tc39.es/ecma262/#sec-internalizejsonproperty), so
+ * it reads back as the message ingest validated and stamped, without serialising that again; undefined when the
+ * text is not an object's.
+ */
+function stamped(text: string, m: Record<string, unknown>, original: string | undefined): string | undefined {
+  const end = text.length - 1;
+  if (text.charCodeAt(0) !== 123 || text.charCodeAt(end) !== 125 || /^\{\s*\}$/.test(text)) return undefined;
+  let stamp = `,"messageId":${JSON.stringify(m.messageId)},"receivedAt":"${m.receivedAt}","timestamp":"${m.timestamp}"`;
+  if (m.sentAt !== undefined) stamp += `,"sentAt":${JSON.stringify(m.sentAt)}`;
+  if (original) stamp += `,"originalTimestamp":${JSON.stringify(original)}`;
+  return text.slice(0, end) + stamp + '}';
+}
+
+function hasNumericId(m: Record<string, unknown>): boolean {
+  return typeof m.userId === 'number' || typeof m.anonymousId === 'number' || typeof m.previousId === 'number';
 }
 
 /** Segment's SDKs list the device-mode integrations that handled a message in `_metadata.bundled` (e.g.
@@ -69,7 +88,7 @@ export function createIngestContext(
   // Not async itself: the messages are turned into stored text synchronously, and only the commit is waited for,
   // so the parsed request (often 100+ objects) is garbage before the wait instead of outliving it (and being
   // promoted to the old generation while the commit and its fsync run).
-  function accept(source: SourceConfig, raw: unknown[], o: { receivedAt?: number } = {}): Promise<AcceptResult> {
+  function accept(source: SourceConfig, raw: unknown[], o: AcceptOptions = {}): Promise<AcceptResult> {
     const now = o.receivedAt ?? Date.now();
     const receivedAt = new Date(now).toISOString();
     const origin = originOf(source);
@@ -83,6 +102,10 @@ export function createIngestContext(
         rejected.push({ index: i, error: 'message must be a JSON object' });
         continue;
       }
+      // The message's own text can be stored (with what ingest stamps on it appended) while nothing else about it
+      // changes here: no credential to remove, no numeric id to turn into a string.
+      const text = o.texts?.[i];
+      const asWritten = text !== undefined && m.writeKey === undefined && !hasNumericId(m);
       // Segment's browser SDK puts the write key in every event; a credential is not part of the message.
       if (m.writeKey !== undefined) delete m.writeKey;
       // SDKs sometimes send numeric ids; CleverTap identities are strings.
@@ -99,16 +122,20 @@ export function createIngestContext(
       // A client whose clock agrees with ours (the usual case) gets the receivedAt string: no second Date per event.
       m.timestamp = ts === now ? receivedAt : (isoOrUndefined(ts) ?? receivedAt);
       if (original) m.originalTimestamp = original;
-      let payload: string;
-      try {
-        payload = JSON.stringify(m);
-      } catch {
-        // Only a pathologically deep message gets here (RangeError): refuse it, keep the rest of the batch.
-        rejected.push({ index: i, messageId: m.messageId as string, error: 'message is nested too deeply' });
-        continue;
-      }
+      let payload = asWritten ? stamped(text, m, original) : undefined;
       // Byte length only when the char length could exceed the limit (UTF-8 is at most 3 bytes per UTF-16 unit).
-      if (payload.length * 3 > opts.maxEventBytes && Buffer.byteLength(payload) > opts.maxEventBytes) {
+      const tooLarge = (p: string) => p.length * 3 > opts.maxEventBytes && Buffer.byteLength(p) > opts.maxEventBytes;
+      // Near the limit the serialised form decides (the written one may hold whitespace and repeated keys).
+      if (payload === undefined || tooLarge(payload)) {
+        try {
+          payload = JSON.stringify(m);
+        } catch {
+          // Only a pathologically deep message gets here (RangeError): refuse it, keep the rest of the batch.
+          rejected.push({ index: i, messageId: m.messageId as string, error: 'message is nested too deeply' });
+          continue;
+        }
+      }
+      if (tooLarge(payload)) {
         rejected.push({ index: i, messageId: m.messageId as string, error: `event larger than ${opts.maxEventBytes} bytes` });
         continue;
       }

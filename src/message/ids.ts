@@ -22,9 +22,20 @@ export function quoteLongIds(json: string): string {
   return json.replace(LONG_ID, '$1"$2"');
 }
 
+/** The text each parsed request body was parsed from (see bodyText). */
+const texts = new WeakMap<object, string>();
+
 /** JSON.parse of a request body, long integer ids kept as strings. */
 export function parseBody(json: string): unknown {
-  return JSON.parse(quoteLongIds(json));
+  const text = quoteLongIds(json);
+  const body: unknown = JSON.parse(text);
+  if (body !== null && typeof body === 'object') texts.set(body, text);
+  return body;
+}
+
+/** The exact text parseBody() parsed this body from (its messages can then be stored as they were written). */
+export function bodyText(body: object): string | undefined {
+  return texts.get(body);
 }
 
 /** Numeric ids as strings (CleverTap identities are strings; a number's digits are kept as written). */
