@@ -40,7 +40,8 @@ export interface RouteTarget {
  * The stored form of a message from its own text: the text with what ingest set on the message appended as
  * members. JSON.parse keeps the last of repeated keys (https://tc39.es/ecma262/#sec-internalizejsonproperty), so
  * it reads back as the message ingest validated and stamped, without serialising that again; undefined when the
- * text is not an object's.
+ * text is not an object's. (SQL JSON functions read the first of repeated keys instead: the store's own queries
+ * read only type, event and name, which are never stamped.)
  */
 function stamped(text: string, m: Record<string, unknown>, original: string | undefined): string | undefined {
   const end = text.length - 1;
