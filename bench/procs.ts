@@ -80,9 +80,10 @@ export function writeConfig(o: { emulatorUrl?: string; synchronous?: 'FULL' | 'N
   return { file, dir };
 }
 
-/** Runs Taproute with the same V8 heap cap as bin/taproute.js; BENCH_NODE_OPTIONS adds flags to it. */
+/** Runs Taproute with the same V8 heap cap as bin/taproute.js; BENCH_NODE_OPTIONS adds flags to it, given on the
+ *  command line (NODE_OPTIONS refuses some, such as --cpu-prof). */
 export const startTaproute = (file: string) =>
-  spawnProc(['--max-old-space-size=256', 'src/cli/main.ts', 'start', '--config', file], /listening on (http:\/\/[\d.:]+)/, { NODE_OPTIONS: process.env.BENCH_NODE_OPTIONS ?? '' });
+  spawnProc([...(process.env.BENCH_NODE_OPTIONS?.split(/\s+/).filter(Boolean) ?? []), '--max-old-space-size=256', 'src/cli/main.ts', 'start', '--config', file], /listening on (http:\/\/[\d.:]+)/);
 export const startEmulatorProc = (extra: string[] = []) =>
   spawnProc(['src/cli/main.ts', 'emulator', '--port', '0', '--account', 'acc:pass', '--retain', '1000', ...extra], /listening on (http:\/\/[\d.:]+)/);
 export const startBaseline = () => spawnProc(['bench/baseline-server.ts'], /listening on (http:\/\/[\d.:]+)/);
@@ -145,12 +146,44 @@ export async function load(url: string, requests: number, perRequest: number, co
         const body = i < bodies.length ? bodies[i] : bodies[i % bodies.length].replaceAll('"bench-', `"b${i}-`);
         const s = performance.now();
         const res = await pool.request({ path, method: 'POST', headers, body });
-        await res.body.text();
-        if (res.statusCode !== 200) throw new Error(`status ${res.statusCode}`);
+        const answer = await res.body.text();
+        if (res.statusCode !== 200) throw new Error(`status ${res.statusCode}: ${answer.slice(0, 300)}`);
         latencies.push(performance.now() - s);
       }
     }),
   );
+  const ms = performance.now() - t0;
+  await pool.close();
+  return { ms, latencies };
+}
+
+/**
+ * Open loop: request i is due at t0 + i / ratePerSec, whether or not earlier ones were answered, over `concurrency`
+ * keep-alive connections (more requests than connections wait in the client's queue). Each latency runs from the
+ * time the request was due, so a stall counts for every request it delayed (no coordinated omission).
+ */
+export async function loadAtRate(url: string, requests: number, perRequest: number, concurrency: number, ratePerSec: number, offset = 0, mix: Mix = 'compact'): Promise<{ ms: number; latencies: number[] }> {
+  const pool = new Pool(url, { connections: concurrency, pipelining: 1 });
+  const headers = { authorization: 'Basic ' + Buffer.from(`${WRITE_KEY}:`).toString('base64'), 'content-type': 'application/json' };
+  const bodies = Array.from({ length: Math.min(requests, 200) }, (_, i) => batchBody(perRequest, offset + i * perRequest, 'batch', mix));
+  const latencies: number[] = [];
+  const sends: Promise<void>[] = [];
+  const t0 = performance.now();
+  for (let i = 0; i < requests; i++) {
+    const due = t0 + (i * 1000) / ratePerSec;
+    const wait = due - performance.now();
+    if (wait > 1) await new Promise((r) => setTimeout(r, wait));
+    const body = i < bodies.length ? bodies[i] : bodies[i % bodies.length].replaceAll('"bench-', `"r${i}-`);
+    sends.push(
+      (async () => {
+        const res = await pool.request({ path: '/v1/batch', method: 'POST', headers, body });
+        await res.body.text();
+        if (res.statusCode !== 200) throw new Error(`status ${res.statusCode}`);
+        latencies.push(performance.now() - due);
+      })(),
+    );
+  }
+  await Promise.all(sends);
   const ms = performance.now() - t0;
   await pool.close();
   return { ms, latencies };

@@ -24,7 +24,7 @@ import { registerOpenApi } from './http/openapi.js';
 import { DestinationWorker, type RetryPolicy } from './router/worker.js';
 import type { Membership } from './cluster/membership.js';
 import { MAX_IN_FLIGHT } from './clevertap/limits.js';
-import { SqliteStore } from './store/sqlite/index.js';
+import { SqliteThreadStore } from './store/sqlite/thread.js';
 import { StoreUnavailableError } from './store/errors.js';
 import type { Store } from './store/types.js';
 import { durationMs } from './util/duration.js';
@@ -107,7 +107,13 @@ export async function startServer(config: Config, opts: { logger?: Logger } = {}
   // PostgreSQL out of reach at start: the node waits for it (not listening meanwhile) rather than exiting.
   const pgStore = pgMods && (await pgMods[0].openWhenReachable(pgUrl!, { fence: { nodeId: (nodeId = pgMods[1].newNodeId()), leaseTimeoutMs } }, log));
   const store: Store =
-    pgStore ?? new SqliteStore(resolve(config.storage?.sqlite ?? 'data/taproute.sqlite'), { synchronous: config.storage?.synchronous, owner: true });
+    pgStore ??
+    // The SQLite work runs on its own thread, beside the HTTP and delivery work of this one (store/sqlite/thread.ts).
+    (await SqliteThreadStore.open(resolve(config.storage?.sqlite ?? 'data/taproute.sqlite'), {
+      synchronous: config.storage?.synchronous,
+      owner: true,
+      onThreadError: (err) => log.error({ err }, 'store thread failed'),
+    }));
   const cluster: Membership | undefined = pgStore
     ? new pgMods![1].Membership(pgStore.pool, {
         nodeId,
@@ -171,7 +177,7 @@ export async function startServer(config: Config, opts: { logger?: Logger } = {}
   const targets = config.destinations.map((d) => ({ id: d.id, type: d.type, platform: platformOf(d.type) }));
   const ctx = createIngestContext(config.sources, targets, config.connections, store, limits, (ids) => {
     for (const id of ids) workers.get(id)?.wake();
-  }, (sourceId, stored, duplicates) => tap.received(sourceId, stored, duplicates));
+  }, tap);
 
   const app = Fastify({ logger: false, bodyLimit: limits.maxRequestBytes, return503OnClosing: true, ...requestIds, ...httpTimeouts(config) });
   observeRequests(app, log, metrics.onRejected);

@@ -8,7 +8,7 @@ import { correctedTimestamp, isoOrUndefined } from '../message/time.js';
 import type { Store, StoredMessage } from '../store/types.js';
 import { originOf } from '../sources/registry.js';
 import { safeEqual } from '../util/secrets.js';
-import type { AcceptResult, IngestContext } from './context.js';
+import type { AcceptOptions, AcceptResult, IngestContext } from './context.js';
 
 export interface IngestOptions {
   maxEventBytes: number;
@@ -36,6 +36,26 @@ export interface RouteTarget {
   type?: string;
 }
 
+/**
+ * The stored form of a message from its own text: the text with what ingest set on the message appended as
+ * members. JSON.parse keeps the last of repeated keys (https://tc39.es/ecma262/#sec-internalizejsonproperty), so
+ * it reads back as the message ingest validated and stamped, without serialising that again; undefined when the
+ * text is not an object's. (SQL JSON functions read the first of repeated keys instead: the store's own queries
+ * read only type, event and name, which are never stamped.)
+ */
+function stamped(text: string, m: Record<string, unknown>, original: string | undefined): string | undefined {
+  const end = text.length - 1;
+  if (text.charCodeAt(0) !== 123 || text.charCodeAt(end) !== 125 || /^\{\s*\}$/.test(text)) return undefined;
+  let stamp = `,"messageId":${JSON.stringify(m.messageId)},"receivedAt":"${m.receivedAt}","timestamp":"${m.timestamp}"`;
+  if (m.sentAt !== undefined) stamp += `,"sentAt":${JSON.stringify(m.sentAt)}`;
+  if (original) stamp += `,"originalTimestamp":${JSON.stringify(original)}`;
+  return text.slice(0, end) + stamp + '}';
+}
+
+function hasNumericId(m: Record<string, unknown>): boolean {
+  return typeof m.userId === 'number' || typeof m.anonymousId === 'number' || typeof m.previousId === 'number';
+}
+
 /** Segment's SDKs list the device-mode integrations that handled a message in `_metadata.bundled` (e.g.
  *  https://github.com/segmentio/analytics-next/blob/master/packages/browser/src/plugins/segmentio/normalize.ts). */
 function bundledToCleverTap(m: Record<string, unknown>): boolean {
@@ -50,8 +70,9 @@ export function createIngestContext(
   store: Store,
   opts: IngestOptions,
   onStored: (destinationIds: string[]) => void,
-  /** A read-only tap on what was stored (the console's live debugger); must return at once. */
-  onAccepted?: (sourceId: string, stored: StoredMessage[], duplicates: number[]) => void,
+  /** A read-only tap on what was stored (the console's live debugger); `received` must return at once. While it is
+   *  not `active`, the stored messages are not kept past their hand-over to the store. */
+  tap?: { readonly active: boolean; received(sourceId: string, stored: StoredMessage[], duplicates: number[]): void },
 ): IngestContext {
   const platform = new Map(destinations.map((d) => [d.id, d.platform]));
   const typeOf = new Map(destinations.map((d) => [d.id, d.type ?? d.id]));
@@ -65,7 +86,10 @@ export function createIngestContext(
   }
   const byId = new Map(sources.map((s) => [s.id, s]));
 
-  async function accept(source: SourceConfig, raw: unknown[], o: { receivedAt?: number } = {}): Promise<AcceptResult> {
+  // Not async itself: the messages are turned into stored text synchronously, and only the commit is waited for,
+  // so the parsed request (often 100+ objects) is garbage before the wait instead of outliving it (and being
+  // promoted to the old generation while the commit and its fsync run).
+  function accept(source: SourceConfig, raw: unknown[], o: AcceptOptions = {}): Promise<AcceptResult> {
     const now = o.receivedAt ?? Date.now();
     const receivedAt = new Date(now).toISOString();
     const origin = originOf(source);
@@ -79,6 +103,10 @@ export function createIngestContext(
         rejected.push({ index: i, error: 'message must be a JSON object' });
         continue;
       }
+      // The message's own text can be stored (with what ingest stamps on it appended) while nothing else about it
+      // changes here: no credential to remove, no numeric id to turn into a string.
+      const text = o.texts?.[i];
+      const asWritten = text !== undefined && m.writeKey === undefined && !hasNumericId(m);
       // Segment's browser SDK puts the write key in every event; a credential is not part of the message.
       if (m.writeKey !== undefined) delete m.writeKey;
       // SDKs sometimes send numeric ids; CleverTap identities are strings.
@@ -92,18 +120,23 @@ export function createIngestContext(
       const original = (m.originalTimestamp ?? m.timestamp) as string | undefined;
       const ts = correctedTimestamp(now, original, m.sentAt as string | undefined);
       m.receivedAt = receivedAt;
-      m.timestamp = isoOrUndefined(ts) ?? receivedAt;
+      // A client whose clock agrees with ours (the usual case) gets the receivedAt string: no second Date per event.
+      m.timestamp = ts === now ? receivedAt : (isoOrUndefined(ts) ?? receivedAt);
       if (original) m.originalTimestamp = original;
-      let payload: string;
-      try {
-        payload = JSON.stringify(m);
-      } catch {
-        // Only a pathologically deep message gets here (RangeError): refuse it, keep the rest of the batch.
-        rejected.push({ index: i, messageId: m.messageId as string, error: 'message is nested too deeply' });
-        continue;
-      }
+      let payload = asWritten ? stamped(text, m, original) : undefined;
       // Byte length only when the char length could exceed the limit (UTF-8 is at most 3 bytes per UTF-16 unit).
-      if (payload.length * 3 > opts.maxEventBytes && Buffer.byteLength(payload) > opts.maxEventBytes) {
+      const tooLarge = (p: string) => p.length * 3 > opts.maxEventBytes && Buffer.byteLength(p) > opts.maxEventBytes;
+      // Near the limit the serialised form decides (the written one may hold whitespace and repeated keys).
+      if (payload === undefined || tooLarge(payload)) {
+        try {
+          payload = JSON.stringify(m);
+        } catch {
+          // Only a pathologically deep message gets here (RangeError): refuse it, keep the rest of the batch.
+          rejected.push({ index: i, messageId: m.messageId as string, error: 'message is nested too deeply' });
+          continue;
+        }
+      }
+      if (tooLarge(payload)) {
         rejected.push({ index: i, messageId: m.messageId as string, error: `event larger than ${opts.maxEventBytes} bytes` });
         continue;
       }
@@ -128,10 +161,17 @@ export function createIngestContext(
       });
       index.push(i);
     }
+    return commit(source.id, srcRoutes, stored, rejected);
+  }
+
+  async function commit(sourceId: string, srcRoutes: Route[], stored: StoredMessage[], rejected: AcceptResult['rejected']): Promise<AcceptResult> {
     // Rejections are counted in the append's own transaction: counting them can never fail a stored request.
-    const res = await store.append(source.id, stored, rejected.length);
+    const appending = store.append(sourceId, stored, rejected.length);
+    const tapped = tap?.active ? stored : null;
+    stored = []; // (an argument lives as long as the call: let the texts go unless the tap wants them)
+    const res = await appending;
     if (res.accepted > 0) onStored(srcRoutes.map((r) => r.destination));
-    onAccepted?.(source.id, stored, res.duplicates);
+    if (tapped) tap!.received(sourceId, tapped, res.duplicates);
     return { accepted: res.accepted, duplicates: res.duplicates.length, rejected };
   }
 

@@ -13,6 +13,13 @@ export interface AcceptResult {
   rejected: { index: number; messageId?: string; error: string }[];
 }
 
+export interface AcceptOptions {
+  receivedAt?: number;
+  /** Per message, the exact JSON text it was parsed from, when nothing but accept() changes it afterwards (no
+   *  normaliser, no merged batch context): it is then stored as written, with ingest's stamp appended. */
+  texts?: (string | undefined)[];
+}
+
 export interface IngestContext {
   sources: readonly SourceConfig[];
   /** Constant-time lookups of a source by its credentials. */
@@ -23,7 +30,7 @@ export interface IngestContext {
    * Validates, stamps (messageId, receivedAt, clock correction), dedupes and stores messages. The source type's
    * origin (src/sources/registry.ts) arms the loop guard toward destinations of the same platform.
    */
-  accept(source: SourceConfig, messages: unknown[], opts?: { receivedAt?: number }): Promise<AcceptResult>;
+  accept(source: SourceConfig, messages: unknown[], opts?: AcceptOptions): Promise<AcceptResult>;
   /** True when the pending backlog is past the configured bound: answer 429 with Retry-After. */
   overloaded(): Promise<boolean>;
   /** Request-level dedupe (mParticle source_request_id): true if the id was already stored for this source. */

@@ -11,18 +11,31 @@ export const ID_FIELDS = ['userId', 'anonymousId', 'previousId'] as const;
 // A member `"<id field>" : <integer of 16+ digits>` that ends where a JSON number ends. A key written inside a
 // string value is escaped (\"userId\":1…) and so never matches: its closing quote follows a backslash.
 const LONG_ID = /("(?:userId|anonymousId|previousId)"\s*:\s*)(-?[1-9]\d{15,})(?=\s*[,}\]])/g;
-const LONG_DIGITS = /\d{16}/;
+/** What every long id literal has (a key ending in `Id"`, then 16 digits): searched for its literal part first,
+ *  so a body without one is passed over far faster than by scanning every digit run. */
+const LONG_ID_HINT = /Id"\s*:\s*-?[1-9]\d{15}/;
 
 /** The JSON text with every long integer id literal quoted; the same string when there is none. */
 export function quoteLongIds(json: string): string {
-  // Most bodies carry no 16-digit run at all: one scan and done.
-  if (!LONG_DIGITS.test(json)) return json;
+  // Most bodies carry no long id literal at all: one scan for its literal part and done.
+  if (!LONG_ID_HINT.test(json)) return json;
   return json.replace(LONG_ID, '$1"$2"');
 }
 
+/** The text each parsed request body was parsed from (see bodyText). */
+const texts = new WeakMap<object, string>();
+
 /** JSON.parse of a request body, long integer ids kept as strings. */
 export function parseBody(json: string): unknown {
-  return JSON.parse(quoteLongIds(json));
+  const text = quoteLongIds(json);
+  const body: unknown = JSON.parse(text);
+  if (body !== null && typeof body === 'object') texts.set(body, text);
+  return body;
+}
+
+/** The exact text parseBody() parsed this body from (its messages can then be stored as they were written). */
+export function bodyText(body: object): string | undefined {
+  return texts.get(body);
 }
 
 /** Numeric ids as strings (CleverTap identities are strings; a number's digits are kept as written). */

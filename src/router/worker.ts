@@ -53,6 +53,9 @@ export interface LaneOwnership {
   owns(lane: number): boolean;
 }
 
+/** Jobs a probe request takes (after a failed request, until one succeeds). */
+export const PROBE_BATCH = 50;
+
 /** Exponential backoff with full jitter: a random delay in [base·2^n / 2, base·2^n], capped. */
 export function backoffMs(attempt: number, p: Pick<RetryPolicy, 'baseMs' | 'maxMs'>): number {
   const cap = Math.min(p.maxMs, p.baseMs * 2 ** Math.min(attempt, 30));
@@ -218,7 +221,10 @@ export class DestinationWorker {
         if (!this.busyLanes.has(lane) && (this.ownership?.owns(lane) ?? true)) free.push(lane);
       }
       if (free.length === 0) break;
-      const jobs = await this.store.claim(this.id, free, this.deliverer.maxBatch, this.clock.now(), this.policy.maxRequestBytes);
+      // A probe only asks whether the destination is back: a small batch, so a destination that stays down costs
+      // little mapping work per probe (and the HTTP thread is not held up by mapping a full batch for nothing).
+      const max = this.failures > 0 ? Math.min(this.deliverer.maxBatch, PROBE_BATCH) : this.deliverer.maxBatch;
+      const jobs = await this.store.claim(this.id, free, max, this.clock.now(), this.policy.maxRequestBytes);
       if (jobs.length === 0 || this.stopped) {
         for (const j of jobs) this.store.forget(j.id);
         break;

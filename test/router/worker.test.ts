@@ -4,7 +4,7 @@ import { test, describe, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { AuthError, RetryableError, type Job, type Outcome } from '../../src/destinations/types.js';
-import { backoffMs, DestinationWorker, type RetryPolicy } from '../../src/router/worker.js';
+import { backoffMs, DestinationWorker, PROBE_BATCH, type RetryPolicy } from '../../src/router/worker.js';
 import { StoreUnavailableError } from '../../src/store/errors.js';
 import { laneOf } from '../../src/store/lanes.js';
 import { SqliteStore } from '../../src/store/sqlite/index.js';
@@ -165,6 +165,25 @@ describe('router worker', () => {
       s.deliverer.inFlight()[0].answer(allDone(s.deliverer.inFlight()[0].jobs));
       await s.clock.advance(0);
       assert.equal(s.deliverer.inFlight().length, 4, 'the probe succeeded: back to maxInFlight');
+    } finally {
+      await s.close();
+    }
+  });
+
+  test('a probe takes a small batch; once it succeeds, full batches again', async () => {
+    const s = await setup({ maxBatch: 500, maxInFlight: 1, events: usersInDistinctLanes(8).map((u) => [u, 100]) });
+    try {
+      s.worker.start();
+      await s.clock.advance(0);
+      assert.equal(s.deliverer.inFlight()[0].jobs.length, 500, 'a healthy destination gets full batches');
+      s.deliverer.inFlight()[0].answer(retryable());
+      const end = s.clock.now() + 5 * POLICY.maxMs;
+      while (s.deliverer.inFlight().length === 0 && s.clock.now() < end) await s.clock.advance(POLICY.pollMs);
+      const probe = s.deliverer.inFlight()[0];
+      assert.equal(probe.jobs.length, PROBE_BATCH, 'the probe is small');
+      probe.answer(allDone(probe.jobs));
+      await s.clock.advance(0);
+      assert.equal(s.deliverer.inFlight()[0].jobs.length, 500, 'the probe succeeded: full batches again');
     } finally {
       await s.close();
     }

@@ -17,6 +17,8 @@ import { TypeCompiler } from '@sinclair/typebox/compiler';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { SourceConfig } from '../../config/schema.js';
 import { InboundMessageSchema, type InboundMessage } from '../../message/schema.js';
+import { bodyText } from '../../message/ids.js';
+import { arrayItemTexts } from '../../message/json-slices.js';
 import { noteSource } from '../../http/observe.js';
 import { normaliserOf, speaks } from '../registry.js';
 import { parseBasicAuth } from '../../util/secrets.js';
@@ -86,8 +88,17 @@ function batchItems(body: Record<string, unknown>): unknown[] {
   });
 }
 
+/** Each batch item's own JSON text, when the items are stored as written: not when the batch's context or
+ *  integrations are merged into them (ingest then serialises the merged message). */
+function itemTexts(body: Record<string, unknown>): string[] | undefined {
+  if (body.context !== undefined || body.integrations !== undefined) return undefined;
+  const text = bodyText(body);
+  const texts = text === undefined ? null : arrayItemTexts(text, 'batch');
+  return texts && texts.length === (body.batch as unknown[]).length ? texts : undefined;
+}
+
 export const segmentRoutes: ProtocolRoutes = (app, ctx) => {
-  async function handle(req: FastifyRequest, reply: FastifyReply, items: unknown[], key: string | undefined, single: boolean) {
+  async function handle(req: FastifyRequest, reply: FastifyReply, items: unknown[], key: string | undefined, single: boolean, texts?: string[]) {
     const src = authenticate(ctx, key);
     if (src === 'missing') return fail(reply, 401, 'missing write key (HTTP Basic user or "writeKey" in the body)');
     if (src === 'unknown') return fail(reply, 401, 'unknown write key');
@@ -102,8 +113,11 @@ export const segmentRoutes: ProtocolRoutes = (app, ctx) => {
       return fail(reply, 429, 'backlog is full: retry later');
     }
     const normalise = normaliserOf(src);
-    const msgs = normalise ? items.map((m) => normaliseOrKeep(m, normalise)) : items;
-    const r = await ctx.accept(src, msgs);
+    const accepting = normalise ? ctx.accept(src, items.map((m) => normaliseOrKeep(m, normalise))) : ctx.accept(src, items, { texts });
+    // The messages are stored text now: let the parsed body go before the commit is waited for (see accept.ts).
+    items.length = 0;
+    (req as { body?: unknown }).body = undefined;
+    const r = await accepting;
     if (single && r.rejected.length) return fail(reply, 400, r.rejected[0].error);
     if (r.rejected.length === 0 && r.duplicates === 0) return reply.send({ success: true });
     return reply.send({ success: true, accepted: r.accepted, duplicates: r.duplicates, rejected: r.rejected });
@@ -128,7 +142,7 @@ export const segmentRoutes: ProtocolRoutes = (app, ctx) => {
     if (!isObject.Check(body)) return fail(reply, 400, 'body must be a JSON object');
     if (!hasBatchArray.Check(body)) return fail(reply, 400, '"batch" must be an array of messages');
     if (body.batch.length > ctx.limits.maxBatchEvents) return fail(reply, 413, `batch holds more than ${ctx.limits.maxBatchEvents} events`);
-    return handle(req, reply, batchItems(body), writeKeyOf(req, body, fromQuery), false);
+    return handle(req, reply, batchItems(body), writeKeyOf(req, body, fromQuery), false, itemTexts(body));
   };
   const batch = (summary: string) => ({ config: { protocol: 'segment', doc: { summary, body: BatchBody, security: 'writeKey' as const } } });
   for (const path of ['/v1/batch', '/v1/import', '/v1/b']) app.post(path, batch('A batch of messages'), batchRoute(false));

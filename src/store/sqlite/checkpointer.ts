@@ -2,7 +2,7 @@
 // WAL pages into the database file itself, which roughly doubled the cost of every append; here a worker
 // thread with its own connection checkpoints in the background (PASSIVE: it never blocks writers).
 // It also gives the WAL's space back: once every frame is in the database, a WAL file larger than the limit
-// (or any WAL, when the store could not write for want of space) is truncated
+// (or any WAL, when the store could not write for want of space) is truncated while the writer is idle
 // (https://www.sqlite.org/pragma.html#pragma_wal_checkpoint).
 import { createRequire } from 'node:module';
 import { Worker } from 'node:worker_threads';
@@ -20,11 +20,17 @@ try {
 }
 const walBytes = () => { try { return statSync(workerData.file + '-wal').size; } catch { return 0; } };
 let reclaim = false;
+let lastLog = -1;
 const timer = setInterval(() => {
   try {
     const [r] = db.pragma('wal_checkpoint(PASSIVE)');
     const complete = r && r.busy === 0 && r.checkpointed === r.log;
-    if (complete && (reclaim || walBytes() > workerData.walLimitBytes)) {
+    // TRUNCATE keeps writers out while it runs: only when the writer has been idle since the last check (under
+    // load the writer starts the WAL over itself once a checkpoint is complete, cut to journal_size_limit), or
+    // when the disk is full.
+    const idle = r && r.log === lastLog;
+    lastLog = r ? r.log : -1;
+    if (complete && (reclaim || (idle && walBytes() > workerData.walLimitBytes))) {
       const [t] = db.pragma('wal_checkpoint(TRUNCATE)');
       if (t && t.busy === 0) reclaim = false;
     }

@@ -8,14 +8,14 @@ import Database from 'better-sqlite3';
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { Job } from '../../core/job.js';
-import { isWriteFailure, StoreUnavailableError } from '../errors.js';
+import { isBusy, isWriteFailure, StoreUnavailableError } from '../errors.js';
 import type { AppendResult, Counts, DeadLetter, DestinationState, FailureFilter, FilteredCount, Settlement, SourceCounts, Store, StoredMessage, UserMessagesPage, WarningCount } from '../types.js';
 import { Checkpointer } from './checkpointer.js';
 import { GroupCommit } from './commit.js';
 import { CounterDeltas, Counters } from './counters.js';
 import { DestinationStates } from './destination-state.js';
 import { DeadLetters } from './failures.js';
-import { type AppendBatch, Jobs } from './jobs.js';
+import { type AppendBatch, Jobs, type RawJob } from './jobs.js';
 import { LastErrors } from './last-errors.js';
 import { OwnerLock } from './lock.js';
 import { prune } from './prune.js';
@@ -33,6 +33,8 @@ export interface SqliteStoreOptions {
   owner?: boolean;
   /** WAL bytes kept for reuse after a checkpoint; beyond this the WAL file is truncated (space given back). */
   walLimitBytes?: number;
+  /** The store has a thread of its own (thread.ts): the group commit fsyncs on it instead of the thread pool. */
+  ownThread?: boolean;
 }
 
 /** How often a store that could not write tries again, to report itself healthy once it can. */
@@ -95,7 +97,7 @@ export class SqliteStore implements Store {
     if (writable) this.probe = this.db.prepare('INSERT OR REPLACE INTO write_probe (id, at) VALUES (1, ?)');
     this.requests = new RequestIds(this.db);
     this.suppressions = new Suppressions(this.db, writable);
-    this.appends = new GroupCommit(wal, (batch) => this.write(() => this.commitAppends(batch)));
+    this.appends = new GroupCommit(wal, (batch) => this.write(() => this.commitAppends(batch)), opts.ownThread);
     if (writable) this.pending = this.jobs.count();
   }
 
@@ -108,6 +110,9 @@ export class SqliteStore implements Store {
     try {
       r = fn();
     } catch (err) {
+      // Another connection holds the write lock past busy_timeout (e.g. the CLI's replay): nothing was written
+      // and nothing is wrong with the disk, so the client is asked to send again (503), the store stays healthy.
+      if (isBusy(err)) throw new StoreUnavailableError(`store busy: ${(err as Error).message} (${(err as { code?: string }).code})`, { cause: err });
       if (!isWriteFailure(err)) throw err;
       this.cannotWrite(err as Error);
       throw new StoreUnavailableError(`store cannot write: ${(err as Error).message}`, { cause: err });
@@ -159,6 +164,11 @@ export class SqliteStore implements Store {
   }
 
   async claim(destinationId: string, lanes: readonly number[], max: number, now: number, maxBytes = Infinity): Promise<Job[]> {
+    return this.claimRaw(destinationId, lanes, max, now, maxBytes).map(parseJob);
+  }
+
+  /** claim() with each message as its stored JSON text (the store thread's answer: parsed where it is delivered). */
+  claimRaw(destinationId: string, lanes: readonly number[], max: number, now: number, maxBytes = Infinity): RawJob[] {
     return this.jobs.claim(destinationId, lanes, max, now, maxBytes);
   }
 
@@ -255,4 +265,9 @@ export class SqliteStore implements Store {
     this.db.close();
     this.lock?.release();
   }
+}
+
+/** A claimed job with its message parsed. */
+export function parseJob(r: RawJob): Job {
+  return { id: r.id, sourceId: r.sourceId, destinationId: r.destinationId, userKey: r.userKey, attempts: r.attempts, receivedAt: r.receivedAt, message: JSON.parse(r.payload) };
 }

@@ -3,6 +3,10 @@
 // reschedules them and moves the counters in the same transaction.
 import type Database from 'better-sqlite3';
 import type { Job } from '../../core/job.js';
+
+/** A claimed job with its message still as stored (JSON text): the store thread hands these over and the
+ *  thread that delivers parses them, so each payload is parsed once, where it is used. */
+export type RawJob = Omit<Job, 'message'> & { payload: string };
 import { laneOf } from '../lanes.js';
 import type { AppendResult, Settlement, StoredMessage } from '../types.js';
 import { CounterDeltas, type Counters } from './counters.js';
@@ -89,12 +93,12 @@ export class Jobs {
     this.s.insertJob.run(msgId, sourceId, destinationId, userKey, receivedAt, laneOf(userKey));
   }
 
-  claim(destinationId: string, lanes: readonly number[], max: number, now: number, maxBytes: number): Job[] {
+  claim(destinationId: string, lanes: readonly number[], max: number, now: number, maxBytes: number): RawJob[] {
     const s = this.s;
     // Users whose earliest job waits for a retry hold back their later jobs (and only theirs).
     const blocked = new Set<string>();
     for (const r of s.waitingUsers.all(destinationId, now) as { user_key: string }[]) blocked.add(r.user_key);
-    const jobs: Job[] = [];
+    const jobs: RawJob[] = [];
     let bytes = 0;
     let scanned = 0;
     outer: for (const lane of lanes) {
@@ -123,7 +127,7 @@ export class Jobs {
             userKey: r.user_key,
             attempts: r.attempts,
             receivedAt: r.received_at,
-            message: JSON.parse(payload),
+            payload,
           });
           this.claimed.set(r.id, { id: r.id, msg_id: r.msg_id, source_id: r.source_id, destination_id: destinationId, user_key: r.user_key, attempts: r.attempts, received_at: r.received_at });
           if (jobs.length >= max) break outer;
