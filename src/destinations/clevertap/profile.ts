@@ -3,7 +3,7 @@
 import type { InboundMessage } from '../../message/schema.js';
 import type { Warning } from '../../core/job.js';
 import type { ProfileRecord } from './records.js';
-import { NOT_CUSTOM, RESERVED, type MappingContext } from './context.js';
+import { GENERAL_PATH, NOT_CUSTOM, PLAIN_TRAIT, RESERVED, type MappingContext } from './context.js';
 import type { TraitSource } from './modes.js';
 import { idOf } from './ids.js';
 import { resolveIds } from './identity.js';
@@ -121,7 +121,35 @@ function explicitTs(sources: Sources, ctx: MappingContext): unknown {
 
 export function mapIdentify(msg: InboundMessage, ctx: MappingContext, warnings: Warning[]): ProfileRecord {
   const sources = sourcesOf(msg, ctx);
-  const data = profileData(sources, ctx, warnings);
+  return identifyRecord(msg, ctx, sources, profileData(sources, ctx, warnings), warnings);
+}
+
+/**
+ * mapIdentify where every custom trait is written as it is (ctx.plainTraitKey: a clean key, not reserved, no
+ * standard field's), in one pass over the traits without a KeyWriter: nothing can meet, so nothing is warned
+ * about. Its profileData keys then need no cleaning either (enforce.ts, `keysChecked`). undefined, with nothing
+ * written or warned, for a message that needs mapIdentify.
+ */
+export function mapIdentifyPlain(msg: InboundMessage, ctx: MappingContext, warnings: Warning[]): ProfileRecord | undefined {
+  const plainTraitKey = ctx.plainTraitKey;
+  if (!plainTraitKey) return undefined;
+  const sources = sourcesOf(msg, ctx);
+  const src = sources.traits;
+  const data: Obj = {};
+  if (src) {
+    for (const k in src) {
+      const v = src[k];
+      if (v === undefined || v === null || k === '__proto__') continue;
+      const part = plainTraitKey(k);
+      if (part === PLAIN_TRAIT) data[k] = v;
+      else if (part === GENERAL_PATH) return undefined;
+    }
+  }
+  standardFields(new KeyWriter(data, warnings), sources, ctx, true);
+  return identifyRecord(msg, ctx, sources, data, warnings);
+}
+
+function identifyRecord(msg: InboundMessage, ctx: MappingContext, sources: Sources, data: Obj, warnings: Warning[]): ProfileRecord {
   const ids = resolveIds(msg, ctx, true);
   // The only way into profileData.identity: traits of that name were dropped above.
   if (ids.link) data[LINK_KEY] = ids.link;
