@@ -4,7 +4,7 @@ import type { CleverTapSettings } from './settings.js';
 import { modeSpec, type ModeSpec, type TraitSource } from './modes.js';
 import { ruleOptions, type RuleOptions } from './options.js';
 import { compilePath, type Path } from './paths.js';
-import { isReservedProfileKey, msgKey, snakeCase } from './keys.js';
+import { isReservedProfileKey, keyFacts, LINK_KEY, msgKey, snakeCase } from './keys.js';
 import { memoize, type Memo } from './memo.js';
 
 export interface MappingContext {
@@ -22,12 +22,22 @@ export interface MappingContext {
   traitSources: readonly [TraitSource, Path][];
   /** Where a trait key goes as a custom trait: the key it is written under, NOT_CUSTOM or RESERVED (remembered per key). */
   customTraitKey: Memo<string | typeof NOT_CUSTOM | typeof RESERVED>;
+  /**
+   * Where the spec reads custom traits from `traits` alone, writes the standard fields last (forced) and has no
+   * overrideFields, a trait key's part in profile.ts mapIdentifyPlain: PLAIN_TRAIT (a custom key sent as it is,
+   * clean, not reserved, no standard field's key), NOT_CUSTOM, or GENERAL_PATH (anything else). Otherwise undefined.
+   */
+  plainTraitKey?: Memo<typeof NOT_CUSTOM | typeof PLAIN_TRAIT | typeof GENERAL_PATH>;
 }
 
 /** customTraitKey: a standard trait or one of the spec's notCustom. */
 export const NOT_CUSTOM = 0;
 /** customTraitKey: a CleverTap identity key (identity, objectId, FBID, GPID in any case). */
 export const RESERVED = 1;
+/** plainTraitKey: written as it is. */
+export const PLAIN_TRAIT = 2;
+/** plainTraitKey: the message needs the general path. */
+export const GENERAL_PATH = 3;
 
 export function compileContext(s: CleverTapSettings): MappingContext {
   const spec = modeSpec(s.compat);
@@ -35,6 +45,21 @@ export function compileContext(s: CleverTapSettings): MappingContext {
   const notCustom = new Set([...spec.traits.standard.map((t) => t.trait), ...spec.traits.notCustom]);
   const canonicalMsgKeys = spec.traits.canonicalMsgKeys;
   const snake = spec.keyStyle === 'snake_case';
+  const customTraitKey = memoize((k: string) => {
+    if (notCustom.has(k)) return NOT_CUSTOM;
+    if (isReservedProfileKey(k)) return RESERVED;
+    return (canonicalMsgKeys ? msgKey(k) : undefined) ?? (snake ? snakeCase(k) : k);
+  });
+  const t = spec.traits;
+  // The keys the standard fields (and the link) are written under: a custom trait of that name meets them.
+  const fieldKeys = new Set([...t.standard.map((s) => s.field), 'Name', LINK_KEY]);
+  const plain =
+    t.from.length === 1 &&
+    t.from[0] === 'traits' &&
+    t.keyClashWinner === 'standard' &&
+    !t.overrideFields &&
+    t.standard.every((s) => s.from === undefined && keyFacts(s.field).isClean && !keyFacts(s.field).reserved) &&
+    keyFacts('Name').isClean;
   return {
     spec,
     trackAnonymous: s.trackAnonymous ?? spec.trackAnonymous,
@@ -45,10 +70,13 @@ export function compileContext(s: CleverTapSettings): MappingContext {
     viewNamePaths: spec.views.nameFrom.map(compilePath),
     notCustom,
     traitSources: [...new Set([...spec.traits.from, ...spec.traits.standard.flatMap((t) => t.from ?? [])])].map((t) => [t, compilePath(t)]),
-    customTraitKey: memoize((k) => {
-      if (notCustom.has(k)) return NOT_CUSTOM;
-      if (isReservedProfileKey(k)) return RESERVED;
-      return (canonicalMsgKeys ? msgKey(k) : undefined) ?? (snake ? snakeCase(k) : k);
-    }),
+    customTraitKey,
+    plainTraitKey: plain
+      ? memoize((k: string) => {
+          const key = customTraitKey(k);
+          if (key === NOT_CUSTOM) return NOT_CUSTOM;
+          return key === k && !fieldKeys.has(k) && keyFacts(k).isClean && !keyFacts(k).reserved ? PLAIN_TRAIT : GENERAL_PATH;
+        })
+      : undefined,
   };
 }

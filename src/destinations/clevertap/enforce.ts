@@ -28,13 +28,14 @@ import { DROP, items, keptAsIs, keyWarning, scalar, show, subscription, warn } f
 
 /**
  * Applies CleverTap's rules to the records of one message: the records to send (a token that fails its checks is
- * left out with `token_skipped`), or the rejection of the whole message.
+ * left out with `token_skipped`), or the rejection of the whole message. `keysChecked`: a profileData whose keys the
+ * mapping knows to be clean, none reserved but the link (mapping.ts MappedFacts): only its values are checked.
  */
-export function enforceRecords(records: CleverTapRecord[], o: RuleOptions, warnings: Warning[]): CleverTapRecord[] | TransformError {
+export function enforceRecords(records: CleverTapRecord[], o: RuleOptions, warnings: Warning[], keysChecked?: object): CleverTapRecord[] | TransformError {
   let out = records;
   let rejection: TransformError | null = null;
   for (const rec of records) {
-    const err = rec.type === 'token' ? checkToken(rec) : rec.type === 'profile' ? enforceProfile(rec, o, warnings) : enforceEvent(rec, o, warnings);
+    const err = rec.type === 'token' ? checkToken(rec) : rec.type === 'profile' ? enforceProfile(rec, o, warnings, keysChecked) : enforceEvent(rec, o, warnings);
     if (!err) continue;
     if (rec.type !== 'token') {
       rejection ??= err;
@@ -88,12 +89,12 @@ function checkIdsAndTs(rec: EventRecord | ProfileRecord, warnings: Warning[]): T
   return null;
 }
 
-function enforceProfile(rec: ProfileRecord, o: RuleOptions, warnings: Warning[]): TransformError | null {
+function enforceProfile(rec: ProfileRecord, o: RuleOptions, warnings: Warning[], keysChecked: object | undefined): TransformError | null {
   const bad = checkIdsAndTs(rec, warnings);
   if (bad) return bad;
   if (!isObject(rec.profileData)) return reject('invalid_profile', 'profileData must be an object', CLEVERTAP_CODES.invalidProfileData);
   // Keys first, so a key that cleans into a standard one (" Email", "E.mail") is validated as that field.
-  const pd = cleanData(rec.profileData, 'profile', warnings);
+  const pd = cleanData(rec.profileData, 'profile', warnings, rec.profileData === keysChecked);
   rec.profileData = pd as ProfileRecord['profileData'];
   return fixProfileFields(pd, o, warnings) ?? customKeyLimit(pd);
 }
@@ -168,11 +169,11 @@ function reservedKey(warnings: Warning[], field: string): void {
  * clean to the same name do not overwrite each other: a key that is already clean wins, else the first one, and
  * the other is dropped with `key_collision`. Profiles lose identity keys (`reserved_key`) except the link.
  */
-function cleanData(data: Record<string, unknown>, kind: Kind, warnings: Warning[]): Record<string, unknown> {
+function cleanData(data: Record<string, unknown>, kind: Kind, warnings: Warning[], keysChecked = false): Record<string, unknown> {
   const profile = kind === 'profile';
   let dirty = false;
   let reservedKeys = false;
-  for (const k in data) {
+  if (!keysChecked) for (const k in data) {
     const f = keyFacts(k);
     if (!f.isClean) {
       dirty = true;

@@ -94,6 +94,15 @@ function firstPresent(props: Obj, keys: readonly string[]): string | undefined {
 }
 
 /**
+ * A property beside Charged's own keys: the purchase structure wins over a property of the same name ("Amount",
+ * "Items"): it is what Charged means. (A module function: a closure per message costs its allocation.)
+ */
+function keep(data: Obj, k: string, v: unknown, warnings: Warning[], idKey: string | undefined, amountKey: string | undefined): void {
+  if (!Object.prototype.hasOwnProperty.call(data, k)) data[k] = v;
+  else collision(warnings, k, ({ 'Charged ID': idKey, Amount: amountKey, [CHARGED_ITEMS_KEY]: 'products' } as Record<string, string | undefined>)[k] ?? k);
+}
+
+/**
  * Charged: Charged ID and Amount from the spec's properties, Items ← products; other properties kept. products as
  * one object is wrapped; not an object at all → reject (512).
  */
@@ -118,21 +127,16 @@ function charged(msg: InboundMessage, ctx: MappingContext, props: Obj, warnings:
       data[CHARGED_ITEMS_KEY] = keyStyle === 'as-sent' ? list : list.map((p, i) => (obj(p) ? copyProps(p as Obj, keyStyle, warnings, `${CHARGED_ITEMS_KEY}[${i}].`) : p));
     }
   }
-  // The purchase structure wins over a property of the same name ("Amount", "Items"): it is what Charged means.
-  const keep = (k: string, v: unknown) => {
-    if (!Object.prototype.hasOwnProperty.call(data, k)) data[k] = v;
-    else collision(warnings, k, ({ 'Charged ID': idKey, Amount: amountKey, [CHARGED_ITEMS_KEY]: 'products' } as Record<string, string | undefined>)[k] ?? k);
-  };
   if (keyStyle === 'as-sent') {
     // copyProps without the intermediate object (keys as sent cannot meet).
     for (const k in props) {
       const v = props[k];
       if (v === undefined || v === null || k === 'ts' || k === '__proto__' || k === idKey || k === amountKey || k === 'products') continue;
-      keep(k, v);
+      keep(data, k, v, warnings, idKey, amountKey);
     }
   } else {
     const rest = copyProps(props, keyStyle, warnings, '', idKey, amountKey, 'products');
-    for (const k in rest) keep(k, rest[k]);
+    for (const k in rest) keep(data, k, rest[k], warnings, idKey, amountKey);
   }
   return eventRecord(msg, ctx, CHARGED_EVENT, data, props.ts, warnings);
 }

@@ -6,7 +6,7 @@ import type { Warning, TransformError } from '../../core/job.js';
 import type { CleverTapRecord } from './records.js';
 import type { MappingContext } from './context.js';
 import { knownUserId } from './identity.js';
-import { mapIdentify, mapAlias } from './profile.js';
+import { mapIdentify, mapIdentifyPlain, mapAlias } from './profile.js';
 import { mapTrack, mapView } from './events.js';
 import { mapToken } from './token.js';
 
@@ -24,8 +24,14 @@ function isError(r: object): r is TransformError {
   return (r as { code?: unknown }).code !== undefined;
 }
 
+/** What the mapping knows about its records that spares CleverTap's rules work (enforceRecords). */
+export interface MappedFacts {
+  /** A profileData whose keys are known clean, none reserved but the link (mapIdentifyPlain). */
+  keysChecked?: object;
+}
+
 /** The records for one message before CleverTap's rules, or why there are none. */
-export function mapMessage(msg: InboundMessage, ctx: MappingContext, warnings: Warning[]): CleverTapRecord[] | Rejection {
+export function mapMessage(msg: InboundMessage, ctx: MappingContext, warnings: Warning[], facts?: MappedFacts): CleverTapRecord[] | Rejection {
   switch (msg.type) {
     case 'track':
     case 'page':
@@ -37,7 +43,9 @@ export function mapMessage(msg: InboundMessage, ctx: MappingContext, warnings: W
       return isError(r) ? { ok: false, error: r } : [r];
     }
     case 'identify': {
-      const profile = mapIdentify(msg, ctx, warnings);
+      const plain = facts ? mapIdentifyPlain(msg, ctx, warnings) : undefined;
+      if (facts && plain) facts.keysChecked = plain.profileData;
+      const profile = plain ?? mapIdentify(msg, ctx, warnings);
       const token = mapToken(msg, ctx, warnings);
       return token ? [profile, token] : [profile];
     }

@@ -169,6 +169,8 @@ const E164 = /^\+[1-9]\d{6,14}$/;
  */
 export function normalisePhone(v: unknown, defaultCountryCode?: string): string | undefined {
   let s: string;
+  // Already E.164 (the usual case): nothing below would change it.
+  if (typeof v === 'string' && E164.test(v)) return v;
   if (typeof v === 'number' && Number.isSafeInteger(v) && v > 0) s = String(v);
   else if (typeof v === 'string') s = v.replace(/[\s\-.()/\u00a0]/g, '');
   else return undefined;

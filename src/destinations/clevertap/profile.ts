@@ -3,7 +3,7 @@
 import type { InboundMessage } from '../../message/schema.js';
 import type { Warning } from '../../core/job.js';
 import type { ProfileRecord } from './records.js';
-import { NOT_CUSTOM, RESERVED, type MappingContext } from './context.js';
+import { GENERAL_PATH, NOT_CUSTOM, PLAIN_TRAIT, RESERVED, type MappingContext } from './context.js';
 import type { TraitSource } from './modes.js';
 import { idOf } from './ids.js';
 import { resolveIds } from './identity.js';
@@ -122,10 +122,60 @@ function explicitTs(sources: Sources, ctx: MappingContext): unknown {
 export function mapIdentify(msg: InboundMessage, ctx: MappingContext, warnings: Warning[]): ProfileRecord {
   const sources = sourcesOf(msg, ctx);
   const data = profileData(sources, ctx, warnings);
+  return identifyRecord(msg, ctx, explicitTs(sources, ctx), data, warnings);
+}
+
+/**
+ * mapIdentify where every custom trait is written as it is (ctx.plainTraitKey: a clean key, not reserved, no
+ * standard field's), in one pass over the traits without a KeyWriter: nothing can meet, so nothing is warned
+ * about. Its profileData keys then need no cleaning either (enforce.ts, `keysChecked`). undefined, with nothing
+ * written or warned, for a message that needs mapIdentify.
+ */
+export function mapIdentifyPlain(msg: InboundMessage, ctx: MappingContext, warnings: Warning[]): ProfileRecord | undefined {
+  const plainTraitKey = ctx.plainTraitKey;
+  if (!plainTraitKey) return undefined;
+  const src = obj(readPath(msg, ctx.traitSources[0][1]));
+  const data: Obj = {};
+  if (!src) return identifyRecord(msg, ctx, undefined, plainStandardFields(data, undefined, ctx), warnings);
+  for (const k in src) {
+    const v = src[k];
+    if (v === undefined || v === null || k === '__proto__') continue;
+    const part = plainTraitKey(k);
+    if (part === PLAIN_TRAIT) data[k] = v;
+    else if (part === GENERAL_PATH) return undefined;
+  }
+  const ts = src.ts;
+  return identifyRecord(msg, ctx, ts === null ? undefined : ts, plainStandardFields(data, src, ctx), warnings);
+}
+
+/** standardFields (forced) where `traits` is the only source and no field's key is taken: plain stores. */
+function plainStandardFields(data: Obj, src: Obj | undefined, ctx: MappingContext): Obj {
+  if (!src) return data;
+  const t = ctx.spec.traits;
+  const standard = t.standard;
+  for (let i = 0; i < standard.length; i++) {
+    const v = src[standard[i].trait];
+    if (present(v)) data[standard[i].field] = v;
+  }
+  if (data.Name !== undefined) return data;
+  const first = presentOf(src, t.firstName);
+  const last = presentOf(src, t.lastName);
+  const enough = t.nameFromParts === 'both' ? first !== undefined && last !== undefined : first !== undefined || last !== undefined;
+  if (enough) data.Name = [first, last].filter((x) => x !== undefined).join(' ');
+  return data;
+}
+
+/** The first present value of `keys` in one source (firstOf). */
+function presentOf(src: Obj, keys: readonly string[]): unknown {
+  for (const k of keys) if (present(src[k])) return src[k];
+  return undefined;
+}
+
+function identifyRecord(msg: InboundMessage, ctx: MappingContext, explicit: unknown, data: Obj, warnings: Warning[]): ProfileRecord {
   const ids = resolveIds(msg, ctx, true);
   // The only way into profileData.identity: traits of that name were dropped above.
   if (ids.link) data[LINK_KEY] = ids.link;
-  return profileRecord(ids.identity, ids.objectId, recordSeconds(explicitTs(sources, ctx), msg, warnings), data);
+  return profileRecord(ids.identity, ids.objectId, recordSeconds(explicit, msg, warnings), data);
 }
 
 /**

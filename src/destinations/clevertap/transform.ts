@@ -4,20 +4,26 @@ import type { InboundMessage, Message } from '../../message/schema.js';
 import type { TransformResult, Warning } from '../../core/job.js';
 import type { CleverTapRecord } from './records.js';
 import type { CleverTapSettings } from './settings.js';
-import { compileContext } from './context.js';
-import { mapMessage } from './mapping.js';
+import { compileContext, type MappingContext } from './context.js';
+import { mapMessage, type MappedFacts } from './mapping.js';
 import { enforceRecords } from './enforce.js';
 
 export type CleverTapTransform = (msg: InboundMessage | Message) => TransformResult<CleverTapRecord>;
 
 /** Compiles the settings once; the returned function maps one message. Messages may lack messageId/timestamp. */
 export function compileTransform(settings: CleverTapSettings): CleverTapTransform {
-  const ctx = compileContext(settings);
+  return transformWith(compileContext(settings));
+}
+
+/** compileTransform of a compiled context (tests compare the context's paths). */
+export function transformWith(ctx: MappingContext): CleverTapTransform {
+  const facts: MappedFacts = {};
   return (msg) => {
     const warnings: Warning[] = [];
-    const mapped = mapMessage(msg, ctx, warnings);
+    facts.keysChecked = undefined;
+    const mapped = mapMessage(msg, ctx, warnings, facts);
     if (!Array.isArray(mapped)) return mapped;
-    const records = enforceRecords(mapped, ctx.rules, warnings);
+    const records = enforceRecords(mapped, ctx.rules, warnings, facts.keysChecked);
     if (Array.isArray(records)) return { ok: true, records, warnings };
     // What was fixed before the rejection is kept with the dead letter.
     return warnings.length ? { ok: false, error: records, warnings } : { ok: false, error: records };

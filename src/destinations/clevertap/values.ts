@@ -128,6 +128,19 @@ export function keyWarning(warnings: Warning[], field: string, key: string): voi
 }
 
 /**
+ * True when an item would be copied key for key as it is (every key clean, every value keptAsIs, a plain object):
+ * then a spread copies it, V8 cloning the layout at once, where the loop below adds the keys one by one.
+ */
+function keptWholeItem(it: object): boolean {
+  const proto = Object.getPrototypeOf(it);
+  if (proto !== Object.prototype && proto !== null) return false;
+  for (const k in it) {
+    if (k === '__proto__' || !keyFacts(k).isClean || !keptAsIs((it as Record<string, unknown>)[k])) return false;
+  }
+  return Object.getOwnPropertySymbols(it).length === 0;
+}
+
+/**
  * Charged Items: an array of flat objects, rebuilt (input is never mutated). One object is wrapped into a
  * one-item list; item keys follow the key rules (cleaned, ≤ 120 bytes, no collisions), nested values are
  * stringified. A scalar cannot be a list of products: it is returned as is and the record is rejected.
@@ -145,6 +158,10 @@ export function items(v: unknown, warnings: Warning[]): unknown {
     const it = list[i];
     if (it === null || typeof it !== 'object' || Array.isArray(it)) {
       warn(warnings, 'item_dropped', `${CHARGED_ITEMS_KEY}[${i}]`, 'Charged Items must be objects');
+      continue;
+    }
+    if (keptWholeItem(it)) {
+      out.push({ ...it } as Record<string, unknown>);
       continue;
     }
     const o: Record<string, unknown> = {};

@@ -45,5 +45,28 @@ describe('Charged Items are flat objects within the key rules', () => {
     assert.deepEqual(r.warnings.map((w) => [w.code, w.field]), [['too_many_properties', 'Items[0]']]);
     const rec = event(track('Order Completed', { products: [item] }), { maxEventProperties: 11 }).rec as EventRecord;
     assert.equal(Object.keys((rec.evtData.Items as Record<string, unknown>[])[0]).length, 11);
+    assert.equal(Object.keys(item).length, 11, 'the input item is never cut');
+  });
+  test('items kept whole (clean keys, plain values) are copies, in key order, beside items that need fixing', () => {
+    const bare = Object.assign(Object.create(null) as Record<string, unknown>, { sku: 'b', '2': 2, price: 1.5 });
+    const products = [
+      { sku: 'a', price: 9.99, '10': true, in_stock: false },
+      bare,
+      { sku: 'c', note: '$D_x' },
+      { 'sku:id': 'd', n: null, q: 1 },
+      { sku: 'e', big: Infinity },
+    ];
+    const r = event(track('Order Completed', { products }));
+    const items = r.rec.evtData.Items as Record<string, unknown>[];
+    assert.deepEqual(items.map((o) => Object.entries(o)), [
+      [['10', true], ['sku', 'a'], ['price', 9.99], ['in_stock', false]],
+      [['2', 2], ['sku', 'b'], ['price', 1.5]],
+      [['sku', 'c'], ['note', 'x']],
+      [['skuid', 'd'], ['q', 1]],
+      [['sku', 'e']],
+    ]);
+    items.forEach((o, i) => assert.notEqual(o, products[i]));
+    assert.equal(Object.getPrototypeOf(items[1]), Object.prototype);
+    assert.deepEqual(codes(r.warnings), ['value_normalised', 'key_cleaned', 'value_dropped']);
   });
 });
