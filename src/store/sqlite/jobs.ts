@@ -18,7 +18,6 @@ const MAX_SCAN_PER_CLAIM = 20_000;
 
 import { errorText, type JobRow } from '../rows.js';
 import { routesOf } from '../user-messages.js';
-import { MultiRowInsert } from './multi-row.js';
 
 export interface AppendBatch {
   sourceId: string;
@@ -31,8 +30,6 @@ export class Jobs {
   /** Claimed jobs by id, so settling needs no lookup; a job claimed by an earlier process is read instead. */
   private readonly claimed = new Map<number, JobRow>();
   private readonly s;
-  /** The append's writes. */
-  private readonly w;
 
   constructor(
     private readonly db: Database.Database,
@@ -40,13 +37,9 @@ export class Jobs {
     private readonly deadLetters: DeadLetters,
     private readonly lastErrors: LastErrors,
   ) {
-    this.w = {
-      dedupe: new MultiRowInsert(db, 'INSERT OR IGNORE INTO dedupe (source_id, message_id, at)', 3, 'RETURNING message_id'),
-      messages: new MultiRowInsert(db, 'INSERT INTO messages (id, source_id, message_id, received_at, payload, user_key, routes)', 7),
-      jobs: new MultiRowInsert(db, 'INSERT INTO jobs (msg_id, source_id, destination_id, user_key, received_at, lane)', 6),
-    };
     this.s = {
-      maxMsgId: db.prepare('SELECT coalesce(max(id), 0) FROM messages').pluck(),
+      dedupe: db.prepare('INSERT OR IGNORE INTO dedupe (source_id, message_id, at) VALUES (?, ?, ?)'),
+      insertMsg: db.prepare('INSERT INTO messages (source_id, message_id, received_at, payload, user_key, routes) VALUES (?, ?, ?, ?, ?, ?)'),
       // A destination that filters the message when settled: its route names the rule (the user lookup shows it).
       routeFiltered: db.prepare(`UPDATE messages SET routes = json_set(coalesce(routes, '{}'), '$.' || json_quote(?), ?) WHERE id = ?`),
       insertJob: db.prepare('INSERT INTO jobs (msg_id, source_id, destination_id, user_key, received_at, lane) VALUES (?, ?, ?, ?, ?, ?)'),
@@ -66,38 +59,23 @@ export class Jobs {
     };
   }
 
-  /** Stores one append's messages and their jobs; runs inside the group commit's transaction. Rows are
-   *  written by multi-row INSERTs (multi-row.ts): per row, one statement execution costs more than the row. */
+  /** Stores one append's messages and their jobs; runs inside the group commit's transaction. */
   append(p: AppendBatch, deltas: CounterDeltas): { result: AppendResult; jobs: number } {
-    const w = this.w;
-    // Dedupe: the first of a messageId repeated within the append is the one kept, as if inserted in order;
-    // RETURNING names the rows not already in the table (the order of its rows does not matter here).
-    const first = new Map<string, number>();
-    const dedupeValues: unknown[] = [];
-    for (let i = 0; i < p.msgs.length; i++) {
-      const m = p.msgs[i];
-      if (first.has(m.messageId)) continue;
-      first.set(m.messageId, i);
-      dedupeValues.push(p.sourceId, m.messageId, m.receivedAt);
-    }
-    const fresh = new Set(w.dedupe.all<{ message_id: string }>(dedupeValues).map((r) => r.message_id));
+    const s = this.s;
     const duplicates: number[] = [];
-    const msgValues: unknown[] = [];
-    const jobValues: unknown[] = [];
-    // Ids are given explicitly (max + 1 on, as SQLite would give them) so the job rows can name them
-    // without a round trip per message; this connection is the only writer inside the transaction.
-    let msgId = (this.s.maxMsgId.get() as number) + 1;
+    let accepted = 0;
     let jobs = 0;
     for (let i = 0; i < p.msgs.length; i++) {
       const m = p.msgs[i];
-      if (first.get(m.messageId) !== i || !fresh.has(m.messageId)) {
+      if (s.dedupe.run(p.sourceId, m.messageId, m.receivedAt).changes === 0) {
         duplicates.push(i);
         continue;
       }
-      msgValues.push(msgId, p.sourceId, m.messageId, m.receivedAt, m.payload, m.userKey, routesOf(m));
+      accepted++;
+      const msgId = s.insertMsg.run(p.sourceId, m.messageId, m.receivedAt, m.payload, m.userKey, routesOf(m)).lastInsertRowid;
       const lane = laneOf(m.userKey);
       for (const d of m.destinations) {
-        jobValues.push(msgId, p.sourceId, d, m.userKey, m.receivedAt, lane);
+        s.insertJob.run(msgId, p.sourceId, d, m.userKey, m.receivedAt, lane);
         deltas.bump(p.sourceId, d, 'received');
         jobs++;
       }
@@ -105,11 +83,7 @@ export class Jobs {
         deltas.bump(p.sourceId, f.destination, 'received');
         deltas.filtered(p.sourceId, f.destination, f.reason);
       }
-      msgId++;
     }
-    w.messages.run(msgValues);
-    w.jobs.run(jobValues);
-    const accepted = p.msgs.length - duplicates.length;
     this.counters.addSource(p.sourceId, accepted, duplicates.length, p.rejected);
     return { result: { accepted, duplicates }, jobs };
   }
