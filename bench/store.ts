@@ -3,13 +3,14 @@
 // INSERT of the same message and job rows into plain tables, in one transaction (one fsync).
 // - append: the ingest pattern, 100 events per append() and 16 appends in flight (group commit + fsync);
 // - claim + settle: the router pattern, claim 1000 jobs over every lane, settle them all done, until empty.
-// Payloads are the transform bench's realistic events (~1 KB), serialised before timing as ingest does.
+// Payloads are the transform bench's events in both mixes (compact, and realistic ~1.4 KB), serialised before
+// timing as ingest does.
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { measure, report } from './lib.js';
-import { buildEvents } from './events.js';
+import { MIXES, buildEvents, type Mix } from './events.js';
 import { LANES, laneOf } from '../src/store/lanes.js';
 import { SqliteStore } from '../src/store/sqlite/index.js';
 import type { StoredMessage } from '../src/store/types.js';
@@ -20,8 +21,8 @@ const IN_FLIGHT = 16;
 const CLAIM = 1000;
 const ALL_LANES = Array.from({ length: LANES }, (_, i) => i);
 
-function storedMessages(n: number, round: number): StoredMessage[] {
-  return buildEvents(n, 7 + round).map((e, i) => {
+function storedMessages(n: number, round: number, mix: Mix): StoredMessage[] {
+  return buildEvents(n, 7 + round, mix).map((e, i) => {
     const messageId = `r${round}-${i}-${e.messageId}`;
     return { messageId, userKey: String(e.userId ?? e.anonymousId), receivedAt: Date.now(), payload: JSON.stringify({ ...e, messageId }), destinations: ['ct'] };
   });
@@ -70,17 +71,21 @@ function bareInsert(db: Database.Database, msgs: StoredMessage[], firstId: numbe
 }
 
 export async function run(): Promise<void> {
+  for (const mix of MIXES) await runMix(mix);
+}
+
+async function runMix(mix: Mix): Promise<void> {
   const n = Math.round(100_000 * SCALE);
   const dir = mkdtempSync(join(tmpdir(), 'taproute-bench-store-'));
   try {
-    const rounds = [storedMessages(n, 0), storedMessages(n, 1)];
+    const rounds = [storedMessages(n, 0, mix), storedMessages(n, 1, mix)];
     const avgBytes = Math.round(rounds[0].reduce((a, m) => a + m.payload.length, 0) / n);
-    const notes = [`${n.toLocaleString('en-US')} events of ~${avgBytes} bytes, ${PER_APPEND} per append(), ${IN_FLIGHT} appends in flight; claim ${CLAIM} per call`];
+    const notes = [`${mix} mix: ${n.toLocaleString('en-US')} events of ~${avgBytes} bytes, ${PER_APPEND} per append(), ${IN_FLIGHT} appends in flight; claim ${CLAIM} per call`];
 
     const store = new SqliteStore(join(dir, 'store.sqlite'), { owner: true });
     let round = 0;
-    const append = await measure('SqliteStore.append (group commit, fsync)', 'events', n, () => appendAll(store, rounds[round++ % 2]));
-    const claimSettle = await measure('SqliteStore.claim + settle (done)', 'events', n, async () => {
+    const append = await measure(`SqliteStore.append (group commit, fsync; ${mix})`, 'events', n, () => appendAll(store, rounds[round++ % 2]));
+    const claimSettle = await measure(`SqliteStore.claim + settle (done; ${mix})`, 'events', n, async () => {
       const drained = await drain(store, n);
       if (drained !== n) throw new Error(`drained ${drained} jobs, expected ${n}`);
     });
@@ -92,14 +97,14 @@ export async function run(): Promise<void> {
     db.exec(`CREATE TABLE messages (id INTEGER PRIMARY KEY, source_id TEXT, message_id TEXT, received_at INTEGER, payload TEXT);
              CREATE TABLE jobs (id INTEGER PRIMARY KEY, msg_id INTEGER, source_id TEXT, destination_id TEXT, user_key TEXT, received_at INTEGER, lane INTEGER)`);
     let base = 0;
-    const baseline = await measure('baseline: bare multi-row INSERT, 1 transaction', 'events', n, () => {
+    const baseline = await measure(`baseline: bare multi-row INSERT, 1 transaction (${mix})`, 'events', n, () => {
       bareInsert(db, rounds[base % 2], base * n + 1);
       base++;
     });
     db.close();
 
-    report('store: append through the Store interface', append, baseline, notes);
-    report('store: claim + settle through the Store interface', claimSettle, baseline, [
+    report(`store (${mix}): append through the Store interface`, append, baseline, notes);
+    report(`store (${mix}): claim + settle through the Store interface`, claimSettle, baseline, [
       'baseline: the same INSERT (writing the rows is the least a store must do for each event)',
     ]);
   } finally {

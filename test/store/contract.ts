@@ -97,6 +97,28 @@ export function storeContract(name: string, open: () => Promise<Store>, secondHa
       assert.equal(await s.pendingTotal(), 3);
     }));
 
+    test('a large append (more rows than one statement writes) keeps every message, its jobs and its order', withStore(async (s) => {
+      await s.append('src', [msg('m10', 'u0')]);
+      // 150 messages of 3 users, 2 destinations each; m10 was stored before, m70 and m140 repeat within the call.
+      const batch = Array.from({ length: 150 }, (_, i) => msg(`m${i}`, `u${i % 3}`, ['d1', 'd2']));
+      batch[100] = msg('m70', 'u1', ['d1', 'd2']);
+      batch[149] = msg('m140', 'u2', ['d1', 'd2']);
+      const r = await s.append('src', batch);
+      assert.deepEqual(r.duplicates, [10, 100, 149]);
+      assert.equal(r.accepted, 147);
+      assert.equal(await s.pendingTotal(), 1 + 147 * 2);
+      const jobs = await s.claim('d2', ALL, 1000, 2000);
+      assert.equal(jobs.length, 147);
+      for (const u of ['u0', 'u1', 'u2']) {
+        const mine = events(jobs.filter((j) => j.userKey === u)).map((e) => Number(String(e).slice(1)));
+        assert.deepEqual(mine, [...mine].sort((a, b) => a - b), `${u}'s jobs in append order`);
+      }
+      const page = await s.userMessages('u1', { limit: 500 });
+      assert.equal(page.messages.length, 48, "u1's 50 messages of the call less m10 (stored before) and the repeat at 100");
+      assert.deepEqual(page.messages.map((m) => m.messageId).slice(0, 2), ['m148', 'm145'], 'newest first');
+      await reconciled(s);
+    }));
+
     test('append creates one job per destination and counts loop-guard filtering', withStore(async (s) => {
       await s.append('src', [msg('1', 'u1', ['d1', 'd2']), { ...msg('2', 'u2', ['d2']), filtered: [{ destination: 'd1', reason: 'loop_guard' }] }]);
       const c = await reconciled(s);

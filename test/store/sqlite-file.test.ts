@@ -6,7 +6,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import { readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { SqliteStore } from '../../src/store/sqlite/index.js';
-import { USER_MESSAGES_SQL } from '../../src/store/sqlite/users.js';
+import { USER_MESSAGES_SQL, userHash } from '../../src/store/sqlite/users.js';
 import { LANES } from '../../src/store/lanes.js';
 import { tmpDir, waitFor } from '../tmp.js';
 import { msg } from './contract.js';
@@ -21,12 +21,32 @@ describe('sqlite store file', () => {
     const s = new SqliteStore(join(t.dir, 'plan.sqlite'), { owner: true });
     try {
       const plan = (sql: string, ...args: unknown[]) => (s.db.prepare(`EXPLAIN QUERY PLAN ${sql}`).all(...args) as { detail: string }[]).map((r) => r.detail).join('; ');
-      assert.match(plan(USER_MESSAGES_SQL, 'u', 1, 1), /USING (COVERING )?INDEX messages_user/);
-      assert.doesNotMatch(plan(USER_MESSAGES_SQL, 'u', 1, 1), /SCAN messages/);
+      // The hash is stored with each message: it must never change (cyrb53's published value for '').
+      assert.deepEqual([userHash(''), userHash('u1')], [3338908027751811, 2651776275471953]);
+      assert.match(plan(USER_MESSAGES_SQL, userHash('u'), 'u', 1, 1), /USING INDEX messages_user_hash/);
+      assert.doesNotMatch(plan(USER_MESSAGES_SQL, userHash('u'), 'u', 1, 1), /SCAN messages|TEMP B-TREE/);
       assert.match(plan('SELECT * FROM jobs WHERE msg_id IN (SELECT value FROM json_each(?))', '[1]'), /jobs USING (COVERING )?INDEX jobs_msg/);
       assert.match(plan('SELECT * FROM dead_letters WHERE msg_id IN (SELECT value FROM json_each(?))', '[1]'), /dead_letters USING INDEX dead_msg/);
     } finally {
       await s.close();
+    }
+  });
+
+  test('a file of the version that indexed user keys gets their hashes and loses that index when opened', async () => {
+    const file = join(t.dir, 'user-index.sqlite');
+    const s = new SqliteStore(file, { owner: true });
+    await s.append('src', [msg('a', 'u1'), msg('b', 'u2'), msg('c', 'u1')]);
+    // As the earlier version left it: no user_hash column, user_key indexed itself.
+    s.db.exec(`DROP INDEX messages_user_hash; ALTER TABLE messages DROP COLUMN user_hash;
+      CREATE INDEX messages_user ON messages (user_key, id) WHERE user_key IS NOT NULL`);
+    await s.close();
+    const again = new SqliteStore(file, { owner: true });
+    try {
+      assert.deepEqual((await again.userMessages('u1')).messages.map((m) => m.messageId), ['c', 'a']);
+      const indexes = again.db.prepare("SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'messages'").pluck().all();
+      assert.deepEqual(indexes, ['messages_user_hash']);
+    } finally {
+      await again.close();
     }
   });
 

@@ -1,6 +1,7 @@
 // The SQLite schema. Every statement is idempotent (IF NOT EXISTS), so opening a file of this version or an
 // empty one is the same step; a later change of layout adds a numbered migration here.
 import type Database from 'better-sqlite3';
+import { userHash } from './users.js';
 
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS messages (
@@ -84,10 +85,13 @@ const ADDED_COLUMNS: [table: string, column: string, definition: string][] = [
   // The user lookup (users.ts): a message's user key and routes.
   ['messages', 'user_key', 'TEXT'],
   ['messages', 'routes', 'TEXT'],
+  // Indexed in place of user_key (users.ts userHash).
+  ['messages', 'user_hash', 'INTEGER'],
 ];
 
-/** Indexes on added columns, created once the columns exist. */
-const ADDED_INDEXES = ['CREATE INDEX IF NOT EXISTS messages_user ON messages (user_key, id) WHERE user_key IS NOT NULL'];
+/** Indexes on added columns, created once the columns exist. An index on one column holds the rowid
+ *  (messages.id) too, so a user's messages come out in id order from it. */
+const ADDED_INDEXES = ['CREATE INDEX IF NOT EXISTS messages_user_hash ON messages (user_hash) WHERE user_hash IS NOT NULL'];
 
 export function createSchema(db: Database.Database): void {
   db.exec(SCHEMA);
@@ -96,4 +100,15 @@ export function createSchema(db: Database.Database): void {
     if (!cols.includes(column)) db.exec(`ALTER TABLE ${table} ADD COLUMN ${column} ${definition}`);
   }
   for (const sql of ADDED_INDEXES) db.exec(sql);
+  replaceUserKeyIndex(db);
+}
+
+/** A file of the version that indexed user_key itself: its rows get their hash, and that larger index goes. */
+function replaceUserKeyIndex(db: Database.Database): void {
+  if (!db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'index' AND name = 'messages_user'").get()) return;
+  db.function('taproute_user_hash', { deterministic: true }, (key: unknown) => userHash(String(key)));
+  db.transaction(() => {
+    db.exec('UPDATE messages SET user_hash = taproute_user_hash(user_key) WHERE user_key IS NOT NULL AND user_hash IS NULL');
+    db.exec('DROP INDEX messages_user');
+  })();
 }
