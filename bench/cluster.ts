@@ -3,7 +3,8 @@
 // - durable ingest (/v1/batch, 100 events per request, 16 connections) with 1 and 2 Taproute nodes on
 //   PostgreSQL, beside the SQLite store (synchronous=FULL) and beside a bare multi-row INSERT of the same rows
 //   into PostgreSQL (one 100-row INSERT per request, 16 connections; rows shaped as the store's job rows with
-//   the message payload), the target being at least half of that bare rate;
+//   the message payload), the target being at least half of that bare rate; the same bare INSERT with as
+//   many connections as the store has append transactions in flight, as a fairness check;
 // - end to end (until the CleverTap emulator accepted every event) with 1 and 2 nodes, beside SQLite.
 // On a 2-core machine a second node measures overhead, not scaling: both nodes, PostgreSQL and the load
 // generator share the same cores.
@@ -190,7 +191,7 @@ export async function run(): Promise<void> {
 
     report('cluster: durable ingest on PostgreSQL (1 node) vs a bare multi-row INSERT of the same rows', pg1, bare, [
       'target: ratio >= 0.5',
-      'per event the store writes 3 rows and 6 index entries (dedupe, message, job) and counters, where the bare INSERT writes 1 row and 1 index entry; the node parses HTTP on the same cores',
+      'per event the store writes 3 rows and 6 B-tree index entries (dedupe key; message id, user; job id, lane, message) and counters, where the bare INSERT writes 1 row and 1 index entry; the node parses HTTP (and runs its delivery loop, here against an unreachable endpoint) on the same cores',
     ]);
     report('cluster: the PostgreSQL store alone (no HTTP) vs the same bare INSERT', alone, bare);
     report(`cluster: durable ingest on PostgreSQL (1 node) vs the bare INSERT with ${APPENDS_IN_FLIGHT} connections`, pg1, bareInFlight, [
