@@ -3,10 +3,11 @@
 // is another pool on the same database, as another node or the CLI opens it.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { LANES } from '../../src/store/lanes.js';
 import { PostgresStore } from '../../src/store/postgres/index.js';
 import { USER_MESSAGES_SQL } from '../../src/store/postgres/users.js';
 import { testDatabaseUrl } from '../pg.js';
-import { storeContract } from './contract.js';
+import { msg, storeContract } from './contract.js';
 
 const url = await testDatabaseUrl();
 
@@ -35,6 +36,26 @@ test('postgres: the user lookup can read by the user index (never the whole mess
     assert.match(plan, /Index (Only )?Scan.* using messages_user/);
   } finally {
     c.release(true);
+    await s.close();
+  }
+});
+
+test('postgres: ids with quotes, backslashes, braces and commas dedupe and count exactly (values travel inline)', async () => {
+  const s = await PostgresStore.open(url);
+  try {
+    const ids = [`o'brien`, 'back\\slash', '"quoted"', '{a,b}', 'NULL', 'tab\tand ünï', `'); DROP TABLE jobs; --`];
+    const src = `src '"\\{x}`;
+    const dst = `dst '"\\,}`;
+    const first = await s.append(src, ids.map((id) => msg(id, `u-${id}`, [dst])));
+    assert.deepEqual(first, { accepted: ids.length, duplicates: [] });
+    const again = await s.append(src, [msg(ids[0], 'u', [dst]), msg('new', 'u', [dst])]);
+    assert.deepEqual(again, { accepted: 1, duplicates: [0] });
+    const c = (await s.counts()).find((x) => x.sourceId === src && x.destinationId === dst);
+    assert.equal(c?.received, ids.length + 1);
+    assert.deepEqual((await s.sourceCounts()).find((x) => x.sourceId === src), { sourceId: src, received: ids.length + 1, duplicates: 1, rejected: 0 });
+    const jobs = await s.claim(dst, Array.from({ length: LANES }, (_, i) => i), 100, Date.now());
+    assert.deepEqual(new Set(jobs.map((j) => (j.message as { messageId: string }).messageId)), new Set([...ids, 'new']));
+  } finally {
     await s.close();
   }
 });

@@ -2,6 +2,7 @@
 // Deltas are written in key order so that concurrent transactions on several nodes lock counter rows in the
 // same order and never deadlock.
 import type pg from 'pg';
+import { literal } from './db.js';
 import type { CounterDeltas } from '../counter-deltas.js';
 import type { Counts, FilteredCount, LastError, SourceCounts, WarningCount } from '../types.js';
 
@@ -10,49 +11,46 @@ export { CounterDeltas } from '../counter-deltas.js';
 /** Per source: accepted, duplicates and rejected messages to add (appends). */
 export type SourceDelta = [sourceId: string, received: number, duplicates: number, rejected: number];
 
+/** Multi-row VALUES of literal rows (strings quoted, counts as integers). */
+const values = (rows: (string | number)[][]) => rows.map((r) => `(${r.map((v) => (typeof v === 'number' ? String(Math.trunc(v)) : literal(v))).join(', ')})`).join(', ');
+
+const byKey = <T>(rows: T[], key: (r: T) => string) => rows.map((r) => [key(r), r] as const).sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0)).map((e) => e[1]);
+
 /**
- * Writes the deltas inside the caller's transaction, with the appends' source counts in the same statement
- * (one round trip: these rows are hot, and locked until the commit).
+ * The deltas (and the appends' source counts) as SQL statements with their values inline, rows in key
+ * order, so that they travel together, and with the COMMIT after them, in one round trip (simple query
+ * protocol, https://www.postgresql.org/docs/current/protocol-flow.html#PROTOCOL-FLOW-MULTI-STATEMENT): these
+ * rows are hot, and locked until the commit.
  */
-export async function writeDeltas(c: pg.ClientBase, deltas: CounterDeltas, sources: SourceDelta[] = []): Promise<void> {
-  const rows = [...deltas.entries()].sort((a, b) => (a[0] + '\u0000' + a[1] < b[0] + '\u0000' + b[1] ? -1 : 1));
-  const src = [...sources].sort((a, b) => (a[0] < b[0] ? -1 : 1));
-  const sourceArgs = [src.map((r) => r[0]), src.map((r) => r[1]), src.map((r) => r[2]), src.map((r) => r[3])];
-  const upsertSources = (n: number) =>
-    `INSERT INTO source_counters (source_id, received, duplicates, rejected) SELECT * FROM unnest($${n}::text[], $${n + 1}::bigint[], $${n + 2}::bigint[], $${n + 3}::bigint[])
+export function deltaStatements(deltas: CounterDeltas, sources: SourceDelta[] = []): string[] {
+  const out: string[] = [];
+  const src = byKey(sources, (r) => r[0]);
+  if (src.length)
+    out.push(`INSERT INTO source_counters (source_id, received, duplicates, rejected) VALUES ${values(src)}
      ON CONFLICT (source_id) DO UPDATE SET received = source_counters.received + excluded.received,
-     duplicates = source_counters.duplicates + excluded.duplicates, rejected = source_counters.rejected + excluded.rejected`;
-  if (rows.length) {
-    const col = (f: (r: (typeof rows)[number]) => unknown) => rows.map(f);
-    await c.query(
-      `${src.length ? `WITH s AS (${upsertSources(8)}) ` : ''}INSERT INTO counters (source_id, destination_id, received, delivered, dead, filtered, warnings)
-       SELECT * FROM unnest($1::text[], $2::text[], $3::bigint[], $4::bigint[], $5::bigint[], $6::bigint[], $7::bigint[])
-       ON CONFLICT (source_id, destination_id) DO UPDATE SET received = counters.received + excluded.received,
-       delivered = counters.delivered + excluded.delivered, dead = counters.dead + excluded.dead, filtered = counters.filtered + excluded.filtered,
-       warnings = counters.warnings + excluded.warnings`,
-      [col((r) => r[0]), col((r) => r[1]), col((r) => r[2].received), col((r) => r[2].delivered), col((r) => r[2].dead), col((r) => r[2].filtered),
-        col((r) => r[2].warnings), ...(src.length ? sourceArgs : [])],
-    );
-  } else if (src.length) await c.query(upsertSources(1), sourceArgs);
-  const rules = [...deltas.byRule].sort((a, b) => (a[0] < b[0] ? -1 : 1)).map(([k, n]) => [...k.split('\u0000'), n] as [string, string, string, number]);
-  if (rules.length)
-    await c.query(
-      `INSERT INTO filtered_counters (source_id, destination_id, rule, n) SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::bigint[])
-       ON CONFLICT (source_id, destination_id, rule) DO UPDATE SET n = filtered_counters.n + excluded.n`,
-      [rules.map((r) => r[0]), rules.map((r) => r[1]), rules.map((r) => r[2]), rules.map((r) => r[3])],
-    );
-  await writeWarnings(c, deltas);
+     duplicates = source_counters.duplicates + excluded.duplicates, rejected = source_counters.rejected + excluded.rejected`);
+  const rows = byKey([...deltas.entries()], (r) => r[0] + '\u0000' + r[1]);
+  if (rows.length)
+    out.push(`INSERT INTO counters (source_id, destination_id, received, delivered, dead, filtered, warnings)
+     VALUES ${values(rows.map(([s, d, n]) => [s, d, n.received, n.delivered, n.dead, n.filtered, n.warnings]))}
+     ON CONFLICT (source_id, destination_id) DO UPDATE SET received = counters.received + excluded.received,
+     delivered = counters.delivered + excluded.delivered, dead = counters.dead + excluded.dead, filtered = counters.filtered + excluded.filtered,
+     warnings = counters.warnings + excluded.warnings`);
+  const keyed = (m: Map<string, number>) => byKey([...m], (e) => e[0]).map(([k, n]) => [...k.split('\u0000'), n]);
+  if (deltas.byRule.size)
+    out.push(`INSERT INTO filtered_counters (source_id, destination_id, rule, n) VALUES ${values(keyed(deltas.byRule))}
+     ON CONFLICT (source_id, destination_id, rule) DO UPDATE SET n = filtered_counters.n + excluded.n`);
+  // Warnings by code: only flushes that carry warnings write here.
+  if (deltas.byWarning.size)
+    out.push(`INSERT INTO warning_counters (source_id, destination_id, code, n) VALUES ${values(keyed(deltas.byWarning))}
+     ON CONFLICT (source_id, destination_id, code) DO UPDATE SET n = warning_counters.n + excluded.n`);
+  return out;
 }
 
-/** Warnings by code: only flushes that carry warnings write here (rows in key order, as above). */
-async function writeWarnings(c: pg.ClientBase, deltas: CounterDeltas): Promise<void> {
-  if (deltas.byWarning.size === 0) return;
-  const rows = [...deltas.byWarning].sort((a, b) => (a[0] < b[0] ? -1 : 1)).map(([k, n]) => [...k.split('\u0000'), n] as [string, string, string, number]);
-  await c.query(
-    `INSERT INTO warning_counters (source_id, destination_id, code, n) SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::bigint[])
-     ON CONFLICT (source_id, destination_id, code) DO UPDATE SET n = warning_counters.n + excluded.n`,
-    [rows.map((r) => r[0]), rows.map((r) => r[1]), rows.map((r) => r[2]), rows.map((r) => r[3])],
-  );
+/** Writes the deltas inside the caller's transaction, in one round trip. */
+export async function writeDeltas(c: pg.ClientBase, deltas: CounterDeltas, sources: SourceDelta[] = []): Promise<void> {
+  const sql = deltaStatements(deltas, sources);
+  if (sql.length) await c.query(sql.join(';\n'));
 }
 
 export async function warningsByCode(c: pg.Pool): Promise<WarningCount[]> {

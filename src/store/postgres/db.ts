@@ -43,13 +43,19 @@ const commit = async (c: pg.PoolClient) => {
 
 /**
  * Runs fn inside one transaction on one connection; rolls back and rethrows on error. finish ends the
- * transaction with COMMIT (given: it may write more first, and must commit).
+ * transaction with COMMIT (given: it may write more first, and must commit). opened: fn sends the BEGIN
+ * itself, in the same round trip as its first statement.
  */
-export async function tx<T>(pool: pg.Pool, fn: (c: pg.PoolClient) => Promise<T>, finish: (c: pg.PoolClient, r: T) => Promise<void> = commit): Promise<T> {
+export async function tx<T>(
+  pool: pg.Pool,
+  fn: (c: pg.PoolClient) => Promise<T>,
+  finish: (c: pg.PoolClient, r: T) => Promise<void> = commit,
+  opened = false,
+): Promise<T> {
   const c = await pool.connect();
   let broken: Error | undefined;
   try {
-    await c.query('BEGIN');
+    if (!opened) await c.query('BEGIN');
     const r = await fn(c);
     await finish(c, r);
     return r;
@@ -62,6 +68,13 @@ export async function tx<T>(pool: pg.Pool, fn: (c: pg.PoolClient) => Promise<T>,
     c.release(broken);
   }
 }
+
+/** A string as an SQL literal (https://www.postgresql.org/docs/current/sql-syntax-lexical.html#SQL-SYNTAX-STRINGS). */
+export const literal = (s: string): string => pg.escapeLiteral(s);
+
+/** An array of strings or integers as an SQL literal of an array (https://www.postgresql.org/docs/current/arrays.html#ARRAYS-IO). */
+export const arrayLiteral = (a: readonly (string | number)[]): string =>
+  literal(`{${a.map((v) => (typeof v === 'number' ? String(Math.trunc(v)) : `"${v.replace(/[\\"]/g, (ch) => `\\${ch}`)}"`)).join(',')}}`);
 
 /** An error meaning "try again later" for the caller (HTTP 503): the database could not be reached or used. */
 export function unavailable(err: unknown): Error {

@@ -11,7 +11,7 @@ import type {
 } from '../types.js';
 import { REQUEST_ID_DAYS } from '../rows.js';
 import { AsyncGroupCommit } from './commit.js';
-import { CounterDeltas, connectionCounts, filteredByRule, sourceCounts, warningsByCode, writeDeltas } from './counters.js';
+import { CounterDeltas, connectionCounts, deltaStatements, filteredByRule, sourceCounts, warningsByCode, writeDeltas } from './counters.js';
 import { createPool, tx, unavailable } from './db.js';
 import { getFailure, listFailures, where } from './failures.js';
 import { type AppendBatch, type Fence, type InOrder, Jobs } from './jobs.js';
@@ -30,7 +30,7 @@ export interface PostgresStoreOptions {
  * moderate transactions keep the database and this node busy together, where one huge one leaves each
  * waiting for the other.
  */
-const APPENDS_IN_FLIGHT = 4;
+export const APPENDS_IN_FLIGHT = 4;
 const MESSAGES_PER_COMMIT = 400;
 /** Suppressions are re-read at most this often, so a deletion made on another node reaches this one soon. */
 const SUPPRESSIONS_TTL_MS = 1000;
@@ -99,12 +99,10 @@ export class PostgresStore implements Store {
       const r = await tx(
         this.pool,
         (c) => this.jobs.append(c, batch, deltas, inOrder),
-        // Last and in arrival order: the counter rows every commit updates stay locked only until this COMMIT.
-        (c, r) =>
-          inOrder(1, async () => {
-            await writeDeltas(c, deltas, r.sources);
-            await c.query('COMMIT');
-          }),
+        // Last and in arrival order, with the COMMIT in the same round trip: the counter rows every commit
+        // updates stay locked only until this COMMIT.
+        (c, r) => inOrder(1, () => c.query([...deltaStatements(deltas, r.sources), 'COMMIT'].join(';\n')).then(() => {})),
+        true,
       );
       this.pending += r.jobs;
       return r.results;

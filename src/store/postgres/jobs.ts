@@ -14,6 +14,7 @@ import { errorText, type JobRow as StoredJob } from '../rows.js';
 import type { CounterDeltas, SourceDelta } from './counters.js';
 import { routesOf } from '../user-messages.js';
 import { routeFiltered } from './users.js';
+import { arrayLiteral } from './db.js';
 
 /** Lanes read per query: a few at a time, so a claim reads few more job rows than it takes. */
 const LANES_PER_QUERY = 8;
@@ -110,7 +111,7 @@ export class Jobs {
   constructor(private readonly fence?: Fence) {}
 
   /**
-   * Stores every append of one group commit inside the caller's transaction, except the source counters,
+   * Opens the caller's transaction and stores every append of one group commit in it, except the source counters,
    * returned for the caller to write last (their row is hot: every commit of every node updates it, and a
    * row lock is held until the commit). Dedupe and job ids run in `inOrder` step 0, so that ids follow
    * arrival order when several commits of this node are in flight.
@@ -127,23 +128,31 @@ export class Jobs {
     const results: AppendResult[] = [];
     const msgs: { sourceId: string; m: StoredMessage }[] = [];
     const ids = await inOrder(0, async () => {
-      if (keys.length === 0) return { m: [] as number[], j: [] as number[] };
+      if (keys.length === 0) {
+        await c.query('BEGIN');
+        return { m: [] as number[], j: [] as number[] };
+      }
       const first = keys.map((k) => { const [bi, mi] = firstAt.get(k)!; return batch[bi].msgs[mi]; });
-      // One round trip: the keys seen first here, and as many message and job ids as they need. Ids are taken
+      // One round trip opens the transaction and takes the keys seen first here, and as many message and job
+      // ids as they need: values inline, so that BEGIN travels with the statement (simple query protocol,
+      // https://www.postgresql.org/docs/current/protocol-flow.html#PROTOCOL-FLOW-MULTI-STATEMENT). Ids are taken
       // in one go and handed out below in arrival order: a user's later message gets a larger job id.
-      const { rows: [r] } = await c.query<{ src: string[] | null; mid: string[] | null; m: number[] | null; j: number[] | null }>(
-        `WITH d AS (
-           INSERT INTO dedupe (source_id, message_id, at) SELECT * FROM unnest($1::text[], $2::text[], $3::bigint[])
+      const src = arrayLiteral(keys.map((k) => k.slice(0, k.indexOf('\u0000'))));
+      const mid = arrayLiteral(keys.map((k) => k.slice(k.indexOf('\u0000') + 1)));
+      const res = (await c.query(
+        `BEGIN;
+         WITH d AS (
+           INSERT INTO dedupe (source_id, message_id, at) SELECT * FROM unnest(${src}::text[], ${mid}::text[], ${arrayLiteral(first.map((m) => m.receivedAt))}::bigint[])
            ON CONFLICT DO NOTHING RETURNING source_id, message_id
          ), k AS (
-           SELECT d.source_id, d.message_id, x.jobs FROM d JOIN unnest($1::text[], $2::text[], $4::int[]) AS x(source_id, message_id, jobs)
+           SELECT d.source_id, d.message_id, x.jobs FROM d JOIN unnest(${src}::text[], ${mid}::text[], ${arrayLiteral(first.map((m) => m.destinations.length))}::int[]) AS x(source_id, message_id, jobs)
            ON x.source_id = d.source_id AND x.message_id = d.message_id
          )
          SELECT (SELECT array_agg(source_id) FROM k) AS src, (SELECT array_agg(message_id) FROM k) AS mid,
                 (SELECT array_agg(nextval('messages_id_seq')) FROM k) AS m,
                 (SELECT array_agg(nextval('jobs_id_seq')) FROM k, generate_series(1, k.jobs)) AS j`,
-        [keys.map((k) => k.slice(0, k.indexOf('\u0000'))), keys.map((k) => k.slice(k.indexOf('\u0000') + 1)), first.map((m) => m.receivedAt), first.map((m) => m.destinations.length)],
-      );
+      )) as unknown as pg.QueryResult<{ src: string[] | null; mid: string[] | null; m: number[] | null; j: number[] | null }>[];
+      const r = res[1].rows[0];
       (r.src ?? []).forEach((sid, i) => inserted.add(`${sid}\u0000${r.mid![i]}`));
       return { m: (r.m ?? []).sort((a, b) => a - b), j: (r.j ?? []).sort((a, b) => a - b) };
     });
