@@ -151,9 +151,12 @@ export function createIngestContext(
           else dests.push(r.destination);
         }
       }
+      const userKey = String(m.userId || m.anonymousId);
+      const anonymousId = m.anonymousId ? String(m.anonymousId) : undefined;
       stored.push({
         messageId: m.messageId as string,
-        userKey: String(m.userId || m.anonymousId),
+        userKey,
+        ...(anonymousId !== undefined && anonymousId !== userKey ? { anonymousId } : {}),
         receivedAt: now,
         payload,
         destinations: dests,

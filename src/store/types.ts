@@ -6,6 +6,9 @@ export type { Settlement };
 export interface StoredMessage {
   messageId: string;
   userKey: string;
+  /** The message's anonymousId when it differs from the user key (an identified visitor's message), so the
+   *  user lookup finds it by either id. */
+  anonymousId?: string;
   receivedAt: number;
   payload: string;
   /** Destination ids to create jobs for. */

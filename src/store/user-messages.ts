@@ -1,4 +1,5 @@
 // A user's stored messages with each destination's outcome (Store.userMessages), shared by both backends.
+// A message is found by its user key or, sent after identify, by its anonymousId (two index reads merged).
 // A message row keeps its user key and its routes: destination → null (a job was made) or the rule that
 // filtered it (at routing, or later when settled as filtered). The outcome of a routed destination is then
 // read from what is left: a job (pending), a dead letter (dead), or neither (delivered).
@@ -22,6 +23,15 @@ export function pageLimit(limit: number | undefined): number {
 export interface MessageRow { id: number; source_id: string; message_id: string; received_at: number; payload: string; routes: string | null }
 export interface PendingRow { msg_id: number; destination_id: string; attempts: number; next_at: number; last_error: string | null }
 export interface DeadRow { id: number; msg_id: number; destination_id: string; code: string; reason: string; failed_at: number }
+
+/** The newest `limit` of two reads each newest first (by user key, by anonymousId): a message in both once. */
+export function mergeNewest(a: MessageRow[], b: MessageRow[], limit: number): MessageRow[] {
+  if (b.length === 0) return a;
+  if (a.length === 0) return b;
+  const byId = new Map<number, MessageRow>();
+  for (const m of [...a, ...b]) byId.set(Number(m.id), m);
+  return [...byId.values()].sort((x, y) => Number(y.id) - Number(x.id)).slice(0, limit);
+}
 
 /** Joins the three reads into the page (messages newest first, as read). */
 export function userPage(messages: MessageRow[], jobs: PendingRow[], dead: DeadRow[], limit: number): UserMessagesPage {

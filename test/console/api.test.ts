@@ -249,6 +249,25 @@ describe('console API', () => {
     assert.equal((await call('/console/api/users/gone')).body.messages[0].outcomes[0].rule, 'suppressed');
   });
 
+  test('users: an anonymousId finds the visitor\'s messages from before and after identify; the userId the identified ones', async () => {
+    const ids = async (key: string) => ((await call(`/console/api/users/${key}`)).body.messages as { messageId: string }[]).map((m) => m.messageId);
+    await track({ anonymousId: 'visitor-1', event: 'Browse', messageId: 'v-1' });
+    await track({ userId: 'vera', anonymousId: 'visitor-1', event: 'Buy', messageId: 'v-2' });
+    await track({ userId: 'vera', event: 'Return', messageId: 'v-3' });
+    // A numeric anonymousId (serialised, not stored as written) is found by its text.
+    await track({ anonymousId: 4242, event: 'Browse', messageId: 'n-1' });
+    await track({ userId: 'nina', anonymousId: 4242, event: 'Buy', messageId: 'n-2' });
+    await track({ userId: 'other', anonymousId: 'visitor-2', event: 'Not Mine', messageId: 'o-1' });
+    await waitFor(async () => (await ids('visitor-1')).length === 2 && (await ids('4242')).length === 2);
+    assert.deepEqual(await ids('visitor-1'), ['v-2', 'v-1']);
+    assert.deepEqual(await ids('vera'), ['v-3', 'v-2']);
+    assert.deepEqual(await ids('4242'), ['n-2', 'n-1']);
+    assert.deepEqual(await ids('nina'), ['n-2']);
+    const page = (await call('/console/api/users/visitor-1?limit=1')).body;
+    assert.deepEqual(page.messages.map((m: { messageId: string }) => m.messageId), ['v-2']);
+    assert.deepEqual((await call(`/console/api/users/visitor-1?limit=1&before=${page.next}`)).body.messages.map((m: { messageId: string }) => m.messageId), ['v-1']);
+  });
+
   test('overview: warnings by code per connection', async () => {
     await post(`${stack.server.url}/v1/identify`, { userId: 'warned', traits: { email: 'not-an-email', phone: 'abc' } }, { authorization: basic(WRITE_KEY) });
     await post(`${stack.server.url}/v1/identify`, { userId: 'warned2', traits: { email: 'also-not' } }, { authorization: basic(WRITE_KEY) });

@@ -444,6 +444,46 @@ export function storeContract(name: string, open: () => Promise<Store>, secondHa
       }
     }));
 
+    test('userMessages: an anonymousId finds the visitor\'s anonymous and identified messages, the userId only the identified', withStore(async (s) => {
+      // As ingest stores them: before identify the anonymousId is the user key; after, the userId is, and
+      // the anonymousId rides along.
+      const anon = (id: string, anonymousId: string) => {
+        const payload = JSON.stringify({ type: 'track', event: id, anonymousId, messageId: id });
+        return { messageId: id, userKey: anonymousId, receivedAt: 1000, payload, destinations: ['d1'] };
+      };
+      const identified = (id: string, userId: string, anonymousId: string) => {
+        const payload = JSON.stringify({ type: 'track', event: id, userId, anonymousId, messageId: id });
+        return { messageId: id, userKey: userId, anonymousId, receivedAt: 1000, payload, destinations: ['d1'] };
+      };
+      await s.append('src', [anon('a1', 'anon-1'), anon('o1', 'anon-2'), identified('i1', 'carol', 'anon-1'), msg('c1', 'carol')]);
+      await s.append('src', [identified('o2', 'dave', 'anon-2'), anon('a2', 'anon-1'), identified('i2', 'carol', 'anon-1'), identified('o3', 'anon-1x', 'anon-3')]);
+      const ids = (p: Awaited<ReturnType<Store['userMessages']>>) => p.messages.map((m) => m.messageId);
+      const all = await s.userMessages('anon-1');
+      assert.deepEqual(ids(all), ['i2', 'a2', 'i1', 'a1']);
+      assert.equal(all.next, undefined);
+      assert.deepEqual(all.messages.map((m) => m.outcomes.map((o) => o.status)), [['pending'], ['pending'], ['pending'], ['pending']]);
+      assert.deepEqual(all.messages[0].message, JSON.parse(identified('i2', 'carol', 'anon-1').payload));
+      // Paged by the cursor across both reads.
+      const seen: string[] = [];
+      let before: number | undefined;
+      for (let n = 0; n < 10; n++) {
+        const p = await s.userMessages('anon-1', { limit: 3, ...(before !== undefined ? { before } : {}) });
+        seen.push(ids(p).join(','));
+        if (p.next === undefined) break;
+        before = p.next;
+      }
+      assert.deepEqual(seen, ['i2,a2,i1', 'a1']);
+      const one = await s.userMessages('anon-1', { limit: 1 });
+      assert.deepEqual(ids(one), ['i2']);
+      assert.deepEqual(ids(await s.userMessages('anon-1', { limit: 2, before: one.next })), ['a2', 'i1']);
+      // The userId: its own messages and the identified ones, never another visitor's.
+      assert.deepEqual(ids(await s.userMessages('carol')), ['i2', 'c1', 'i1']);
+      assert.deepEqual(ids(await s.userMessages('anon-2')), ['o2', 'o1']);
+      assert.deepEqual(ids(await s.userMessages('dave')), ['o2']);
+      assert.deepEqual(ids(await s.userMessages('anon-3')), ['o3']);
+      assert.deepEqual(await s.userMessages('anon'), { messages: [] });
+    }));
+
     test('suppress: suppressed users are kept, repeats are harmless, another handle sees them', withStore(async (s) => {
       await s.suppress(['u1', 'u2'], 1);
       await s.suppress(['u2', 'u3'], 2);

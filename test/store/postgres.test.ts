@@ -5,7 +5,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { LANES } from '../../src/store/lanes.js';
 import { PostgresStore } from '../../src/store/postgres/index.js';
-import { USER_MESSAGES_SQL } from '../../src/store/postgres/users.js';
+import { ANON_MESSAGES_SQL, USER_MESSAGES_SQL } from '../../src/store/postgres/users.js';
 import { testDatabaseUrl } from '../pg.js';
 import { msg, storeContract } from './contract.js';
 
@@ -24,7 +24,7 @@ storeContract(
   (s) => PostgresStore.open((s as PostgresStore).pool.options.connectionString!),
 );
 
-test('postgres: the user lookup can read by the user index (never the whole messages table)', async () => {
+test('postgres: the user lookup can read by the user and anonymousId indexes (never the whole messages table)', async () => {
   const s = await PostgresStore.open(url);
   const c = await s.pool.connect();
   try {
@@ -34,6 +34,10 @@ test('postgres: the user lookup can read by the user index (never the whole mess
     const { rows } = await c.query<{ 'QUERY PLAN': string }>("EXPLAIN EXECUTE user_lookup('u', 1, 1)");
     const plan = rows.map((r) => r['QUERY PLAN']).join('\n');
     assert.match(plan, /Index (Only )?Scan.* using messages_user/);
+    await c.query(`PREPARE anon_lookup(text, bigint, int) AS ${ANON_MESSAGES_SQL}`);
+    const anon = (await c.query<{ 'QUERY PLAN': string }>("EXPLAIN EXECUTE anon_lookup('u', 1, 1)")).rows.map((r) => r['QUERY PLAN']).join('\n');
+    assert.match(anon, /Index (Only )?Scan.* using messages_anon/);
+    assert.doesNotMatch(anon, /Seq Scan|Sort/);
   } finally {
     c.release(true);
     await s.close();

@@ -6,7 +6,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import { readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { SqliteStore } from '../../src/store/sqlite/index.js';
-import { USER_MESSAGES_SQL, userHash } from '../../src/store/sqlite/users.js';
+import { ANON_MESSAGES_SQL, USER_MESSAGES_SQL, userHash } from '../../src/store/sqlite/users.js';
 import { LANES } from '../../src/store/lanes.js';
 import { tmpDir, waitFor } from '../tmp.js';
 import { msg } from './contract.js';
@@ -25,6 +25,8 @@ describe('sqlite store file', () => {
       assert.deepEqual([userHash(''), userHash('u1')], [3338908027751811, 2651776275471953]);
       assert.match(plan(USER_MESSAGES_SQL, userHash('u'), 'u', 1, 1), /USING INDEX messages_user_hash/);
       assert.doesNotMatch(plan(USER_MESSAGES_SQL, userHash('u'), 'u', 1, 1), /SCAN messages|TEMP B-TREE/);
+      assert.match(plan(ANON_MESSAGES_SQL, userHash('u'), 'u', 1, 1), /USING INDEX messages_anon_hash/);
+      assert.doesNotMatch(plan(ANON_MESSAGES_SQL, userHash('u'), 'u', 1, 1), /SCAN messages|TEMP B-TREE/);
       assert.match(plan('SELECT * FROM jobs WHERE msg_id IN (SELECT value FROM json_each(?))', '[1]'), /jobs USING (COVERING )?INDEX jobs_msg/);
       assert.match(plan('SELECT * FROM dead_letters WHERE msg_id IN (SELECT value FROM json_each(?))', '[1]'), /dead_letters USING INDEX dead_msg/);
     } finally {
@@ -44,7 +46,7 @@ describe('sqlite store file', () => {
     try {
       assert.deepEqual((await again.userMessages('u1')).messages.map((m) => m.messageId), ['c', 'a']);
       const indexes = again.db.prepare("SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'messages'").pluck().all();
-      assert.deepEqual(indexes, ['messages_user_hash']);
+      assert.deepEqual(indexes.sort(), ['messages_anon_hash', 'messages_user_hash']);
     } finally {
       await again.close();
     }

@@ -83,21 +83,21 @@ const MESSAGE_ROWS_PER_INSERT = 1000;
  * travel as they are, where a text[] parameter would escape every quote on the way in and out), and the job
  * rows in the same statement as the last messages (one round trip less per commit).
  */
-/** id, source, messageId, receivedAt, payload, user key (the user lookup), routes (see user-messages.ts). */
-type MessageRow = [number, string, string, number, string, string | null, string | null];
+/** id, source, messageId, receivedAt, payload, user key and anonymousId (the user lookup), routes (see user-messages.ts). */
+type MessageRow = [number, string, string, number, string, string | null, string | null, string | null];
 
 async function insertMessagesAndJobs(c: pg.ClientBase, rows: MessageRow[], jobs: unknown[][] | null): Promise<void> {
-  const W = 7; // columns per message row
+  const W = 8; // columns per message row
   for (let off = 0; off < rows.length; off += MESSAGE_ROWS_PER_INSERT) {
     const part = rows.slice(off, off + MESSAGE_ROWS_PER_INSERT);
-    const values = part.map((_, r) => `($${r * W + 1}::bigint, $${r * W + 2}, $${r * W + 3}, $${r * W + 4}::bigint, $${r * W + 5}, $${r * W + 6}, $${r * W + 7})`).join(', ');
+    const values = part.map((_, r) => `($${r * W + 1}::bigint, $${r * W + 2}, $${r * W + 3}, $${r * W + 4}::bigint, $${r * W + 5}, $${r * W + 6}, $${r * W + 7}, $${r * W + 8})`).join(', ');
     const withJobs = jobs && off + MESSAGE_ROWS_PER_INSERT >= rows.length;
     const n = part.length * W;
     const jobsCte = withJobs
       ? `WITH j AS (INSERT INTO jobs (id, msg_id, source_id, destination_id, user_key, received_at, lane)
          SELECT * FROM unnest($${n + 1}::bigint[], $${n + 2}::bigint[], $${n + 3}::text[], $${n + 4}::text[], $${n + 5}::text[], $${n + 6}::bigint[], $${n + 7}::int[])) `
       : '';
-    await c.query(`${jobsCte}INSERT INTO messages (id, source_id, message_id, received_at, payload, user_key, routes) VALUES ${values}`, [...part.flat(), ...(withJobs ? jobs : [])]);
+    await c.query(`${jobsCte}INSERT INTO messages (id, source_id, message_id, received_at, payload, user_key, anon_key, routes) VALUES ${values}`, [...part.flat(), ...(withJobs ? jobs : [])]);
   }
 }
 
@@ -200,7 +200,7 @@ export class Jobs {
     });
     await insertMessagesAndJobs(
       c,
-      msgs.map((x, i): MessageRow => [msgIds[i], x.sourceId, x.m.messageId, x.m.receivedAt, x.m.payload, x.m.userKey, routesOf(x.m)]),
+      msgs.map((x, i): MessageRow => [msgIds[i], x.sourceId, x.m.messageId, x.m.receivedAt, x.m.payload, x.m.userKey, x.m.anonymousId ?? null, routesOf(x.m)]),
       jobIds.length ? [j.id, j.msg, j.src, j.dst, j.user, j.at, j.lane] : null,
     );
     return done;

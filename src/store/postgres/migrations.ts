@@ -119,6 +119,12 @@ const MIGRATIONS: string[] = [
   DROP INDEX dedupe_at;
   CREATE INDEX dedupe_at ON dedupe USING brin (at);
   `,
+  // 7: the anonymousId of a message sent after identify (it differs from the user key), so the user lookup
+  // finds a visitor's identified messages by their anonymousId too; only those rows are indexed.
+  `
+  ALTER TABLE messages ADD COLUMN anon_key text;
+  CREATE INDEX messages_anon ON messages (anon_key, id) WHERE anon_key IS NOT NULL;
+  `,
 ];
 
 export async function migrate(pool: pg.Pool): Promise<void> {

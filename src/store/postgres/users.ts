@@ -1,15 +1,21 @@
 // A user's stored messages and their outcomes on PostgreSQL (the SQLite store's users.ts; see ../user-messages.ts).
 import type pg from 'pg';
-import { type DeadRow, type MessageRow, type PendingRow, pageLimit, userPage } from '../user-messages.js';
+import { type DeadRow, type MessageRow, type PendingRow, mergeNewest, pageLimit, userPage } from '../user-messages.js';
 import type { UserMessagesPage } from '../types.js';
 
 /** A user's messages, newest first, by the messages_user index (migration 4). */
 export const USER_MESSAGES_SQL =
   'SELECT id, source_id, message_id, received_at, payload, routes FROM messages WHERE user_key = $1 AND id < $2 ORDER BY id DESC LIMIT $3';
 
+/** Messages sent after identify whose anonymousId is the key, newest first, by the messages_anon index (migration 7). */
+export const ANON_MESSAGES_SQL =
+  'SELECT id, source_id, message_id, received_at, payload, routes FROM messages WHERE anon_key = $1 AND id < $2 ORDER BY id DESC LIMIT $3';
+
 export async function userMessages(pool: pg.Pool, userKey: string, page: { limit?: number; before?: number } = {}): Promise<UserMessagesPage> {
   const limit = pageLimit(page.limit);
-  const { rows: messages } = await pool.query<MessageRow>(USER_MESSAGES_SQL, [userKey, page.before ?? Number.MAX_SAFE_INTEGER, limit]);
+  const params = [userKey, page.before ?? Number.MAX_SAFE_INTEGER, limit];
+  const [byKey, byAnon] = await Promise.all([pool.query<MessageRow>(USER_MESSAGES_SQL, params), pool.query<MessageRow>(ANON_MESSAGES_SQL, params)]);
+  const messages = mergeNewest(byKey.rows, byAnon.rows, limit);
   if (messages.length === 0) return { messages: [] };
   const ids = messages.map((m) => m.id);
   const [jobs, dead] = await Promise.all([

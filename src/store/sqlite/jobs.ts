@@ -40,7 +40,7 @@ export class Jobs {
   ) {
     this.s = {
       dedupe: db.prepare('INSERT OR IGNORE INTO dedupe (source_id, message_id, at) VALUES (?, ?, ?)'),
-      insertMsg: db.prepare('INSERT INTO messages (source_id, message_id, received_at, payload, user_key, user_hash, routes) VALUES (?, ?, ?, ?, ?, ?, ?)'),
+      insertMsg: db.prepare('INSERT INTO messages (source_id, message_id, received_at, payload, user_key, user_hash, anon_hash, routes) VALUES (?, ?, ?, ?, ?, ?, ?, ?)'),
       // A destination that filters the message when settled: its route names the rule (the user lookup shows it).
       routeFiltered: db.prepare(`UPDATE messages SET routes = json_set(coalesce(routes, '{}'), '$.' || json_quote(?), ?) WHERE id = ?`),
       insertJob: db.prepare('INSERT INTO jobs (msg_id, source_id, destination_id, user_key, received_at, lane) VALUES (?, ?, ?, ?, ?, ?)'),
@@ -73,7 +73,7 @@ export class Jobs {
         continue;
       }
       accepted++;
-      const msgId = s.insertMsg.run(p.sourceId, m.messageId, m.receivedAt, m.payload, m.userKey, userHash(m.userKey), routesOf(m)).lastInsertRowid;
+      const msgId = s.insertMsg.run(p.sourceId, m.messageId, m.receivedAt, m.payload, m.userKey, userHash(m.userKey), m.anonymousId === undefined ? null : userHash(m.anonymousId), routesOf(m)).lastInsertRowid;
       const lane = laneOf(m.userKey);
       for (const d of m.destinations) {
         s.insertJob.run(msgId, p.sourceId, d, m.userKey, m.receivedAt, lane);

@@ -87,11 +87,16 @@ const ADDED_COLUMNS: [table: string, column: string, definition: string][] = [
   ['messages', 'routes', 'TEXT'],
   // Indexed in place of user_key (users.ts userHash).
   ['messages', 'user_hash', 'INTEGER'],
+  // userHash of the anonymousId of a message whose anonymousId is not its user key (set after identify).
+  ['messages', 'anon_hash', 'INTEGER'],
 ];
 
 /** Indexes on added columns, created once the columns exist. An index on one column holds the rowid
  *  (messages.id) too, so a user's messages come out in id order from it. */
-const ADDED_INDEXES = ['CREATE INDEX IF NOT EXISTS messages_user_hash ON messages (user_hash) WHERE user_hash IS NOT NULL'];
+const ADDED_INDEXES = [
+  'CREATE INDEX IF NOT EXISTS messages_user_hash ON messages (user_hash) WHERE user_hash IS NOT NULL',
+  'CREATE INDEX IF NOT EXISTS messages_anon_hash ON messages (anon_hash) WHERE anon_hash IS NOT NULL',
+];
 
 export function createSchema(db: Database.Database): void {
   db.exec(SCHEMA);

@@ -1,7 +1,7 @@
 // A user's stored messages and their outcomes (see ../user-messages.ts): the user's messages by the
-// messages_user_hash index, then their jobs and dead letters by message id (jobs_msg, dead_msg).
+// messages_user_hash and messages_anon_hash indexes, then their jobs and dead letters by message id (jobs_msg, dead_msg).
 import type Database from 'better-sqlite3';
-import { type DeadRow, type MessageRow, type PendingRow, pageLimit, userPage } from '../user-messages.js';
+import { type DeadRow, type MessageRow, type PendingRow, mergeNewest, pageLimit, userPage } from '../user-messages.js';
 import type { UserMessagesPage } from '../types.js';
 
 /** A user's messages, newest first, by the messages_user_hash index (schema.ts); the user key itself is
@@ -9,6 +9,12 @@ import type { UserMessagesPage } from '../types.js';
  *  Parameters: userHash(key), key, before, limit. */
 export const USER_MESSAGES_SQL =
   'SELECT id, source_id, message_id, received_at, payload, routes FROM messages WHERE user_hash = ? AND user_key = ? AND id < ? ORDER BY id DESC LIMIT ?';
+
+/** Messages sent after identify whose anonymousId is the key, newest first, by the messages_anon_hash index;
+ *  the anonymousId is read from the payload to compare (not stored twice: appends stay as cheap), as text
+ *  since a numeric id is kept as a number. Parameters as USER_MESSAGES_SQL. */
+export const ANON_MESSAGES_SQL =
+  "SELECT id, source_id, message_id, received_at, payload, routes FROM messages WHERE anon_hash = ? AND CAST(json_extract(payload, '$.anonymousId') AS TEXT) = ? AND id < ? ORDER BY id DESC LIMIT ?";
 
 /**
  * A 53-bit hash of a user key (cyrb53, public domain: https://github.com/bryc/code/blob/master/jshash/experimental/cyrb53.js),
@@ -35,9 +41,12 @@ export class UserMessages {
 
   list(userKey: string, page: { limit?: number; before?: number } = {}): UserMessagesPage {
     const limit = pageLimit(page.limit);
-    const messages = this.db
-      .prepare(USER_MESSAGES_SQL)
-      .all(userHash(userKey), userKey, page.before ?? Number.MAX_SAFE_INTEGER, limit) as MessageRow[];
+    const params = [userHash(userKey), userKey, page.before ?? Number.MAX_SAFE_INTEGER, limit];
+    const messages = mergeNewest(
+      this.db.prepare(USER_MESSAGES_SQL).all(...params) as MessageRow[],
+      this.db.prepare(ANON_MESSAGES_SQL).all(...params) as MessageRow[],
+      limit,
+    );
     if (messages.length === 0) return { messages: [] };
     const ids = JSON.stringify(messages.map((m) => m.id));
     const jobs = this.db
