@@ -21,7 +21,8 @@ const filter = process.argv.slice(2);
 const files = find('test').sort().filter((f) => filter.length === 0 || filter.some((s) => f.includes(s)));
 
 const pg = process.env.TAPROUTE_TEST_PG_URL ? null : await startTestPostgres();
-const child = spawn(process.execPath, ['--import', 'tsx', '--test', '--test-concurrency=2', '--test-reporter=spec', ...files], {
+// --test-timeout: a test that hangs fails after 5 minutes instead of stalling CI (the slowest take about one).
+const child = spawn(process.execPath, ['--import', 'tsx', '--test', '--test-concurrency=2', '--test-timeout=300000', '--test-reporter=spec', ...files], {
   stdio: 'inherit',
   env: pg ? { ...process.env, TAPROUTE_TEST_PG_URL: pg.url } : process.env,
 });

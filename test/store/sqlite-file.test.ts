@@ -84,10 +84,14 @@ describe('sqlite store file', () => {
     await b.close();
   });
 
-  test('the owner lock dies with its process, also while that process is an unreaped zombie', async () => {
+  // A holder that dies before it is ready fails the test at once; the timeout turns any other stall into a failure.
+  test('the owner lock dies with its process, also while that process is an unreaped zombie', { timeout: 120_000 }, async () => {
     const file = join(t.dir, 'zombie.sqlite');
     const holder = spawn(process.execPath, [...OWNER, file, 'hold'], { stdio: ['ignore', 'pipe', 'inherit'] });
-    await new Promise<void>((resolve) => holder.stdout.on('data', (d) => /ready/.test(String(d)) && resolve()));
+    await new Promise<void>((resolve, reject) => {
+      holder.stdout.on('data', (d) => /ready/.test(String(d)) && resolve());
+      holder.once('exit', (code, signal) => reject(new Error(`the lock holder exited before it was ready (${code ?? signal})`)));
+    });
     assert.throws(() => new SqliteStore(file, { owner: true }), new RegExp(`in use by process ${holder.pid}`), 'held by a live process');
     holder.kill('SIGKILL');
     // No await from here on: this process has not reaped the killed one, which stays a zombie meanwhile.
