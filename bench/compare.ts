@@ -13,7 +13,9 @@ export interface Results {
   figures: Figure[];
 }
 
-const key = (f: Figure) => `${f.title} :: ${f.label}`;
+// Titles carry run sizes ("50,000 events (~1399 B)"): numbers are left out of the key, so runs at another
+// BENCH_SCALE still pair up.
+const key = (f: Figure) => `${f.title.replace(/\d[\d,.]*/g, '#')} :: ${f.label}`;
 const pct = (now: number, then: number) => `${now >= then ? '+' : ''}${(((now - then) / then) * 100).toFixed(0)}%`;
 
 export function compareResults(now: Results, then: Results): string[] {
@@ -22,12 +24,12 @@ export function compareResults(now: Results, then: Results): string[] {
   for (const f of now.figures) {
     const o = old.get(key(f));
     if (!o) {
-      lines.push(`${key(f)}: new`);
+      lines.push(`${f.title} :: ${f.label}: new`);
       continue;
     }
     const better = (a: number, b: number) => (f.lowerIsBetter ? b / a : a / b);
     const ratio = f.ratio !== undefined && o.ratio !== undefined ? `ratio ${o.ratio.toFixed(2)} -> ${f.ratio.toFixed(2)} (${pct(f.ratio, o.ratio)})  ` : '';
-    lines.push(`${key(f)}\n    ${ratio}value ${o.value} -> ${f.value} ${f.unit} (${better(f.value, o.value) >= 1 ? 'better' : 'worse'} ${pct(f.value, o.value)})`);
+    lines.push(`${f.title} :: ${f.label}\n    ${ratio}value ${o.value} -> ${f.value} ${f.unit} (${better(f.value, o.value) >= 1 ? 'better' : 'worse'} ${pct(f.value, o.value)})`);
   }
   return lines;
 }

@@ -63,7 +63,6 @@ export async function run(): Promise<void> {
           unit: 'ms',
           lowerIsBetter: true,
           baseline: { label: 'bare server, same open loop', value: Math.round(bareP99 * 10) / 10 },
-          ratio: Math.round((bareP99 / halfP99) * 1000) / 1000,
           extra: `${Math.round(halfRate)} events/s; target <= 50 ms`,
         });
       } else report(`ingest (${mix} mix) with synchronous=NORMAL (survives kill -9, not power loss)`, measured(subject, requests * per), measured(bare, requests * per), [rounds]);

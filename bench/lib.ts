@@ -39,9 +39,10 @@ export function loadLine(): string {
   return `load average ${loadavg().map((x) => x.toFixed(2)).join(' ')} on ${cpus().length} cores`;
 }
 
-/** Records a figure that a bench prints in its own format. */
-export function record(f: Omit<Figure, 'load'>): void {
-  figures.push({ ...f, load: loadavg().map((x) => Math.round(x * 100) / 100) });
+/** Records a figure that a bench prints in its own format; the ratio is computed here from the baseline. */
+export function record(f: Omit<Figure, 'load' | 'ratio'>): void {
+  const ratio = f.baseline ? (f.lowerIsBetter ? f.baseline.value / f.value : f.value / f.baseline.value) : undefined;
+  figures.push({ ...f, ...(ratio !== undefined ? { ratio: Math.round(ratio * 1000) / 1000 } : {}), load: loadavg().map((x) => Math.round(x * 100) / 100) });
 }
 
 /** Runs fn once (after a warm-up call) and reports ops/s and peak RSS. */
@@ -77,7 +78,6 @@ export function report(title: string, subject: Measured, baseline: Measured, not
     value: Math.round(rate(subject)),
     unit: `${subject.unit}/s`,
     baseline: { label: baseline.label, value: Math.round(rate(baseline)) },
-    ratio: Math.round(ratio * 1000) / 1000,
     rssMb: Math.round(subject.rssMb),
     ...(subject.extra ? { extra: subject.extra } : {}),
   });

@@ -40,7 +40,6 @@ export async function compareWireForms(requests: number, per: number, conc: numb
     value: Math.round(median(rates.b)),
     unit: 'events/s',
     baseline: { label: 'taproute /v1/batch (JSON, HTTP Basic)', value: Math.round(median(rates.batch)) },
-    ratio: Math.round((median(rates.b) / median(rates.batch)) * 1000) / 1000,
   });
 }
 
