@@ -8,7 +8,7 @@
 // - end to end (until the CleverTap emulator accepted every event) with 1 and 2 nodes, beside SQLite.
 // On a 2-core machine a second node measures overhead, not scaling: both nodes, PostgreSQL and the load
 // generator share the same cores.
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import pg from 'pg';
 import { Pool } from 'undici';
 import { privatePostgres } from '../scripts/test-postgres.mjs';
@@ -23,6 +23,47 @@ const SCALE = Number(process.env.BENCH_SCALE ?? 1);
 const PER = 100;
 const CONNECTIONS = 16;
 const TWO_NODES = 'on a 2-core machine a second node measures overhead, not scaling (both nodes, PostgreSQL and the load generator share the cores)';
+
+/** utime + stime (+ reaped children's) of /proc/<pid>/stat, in ms (clock ticks of 10 ms, USER_HZ 100). */
+function procCpuMs(pid: number, children = false): number {
+  try {
+    const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+    return (Number(f[11]) + Number(f[12]) + (children ? Number(f[13]) + Number(f[14]) : 0)) * 10;
+  } catch {
+    return 0; // exited meanwhile: its time is in the parent's reaped children
+  }
+}
+
+/**
+ * CPU used so far by the PostgreSQL server listening on `port`: its postmaster, its live processes (backends,
+ * WAL writer, checkpointer) and those that exited (reaped by the postmaster). Linux only (0 elsewhere).
+ */
+function pgCpuMs(port: number): number {
+  let procs: string[];
+  try {
+    procs = readdirSync('/proc').filter((d) => /^\d+$/.test(d));
+  } catch {
+    return 0;
+  }
+  const cmd = (pid: string) => { try { return readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0'); } catch { return []; } };
+  const master = procs.find((p) => { const a = cmd(p); return a[0]?.endsWith('/postgres') && a[a.indexOf('-p') + 1] === String(port); });
+  if (!master) return 0;
+  let ms = procCpuMs(Number(master), true);
+  for (const p of procs) {
+    try {
+      if (readFileSync(`/proc/${p}/stat`, 'utf8').split(') ')[1].split(' ')[1] === master) ms += procCpuMs(Number(p));
+    } catch {
+      // exited meanwhile
+    }
+  }
+  return ms;
+}
+
+/** CPU per event of this node (the client side) and of PostgreSQL, as a note beside a figure. */
+function cpuNote(events: number, clientMs: number, serverMs: number, client = 'node'): string {
+  const us = (ms: number) => ((ms * 1000) / events).toFixed(0);
+  return `CPU/event: ${client} ${us(clientMs)} µs, PostgreSQL ${us(serverMs)} µs`;
+}
 
 /** Posts `requests` batches spread round-robin over the nodes, `conc` in flight in all; ids unique per `run`. */
 async function spread(urls: string[], requests: number, conc: number, run: string): Promise<{ ms: number; latencies: number[] }> {
@@ -51,7 +92,7 @@ async function spread(urls: string[], requests: number, conc: number, run: strin
 }
 
 /** A config for the SQLite store, or for the PostgreSQL database `db` (a fresh one per measurement). */
-function config(emulatorUrl: string | undefined, pgUrl?: string): string {
+export function config(emulatorUrl: string | undefined, pgUrl?: string): string {
   const { file } = writeConfig({ emulatorUrl, synchronous: 'FULL' });
   if (!pgUrl) return file;
   const c = JSON.parse(readFileSync(file, 'utf8'));
@@ -61,7 +102,7 @@ function config(emulatorUrl: string | undefined, pgUrl?: string): string {
 }
 
 let databases = 0;
-async function freshDatabase(serverUrl: string): Promise<string> {
+export async function freshDatabase(serverUrl: string): Promise<string> {
   const name = `bench_${++databases}`;
   const c = new pg.Client({ connectionString: serverUrl });
   await c.connect();
@@ -79,14 +120,19 @@ async function nodes(n: number, file: string): Promise<Proc[]> {
   return out;
 }
 
-async function ingest(label: string, file: string, n: number, requests: number, run: string): Promise<Measured> {
+/** @param pgPort the PostgreSQL server's port (its CPU is measured too), unset for SQLite. */
+export async function ingest(label: string, file: string, n: number, requests: number, run: string, pgPort?: number): Promise<Measured> {
   const procs = await nodes(n, file);
   const urls = procs.map((p) => p.url);
   await spread(urls, 50, CONNECTIONS, `${run}w`); // warm-up
+  const cpu = () => procs.reduce((ms, p) => ms + p.cpuMs(), 0);
+  const [c0, s0] = [cpu(), pgPort ? pgCpuMs(pgPort) : 0];
   const t = await spread(urls, requests, CONNECTIONS, run);
+  const [c1, s1] = [cpu(), pgPort ? pgCpuMs(pgPort) : 0];
   const rss = Math.max(...procs.map((p) => p.peakRssMb()));
   await Promise.all(procs.map((p) => p.stop()));
-  return { label, ops: requests * PER, ms: t.ms, rssMb: rss, unit: 'events', extra: `p99 ack ${p99(t.latencies).toFixed(1)} ms` };
+  const note = pgPort ? `, ${cpuNote(requests * PER, c1 - c0, s1 - s0, n > 1 ? 'nodes' : 'node')}` : `, CPU/event: node ${(((c1 - c0) * 1000) / (requests * PER)).toFixed(0)} µs`;
+  return { label, ops: requests * PER, ms: t.ms, rssMb: rss, unit: 'events', extra: `p99 ack ${p99(t.latencies).toFixed(1)} ms${note}` };
 }
 
 async function endToEnd(label: string, emulator: Proc, file: string, n: number, requests: number, run: string): Promise<Measured> {
@@ -111,7 +157,7 @@ function events(requests: number): Record<string, unknown>[][] {
 }
 
 /** PostgresStore.append alone (no HTTP): 100 messages per append, 16 in flight, as ingest calls it. */
-async function storeAppend(serverUrl: string, requests: number): Promise<Measured> {
+export async function storeAppend(serverUrl: string, requests: number): Promise<Measured> {
   const store = await PostgresStore.open(await freshDatabase(serverUrl), { fence: { nodeId: 'bench', leaseTimeoutMs: 10_000 } });
   const bodies = events(requests);
   const msgs = (i: number, run: string): StoredMessage[] =>
@@ -129,11 +175,15 @@ async function storeAppend(serverUrl: string, requests: number): Promise<Measure
     }));
   };
   await run(50, 'w');
+  const port = Number(new URL(serverUrl).port);
+  const [c0, s0] = [process.cpuUsage(), pgCpuMs(port)];
   const t0 = performance.now();
   await run(requests, 'r');
   const ms = performance.now() - t0;
+  const [c1, s1] = [process.cpuUsage(c0), pgCpuMs(port)];
   await store.close();
-  return { label: 'PostgresStore.append, 100 per call (no HTTP)', ops: requests * PER, ms, rssMb: process.memoryUsage.rss() / 1048576, unit: 'events' };
+  const extra = cpuNote(requests * PER, (c1.user + c1.system) / 1000, s1 - s0);
+  return { label: 'PostgresStore.append, 100 per call (no HTTP)', ops: requests * PER, ms, rssMb: process.memoryUsage.rss() / 1048576, unit: 'events', extra };
 }
 
 /**
@@ -141,7 +191,7 @@ async function storeAppend(serverUrl: string, requests: number): Promise<Measure
  * commit) per request, `connections` in flight: 16 as the HTTP clients, or as many as the store's append
  * transactions in flight (whose COMMITs follow each other, so PostgreSQL cannot share a WAL flush among them).
  */
-async function bareInsert(serverUrl: string, requests: number, connections = CONNECTIONS): Promise<Measured> {
+export async function bareInsert(serverUrl: string, requests: number, connections = CONNECTIONS): Promise<Measured> {
   const url = await freshDatabase(serverUrl);
   const pool = new pg.Pool({ connectionString: url, max: connections });
   await pool.query(`CREATE TABLE bare_jobs (
@@ -166,11 +216,15 @@ async function bareInsert(serverUrl: string, requests: number, connections = CON
   };
   await run(50);
   const rss0 = process.memoryUsage.rss();
+  const port = Number(new URL(serverUrl).port);
+  const [c0, s0] = [process.cpuUsage(), pgCpuMs(port)];
   const t0 = performance.now();
   await run(requests);
   const ms = performance.now() - t0;
+  const [c1, s1] = [process.cpuUsage(c0), pgCpuMs(port)];
   await pool.end();
-  return { label: `bare 100-row INSERT per request, ${connections} conns`, ops: requests * PER, ms, rssMb: rss0 / 1048576, unit: 'events' };
+  const extra = cpuNote(requests * PER, (c1.user + c1.system) / 1000, s1 - s0, 'client');
+  return { label: `bare 100-row INSERT per request, ${connections} conns`, ops: requests * PER, ms, rssMb: rss0 / 1048576, unit: 'events', extra };
 }
 
 export async function run(): Promise<void> {
@@ -182,8 +236,9 @@ export async function run(): Promise<void> {
     const bare = await bareInsert(server.url, requests);
     const bareInFlight = await bareInsert(server.url, requests, APPENDS_IN_FLIGHT);
     const alone = await storeAppend(server.url, requests);
-    const pg1 = await ingest('PostgreSQL, 1 node: /v1/batch durable', config(undefined, await freshDatabase(server.url)), 1, requests, 'i1');
-    const pg2 = await ingest('PostgreSQL, 2 nodes: /v1/batch durable', config(undefined, await freshDatabase(server.url)), 2, requests, 'i2');
+    const port = Number(new URL(server.url).port);
+    const pg1 = await ingest('PostgreSQL, 1 node: /v1/batch durable', config(undefined, await freshDatabase(server.url)), 1, requests, 'i1', port);
+    const pg2 = await ingest('PostgreSQL, 2 nodes: /v1/batch durable', config(undefined, await freshDatabase(server.url)), 2, requests, 'i2', port);
     const lite = await ingest('SQLite (FULL): /v1/batch durable', config(undefined), 1, requests, 'is');
     const e2eLite = await endToEnd('SQLite: ingest → CleverTap emulator', emulator, config(emulator.url), 1, requests, 'es');
     const e2e1 = await endToEnd('PostgreSQL, 1 node: ingest → emulator', emulator, config(emulator.url, await freshDatabase(server.url)), 1, requests, 'e1');
@@ -191,7 +246,8 @@ export async function run(): Promise<void> {
 
     report('cluster: durable ingest on PostgreSQL (1 node) vs a bare multi-row INSERT of the same rows', pg1, bare, [
       'target: ratio >= 0.5',
-      'per event the store writes 3 rows and 6 B-tree index entries (dedupe key; message id, user; job id, lane, message) and counters, where the bare INSERT writes 1 row and 1 index entry; the node parses HTTP (and runs its delivery loop, here against an unreachable endpoint) on the same cores',
+      'per event the store writes 3 rows and 7 B-tree index entries (dedupe key; message id, user, anonymousId as these events carry one that differs from the user; job id, lane, message) and counters, where the bare INSERT writes 1 row and 1 index entry; the node parses HTTP (and runs its delivery loop, here against an unreachable endpoint) on the same cores',
+      'CPU/event: this process\'s (or the nodes\') user+system time and the PostgreSQL server\'s (all its processes), from /proc, per event measured: on a shared machine they compare better than the rates',
     ]);
     report('cluster: the PostgreSQL store alone (no HTTP) vs the same bare INSERT', alone, bare);
     report(`cluster: durable ingest on PostgreSQL (1 node) vs the bare INSERT with ${APPENDS_IN_FLIGHT} connections`, pg1, bareInFlight, [

@@ -14,7 +14,7 @@ import { errorText, type JobRow as StoredJob } from '../rows.js';
 import type { CounterDeltas, SourceDelta } from './counters.js';
 import { routesOf } from '../user-messages.js';
 import { routeFiltered } from './users.js';
-import { arrayLiteral } from './db.js';
+import { int4Array, int8Array, textArray } from './arrays.js';
 
 /** Lanes read per query: a few at a time, so a claim reads few more job rows than it takes. */
 const LANES_PER_QUERY = 8;
@@ -75,30 +75,39 @@ export interface AppendDone {
   sources: SourceDelta[];
 }
 
-/** Rows per INSERT of messages: parameters stay far below PostgreSQL's 65,535 per statement. */
-const MESSAGE_ROWS_PER_INSERT = 1000;
-
 /**
- * Inserts message rows as multi-row VALUES with one parameter per value (the payloads, JSON full of quotes,
- * travel as they are, where a text[] parameter would escape every quote on the way in and out), and the job
- * rows in the same statement as the last messages (one round trip less per commit).
+ * Step 0 of an append: inserts the commit's dedupe keys (first occurrence of each, in key order: one lock
+ * order for every node, no deadlocks), keeps those not stored before (the primary key decides, whichever node
+ * inserts first) and takes as many message and job ids as they need. It runs in arrival order among this
+ * node's commits (a key stored by the commit before makes this one wait for it, never the reverse), and ids
+ * are handed out in arrival order: a user's later message gets larger ids.
  */
-/** id, source, messageId, receivedAt, payload, user key and anonymousId (the user lookup), routes (see user-messages.ts). */
-type MessageRow = [number, string, string, number, string, string | null, string | null, string | null];
+const DEDUPE_SQL = `
+WITH m AS (
+  SELECT * FROM unnest($1::text[], $2::text[], $3::bigint[], $4::int[]) WITH ORDINALITY AS m(source_id, message_id, at, jobs, ord)
+), d AS (
+  INSERT INTO dedupe (source_id, message_id, at) SELECT source_id, message_id, at FROM m ORDER BY source_id, message_id
+  ON CONFLICT DO NOTHING RETURNING source_id, message_id
+), k AS (
+  SELECT m.ord, m.jobs FROM m JOIN d USING (source_id, message_id)
+)
+SELECT (SELECT array_agg(ord) FROM k) AS kept, (SELECT array_agg(nextval('messages_id_seq')) FROM k) AS m,
+       (SELECT array_agg(nextval('jobs_id_seq')) FROM k, generate_series(1, k.jobs)) AS j`;
 
-async function insertMessagesAndJobs(c: pg.ClientBase, rows: MessageRow[], jobs: unknown[][] | null): Promise<void> {
-  const W = 8; // columns per message row
-  for (let off = 0; off < rows.length; off += MESSAGE_ROWS_PER_INSERT) {
-    const part = rows.slice(off, off + MESSAGE_ROWS_PER_INSERT);
-    const values = part.map((_, r) => `($${r * W + 1}::bigint, $${r * W + 2}, $${r * W + 3}, $${r * W + 4}::bigint, $${r * W + 5}, $${r * W + 6}, $${r * W + 7}, $${r * W + 8})`).join(', ');
-    const withJobs = jobs && off + MESSAGE_ROWS_PER_INSERT >= rows.length;
-    const n = part.length * W;
-    const jobsCte = withJobs
-      ? `WITH j AS (INSERT INTO jobs (id, msg_id, source_id, destination_id, user_key, received_at, lane)
-         SELECT * FROM unnest($${n + 1}::bigint[], $${n + 2}::bigint[], $${n + 3}::text[], $${n + 4}::text[], $${n + 5}::text[], $${n + 6}::bigint[], $${n + 7}::int[])) `
-      : '';
-    await c.query(`${jobsCte}INSERT INTO messages (id, source_id, message_id, received_at, payload, user_key, anon_key, routes) VALUES ${values}`, [...part.flat(), ...(withJobs ? jobs : [])]);
-  }
+/** The kept messages and their jobs, in one statement (https://www.postgresql.org/docs/current/queries-with.html#QUERIES-WITH-MODIFYING). */
+const INSERT_SQL = `
+WITH msgs AS (
+  INSERT INTO messages (id, source_id, message_id, received_at, payload, user_key, anon_key, routes)
+  SELECT * FROM unnest($1::bigint[], $2::text[], $3::text[], $4::bigint[], $5::text[], $6::text[], $7::text[], $8::text[])
+)
+INSERT INTO jobs (id, msg_id, source_id, destination_id, user_key, received_at, lane)
+SELECT * FROM unnest($9::bigint[], $10::bigint[], $11::text[], $12::text[], $13::text[], $14::bigint[], $15::int[])`;
+
+/** A message of an append, and whether it is the first of its (source, messageId) in the commit. */
+interface Occurrence {
+  sourceId: string;
+  m: StoredMessage;
+  first: boolean;
 }
 
 /** The leases this node holds on a destination's lanes, as arrays for unnest() in the settle's SQL. */
@@ -113,97 +122,84 @@ export class Jobs {
   /**
    * Opens the caller's transaction and stores every append of one group commit in it, except the source counters,
    * returned for the caller to write last (their row is hot: every commit of every node updates it, and a
-   * row lock is held until the commit). Dedupe and job ids run in `inOrder` step 0, so that ids follow
-   * arrival order when several commits of this node are in flight.
+   * row lock is held until the commit). Dedupe and ids run in `inOrder` step 0 (DEDUPE_SQL), so that ids
+   * follow arrival order when several commits of this node are in flight; the messages and jobs (INSERT_SQL)
+   * are written beside the other commits' (the server uses both cores).
    */
   async append(c: pg.ClientBase, batch: AppendBatch[], deltas: CounterDeltas, inOrder: InOrder = (_step, fn) => fn()): Promise<AppendDone> {
     // First occurrence of a (source, messageId) in this commit wins; the primary key decides against other commits.
-    const firstAt = new Map<string, [number, number]>();
-    batch.forEach((b, bi) => b.msgs.forEach((m, mi) => {
-      const k = `${b.sourceId}\u0000${m.messageId}`;
-      if (!firstAt.has(k)) firstAt.set(k, [bi, mi]);
-    }));
-    const keys = [...firstAt.keys()].sort(); // one lock order for every node: no deadlocks
-    const inserted = new Set<string>();
-    const results: AppendResult[] = [];
-    const msgs: { sourceId: string; m: StoredMessage }[] = [];
-    const ids = await inOrder(0, async () => {
-      if (keys.length === 0) {
-        await c.query('BEGIN');
-        return { m: [] as number[], j: [] as number[] };
-      }
-      const first = keys.map((k) => { const [bi, mi] = firstAt.get(k)!; return batch[bi].msgs[mi]; });
-      // One round trip opens the transaction and takes the keys seen first here, and as many message and job
-      // ids as they need: values inline, so that BEGIN travels with the statement (simple query protocol,
-      // https://www.postgresql.org/docs/current/protocol-flow.html#PROTOCOL-FLOW-MULTI-STATEMENT). Ids are taken
-      // in one go and handed out below in arrival order: a user's later message gets a larger job id.
-      const src = arrayLiteral(keys.map((k) => k.slice(0, k.indexOf('\u0000'))));
-      const mid = arrayLiteral(keys.map((k) => k.slice(k.indexOf('\u0000') + 1)));
-      const res = (await c.query(
-        `BEGIN;
-         WITH d AS (
-           INSERT INTO dedupe (source_id, message_id, at) SELECT * FROM unnest(${src}::text[], ${mid}::text[], ${arrayLiteral(first.map((m) => m.receivedAt))}::bigint[])
-           ON CONFLICT DO NOTHING RETURNING source_id, message_id
-         ), k AS (
-           SELECT d.source_id, d.message_id, x.jobs FROM d JOIN unnest(${src}::text[], ${mid}::text[], ${arrayLiteral(first.map((m) => m.destinations.length))}::int[]) AS x(source_id, message_id, jobs)
-           ON x.source_id = d.source_id AND x.message_id = d.message_id
-         )
-         SELECT (SELECT array_agg(source_id) FROM k) AS src, (SELECT array_agg(message_id) FROM k) AS mid,
-                (SELECT array_agg(nextval('messages_id_seq')) FROM k) AS m,
-                (SELECT array_agg(nextval('jobs_id_seq')) FROM k, generate_series(1, k.jobs)) AS j`,
-      )) as unknown as pg.QueryResult<{ src: string[] | null; mid: string[] | null; m: number[] | null; j: number[] | null }>[];
-      const r = res[1].rows[0];
-      (r.src ?? []).forEach((sid, i) => inserted.add(`${sid}\u0000${r.mid![i]}`));
-      return { m: (r.m ?? []).sort((a, b) => a - b), j: (r.j ?? []).sort((a, b) => a - b) };
-    });
-    for (let bi = 0; bi < batch.length; bi++) {
-      const b = batch[bi];
-      const duplicates: number[] = [];
-      b.msgs.forEach((m, mi) => {
+    const seen = new Set<string>();
+    const first: Occurrence[][] = batch.map((b) =>
+      b.msgs.map((m) => {
         const k = `${b.sourceId}\u0000${m.messageId}`;
-        const [fb, fm] = firstAt.get(k)!;
-        if (fb === bi && fm === mi && inserted.has(k)) msgs.push({ sourceId: b.sourceId, m });
-        else duplicates.push(mi);
+        const isFirst = !seen.has(k);
+        seen.add(k);
+        return { sourceId: b.sourceId, m, first: isFirst };
+      }),
+    );
+    const msgs = first.flat().filter((x) => x.first);
+    // Values travel as binary array parameters (arrays.ts). Both statements are planned at every call, knowing
+    // their arrays: the generic plan of a named prepared statement (used from its sixth call) cost the server
+    // up to six times the CPU in a measurement of 400-message commits.
+    await c.query('BEGIN'); // needs no order: it travels while the commit before this one runs its step 0
+    if (msgs.length === 0) return this.appended(batch, first, new Set(), deltas);
+    const ids = await inOrder(0, async () => {
+      const { rows: [r] } = await c.query<{ kept: number[] | null; m: number[] | null; j: number[] | null }>(DEDUPE_SQL, [
+        textArray(msgs.map((x) => x.sourceId)), textArray(msgs.map((x) => x.m.messageId)), int8Array(msgs.map((x) => x.m.receivedAt)),
+        int4Array(msgs.map((x) => x.m.destinations.length)),
+      ]);
+      const sort = (a: number[] | null) => (a ?? []).sort((x, y) => x - y);
+      return { kept: sort(r.kept), m: sort(r.m), j: sort(r.j) };
+    });
+    const kept = ids.kept.map((ord) => msgs[ord - 1]);
+    if (kept.length > 0) {
+      const j = { id: ids.j, msg: [] as number[], src: [] as string[], dst: [] as string[], user: [] as string[], at: [] as number[], lane: [] as number[] };
+      kept.forEach(({ sourceId, m }, i) => {
+        const lane = laneOf(m.userKey);
+        for (const d of m.destinations) {
+          j.msg.push(ids.m[i]);
+          j.src.push(sourceId);
+          j.dst.push(d);
+          j.user.push(m.userKey);
+          j.at.push(m.receivedAt);
+          j.lane.push(lane);
+        }
+      });
+      await c.query(INSERT_SQL, [
+        int8Array(ids.m), textArray(kept.map((x) => x.sourceId)), textArray(kept.map((x) => x.m.messageId)), int8Array(kept.map((x) => x.m.receivedAt)),
+        textArray(kept.map((x) => x.m.payload)), textArray(kept.map((x) => x.m.userKey)), textArray(kept.map((x) => x.m.anonymousId)),
+        textArray(kept.map((x) => routesOf(x.m))),
+        int8Array(j.id), int8Array(j.msg), textArray(j.src), textArray(j.dst), textArray(j.user), int8Array(j.at), int4Array(j.lane),
+      ]);
+    }
+    const keptSet = new Set(kept);
+    return this.appended(batch, first, new Set(msgs.filter((x) => !keptSet.has(x))), deltas);
+  }
+
+  /** Results, job count and counter deltas of an append, given the messages found stored before. */
+  private appended(batch: AppendBatch[], first: Occurrence[][], before: Set<Occurrence>, deltas: CounterDeltas): AppendDone {
+    const results: AppendResult[] = [];
+    const sources = new Map<string, [number, number, number]>();
+    let jobs = 0;
+    batch.forEach((b, bi) => {
+      const duplicates: number[] = [];
+      first[bi].forEach((x, mi) => {
+        if (!x.first || before.has(x)) return duplicates.push(mi);
+        jobs += x.m.destinations.length;
+        for (const d of x.m.destinations) deltas.bump(b.sourceId, d, 'received');
+        for (const f of x.m.filtered ?? []) {
+          deltas.bump(b.sourceId, f.destination, 'received');
+          deltas.filtered(b.sourceId, f.destination, f.reason);
+        }
       });
       results.push({ accepted: b.msgs.length - duplicates.length, duplicates });
-    }
-    const sources = new Map<string, [number, number, number]>();
-    batch.forEach((b, i) => {
       const s = sources.get(b.sourceId) ?? [0, 0, 0];
-      s[0] += results[i].accepted;
-      s[1] += results[i].duplicates.length;
+      s[0] += b.msgs.length - duplicates.length;
+      s[1] += duplicates.length;
       s[2] += b.rejected;
       sources.set(b.sourceId, s);
     });
-    const done: AppendDone = { results, jobs: ids.j.length, sources: [...sources].map(([id, [acc, dup, rej]]): SourceDelta => [id, acc, dup, rej]) };
-    if (msgs.length === 0) return done;
-
-    const msgIds = ids.m;
-    const jobIds = ids.j;
-    const j = { id: [] as number[], msg: [] as number[], src: [] as string[], dst: [] as string[], user: [] as string[], at: [] as number[], lane: [] as number[] };
-    msgs.forEach(({ sourceId, m }, i) => {
-      const lane = laneOf(m.userKey);
-      for (const d of m.destinations) {
-        j.id.push(jobIds[j.id.length]);
-        j.msg.push(msgIds[i]);
-        j.src.push(sourceId);
-        j.dst.push(d);
-        j.user.push(m.userKey);
-        j.at.push(m.receivedAt);
-        j.lane.push(lane);
-        deltas.bump(sourceId, d, 'received');
-      }
-      for (const f of m.filtered ?? []) {
-        deltas.bump(sourceId, f.destination, 'received');
-        deltas.filtered(sourceId, f.destination, f.reason);
-      }
-    });
-    await insertMessagesAndJobs(
-      c,
-      msgs.map((x, i): MessageRow => [msgIds[i], x.sourceId, x.m.messageId, x.m.receivedAt, x.m.payload, x.m.userKey, x.m.anonymousId ?? null, routesOf(x.m)]),
-      jobIds.length ? [j.id, j.msg, j.src, j.dst, j.user, j.at, j.lane] : null,
-    );
-    return done;
+    return { results, jobs, sources: [...sources].map(([id, [acc, dup, rej]]): SourceDelta => [id, acc, dup, rej]) };
   }
 
   /** A new job for a message already stored (replay of a dead letter), inside the caller's transaction. */
