@@ -44,7 +44,7 @@ test('postgres: the user lookup can read by the user and anonymousId indexes (ne
   }
 });
 
-test('postgres: ids with quotes, backslashes, braces and commas dedupe and count exactly (values travel inline)', async () => {
+test('postgres: ids with quotes, backslashes, braces and commas dedupe and count exactly (values travel as binary array parameters)', async () => {
   const s = await PostgresStore.open(url);
   try {
     const ids = [`o'brien`, 'back\\slash', '"quoted"', '{a,b}', 'NULL', 'tab\tand ünï', `'); DROP TABLE jobs; --`];
