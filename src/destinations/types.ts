@@ -28,7 +28,9 @@ export interface Deliverer {
   readonly maxBatch: number;
   /** Maximum concurrent deliver() calls. */
   readonly maxInFlight: number;
-  /** Delivers a batch; returns one outcome per job (any order), or throws RetryableError / AuthError for the whole batch. */
+  /** Delivers a batch; returns one outcome per job (any order), or throws RetryableError / AuthError for the whole batch.
+   *  It may replace a job's message, once mapped, by the message's ids and times (type, messageId, userId,
+   *  anonymousId, timestamp, receivedAt): all the router reads of it afterwards. */
   deliver(jobs: Job[]): Promise<Outcome[]>;
   close(): Promise<void>;
 }
