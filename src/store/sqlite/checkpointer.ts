@@ -57,6 +57,8 @@ export interface CheckpointerOptions {
 
 export class Checkpointer {
   private readonly worker: Worker;
+  /** The thread is gone (it could not open the file, or failed): close() must not wait for its answer. */
+  private exited = false;
 
   constructor(file: string, opts: CheckpointerOptions) {
     const driver = createRequire(import.meta.url).resolve('better-sqlite3');
@@ -64,6 +66,7 @@ export class Checkpointer {
     this.worker.unref();
     // Checkpointing is an optimisation: a failure in it must never take the process down.
     this.worker.on('error', () => {});
+    this.worker.on('exit', () => (this.exited = true));
   }
 
   /** The disk is full: truncate the WAL as soon as it is fully checkpointed, whatever its size. */
@@ -72,6 +75,7 @@ export class Checkpointer {
   }
 
   async close(): Promise<void> {
+    if (this.exited) return;
     const done = new Promise<void>((r) => {
       this.worker.once('message', () => r());
       this.worker.once('exit', () => r());
