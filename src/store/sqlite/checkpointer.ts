@@ -1,6 +1,10 @@
 // Moves SQLite's WAL checkpoints off the event loop. With autocheckpoint, the committing connection copies
 // WAL pages into the database file itself, which roughly doubled the cost of every append; here a worker
 // thread with its own connection checkpoints in the background (PASSIVE: it never blocks writers).
+// Once a second: an append dirties a page of each index keyed by user (a random place), and each checkpoint
+// writes every page dirtied since the last one, then fsyncs the database file, on the disk the group commit
+// fsyncs the WAL on. Five checkpoints a second wrote those hot pages five times over; at one, 20% fewer bytes
+// reach the disk per event (14.1 -> 11.3 KB at small group commits) and the WAL's fsync waits less behind them.
 // It also gives the WAL's space back: once every frame is in the database, a WAL file larger than the limit
 // (or any WAL, when the store could not write for want of space) is truncated while the writer is idle
 // (https://www.sqlite.org/pragma.html#pragma_wal_checkpoint).
@@ -53,13 +57,16 @@ export interface CheckpointerOptions {
 
 export class Checkpointer {
   private readonly worker: Worker;
+  /** The thread is gone (it could not open the file, or failed): close() must not wait for its answer. */
+  private exited = false;
 
   constructor(file: string, opts: CheckpointerOptions) {
     const driver = createRequire(import.meta.url).resolve('better-sqlite3');
-    this.worker = new Worker(WORKER, { eval: true, workerData: { file, driver, intervalMs: opts.intervalMs ?? 200, walLimitBytes: opts.walLimitBytes } });
+    this.worker = new Worker(WORKER, { eval: true, workerData: { file, driver, intervalMs: opts.intervalMs ?? 1000, walLimitBytes: opts.walLimitBytes } });
     this.worker.unref();
     // Checkpointing is an optimisation: a failure in it must never take the process down.
     this.worker.on('error', () => {});
+    this.worker.on('exit', () => (this.exited = true));
   }
 
   /** The disk is full: truncate the WAL as soon as it is fully checkpointed, whatever its size. */
@@ -68,6 +75,7 @@ export class Checkpointer {
   }
 
   async close(): Promise<void> {
+    if (this.exited) return;
     const done = new Promise<void>((r) => {
       this.worker.once('message', () => r());
       this.worker.once('exit', () => r());
