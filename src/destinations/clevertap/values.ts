@@ -22,8 +22,8 @@ function bigintAsString(_k: string, x: unknown): unknown {
  * replacer first: a replacer takes V8 off its fast serialiser, and only a bigint (which then throws) needs one.
  */
 function stringify(v: unknown): string | undefined {
-  if (Array.isArray(v)) {
-    const s = stringListJson(v);
+  if (typeof v === 'object' && v !== null) {
+    const s = flatJson(v);
     if (s !== undefined) return s;
   }
   try {
@@ -46,17 +46,49 @@ function plainJsonString(s: string): boolean {
   return true;
 }
 
-/**
- * JSON.stringify of a plain list of strings that need no escapes (tags, interests), by one join: for a few short
- * strings the native serialiser's fixed cost is most of the work. Anything else: undefined.
- */
-function stringListJson(list: unknown[]): string | undefined {
-  if (Object.getPrototypeOf(list) !== Array.prototype || (list as { toJSON?: unknown }).toJSON !== undefined) return undefined;
-  for (let i = 0; i < list.length; i++) {
-    const x = list[i];
-    if (typeof x !== 'string' || !plainJsonString(x)) return undefined;
+/** JSON text of a scalar as JSON.stringify writes it in an object or list (strings needing no escapes); else undefined. */
+function scalarJson(x: unknown): string | undefined {
+  switch (typeof x) {
+    case 'string':
+      return plainJsonString(x) ? `"${x}"` : undefined;
+    case 'number':
+      return Number.isFinite(x) ? String(x) : 'null';
+    case 'boolean':
+      return x ? 'true' : 'false';
+    case 'object':
+      return x === null ? 'null' : undefined;
+    default:
+      return undefined;
   }
-  return list.length === 0 ? '[]' : `["${list.join('","')}"]`;
+}
+
+/**
+ * JSON.stringify of a plain object or list of scalars (an address, tags), by concatenation: for a few short values
+ * the native serialiser's fixed cost is most of the work. Anything else (nesting, a string needing escapes, a
+ * toJSON, a class instance): undefined. For-in visits inherited keys, JSON.stringify does not: only a plain object
+ * qualifies.
+ */
+function flatJson(v: object): string | undefined {
+  const proto = Object.getPrototypeOf(v);
+  if (Array.isArray(v)) {
+    if (proto !== Array.prototype || (v as { toJSON?: unknown }).toJSON !== undefined) return undefined;
+    if (v.length === 0) return '[]';
+    let s = '[';
+    for (let i = 0; i < v.length; i++) {
+      const x = scalarJson(v[i]);
+      if (x === undefined) return undefined;
+      s += i === 0 ? x : ',' + x;
+    }
+    return s + ']';
+  }
+  if (proto !== Object.prototype && proto !== null) return undefined;
+  let s = '';
+  for (const k in v) {
+    const x = scalarJson((v as Record<string, unknown>)[k]);
+    if (x === undefined || !plainJsonString(k)) return undefined;
+    s += (s === '' ? '{"' : ',"') + k + '":' + x;
+  }
+  return s === '' ? '{}' : s + '}';
 }
 
 /** A value for a message: JSON, at most 60 characters (clipped with "...", never inside a surrogate pair). */
