@@ -91,3 +91,35 @@ describe('transform results do not depend on what was seen before', () => {
     }
   });
 });
+
+describe('standard profile fields: fixes remembered per value answer as computing them', () => {
+  const traits = { gender: ' Male ', birthday: '02/03/1985', employed: 'yes', married: 'nope', education: 'college', Age: '42', 'MSG-push': 'no', phone: '020 7946 0958' };
+
+  test('per destination: the dateOrder and defaultCountryCode of one never answer for another', () => {
+    const mdy = compileTransform(settings({ dateOrder: 'mdy', defaultCountryCode: '+44' }));
+    const dmy = compileTransform(settings({ dateOrder: 'dmy', defaultCountryCode: '+1' }));
+    const none = compileTransform(settings());
+    for (let i = 0; i < 2; i++) {
+      const [a, b, c] = [mdy, dmy, none].map((t) => t(identify(traits) as never));
+      assert.ok(a.ok && b.ok && c.ok);
+      const pd = (r: typeof a) => (r.ok ? (r.records[0] as { profileData: Record<string, unknown> }).profileData : {});
+      assert.equal(pd(a).DOB, `$D_${Date.UTC(1985, 1, 3) / 1000}`);
+      assert.equal(pd(b).DOB, `$D_${Date.UTC(1985, 2, 2) / 1000}`);
+      assert.equal(pd(c).DOB, undefined);
+      assert.equal(pd(a).Phone, '+442079460958');
+      assert.equal(pd(c).Phone, undefined);
+      assert.deepEqual([pd(a).Gender, pd(a).Employed, pd(a).Married, pd(a).Education, pd(a).Age, pd(a)['MSG-push']], ['M', 'Y', undefined, 'College', 42, false]);
+    }
+  });
+
+  test('the same records and warnings before and after a flood of values', () => {
+    const t = compileTransform(settings({ dateOrder: 'dmy' }));
+    const before = t(identify(traits) as never);
+    for (let i = 0; i < 25_000; i++) t(identify({ gender: `g${i}`, birthday: `${1 + (i % 28)}/0${1 + (i % 9)}/${1900 + (i % 100)}`, Age: String(i) }) as never);
+    assert.deepEqual(t(identify(traits) as never), before);
+    const reject = compileTransform(settings({ invalidValues: 'reject' }));
+    const bad = reject(identify({ gender: 'unknown' }) as never);
+    assert.ok(!bad.ok && bad.error.code === 'invalid_gender');
+    assert.deepEqual(reject(identify({ gender: 'unknown' }) as never), bad, 'a remembered invalid value is rejected again');
+  });
+});
