@@ -7,6 +7,7 @@ import { memoize } from '../../../src/destinations/clevertap/memo.js';
 import { isReservedProfileKey, keyFacts } from '../../../src/destinations/clevertap/keys.js';
 import { cleanEventName, cleanKey, eventNameFacts, isCleanKey, isRestrictedEventName } from '../../../src/destinations/clevertap/text.js';
 import { compileTransform } from '../../../src/destinations/clevertap/transform.js';
+import { KeyShapes } from '../../../src/destinations/clevertap/shapes.js';
 import { identify, settings, track, TS } from './helpers.js';
 
 /** More distinct strings than any cache holds: every cache is emptied at least once. */
@@ -121,5 +122,35 @@ describe('standard profile fields: fixes remembered per value answer as computin
     const bad = reject(identify({ gender: 'unknown' }) as never);
     assert.ok(!bad.ok && bad.error.code === 'invalid_gender');
     assert.deepEqual(reject(identify({ gender: 'unknown' }) as never), bad, 'a remembered invalid value is rejected again');
+  });
+});
+
+describe('key lists known clean (shapes.ts)', () => {
+  test('only the exact remembered list matches; bounded; a list with the same first key replaces the old one', () => {
+    const shapes = new KeyShapes(2);
+    shapes.add({ a: 1, b: 2 });
+    assert.equal(shapes.has({ a: 3, b: 4 }), true);
+    assert.equal(shapes.has({ a: 1 }), false, 'a prefix');
+    assert.equal(shapes.has({ a: 1, b: 2, c: 3 }), false, 'a longer list');
+    assert.equal(shapes.has({ b: 1, a: 2 }), false, 'another order');
+    assert.equal(shapes.has({}), false);
+    shapes.add({ a: 1, c: 2 });
+    assert.equal(shapes.has({ a: 1, b: 2 }), false);
+    assert.equal(shapes.has({ a: 1, c: 2 }), true);
+    shapes.add({ x: 1 });
+    shapes.add({ y: 1 });
+    assert.ok(shapes.size() <= 2);
+  });
+
+  test('a record whose keys start as a clean one did still has its keys cleaned', () => {
+    const t = compileTransform(settings());
+    const clean = t(track('Signed Up', { plan: 'pro', seats: 3 }) as never);
+    const dirty = t(track('Signed Up', { plan: 'pro', 'se.ats': 3 }) as never);
+    const longer = t(track('Signed Up', { plan: 'pro', seats: 3, ' x ': 1 }) as never);
+    assert.ok(clean.ok && dirty.ok && longer.ok);
+    assert.deepEqual((dirty.records[0] as { evtData: object }).evtData, { plan: 'pro', seats: 3 });
+    assert.deepEqual((longer.records[0] as { evtData: object }).evtData, { plan: 'pro', seats: 3, x: 1 });
+    const p = compileTransform(settings())(identify({ plan: 'pro', identity: 'someone else' }) as never);
+    assert.ok(p.ok && !('identity' in (p.records[0] as { profileData: object }).profileData));
   });
 });
