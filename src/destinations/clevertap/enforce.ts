@@ -22,6 +22,7 @@ import type { RuleOptions } from './options.js';
 import { idOf } from './ids.js';
 import { keyFacts, KeyWriter, LINK_KEY } from './keys.js';
 import { fixProfileFields, STANDARD_PROFILE_KEYS } from './profile-fields.js';
+import { KeyShapes } from './shapes.js';
 import { eventNameFacts } from './text.js';
 import { plausibleTs } from './timestamps.js';
 import { DROP, items, keptAsIs, keyWarning, scalar, show, subscription, warn } from './values.js';
@@ -164,6 +165,9 @@ function reservedKey(warnings: Warning[], field: string): void {
   warn(warnings, 'reserved_key', field, `${JSON.stringify(field)} is a CleverTap identity key: a profile property of that name would merge this profile with another user's; dropped`);
 }
 
+/** Key lists of records whose keys are all clean, none reserved (the same properties recur in every message). */
+const CLEAN_KEYS = new KeyShapes();
+
 /**
  * Cleans keys and values; returns the same object when no key changed (values are fixed in place). Keys that
  * clean to the same name do not overwrite each other: a key that is already clean wins, else the first one, and
@@ -173,13 +177,16 @@ function cleanData(data: Record<string, unknown>, kind: Kind, warnings: Warning[
   const profile = kind === 'profile';
   let dirty = false;
   let reservedKeys = false;
-  if (!keysChecked) for (const k in data) {
-    const f = keyFacts(k);
-    if (!f.isClean) {
-      dirty = true;
-      break;
+  if (!keysChecked && !CLEAN_KEYS.has(data)) {
+    for (const k in data) {
+      const f = keyFacts(k);
+      if (!f.isClean) {
+        dirty = true;
+        break;
+      }
+      if (f.reserved) reservedKeys = true;
     }
-    if (f.reserved) reservedKeys = true;
+    if (!dirty && !reservedKeys) CLEAN_KEYS.add(data);
   }
   if (!dirty) {
     const checkReserved = profile && reservedKeys;

@@ -8,6 +8,7 @@ import { CLEVERTAP_CODES } from '../../clevertap/codes.js';
 import { CLEVERTAP_DATE, EDUCATION_VALUES, MSG_KEYS } from '../../clevertap/limits.js';
 import type { DateOrder, RuleOptions } from './options.js';
 import { LINK_KEY } from './keys.js';
+import { memoize, type Memo } from './memo.js';
 import { show, warn } from './values.js';
 import { digits } from '../../message/time.js';
 
@@ -203,18 +204,31 @@ export function normaliseEmail(v: unknown): string | undefined {
 }
 
 type Fix = (v: unknown, o: RuleOptions) => unknown;
-type ProfileField = [key: string, fix: Fix, invalidCode: string, expected: string | ((v: unknown) => string), clevertapCode: number | undefined];
+interface ProfileField {
+  readonly key: string;
+  readonly fix: Fix;
+  readonly invalidCode: string;
+  readonly expected: string | ((v: unknown) => string);
+  readonly clevertapCode: number | undefined;
+  /** The field takes few distinct values (M/F, Y/N, birthdays): its fixes of strings are remembered per value. */
+  readonly few: boolean;
+}
+
+function field(key: string, fix: Fix, invalidCode: string, expected: ProfileField['expected'], clevertapCode: number | undefined, few: boolean): ProfileField {
+  return { key, fix, invalidCode, expected, clevertapCode, few };
+}
+
 /** In CleverTap's code order, so a message with several bad values is rejected with the first code CleverTap would give. */
-const PROFILE_FIELDS: ProfileField[] = [
-  ['Gender', (v) => normaliseGender(v), 'invalid_gender', 'M or F (male/female)', CLEVERTAP_CODES.invalidGender],
-  ['Email', (v) => normaliseEmail(v), 'invalid_email', 'a valid email address', CLEVERTAP_CODES.invalidEmail],
-  ['Phone', (v, o) => normalisePhone(v, o.defaultCountryCode), 'invalid_phone', 'an E.164 number (+<country code><number>)', CLEVERTAP_CODES.invalidPhone],
-  ['Employed', (v) => normaliseYesNo(v), 'invalid_employed', 'Y or N', CLEVERTAP_CODES.invalidEmployed],
-  ['Education', (v) => normaliseEducation(v), 'invalid_education', 'School, College or Graduate', CLEVERTAP_CODES.invalidEducation],
-  ['Married', (v) => normaliseYesNo(v), 'invalid_married', 'Y or N', CLEVERTAP_CODES.invalidMarried],
-  ['Age', (v) => normaliseAge(v), 'invalid_age', 'a number', CLEVERTAP_CODES.invalidAge],
-  ['DOB', (v, o) => toCleverTapDate(v, o.dateOrder), 'invalid_date', dobExpected, undefined],
-  ...MSG_KEYS.map((k): ProfileField => [k, (v) => normaliseFlag(v), 'invalid_flag', 'true or false', undefined]),
+const PROFILE_FIELDS: readonly ProfileField[] = [
+  field('Gender', (v) => normaliseGender(v), 'invalid_gender', 'M or F (male/female)', CLEVERTAP_CODES.invalidGender, true),
+  field('Email', (v) => normaliseEmail(v), 'invalid_email', 'a valid email address', CLEVERTAP_CODES.invalidEmail, false),
+  field('Phone', (v, o) => normalisePhone(v, o.defaultCountryCode), 'invalid_phone', 'an E.164 number (+<country code><number>)', CLEVERTAP_CODES.invalidPhone, false),
+  field('Employed', (v) => normaliseYesNo(v), 'invalid_employed', 'Y or N', CLEVERTAP_CODES.invalidEmployed, true),
+  field('Education', (v) => normaliseEducation(v), 'invalid_education', 'School, College or Graduate', CLEVERTAP_CODES.invalidEducation, true),
+  field('Married', (v) => normaliseYesNo(v), 'invalid_married', 'Y or N', CLEVERTAP_CODES.invalidMarried, true),
+  field('Age', (v) => normaliseAge(v), 'invalid_age', 'a number', CLEVERTAP_CODES.invalidAge, true),
+  field('DOB', (v, o) => toCleverTapDate(v, o.dateOrder), 'invalid_date', dobExpected, undefined, true),
+  ...MSG_KEYS.map((k) => field(k, (v) => normaliseFlag(v), 'invalid_flag', 'true or false', undefined, true)),
 ];
 
 /** A slash date is only read with the dateOrder setting: say so where one was dropped. */
@@ -223,34 +237,75 @@ function dobExpected(v: unknown): string {
 }
 
 /** Keys that are not custom profile keys (they do not count towards CleverTap's custom-key limit). */
-export const STANDARD_PROFILE_KEYS: ReadonlySet<string> = new Set([...PROFILE_FIELDS.map(([k]) => k), 'Name', 'Photo', LINK_KEY]);
+export const STANDARD_PROFILE_KEYS: ReadonlySet<string> = new Set([...PROFILE_FIELDS.map((f) => f.key), 'Name', 'Photo', LINK_KEY]);
+
+/** A field's fix of one value: CleverTap's form (undefined: it cannot be fixed) and the warning when it differs. */
+interface Fixed {
+  readonly value: unknown;
+  readonly note?: string;
+}
+
+function fixOf(f: ProfileField, v: unknown, o: RuleOptions): Fixed {
+  const x = f.fix(v, o);
+  return x === undefined || x === v ? { value: x } : { value: x, note: normalisedNote(f.key, v, x) };
+}
+
+function normalisedNote(key: string, v: unknown, x: unknown): string {
+  return `${key} ${show(v)} sent as ${show(x)}`;
+}
+
+/**
+ * Per rule options (a destination's settings), each field's fixes of string values, remembered per value (memo.ts)
+ * where the field takes few distinct values: the same genders, flags and birthdays recur in every batch.
+ */
+const remembered = new WeakMap<RuleOptions, readonly (Memo<Fixed> | undefined)[]>();
+
+function memosOf(o: RuleOptions): readonly (Memo<Fixed> | undefined)[] {
+  let memos = remembered.get(o);
+  if (!memos) remembered.set(o, (memos = PROFILE_FIELDS.map((f) => (f.few ? memoize((v: string) => fixOf(f, v, o)) : undefined))));
+  return memos;
+}
+
+/** A string that trims to '' (a printable ASCII first character says it is not without trimming). */
+function blank(s: string): boolean {
+  const c = s.charCodeAt(0); // NaN for ''
+  return !(c > 32 && c < 127) && s.trim() === '';
+}
 
 /** Fixes the standard fields in place; returns the rejection for a value that cannot be fixed (invalidValues reject). */
 export function fixProfileFields(pd: Record<string, unknown>, o: RuleOptions, warnings: Warning[]): TransformError | null {
+  const memos = memosOf(o);
   for (let i = 0; i < PROFILE_FIELDS.length; i++) {
-    const [key, fix, code, expectedOf, clevertapCode] = PROFILE_FIELDS[i];
+    const f = PROFILE_FIELDS[i];
+    const key = f.key;
     const v = pd[key];
     if (v === undefined) continue;
     if (v === null) {
       delete pd[key];
       continue;
     }
-    if (typeof v === 'string' && v.trim() === '') {
-      warn(warnings, 'value_dropped', key, `${key} is empty: not sent`);
-      delete pd[key];
-      continue;
-    }
-    const x = fix(v, o);
+    const memo = memos[i];
+    let x: unknown;
+    let note: string | undefined;
+    if (typeof v === 'string') {
+      if (blank(v)) {
+        warn(warnings, 'value_dropped', key, `${key} is empty: not sent`);
+        delete pd[key];
+        continue;
+      }
+      if (memo) ({ value: x, note } = memo(v));
+      else x = f.fix(v, o);
+    } else x = f.fix(v, o);
     if (x === undefined) {
-      const expected = typeof expectedOf === 'string' ? expectedOf : expectedOf(v);
+      const expected = typeof f.expected === 'string' ? f.expected : f.expected(v);
       if (o.invalidValues === 'reject') {
         const message = `${key} ${show(v)} is invalid: CleverTap needs ${expected}`;
-        return clevertapCode === undefined ? { code, message } : { code, message, clevertapCode };
+        return f.clevertapCode === undefined ? { code: f.invalidCode, message } : { code: f.invalidCode, message, clevertapCode: f.clevertapCode };
       }
-      warn(warnings, code, key, `${key} ${show(v)} dropped: CleverTap needs ${expected}`);
+      warn(warnings, f.invalidCode, key, `${key} ${show(v)} dropped: CleverTap needs ${expected}`);
       delete pd[key];
     } else if (x !== v) {
-      warn(warnings, 'value_normalised', key, `${key} ${show(v)} sent as ${show(x)}`);
+      warn(warnings, 'value_normalised', key, note ?? normalisedNote(key, v, x));
       pd[key] = x;
     }
   }

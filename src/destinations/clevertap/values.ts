@@ -4,6 +4,7 @@
 import type { Warning } from '../../core/job.js';
 import { CHARGED_ITEMS_KEY, CLEVERTAP_DATE, CLEVERTAP_DATE_PREFIX, MAX_KEY_BYTES, MAX_VALUE_BYTES } from '../../clevertap/limits.js';
 import { keyFacts, KeyWriter } from './keys.js';
+import { memoize } from './memo.js';
 import { truncateUtf8, utf8Bytes } from './text.js';
 
 /** Returned instead of a value that is not sent. */
@@ -22,8 +23,8 @@ function bigintAsString(_k: string, x: unknown): unknown {
  * replacer first: a replacer takes V8 off its fast serialiser, and only a bigint (which then throws) needs one.
  */
 function stringify(v: unknown): string | undefined {
-  if (Array.isArray(v)) {
-    const s = stringListJson(v);
+  if (typeof v === 'object' && v !== null) {
+    const s = flatJson(v);
     if (s !== undefined) return s;
   }
   try {
@@ -47,16 +48,54 @@ function plainJsonString(s: string): boolean {
 }
 
 /**
- * JSON.stringify of a plain list of strings that need no escapes (tags, interests), by one join: for a few short
- * strings the native serialiser's fixed cost is most of the work. Anything else: undefined.
+ * Appends a scalar as JSON.stringify writes it in an object or list to `s`; undefined for anything else (a string
+ * needing escapes, nesting). Piece by piece: one concatenation per piece, no intermediate strings.
  */
-function stringListJson(list: unknown[]): string | undefined {
-  if (Object.getPrototypeOf(list) !== Array.prototype || (list as { toJSON?: unknown }).toJSON !== undefined) return undefined;
-  for (let i = 0; i < list.length; i++) {
-    const x = list[i];
-    if (typeof x !== 'string' || !plainJsonString(x)) return undefined;
+function appendScalar(s: string, x: unknown): string | undefined {
+  switch (typeof x) {
+    case 'string':
+      if (!plainJsonString(x)) return undefined;
+      s += '"';
+      s += x;
+      return s + '"';
+    case 'number':
+      return s + (Number.isFinite(x) ? String(x) : 'null');
+    case 'boolean':
+      return s + (x ? 'true' : 'false');
+    case 'object':
+      return x === null ? s + 'null' : undefined;
+    default:
+      return undefined;
   }
-  return list.length === 0 ? '[]' : `["${list.join('","')}"]`;
+}
+
+/** A key as JSON.stringify writes it before its value ("key":), '' when it needs escapes; remembered per key. */
+const keyJson = memoize((k: string) => (plainJsonString(k) ? `"${k}":` : ''));
+
+/**
+ * JSON.stringify of a plain object or list of scalars (an address, tags), by concatenation: for a few short values
+ * the native serialiser's fixed cost is most of the work. Anything else (nesting, a string needing escapes, a
+ * toJSON, a class instance): undefined. For-in visits inherited keys, JSON.stringify does not: only a plain object
+ * qualifies.
+ */
+function flatJson(v: object): string | undefined {
+  const proto = Object.getPrototypeOf(v);
+  let s: string | undefined;
+  if (Array.isArray(v)) {
+    if (proto !== Array.prototype || (v as { toJSON?: unknown }).toJSON !== undefined) return undefined;
+    s = '[';
+    for (let i = 0; i < v.length && s !== undefined; i++) s = appendScalar(i === 0 ? s : s + ',', v[i]);
+    return s === undefined ? undefined : s + ']';
+  }
+  if (proto !== Object.prototype && proto !== null) return undefined;
+  s = '{';
+  for (const k in v) {
+    const key = keyJson(k);
+    if (key === '') return undefined;
+    s = appendScalar(s.length === 1 ? s + key : s + ',' + key, (v as Record<string, unknown>)[k]);
+    if (s === undefined) return undefined;
+  }
+  return s + '}';
 }
 
 /** A value for a message: JSON, at most 60 characters (clipped with "...", never inside a surrogate pair). */
@@ -86,6 +125,9 @@ export function keptAsIs(v: unknown): boolean {
   return typeof v === 'string' ? v.length <= 170 && v.charCodeAt(0) !== 36 : typeof v === 'boolean' || (typeof v === 'number' && Number.isFinite(v));
 }
 
+const STRINGIFIED_ARRAY = 'array sent as a JSON string (CleverTap takes scalars only)';
+const STRINGIFIED_OBJECT = 'object sent as a JSON string (CleverTap takes scalars only)';
+
 /** A scalar CleverTap accepts, or DROP. Nested values are stringified (with a warning). */
 export function scalar(key: string, v: unknown, warnings: Warning[]): unknown {
   switch (typeof v) {
@@ -112,7 +154,7 @@ export function scalar(key: string, v: unknown, warnings: Warning[]): unknown {
         warn(warnings, 'value_dropped', key, 'value cannot be serialised');
         return DROP;
       }
-      warn(warnings, 'value_stringified', key, `${Array.isArray(v) ? 'array' : 'object'} sent as a JSON string (CleverTap takes scalars only)`);
+      warn(warnings, 'value_stringified', key, Array.isArray(v) ? STRINGIFIED_ARRAY : STRINGIFIED_OBJECT);
       // JSON text never starts with "$" (a string is quoted): only the length rule of a string applies.
       return limited(key, s, warnings);
     }

@@ -7,6 +7,7 @@ import { memoize } from '../../../src/destinations/clevertap/memo.js';
 import { isReservedProfileKey, keyFacts } from '../../../src/destinations/clevertap/keys.js';
 import { cleanEventName, cleanKey, eventNameFacts, isCleanKey, isRestrictedEventName } from '../../../src/destinations/clevertap/text.js';
 import { compileTransform } from '../../../src/destinations/clevertap/transform.js';
+import { KeyShapes } from '../../../src/destinations/clevertap/shapes.js';
 import { identify, settings, track, TS } from './helpers.js';
 
 /** More distinct strings than any cache holds: every cache is emptied at least once. */
@@ -89,5 +90,67 @@ describe('transform results do not depend on what was seen before', () => {
       assert.deepEqual(Object.keys((s.records[0] as { profileData: object }).profileData), ['first_name', 'Name']);
       assert.deepEqual(Object.keys((r.records[0] as { profileData: object }).profileData), ['First Name']); // Name needs both parts here
     }
+  });
+});
+
+describe('standard profile fields: fixes remembered per value answer as computing them', () => {
+  const traits = { gender: ' Male ', birthday: '02/03/1985', employed: 'yes', married: 'nope', education: 'college', Age: '42', 'MSG-push': 'no', phone: '020 7946 0958' };
+
+  test('per destination: the dateOrder and defaultCountryCode of one never answer for another', () => {
+    const mdy = compileTransform(settings({ dateOrder: 'mdy', defaultCountryCode: '+44' }));
+    const dmy = compileTransform(settings({ dateOrder: 'dmy', defaultCountryCode: '+1' }));
+    const none = compileTransform(settings());
+    for (let i = 0; i < 2; i++) {
+      const [a, b, c] = [mdy, dmy, none].map((t) => t(identify(traits) as never));
+      assert.ok(a.ok && b.ok && c.ok);
+      const pd = (r: typeof a) => (r.ok ? (r.records[0] as { profileData: Record<string, unknown> }).profileData : {});
+      assert.equal(pd(a).DOB, `$D_${Date.UTC(1985, 1, 3) / 1000}`);
+      assert.equal(pd(b).DOB, `$D_${Date.UTC(1985, 2, 2) / 1000}`);
+      assert.equal(pd(c).DOB, undefined);
+      assert.equal(pd(a).Phone, '+442079460958');
+      assert.equal(pd(c).Phone, undefined);
+      assert.deepEqual([pd(a).Gender, pd(a).Employed, pd(a).Married, pd(a).Education, pd(a).Age, pd(a)['MSG-push']], ['M', 'Y', undefined, 'College', 42, false]);
+    }
+  });
+
+  test('the same records and warnings before and after a flood of values', () => {
+    const t = compileTransform(settings({ dateOrder: 'dmy' }));
+    const before = t(identify(traits) as never);
+    for (let i = 0; i < 25_000; i++) t(identify({ gender: `g${i}`, birthday: `${1 + (i % 28)}/0${1 + (i % 9)}/${1900 + (i % 100)}`, Age: String(i) }) as never);
+    assert.deepEqual(t(identify(traits) as never), before);
+    const reject = compileTransform(settings({ invalidValues: 'reject' }));
+    const bad = reject(identify({ gender: 'unknown' }) as never);
+    assert.ok(!bad.ok && bad.error.code === 'invalid_gender');
+    assert.deepEqual(reject(identify({ gender: 'unknown' }) as never), bad, 'a remembered invalid value is rejected again');
+  });
+});
+
+describe('key lists known clean (shapes.ts)', () => {
+  test('only the exact remembered list matches; bounded; a list with the same first key replaces the old one', () => {
+    const shapes = new KeyShapes(2);
+    shapes.add({ a: 1, b: 2 });
+    assert.equal(shapes.has({ a: 3, b: 4 }), true);
+    assert.equal(shapes.has({ a: 1 }), false, 'a prefix');
+    assert.equal(shapes.has({ a: 1, b: 2, c: 3 }), false, 'a longer list');
+    assert.equal(shapes.has({ b: 1, a: 2 }), false, 'another order');
+    assert.equal(shapes.has({}), false);
+    shapes.add({ a: 1, c: 2 });
+    assert.equal(shapes.has({ a: 1, b: 2 }), false);
+    assert.equal(shapes.has({ a: 1, c: 2 }), true);
+    shapes.add({ x: 1 });
+    shapes.add({ y: 1 });
+    assert.ok(shapes.size() <= 2);
+  });
+
+  test('a record whose keys start as a clean one did still has its keys cleaned', () => {
+    const t = compileTransform(settings());
+    const clean = t(track('Signed Up', { plan: 'pro', seats: 3 }) as never);
+    const dirty = t(track('Signed Up', { plan: 'pro', 'se.ats': 3 }) as never);
+    const longer = t(track('Signed Up', { plan: 'pro', seats: 3, ' x ': 1 }) as never);
+    assert.ok(clean.ok && dirty.ok && longer.ok);
+    assert.deepEqual((dirty.records[0] as { evtData: object }).evtData, { plan: 'pro', seats: 3 });
+    assert.deepEqual((longer.records[0] as { evtData: object }).evtData, { plan: 'pro', seats: 3, x: 1 });
+    const p = compileTransform(settings())(identify({ plan: 'pro', identity: 'someone else' }) as never);
+    assert.ok(p.ok && !('identity' in (p.records[0] as { profileData: object }).profileData));
   });
 });

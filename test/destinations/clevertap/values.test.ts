@@ -41,6 +41,22 @@ describe('nested values are sent as their JSON text, exactly as JSON.stringify w
     [['nested'], { k: 'v' }],
     { street: '1 Market St', city: 'Pune' },
     { k: 10n },
+    {},
+    [-0, 0.1, 1e21, 5e-7, NaN, Infinity, -Infinity, false],
+    { n: -0, big: 1e21, nan: NaN, inf: -Infinity, t: true, f: false, nil: null, s: '' },
+    { b: 1, 2: 'two', a: 3, 1: 'one' },
+    { skipped: undefined, fn: () => 1, kept: 'x' },
+    [undefined, () => 1, 'x'],
+    // eslint-disable-next-line no-sparse-arrays
+    [1, , 3],
+    Object.assign(Object.create(null), { a: 'no prototype' }),
+    { toJSON: () => 'custom' },
+    Object.assign(['a'], { toJSON: () => 'custom list' }),
+    { k: 'x', toJSON: 'not a function' },
+    new Date(0),
+    new (class Point { x = 1; y = 2; })(),
+    { 'key "quoted"': 1, 'line\nbreak': 2 },
+    { deep: { deeper: ['x'] } },
   ];
   for (const v of values) {
     test(JSON.stringify(v, (_k, x) => (typeof x === 'bigint' ? `${x}n` : x)), () => {
