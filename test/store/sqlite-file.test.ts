@@ -85,14 +85,16 @@ describe('sqlite store file', () => {
   });
 
   // A holder that dies before it is ready fails the test at once; the timeout turns any other stall into a failure.
-  test('the owner lock dies with its process, also while that process is an unreaped zombie', { timeout: 120_000 }, async () => {
+  test('the owner lock dies with its process, also while that process is an unreaped zombie', { timeout: 120_000 }, async (ctx) => {
     const file = join(t.dir, 'zombie.sqlite');
     const holder = spawn(process.execPath, [...OWNER, file, 'hold'], { stdio: ['ignore', 'pipe', 'inherit'] });
+    ctx.after(() => holder.kill('SIGKILL'));
     await new Promise<void>((resolve, reject) => {
       holder.stdout.on('data', (d) => /ready/.test(String(d)) && resolve());
       holder.once('exit', (code, signal) => reject(new Error(`the lock holder exited before it was ready (${code ?? signal})`)));
     });
-    assert.throws(() => new SqliteStore(file, { owner: true }), new RegExp(`in use by process ${holder.pid}`), 'held by a live process');
+    // A store opened here by mistake is closed again, so that a failure fails the test instead of hanging the file.
+    assert.throws(() => void new SqliteStore(file, { owner: true }).close(), new RegExp(`in use by process ${holder.pid}`), 'held by a live process');
     holder.kill('SIGKILL');
     // No await from here on: this process has not reaped the killed one, which stays a zombie meanwhile.
     const b = new SqliteStore(file, { owner: true });
