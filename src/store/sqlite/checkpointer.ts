@@ -24,24 +24,10 @@ try {
 }
 const walBytes = () => { try { return statSync(workerData.file + '-wal').size; } catch { return 0; } };
 let reclaim = false;
-const CATCH_UP_FRAMES = 256;
 let lastLog = -1;
-const pageSize = db.pragma('page_size', { simple: true });
 const timer = setInterval(() => {
   try {
-    let [r] = db.pragma('wal_checkpoint(PASSIVE)');
-    // Under steady writes the writer never begins a transaction with every frame copied, so it never starts the
-    // WAL over and the file grows without bound (to 1 GB in 17 s of the ingest bench). Past the cap, catch up with
-    // a few passive passes (each copies what was written during the last), then RESTART: it keeps the writer out
-    // while it copies that small rest (with a short busy wait, never seconds) and makes the next writer start the
-    // WAL from its beginning (https://www.sqlite.org/c3ref/wal_checkpoint_v2.html). Not at every check: each
-    // restart stalls the writer, and measured p99 acknowledgement grew when it ran every second.
-    const over = () => r && r.log * pageSize > workerData.walCapBytes;
-    for (let i = 0; i < 4 && over() && r.log - r.checkpointed > CATCH_UP_FRAMES; i++) [r] = db.pragma('wal_checkpoint(PASSIVE)');
-    if (over() && r.log - r.checkpointed <= CATCH_UP_FRAMES) {
-      db.pragma('busy_timeout = 20');
-      try { [r] = db.pragma('wal_checkpoint(RESTART)'); } finally { db.pragma('busy_timeout = 5000'); }
-    }
+    const [r] = db.pragma('wal_checkpoint(PASSIVE)');
     const complete = r && r.busy === 0 && r.checkpointed === r.log;
     // TRUNCATE keeps writers out while it runs: only when the writer has been idle since the last check (under
     // load the writer starts the WAL over itself once a checkpoint is complete, cut to journal_size_limit), or
@@ -67,8 +53,6 @@ export interface CheckpointerOptions {
   intervalMs?: number;
   /** A fully checkpointed WAL file larger than this is truncated. */
   walLimitBytes: number;
-  /** Under steady writes, a WAL larger than this is started over (default 8 × walLimitBytes). */
-  walCapBytes?: number;
 }
 
 export class Checkpointer {
@@ -78,7 +62,7 @@ export class Checkpointer {
 
   constructor(file: string, opts: CheckpointerOptions) {
     const driver = createRequire(import.meta.url).resolve('better-sqlite3');
-    this.worker = new Worker(WORKER, { eval: true, workerData: { file, driver, intervalMs: opts.intervalMs ?? 1000, walLimitBytes: opts.walLimitBytes, walCapBytes: opts.walCapBytes ?? opts.walLimitBytes * 8 } });
+    this.worker = new Worker(WORKER, { eval: true, workerData: { file, driver, intervalMs: opts.intervalMs ?? 1000, walLimitBytes: opts.walLimitBytes } });
     this.worker.unref();
     // Checkpointing is an optimisation: a failure in it must never take the process down.
     this.worker.on('error', () => {});
