@@ -96,21 +96,24 @@ export function createMetrics(store: Store, workers: Map<string, DestinationWork
     onRejected(source: string, reason: string) {
       rejected.inc({ source, reason });
     },
-    // Runs for every delivered request on the delivering thread: counts are added once per status, the age
-    // histogram's child is looked up once, and timestamps are read by the char scan (ingest wrote them as ISO).
+    // Runs for every delivered request on the delivering thread: counts are added once per status and per warning
+    // code, the age histogram's child is looked up once, and timestamps are read by the char scan (ingest wrote
+    // them as ISO).
     onSettled(destination: string, list: Outcome[], jobs: readonly Job[] = [], now = Date.now()) {
       const byId = jobs.length ? new Map(jobs.map((j) => [j.id, j])) : undefined;
       const byStatus = new Map<string, number>();
+      const byCode = new Map<string, number>();
       const ageOf = age.labels({ destination });
       for (const o of list) {
         byStatus.set(o.status, (byStatus.get(o.status) ?? 0) + 1);
-        if ((o.status === 'done' || o.status === 'dead') && o.warnings) for (const w of o.warnings) warnings.inc({ destination, code: w.code });
+        if ((o.status === 'done' || o.status === 'dead') && o.warnings) for (const w of o.warnings) byCode.set(w.code, (byCode.get(w.code) ?? 0) + 1);
         if (o.status !== 'done') continue;
         const msg = byId?.get(o.jobId)?.message;
         const at = msg ? toEpochMs(String(msg.timestamp ?? msg.receivedAt ?? '')) : NaN;
         if (Number.isFinite(at)) ageOf.observe(Math.max(0, (now - at) / 1000));
       }
       for (const [status, n] of byStatus) outcomes.inc({ destination, status }, n);
+      for (const [code, n] of byCode) warnings.inc({ destination, code }, n);
     },
   };
 }

@@ -72,10 +72,6 @@ export async function tx<T>(
 /** A string as an SQL literal (https://www.postgresql.org/docs/current/sql-syntax-lexical.html#SQL-SYNTAX-STRINGS). */
 export const literal = (s: string): string => pg.escapeLiteral(s);
 
-/** An array of strings or integers as an SQL literal of an array (https://www.postgresql.org/docs/current/arrays.html#ARRAYS-IO). */
-export const arrayLiteral = (a: readonly (string | number)[]): string =>
-  literal(`{${a.map((v) => (typeof v === 'number' ? String(Math.trunc(v)) : `"${v.replace(/[\\"]/g, (ch) => `\\${ch}`)}"`)).join(',')}}`);
-
 /** An error meaning "try again later" for the caller (HTTP 503): the database could not be reached or used. */
 export function unavailable(err: unknown): Error {
   const e = err as Error & { statusCode?: number };
