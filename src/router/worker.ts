@@ -223,12 +223,14 @@ export class DestinationWorker {
   }
 
   private async pump(): Promise<void> {
-    if (this.stopped || this.paused || this.unrecorded > 0) return;
-    const now = this.clock.now();
-    if (now < this.backoffUntil) return this.schedule(this.backoffUntil - now);
-    // After a failed request only one request probes the destination until one succeeds.
-    const limit = this.failures > 0 ? 1 : this.deliverer.maxInFlight;
-    while (this.inflight < limit) {
+    for (;;) {
+      // Checked before every claim, not once per pump: a request this loop started can fail while a claim is
+      // awaited, and the loop must then back off too, or it sends the backlog to a dead destination over and over.
+      if (this.stopped || this.paused || this.unrecorded > 0) return;
+      const now = this.clock.now();
+      if (now < this.backoffUntil) return this.schedule(this.backoffUntil - now);
+      // After a failed request only one request probes the destination until one succeeds.
+      if (this.inflight >= (this.failures > 0 ? 1 : this.deliverer.maxInFlight)) return;
       // Free lanes, starting after the last one served so that every lane gets its turn.
       const free: number[] = [];
       for (let i = 0; i < LANES; i++) {
@@ -264,7 +266,8 @@ export class DestinationWorker {
           if (!this.stopped) setImmediate(() => this.pumpSafely());
         });
     }
-    if (this.timer === null && this.inflight < limit) this.schedule(this.policy.pollMs);
+    // Nothing more to claim now (no free lane or no due job): look again after the poll interval.
+    if (this.timer === null) this.schedule(this.policy.pollMs);
   }
 
   private async run(jobs: Job[]): Promise<void> {

@@ -170,6 +170,28 @@ describe('router worker', () => {
     }
   });
 
+  test('a destination that fails at once is not claimed in a loop: requests of one pump back off too', async () => {
+    // Every request fails as soon as it is sent (a refused connection). A failure that lands while the pump awaits
+    // its next claim must stop that pump, or it claims and sends the whole backlog over and over, with no backoff.
+    const s = await setup({ maxBatch: 1, maxInFlight: 4, events: usersInDistinctLanes(12).map((u) => [u, 5]) });
+    // The answers land while the pump waits for the store's next claim (as with a slower store, e.g. PostgreSQL).
+    const claim = s.store.claim.bind(s.store);
+    s.store.claim = async (...args) => {
+      for (const c of s.deliverer.inFlight()) c.answer(retryable());
+      await turns();
+      return claim(...args);
+    };
+    try {
+      s.worker.start();
+      const end = s.clock.now() + 3 * POLICY.maxMs;
+      while (s.clock.now() < end && s.deliverer.calls.length < 1000) await s.clock.advance(POLICY.pollMs);
+      // Backoff from 100 ms doubling to 1 s: about 6 probes in 3 s, after the first round of up to maxInFlight.
+      assert.ok(s.deliverer.calls.length <= 4 + 8, `${s.deliverer.calls.length} requests in 3 s to a destination that is down`);
+    } finally {
+      await s.close();
+    }
+  });
+
   test('a probe takes a small batch; once it succeeds, full batches again', async () => {
     const s = await setup({ maxBatch: 500, maxInFlight: 1, events: usersInDistinctLanes(8).map((u) => [u, 100]) });
     try {
