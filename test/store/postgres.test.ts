@@ -90,3 +90,24 @@ test('postgres: a duplicate met by the plain INSERT of dedupe keys (its fast pat
     await b.close();
   }
 });
+
+test('postgres: migration 8 upgrades a database left at version 7 that holds jobs (jobs pages keep room for the claim stamp)', async () => {
+  const old = await PostgresStore.open(url);
+  try {
+    await old.append('mig-src', [msg('m-1', 'u1', ['mig-dst']), msg('m-2', 'u2', ['mig-dst'])]);
+    // The layout of version 7: no fillfactor on jobs, migration 8 not recorded.
+    await old.pool.query('DELETE FROM taproute_migrations WHERE version = 8; ALTER TABLE jobs RESET (fillfactor)');
+  } finally {
+    await old.close();
+  }
+  const s = await PostgresStore.open(url);
+  try {
+    const { rows } = await s.pool.query<{ reloptions: string[] | null }>(`SELECT reloptions FROM pg_class WHERE relname = 'jobs'`);
+    assert.deepEqual(rows[0].reloptions, ['fillfactor=50']);
+    assert.ok((await s.pool.query('SELECT 1 FROM taproute_migrations WHERE version = 8')).rowCount === 1);
+    const c = (await s.counts()).find((x) => x.sourceId === 'mig-src');
+    assert.deepEqual([c?.received, c?.pending], [2, 2], 'the jobs stored before the upgrade are still there');
+  } finally {
+    await s.close();
+  }
+});
