@@ -15,6 +15,7 @@ import type { CounterDeltas, SourceDelta } from './counters.js';
 import { routesOf } from '../user-messages.js';
 import { routeFiltered } from './users.js';
 import { int4Array, int8Array, textArray } from './arrays.js';
+import { copyIn } from './copy.js';
 
 /** SQLSTATE of a duplicate key (https://www.postgresql.org/docs/current/errcodes-appendix.html). */
 const UNIQUE_VIOLATION = '23505';
@@ -116,14 +117,15 @@ SELECT (SELECT array_agg(ord) FROM m) AS kept, (SELECT array_agg(nextval('messag
 /** After a commit met a stored key, this many commits use DEDUPE_SQL before FRESH_SQL is tried again. */
 const CAREFUL_COMMITS = 64;
 
-/** The kept messages and their jobs, in one statement (https://www.postgresql.org/docs/current/queries-with.html#QUERIES-WITH-MODIFYING). */
-const INSERT_SQL = `
-WITH msgs AS (
-  INSERT INTO messages (id, source_id, message_id, received_at, payload, user_key, anon_key, routes)
-  SELECT * FROM unnest($1::bigint[], $2::text[], $3::text[], $4::bigint[], $5::text[], $6::text[], $7::text[], $8::text[])
-)
-INSERT INTO jobs (id, msg_id, source_id, destination_id, user_key, received_at, lane)
-SELECT * FROM unnest($9::bigint[], $10::bigint[], $11::text[], $12::text[], $13::text[], $14::bigint[], $15::int[])`;
+/**
+ * The kept messages and their jobs, by COPY (copy.ts): both tables in one query message. Against one
+ * INSERT ... SELECT FROM unnest(...) of the same rows, HTTP ingest measured 8.4 WAL records, 1,645 WAL bytes
+ * and 18.9 buffer accesses per event instead of 10.4, 1,738 and 21.2 (pg_stat_statements, 25,000 events).
+ */
+const COPY_SQL = [
+  'COPY messages (id, source_id, message_id, received_at, payload, user_key, anon_key, routes) FROM STDIN (FORMAT binary)',
+  'COPY jobs (id, msg_id, source_id, destination_id, user_key, received_at, lane) FROM STDIN (FORMAT binary)',
+];
 
 /** A message of an append, and whether it is the first of its (source, messageId) in the commit. */
 interface Occurrence {
@@ -148,7 +150,7 @@ export class Jobs {
    * Opens the caller's transaction and stores every append of one group commit in it, except the source counters,
    * returned for the caller to write last (their row is hot: every commit of every node updates it, and a
    * row lock is held until the commit). Dedupe and ids run in `inOrder` step 0 (DEDUPE_SQL), so that ids
-   * follow arrival order when several commits of this node are in flight; the messages and jobs (INSERT_SQL)
+   * follow arrival order when several commits of this node are in flight; the messages and jobs (COPY_SQL)
    * are written beside the other commits' (the server uses both cores).
    */
   async append(c: pg.ClientBase, batch: AppendBatch[], deltas: CounterDeltas, inOrder: InOrder = (_step, fn) => fn()): Promise<AppendDone> {
@@ -206,11 +208,17 @@ export class Jobs {
           j.lane.push(lane);
         }
       });
-      await c.query(INSERT_SQL, [
-        int8Array(ids.m), textArray(kept.map((x) => x.sourceId)), textArray(kept.map((x) => x.m.messageId)), int8Array(kept.map((x) => x.m.receivedAt)),
-        textArray(kept.map((x) => x.m.payload)), textArray(kept.map((x) => x.m.userKey)), textArray(kept.map((x) => x.m.anonymousId)),
-        textArray(kept.map((x) => routesOf(x.m))),
-        int8Array(j.id), int8Array(j.msg), textArray(j.src), textArray(j.dst), textArray(j.user), int8Array(j.at), int4Array(j.lane),
+      await copyIn(c, COPY_SQL, [
+        [
+          { type: 'int8', values: ids.m }, { type: 'text', values: kept.map((x) => x.sourceId) }, { type: 'text', values: kept.map((x) => x.m.messageId) },
+          { type: 'int8', values: kept.map((x) => x.m.receivedAt) }, { type: 'text', values: kept.map((x) => x.m.payload) },
+          { type: 'text', values: kept.map((x) => x.m.userKey) }, { type: 'text', values: kept.map((x) => x.m.anonymousId) },
+          { type: 'text', values: kept.map((x) => routesOf(x.m)) },
+        ],
+        [
+          { type: 'int8', values: j.id }, { type: 'int8', values: j.msg }, { type: 'text', values: j.src }, { type: 'text', values: j.dst },
+          { type: 'text', values: j.user }, { type: 'int8', values: j.at }, { type: 'int4', values: j.lane },
+        ],
       ]);
     }
     const keptSet = new Set(kept);
