@@ -151,3 +151,23 @@ test('fencing: a claim settles only under the token it was claimed under, even w
   c = (await reconciled(plain)).get('src>d1');
   assert.deepEqual([c?.delivered, c?.pending], [3, 0]);
 });
+
+test('a fenced claim stamps its jobs in place: heap-only updates, no new entry in the jobs indexes (fillfactor, migration 8)', async () => {
+  const plain = await open();
+  const h = await open('node-h');
+  await plain.pool.query(
+    `INSERT INTO leases (destination_id, lane, node_id, token, expires_at) SELECT 'dh', l, 'node-h', 1, clock_timestamp() + interval '1 hour'
+     FROM generate_series(0, ${LANES - 1}) l ON CONFLICT (destination_id, lane) DO UPDATE SET node_id = excluded.node_id, expires_at = excluded.expires_at`,
+  );
+  await plain.append('src-h', Array.from({ length: 300 }, (_, i) => msg(`h-${i}`, `user-${i}`, ['dh'])));
+  const page = async () =>
+    new Map((await plain.pool.query<{ id: number; block: string }>(`SELECT id, (ctid::text::point)[0] AS block FROM jobs WHERE destination_id = 'dh'`)).rows.map((r) => [r.id, r.block]));
+  const before = await page();
+  const claimed = await h.claim('dh', ALL, 100, Date.now());
+  assert.equal(claimed.length, 100);
+  const { rows } = await plain.pool.query<{ id: number }>(`SELECT id FROM jobs WHERE destination_id = 'dh' AND claim_token = 1`);
+  assert.equal(rows.length, 100, 'the claimed jobs carry the lease token');
+  // A row version that stays on its page, with no indexed column changed, is a heap-only tuple.
+  const after = await page();
+  assert.deepEqual(claimed.filter((j) => after.get(j.id) !== before.get(j.id)).map((j) => j.id), [], 'every stamped row stays on its page');
+});

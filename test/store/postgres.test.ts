@@ -63,3 +63,51 @@ test('postgres: ids with quotes, backslashes, braces and commas dedupe and count
     await s.close();
   }
 });
+
+test('postgres: a duplicate met by the plain INSERT of dedupe keys (its fast path) is caught, on another node too, and again after careful commits', async () => {
+  const src = 'fast-path-src';
+  const dst = 'fast-path-dst';
+  const a = await PostgresStore.open(url);
+  const b = await PostgresStore.open(url);
+  try {
+    const ids = (p: string, n: number) => Array.from({ length: n }, (_, i) => `${p}-${i}`);
+    assert.deepEqual(await a.append(src, ids('a', 3).map((id) => msg(id, 'u1', [dst]))), { accepted: 3, duplicates: [] });
+    // b has met no duplicate yet: its plain INSERT meets a-1, stored by a; the commit starts again keeping only the new keys.
+    assert.deepEqual(await b.append(src, [msg('b-0', 'u1', [dst]), msg('a-1', 'u1', [dst]), msg('b-1', 'u1', [dst])]), { accepted: 2, duplicates: [1] });
+    // Past the careful commits (64, one at a time), the plain INSERT is tried again and still catches a duplicate.
+    for (let i = 0; i < 70; i++) assert.deepEqual(await b.append(src, [msg(`c-${i}`, 'u2', [dst])]), { accepted: 1, duplicates: [] });
+    assert.deepEqual(await b.append(src, [msg('a-2', 'u1', [dst]), msg('d-0', 'u1', [dst])]), { accepted: 1, duplicates: [0] });
+    const c = (await a.counts()).find((x) => x.sourceId === src && x.destinationId === dst);
+    assert.equal(c?.received, 3 + 2 + 70 + 1);
+    assert.equal(c?.pending, 3 + 2 + 70 + 1);
+    assert.deepEqual((await a.sourceCounts()).find((x) => x.sourceId === src), { sourceId: src, received: 76, duplicates: 2, rejected: 0 });
+    // u1's jobs in the order their messages arrived, each once.
+    const jobs = await a.claim(dst, Array.from({ length: LANES }, (_, i) => i), 1000, Date.now());
+    const u1 = jobs.filter((j) => j.userKey === 'u1').map((j) => (j.message as { messageId: string }).messageId);
+    assert.deepEqual(u1, ['a-0', 'a-1', 'a-2', 'b-0', 'b-1', 'd-0']);
+  } finally {
+    await a.close();
+    await b.close();
+  }
+});
+
+test('postgres: migration 8 upgrades a database left at version 7 that holds jobs (jobs pages keep room for the claim stamp)', async () => {
+  const old = await PostgresStore.open(url);
+  try {
+    await old.append('mig-src', [msg('m-1', 'u1', ['mig-dst']), msg('m-2', 'u2', ['mig-dst'])]);
+    // The layout of version 7: no fillfactor on jobs, migration 8 not recorded.
+    await old.pool.query('DELETE FROM taproute_migrations WHERE version = 8; ALTER TABLE jobs RESET (fillfactor)');
+  } finally {
+    await old.close();
+  }
+  const s = await PostgresStore.open(url);
+  try {
+    const { rows } = await s.pool.query<{ reloptions: string[] | null }>(`SELECT reloptions FROM pg_class WHERE relname = 'jobs'`);
+    assert.deepEqual(rows[0].reloptions, ['fillfactor=50']);
+    assert.ok((await s.pool.query('SELECT 1 FROM taproute_migrations WHERE version = 8')).rowCount === 1);
+    const c = (await s.counts()).find((x) => x.sourceId === 'mig-src');
+    assert.deepEqual([c?.received, c?.pending], [2, 2], 'the jobs stored before the upgrade are still there');
+  } finally {
+    await s.close();
+  }
+});

@@ -15,6 +15,10 @@ import type { CounterDeltas, SourceDelta } from './counters.js';
 import { routesOf } from '../user-messages.js';
 import { routeFiltered } from './users.js';
 import { int4Array, int8Array, textArray } from './arrays.js';
+import { copyIn } from './copy.js';
+
+/** SQLSTATE of a duplicate key (https://www.postgresql.org/docs/current/errcodes-appendix.html). */
+const UNIQUE_VIOLATION = '23505';
 
 /** Lanes read per query: a few at a time, so a claim reads few more job rows than it takes. */
 const LANES_PER_QUERY = 8;
@@ -94,14 +98,34 @@ WITH m AS (
 SELECT (SELECT array_agg(ord) FROM k) AS kept, (SELECT array_agg(nextval('messages_id_seq')) FROM k) AS m,
        (SELECT array_agg(nextval('jobs_id_seq')) FROM k, generate_series(1, k.jobs)) AS j`;
 
-/** The kept messages and their jobs, in one statement (https://www.postgresql.org/docs/current/queries-with.html#QUERIES-WITH-MODIFYING). */
-const INSERT_SQL = `
-WITH msgs AS (
-  INSERT INTO messages (id, source_id, message_id, received_at, payload, user_key, anon_key, routes)
-  SELECT * FROM unnest($1::bigint[], $2::text[], $3::text[], $4::bigint[], $5::text[], $6::text[], $7::text[], $8::text[])
+/**
+ * DEDUPE_SQL for a commit none of whose keys is expected to be stored already: a plain INSERT, which fails
+ * (unique_violation) if one is. ON CONFLICT costs a speculative insertion per row: a uniqueness check before
+ * the heap insert and a confirmation after it, measured at twice the buffer accesses and 1.5 times the WAL
+ * records of the plain INSERT for 300 keys (https://www.postgresql.org/docs/current/sql-insert.html#SQL-ON-CONFLICT).
+ * Every message is kept; ids as DEDUPE_SQL.
+ */
+const FRESH_SQL = `
+WITH m AS (
+  SELECT * FROM unnest($1::text[], $2::text[], $3::bigint[], $4::int[]) WITH ORDINALITY AS m(source_id, message_id, at, jobs, ord)
+), d AS (
+  INSERT INTO dedupe (source_id, message_id, at) SELECT source_id, message_id, at FROM m ORDER BY source_id, message_id
 )
-INSERT INTO jobs (id, msg_id, source_id, destination_id, user_key, received_at, lane)
-SELECT * FROM unnest($9::bigint[], $10::bigint[], $11::text[], $12::text[], $13::text[], $14::bigint[], $15::int[])`;
+SELECT (SELECT array_agg(ord) FROM m) AS kept, (SELECT array_agg(nextval('messages_id_seq')) FROM m) AS m,
+       (SELECT array_agg(nextval('jobs_id_seq')) FROM m, generate_series(1, m.jobs)) AS j`;
+
+/** After a commit met a stored key, this many commits use DEDUPE_SQL before FRESH_SQL is tried again. */
+const CAREFUL_COMMITS = 64;
+
+/**
+ * The kept messages and their jobs, by COPY (copy.ts): both tables in one query message. Against one
+ * INSERT ... SELECT FROM unnest(...) of the same rows, HTTP ingest measured 8.4 WAL records, 1,645 WAL bytes
+ * and 18.9 buffer accesses per event instead of 10.4, 1,738 and 21.2 (pg_stat_statements, 25,000 events).
+ */
+const COPY_SQL = [
+  'COPY messages (id, source_id, message_id, received_at, payload, user_key, anon_key, routes) FROM STDIN (FORMAT binary)',
+  'COPY jobs (id, msg_id, source_id, destination_id, user_key, received_at, lane) FROM STDIN (FORMAT binary)',
+];
 
 /** A message of an append, and whether it is the first of its (source, messageId) in the commit. */
 interface Occurrence {
@@ -117,13 +141,16 @@ interface Held {
 }
 
 export class Jobs {
+  /** Commits left that use DEDUPE_SQL directly (a duplicate was met lately: FRESH_SQL would likely fail again). */
+  private careful = 0;
+
   constructor(private readonly fence?: Fence) {}
 
   /**
    * Opens the caller's transaction and stores every append of one group commit in it, except the source counters,
    * returned for the caller to write last (their row is hot: every commit of every node updates it, and a
    * row lock is held until the commit). Dedupe and ids run in `inOrder` step 0 (DEDUPE_SQL), so that ids
-   * follow arrival order when several commits of this node are in flight; the messages and jobs (INSERT_SQL)
+   * follow arrival order when several commits of this node are in flight; the messages and jobs (COPY_SQL)
    * are written beside the other commits' (the server uses both cores).
    */
   async append(c: pg.ClientBase, batch: AppendBatch[], deltas: CounterDeltas, inOrder: InOrder = (_step, fn) => fn()): Promise<AppendDone> {
@@ -144,10 +171,26 @@ export class Jobs {
     await c.query('BEGIN'); // needs no order: it travels while the commit before this one runs its step 0
     if (msgs.length === 0) return this.appended(batch, first, new Set(), deltas);
     const ids = await inOrder(0, async () => {
-      const { rows: [r] } = await c.query<{ kept: number[] | null; m: number[] | null; j: number[] | null }>(DEDUPE_SQL, [
+      const args = [
         textArray(msgs.map((x) => x.sourceId)), textArray(msgs.map((x) => x.m.messageId)), int8Array(msgs.map((x) => x.m.receivedAt)),
         int4Array(msgs.map((x) => x.m.destinations.length)),
-      ]);
+      ];
+      type Ids = { kept: number[] | null; m: number[] | null; j: number[] | null };
+      let r: Ids | undefined;
+      if (this.careful > 0) this.careful--;
+      else {
+        try {
+          r = (await c.query<Ids>(FRESH_SQL, args)).rows[0];
+        } catch (err) {
+          if ((err as { code?: string }).code !== UNIQUE_VIOLATION) throw err;
+          // A key was stored before (by this node or another): nothing of this transaction is written yet, so
+          // it starts again with the statement that keeps the new keys only. Still inside step 0: order holds.
+          this.careful = CAREFUL_COMMITS;
+          await c.query('ROLLBACK');
+          await c.query('BEGIN');
+        }
+      }
+      r ??= (await c.query<Ids>(DEDUPE_SQL, args)).rows[0];
       const sort = (a: number[] | null) => (a ?? []).sort((x, y) => x - y);
       return { kept: sort(r.kept), m: sort(r.m), j: sort(r.j) };
     });
@@ -165,11 +208,17 @@ export class Jobs {
           j.lane.push(lane);
         }
       });
-      await c.query(INSERT_SQL, [
-        int8Array(ids.m), textArray(kept.map((x) => x.sourceId)), textArray(kept.map((x) => x.m.messageId)), int8Array(kept.map((x) => x.m.receivedAt)),
-        textArray(kept.map((x) => x.m.payload)), textArray(kept.map((x) => x.m.userKey)), textArray(kept.map((x) => x.m.anonymousId)),
-        textArray(kept.map((x) => routesOf(x.m))),
-        int8Array(j.id), int8Array(j.msg), textArray(j.src), textArray(j.dst), textArray(j.user), int8Array(j.at), int4Array(j.lane),
+      await copyIn(c, COPY_SQL, [
+        [
+          { type: 'int8', values: ids.m }, { type: 'text', values: kept.map((x) => x.sourceId) }, { type: 'text', values: kept.map((x) => x.m.messageId) },
+          { type: 'int8', values: kept.map((x) => x.m.receivedAt) }, { type: 'text', values: kept.map((x) => x.m.payload) },
+          { type: 'text', values: kept.map((x) => x.m.userKey) }, { type: 'text', values: kept.map((x) => x.m.anonymousId) },
+          { type: 'text', values: kept.map((x) => routesOf(x.m)) },
+        ],
+        [
+          { type: 'int8', values: j.id }, { type: 'int8', values: j.msg }, { type: 'text', values: j.src }, { type: 'text', values: j.dst },
+          { type: 'text', values: j.user }, { type: 'int8', values: j.at }, { type: 'int4', values: j.lane },
+        ],
       ]);
     }
     const keptSet = new Set(kept);
@@ -245,12 +294,15 @@ export class Jobs {
     }
     if (this.fence && picked.length) {
       // Each row takes the token of the lease it is claimed under; a row whose lease was lost meanwhile (or that
-      // another node settled) is not taken.
+      // another node settled) is not taken. The rows come as (id, lane) pairs, each found by its primary key:
+      // joined on `id = ANY(...)` instead, the planner scanned the whole id list once per lease row (64 index
+      // searches per job, 4,300 buffer hits for a 60-job claim).
       const { rows } = await pool.query<{ id: number }>(
-        `UPDATE jobs j SET claim_token = l.token FROM leases l
-         WHERE j.id = ANY($1::bigint[]) AND l.destination_id = $2 AND l.lane = j.lane AND l.node_id = $3 AND l.expires_at > clock_timestamp()
+        `UPDATE jobs j SET claim_token = l.token FROM unnest($1::bigint[], $4::int[]) AS p(id, lane)
+         JOIN leases l ON l.destination_id = $2 AND l.lane = p.lane
+         WHERE j.id = p.id AND j.lane = p.lane AND l.node_id = $3 AND l.expires_at > clock_timestamp()
          RETURNING j.id`,
-        [picked.map((r) => r.id), destinationId, this.fence.nodeId],
+        [picked.map((r) => r.id), destinationId, this.fence.nodeId, picked.map((r) => r.lane)],
       );
       const stamped = new Set(rows.map((r) => r.id));
       picked = picked.filter((r) => stamped.has(r.id));

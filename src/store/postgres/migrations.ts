@@ -125,6 +125,15 @@ const MIGRATIONS: string[] = [
   ALTER TABLE messages ADD COLUMN anon_key text;
   CREATE INDEX messages_anon ON messages (anon_key, id) WHERE anon_key IS NOT NULL;
   `,
+  // 8: room on each jobs page for the fenced claim's stamp (claim_token, in no index): the new row version then
+  // stays on its page as a heap-only tuple, with no new entry in the three jobs indexes
+  // (https://www.postgresql.org/docs/current/storage-hot.html). Measured end to end (ingest, then delivery to
+  // the emulator): the stamp wrote 1.0 WAL record per job instead of 3.5 (2.1 at fillfactor 70), and the run
+  // 12.3 WAL records and 35 buffer accesses per event instead of 14.7 and 42; ingest alone is unchanged.
+  // The setting takes a lock that lets reads and writes go on; pages filled before it keep their rows.
+  `
+  ALTER TABLE jobs SET (fillfactor = 50);
+  `,
 ];
 
 export async function migrate(pool: pg.Pool): Promise<void> {
