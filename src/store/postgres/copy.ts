@@ -1,4 +1,5 @@
-// COPY ... FROM STDIN in PostgreSQL's binary format, without a library. COPY inserts rows many at a time
+// COPY ... FROM STDIN in PostgreSQL's binary format. Not pg-copy-streams: it runs one COPY per query, and an
+// append sends both tables' rows in one query message (one round trip). COPY inserts rows many at a time
 // (one WAL record per heap page for a batch of rows, where INSERT ... SELECT writes one per row) and skips
 // the executor's per-row work of a query; the rows travel as CopyData messages
 // (https://www.postgresql.org/docs/current/protocol-flow.html#PROTOCOL-COPY). The binary format: a header
