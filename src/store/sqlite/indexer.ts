@@ -1,15 +1,16 @@
 // Write-behind indexing of the user lookup (users.ts). An index keyed by a hash takes each new entry at a random
 // place, so an append dirtied about one 4 KB page of it per message, and every group commit wrote those pages to
-// the WAL again: of the ~15 KB of WAL an event cost, two such indexes (user key, anonymousId) were ~8 KB.
-// Instead the messages table is only appended to (rowid order), and this indexer moves the entries of the messages
-// after its watermark into user_lookup, sorted, once a second (or once the tail is long): a batch that
-// dirties a page at most once for the many entries it gets. The watermark (the highest message id indexed) is
-// written in the same transaction, so the index and it always agree, also after kill -9; the lookup reads the
-// indexed part by the index and the short tail after the watermark by a rowid range.
+// the WAL again. Instead the messages table is only appended to (rowid order), and this indexer moves the entries
+// of the messages after its watermark into user_lookup, sorted, once a second (or once the tail is long): one
+// transaction that writes each page once for the many entries it gets (on a file of 200,000 events the WAL per
+// appended event went from 14.9 to 9.2 KB, the store thread's CPU from ~75 to ~55 µs). The watermark (the highest
+// message id indexed) is written in the same transaction, so the index and it always agree, also after kill -9;
+// the lookup reads the indexed part by the index and the short tail after the watermark by a rowid range.
 //
-// The dedupe key (source_id, message_id) is random too but stays indexed at append: its table holds the dedupe
-// window (a day of keys), so a second's batch lands about one key per page whatever its order, and deferring it
-// would save next to nothing at steady state (measured: see the commit message).
+// The dedupe key (source_id, message_id) is random too but stays indexed at append: its table holds the whole
+// dedupe window (a day of keys), so a second's batch is a small fraction of its pages and still dirties about one
+// page per key. Measured: 15,000 keys sorted into a table of 2 million still wrote 3.7 KB of WAL each (5.5 KB in
+// group commits of 400), and a day's window at 15,000 events/s is 600 times larger than that table.
 import type Database from 'better-sqlite3';
 
 /** The watermark's row in index_state. */
