@@ -21,11 +21,13 @@ export const WATERMARK_SQL = 'SELECT upto FROM index_state WHERE name = ?';
 /** Most messages one run indexes: bounds how long it holds the thread (a backlog is caught up over runs). */
 export const INDEX_BATCH = 50_000;
 
-/** Every lookup entry (hash, message id) of the messages in (from, to]: a message's user key and, set after
- *  identify, its anonymousId; the two hashes once if equal. Sorted, so the insert walks the index in order. */
-const ENTRIES_SQL = `
-  SELECT user_hash, id FROM messages WHERE id > @from AND id <= @to AND user_hash IS NOT NULL
-  UNION SELECT anon_hash, id FROM messages WHERE id > @from AND id <= @to AND anon_hash IS NOT NULL
+/** Writes every lookup entry (hash, message id) of the messages in (from, to]: a message's user key and, set after
+ *  identify, its anonymousId; the two hashes once if equal. The range is read once (MATERIALIZED: the rows are
+ *  large and mostly out of the page cache by now), and the entries are sorted, so the insert walks the index in order. */
+const INSERT_ENTRIES_SQL = `
+  WITH tail AS MATERIALIZED (SELECT id, user_hash, anon_hash FROM messages WHERE id > @from AND id <= @to)
+  INSERT OR IGNORE INTO user_lookup (hash, msg_id)
+  SELECT user_hash, id FROM tail WHERE user_hash IS NOT NULL UNION SELECT anon_hash, id FROM tail WHERE anon_hash IS NOT NULL
   ORDER BY 1, 2`;
 
 export const INDEX_SCHEMA = `
@@ -41,7 +43,7 @@ export function migrateToUserLookup(db: Database.Database): void {
   if (db.prepare(WATERMARK_SQL).get(USER_LOOKUP)) return;
   db.transaction(() => {
     const upto = (db.prepare('SELECT coalesce(max(id), 0) FROM messages').pluck().get() as number);
-    db.prepare(`INSERT OR IGNORE INTO user_lookup (hash, msg_id) ${ENTRIES_SQL}`).run({ from: 0, to: upto });
+    db.prepare(INSERT_ENTRIES_SQL).run({ from: 0, to: upto });
     db.prepare('INSERT INTO index_state (name, upto) VALUES (?, ?)').run(USER_LOOKUP, upto);
     db.exec('DROP INDEX IF EXISTS messages_user_hash; DROP INDEX IF EXISTS messages_anon_hash');
   })();
@@ -54,7 +56,7 @@ export class UserIndexer {
     this.s = {
       upto: db.prepare(WATERMARK_SQL).pluck(),
       last: db.prepare('SELECT max(id) FROM (SELECT id FROM messages WHERE id > ? ORDER BY id LIMIT ?)').pluck(),
-      insert: db.prepare(`INSERT OR IGNORE INTO user_lookup (hash, msg_id) ${ENTRIES_SQL}`),
+      insert: db.prepare(INSERT_ENTRIES_SQL),
       mark: db.prepare('UPDATE index_state SET upto = ? WHERE name = ?'),
     };
   }
