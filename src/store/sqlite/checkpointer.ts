@@ -1,7 +1,7 @@
 // Moves SQLite's WAL checkpoints off the event loop. With autocheckpoint, the committing connection copies
 // WAL pages into the database file itself, which roughly doubled the cost of every append; here a worker
 // thread with its own connection checkpoints in the background (PASSIVE: it never blocks writers).
-// Once a second: an append dirties a page of each index keyed by user (a random place), and each checkpoint
+// Once a second: an append dirties a page of the dedupe key's index (a random place), and each checkpoint
 // writes every page dirtied since the last one, then fsyncs the database file, on the disk the group commit
 // fsyncs the WAL on. Five checkpoints a second wrote those hot pages five times over; at one, 20% fewer bytes
 // reach the disk per event (14.1 -> 11.3 KB at small group commits) and the WAL's fsync waits less behind them.

@@ -4,6 +4,7 @@
 //   · failures.ts (dead letters, replay) · counters.ts · requests.ts · suppressions.ts · prune.ts
 //   · last-errors.ts · destination-state.ts · lock.ts (one owner per file)
 //   · checkpointer.ts (WAL checkpoints off the event loop, giving the WAL's space back) · users.ts (user lookup)
+//   · indexer.ts (the user lookup's entries written behind the appends, in sorted batches)
 import Database from 'better-sqlite3';
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
@@ -15,6 +16,7 @@ import { GroupCommit } from './commit.js';
 import { CounterDeltas, Counters } from './counters.js';
 import { DestinationStates } from './destination-state.js';
 import { DeadLetters } from './failures.js';
+import { INDEX_BATCH, UserIndexer } from './indexer.js';
 import { type AppendBatch, Jobs, type RawJob } from './jobs.js';
 import { LastErrors } from './last-errors.js';
 import { OwnerLock } from './lock.js';
@@ -35,11 +37,17 @@ export interface SqliteStoreOptions {
   walLimitBytes?: number;
   /** The store has a thread of its own (thread.ts): the group commit fsyncs on it instead of the thread pool. */
   ownThread?: boolean;
+  /** How often the owner indexes the messages appended since (indexer.ts); tests make it long to keep a tail. */
+  indexIntervalMs?: number;
 }
 
 /** How often a store that could not write tries again, to report itself healthy once it can. */
 const WRITE_PROBE_MS = 1000;
 const DEFAULT_WAL_LIMIT_BYTES = 16 * 1024 * 1024;
+/** How often the owner indexes the messages appended since (indexer.ts), and after how many it does so sooner:
+ *  the tail a user lookup scans stays about a second of appends. */
+const DEFAULT_INDEX_MS = 1000;
+const INDEX_AFTER = 20_000;
 
 export class SqliteStore implements Store {
   readonly db: Database.Database;
@@ -54,6 +62,11 @@ export class SqliteStore implements Store {
   private readonly lastErrors: LastErrors;
   private readonly destinations: DestinationStates;
   private readonly users: UserMessages;
+  private readonly indexer: UserIndexer | null = null;
+  private indexTimer: NodeJS.Timeout | null = null;
+  /** Messages appended since the indexer last ran, and whether a run is queued for them. */
+  private unindexed = 0;
+  private indexQueued = false;
   private readonly probe: Database.Statement | null = null;
   /** Set while writes fail (disk full), cleared by the next write that succeeds; a timer probes meanwhile. */
   private writeFailure: Error | null = null;
@@ -99,6 +112,33 @@ export class SqliteStore implements Store {
     this.suppressions = new Suppressions(this.db, writable);
     this.appends = new GroupCommit(wal, (batch) => this.write(() => this.commitAppends(batch)), opts.ownThread);
     if (writable) this.pending = this.jobs.count();
+    if (writable && opts.owner) {
+      this.indexer = new UserIndexer(this.db);
+      this.indexTimer = setInterval(() => this.indexTail(), opts.indexIntervalMs ?? DEFAULT_INDEX_MS);
+      this.indexTimer.unref();
+    }
+  }
+
+  /** Runs the indexer (off the commit path: on its timer, before prune, at close). */
+  private indexTail(): void {
+    this.unindexed = 0;
+    this.indexQueued = false;
+    // A backlog (a file just migrated, a long stall) is caught up a batch per turn, so appends go on between.
+    if (this.indexBatch() >= INDEX_BATCH && !this.indexQueued) {
+      this.indexQueued = true;
+      setImmediate(() => this.indexTail());
+    }
+  }
+
+  /** One batch of the indexer; how many messages it covered. A failure (disk full, the CLI holding the write
+   *  lock) leaves the tail for the next run: lookups read it meanwhile. */
+  private indexBatch(): number {
+    if (!this.indexer || !this.db.open) return 0;
+    try {
+      return this.write(() => this.indexer!.run());
+    } catch {
+      return 0;
+    }
   }
 
   /**
@@ -160,6 +200,11 @@ export class SqliteStore implements Store {
       return out;
     })();
     this.pending += added;
+    for (const r of results) this.unindexed += r.accepted;
+    if (this.indexer && !this.indexQueued && this.unindexed >= INDEX_AFTER) {
+      this.indexQueued = true;
+      setImmediate(() => this.indexTail());
+    }
     return results;
   }
 
@@ -251,6 +296,8 @@ export class SqliteStore implements Store {
   }
 
   async prune(now: number, dedupeWindowMs: number): Promise<void> {
+    // Messages are pruned below the indexer's watermark only (prune.ts): move it first.
+    this.indexTail();
     await prune(this.db, now, dedupeWindowMs);
     // Another process (the CLI's replay) may have added jobs: keep the backlog figure honest.
     this.pending = this.jobs.count();
@@ -259,7 +306,11 @@ export class SqliteStore implements Store {
   async close(): Promise<void> {
     if (this.probeTimer) clearInterval(this.probeTimer);
     this.probeTimer = null;
+    if (this.indexTimer) clearInterval(this.indexTimer);
     await this.appends.close();
+    // Indexed now, the tail costs the next run's lookups no scan. Not synced: the index is derived from the
+    // messages, and a batch lost with its watermark is only a longer tail, as after kill -9.
+    while (this.indexBatch() >= INDEX_BATCH);
     // The checkpoint thread closes its connection first, so nothing writes the files after this resolves.
     await this.checkpointer?.close();
     this.db.close();

@@ -1,6 +1,7 @@
 // The SQLite schema. Every statement is idempotent (IF NOT EXISTS), so opening a file of this version or an
 // empty one is the same step; a later change of layout adds a numbered migration here.
 import type Database from 'better-sqlite3';
+import { INDEX_SCHEMA, migrateToUserLookup } from './indexer.js';
 import { userHash } from './users.js';
 
 const SCHEMA = `
@@ -85,30 +86,25 @@ const ADDED_COLUMNS: [table: string, column: string, definition: string][] = [
   // The user lookup (users.ts): a message's user key and routes.
   ['messages', 'user_key', 'TEXT'],
   ['messages', 'routes', 'TEXT'],
-  // Indexed in place of user_key (users.ts userHash).
+  // Looked up in place of user_key (users.ts userHash), through user_lookup (indexer.ts).
   ['messages', 'user_hash', 'INTEGER'],
   // userHash of the anonymousId of a message whose anonymousId is not its user key (set after identify).
   ['messages', 'anon_hash', 'INTEGER'],
 ];
 
-/** Indexes on added columns, created once the columns exist. An index on one column holds the rowid
- *  (messages.id) too, so a user's messages come out in id order from it. */
-const ADDED_INDEXES = [
-  'CREATE INDEX IF NOT EXISTS messages_user_hash ON messages (user_hash) WHERE user_hash IS NOT NULL',
-  'CREATE INDEX IF NOT EXISTS messages_anon_hash ON messages (anon_hash) WHERE anon_hash IS NOT NULL',
-];
-
 export function createSchema(db: Database.Database): void {
   db.exec(SCHEMA);
+  db.exec(INDEX_SCHEMA);
   for (const [table, column, definition] of ADDED_COLUMNS) {
     const cols = db.prepare(`SELECT name FROM pragma_table_info('${table}')`).pluck().all() as string[];
     if (!cols.includes(column)) db.exec(`ALTER TABLE ${table} ADD COLUMN ${column} ${definition}`);
   }
-  for (const sql of ADDED_INDEXES) db.exec(sql);
   replaceUserKeyIndex(db);
+  migrateToUserLookup(db);
 }
 
-/** A file of the version that indexed user_key itself: its rows get their hash, and that larger index goes. */
+/** A file of the version that indexed user_key itself: its rows get their hash, and that larger index goes
+ *  (before migrateToUserLookup reads the hashes). */
 function replaceUserKeyIndex(db: Database.Database): void {
   if (!db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'index' AND name = 'messages_user'").get()) return;
   db.function('taproute_user_hash', { deterministic: true }, (key: unknown) => userHash(String(key)));

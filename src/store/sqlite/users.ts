@@ -1,24 +1,30 @@
-// A user's stored messages and their outcomes (see ../user-messages.ts): the user's messages by the
-// messages_user_hash and messages_anon_hash indexes, then their jobs and dead letters by message id (jobs_msg, dead_msg).
+// A user's stored messages and their outcomes (see ../user-messages.ts): the user's messages by user_lookup up to
+// the indexer's watermark and by a rowid range after it (indexer.ts), then their jobs and dead letters by message
+// id (jobs_msg, dead_msg).
 import type Database from 'better-sqlite3';
-import { type DeadRow, type MessageRow, type PendingRow, mergeNewest, pageLimit, userPage } from '../user-messages.js';
+import { USER_LOOKUP, WATERMARK_SQL } from './indexer.js';
+import { type DeadRow, type MessageRow, type PendingRow, pageLimit, userPage } from '../user-messages.js';
 import type { UserMessagesPage } from '../types.js';
 
-/** A user's messages, newest first, by the messages_user_hash index (schema.ts); the user key itself is
- *  compared too, so two keys of the same hash never see each other's messages.
- *  Parameters: userHash(key), key, before, limit. */
-export const USER_MESSAGES_SQL =
-  'SELECT id, source_id, message_id, received_at, payload, routes FROM messages WHERE user_hash = ? AND user_key = ? AND id < ? ORDER BY id DESC LIMIT ?';
+/** Which messages are a key's: its own (the user key itself compared too, so two keys of the same hash never see
+ *  each other's messages), or sent after identify with it as anonymousId (read from the payload to compare, not
+ *  stored twice: appends stay as cheap; as text since a numeric id is kept as a number).
+ *  Parameters: hash (userHash(key)), key. */
+const OF_KEY = `((m.user_hash = @hash AND m.user_key = @key) OR (m.anon_hash = @hash AND CAST(json_extract(m.payload, '$.anonymousId') AS TEXT) = @key))`;
+const COLUMNS = 'm.id, m.source_id, m.message_id, m.received_at, m.payload, m.routes';
 
-/** Messages sent after identify whose anonymousId is the key, newest first, by the messages_anon_hash index;
- *  the anonymousId is read from the payload to compare (not stored twice: appends stay as cheap), as text
- *  since a numeric id is kept as a number. Parameters as USER_MESSAGES_SQL. */
-export const ANON_MESSAGES_SQL =
-  "SELECT id, source_id, message_id, received_at, payload, routes FROM messages WHERE anon_hash = ? AND CAST(json_extract(payload, '$.anonymousId') AS TEXT) = ? AND id < ? ORDER BY id DESC LIMIT ?";
+/** The key's indexed messages, newest first, by user_lookup. Parameters: before (an id), limit, hash and key as OF_KEY. */
+export const INDEXED_MESSAGES_SQL = `SELECT ${COLUMNS} FROM user_lookup u JOIN messages m ON m.id = u.msg_id
+  WHERE u.hash = @hash AND u.msg_id < @before AND ${OF_KEY} ORDER BY u.msg_id DESC LIMIT @limit`;
+
+/** The key's messages not indexed yet, newest first: a rowid range over the tail (about a second of appends).
+ *  Parameters: before, limit, hash, key as INDEXED_MESSAGES_SQL, upto (the watermark). */
+export const TAIL_MESSAGES_SQL = `SELECT ${COLUMNS} FROM messages m
+  WHERE m.id > @upto AND m.id < @before AND ${OF_KEY} ORDER BY m.id DESC LIMIT @limit`;
 
 /**
  * A 53-bit hash of a user key (cyrb53, public domain: https://github.com/bryc/code/blob/master/jshash/experimental/cyrb53.js),
- * what the messages table indexes instead of the key: an integer entry is a fraction of a key's size, so the
+ * what user_lookup indexes instead of the key (indexer.ts): an integer entry is a fraction of a key's size, so the
  * index has fewer pages for each append to dirty. Stable across processes and versions: it is stored.
  */
 export function userHash(key: string): number {
@@ -37,24 +43,37 @@ export function userHash(key: string): number {
 }
 
 export class UserMessages {
-  constructor(private readonly db: Database.Database) {}
+  private readonly s;
+
+  constructor(private readonly db: Database.Database) {
+    // A read-only handle on a file no owner of this version has opened yet (createSchema adds the lookup): the
+    // whole messages table is its tail (the earlier version's indexes on user_hash and anon_hash serve it).
+    const indexed = db.prepare("SELECT 1 FROM sqlite_master WHERE name = 'user_lookup'").get() !== undefined;
+    this.s = {
+      upto: indexed ? db.prepare(WATERMARK_SQL).pluck() : null,
+      indexed: indexed ? db.prepare(INDEXED_MESSAGES_SQL) : null,
+      tail: db.prepare(TAIL_MESSAGES_SQL),
+      jobs: db.prepare('SELECT msg_id, destination_id, attempts, next_at, last_error FROM jobs WHERE msg_id IN (SELECT value FROM json_each(?))'),
+      dead: db.prepare('SELECT id, msg_id, destination_id, code, reason, failed_at FROM dead_letters WHERE msg_id IN (SELECT value FROM json_each(?))'),
+    };
+  }
 
   list(userKey: string, page: { limit?: number; before?: number } = {}): UserMessagesPage {
     const limit = pageLimit(page.limit);
-    const params = [userHash(userKey), userKey, page.before ?? Number.MAX_SAFE_INTEGER, limit];
-    const messages = mergeNewest(
-      this.db.prepare(USER_MESSAGES_SQL).all(...params) as MessageRow[],
-      this.db.prepare(ANON_MESSAGES_SQL).all(...params) as MessageRow[],
-      limit,
-    );
-    if (messages.length === 0) return { messages: [] };
-    const ids = JSON.stringify(messages.map((m) => m.id));
-    const jobs = this.db
-      .prepare('SELECT msg_id, destination_id, attempts, next_at, last_error FROM jobs WHERE msg_id IN (SELECT value FROM json_each(?))')
-      .all(ids) as PendingRow[];
-    const dead = this.db
-      .prepare('SELECT id, msg_id, destination_id, code, reason, failed_at FROM dead_letters WHERE msg_id IN (SELECT value FROM json_each(?))')
-      .all(ids) as DeadRow[];
-    return userPage(messages, jobs, dead, limit);
+    const before = page.before ?? Number.MAX_SAFE_INTEGER;
+    // One read transaction: the watermark, the tail and the index as of one moment (another connection's indexer
+    // may move entries meanwhile).
+    return this.db.transaction(() => {
+      const upto = (this.s.upto?.get(USER_LOOKUP) as number | undefined) ?? 0;
+      const hash = userHash(userKey);
+      // Every tail message is newer than every indexed one: the tail first, then the index for the rest.
+      const messages = this.s.tail.all({ before, limit, hash, key: userKey, upto }) as MessageRow[];
+      if (messages.length < limit && this.s.indexed) {
+        messages.push(...(this.s.indexed.all({ before: Math.min(before, upto + 1), limit: limit - messages.length, hash, key: userKey }) as MessageRow[]));
+      }
+      if (messages.length === 0) return { messages: [] };
+      const ids = JSON.stringify(messages.map((m) => m.id));
+      return userPage(messages, this.s.jobs.all(ids) as PendingRow[], this.s.dead.all(ids) as DeadRow[], limit);
+    })();
   }
 }
