@@ -32,10 +32,16 @@ function appendScalar(s: string, x: unknown): string | undefined {
   }
 }
 
-/** An object's keys (for-in order) and the JSON text before each value: '{"street":', ',"city":', … */
+/**
+ * An object's keys (for-in order) and the JSON text before each value ('{"street":', ',"city":', …); and the last
+ * values written with this shape and their text: nested values often repeat from message to message (a campaign, an
+ * address), and comparing the values costs less than writing them.
+ */
 interface ObjectShape {
   readonly keys: readonly string[];
   readonly prefixes: readonly string[];
+  readonly last: unknown[];
+  text: string | undefined;
 }
 
 /**
@@ -57,26 +63,81 @@ function learn(v: object): ObjectShape | undefined {
   }
   if (keys.length === 0) return undefined;
   if (SHAPES.size >= MAX_SHAPES) SHAPES.clear();
-  const shape = { keys, prefixes };
+  const shape: ObjectShape = { keys, prefixes, last: new Array<unknown>(keys.length).fill(undefined), text: undefined };
   SHAPES.set(keys[0], shape);
   return shape;
 }
 
+/** Another shape with this first key: this one replaces it (once; a shape with a key needing escapes is not kept). */
+function relearn(v: Record<string, unknown>, learnt: boolean): string | undefined {
+  return learnt || learn(v) === undefined ? undefined : flatObject(v, true);
+}
+
 function flatObject(v: Record<string, unknown>, learnt: boolean): string | undefined {
   let shape: ObjectShape | undefined;
-  let s = '';
+  let same = true;
   let i = 0;
   for (const k in v) {
     if (i === 0) shape = SHAPES.get(k);
-    // Another shape with this first key: this one replaces it (once; a shape with a key needing escapes is not kept).
-    if (shape === undefined || i >= shape.keys.length || shape.keys[i] !== k) return learnt || learn(v) === undefined ? undefined : flatObject(v, true);
-    const next = appendScalar(s + shape.prefixes[i], v[k]);
-    if (next === undefined) return undefined;
-    s = next;
+    if (shape === undefined || i >= shape.keys.length || shape.keys[i] !== k) return relearn(v, learnt);
+    // (Equal scalars have equal JSON text; 0 and -0 are both written 0.)
+    if (same && v[k] !== shape.last[i]) same = false;
     i++;
   }
   if (shape === undefined) return '{}';
-  return i === shape.keys.length ? s + '}' : learnt || learn(v) === undefined ? undefined : flatObject(v, true);
+  if (i !== shape.keys.length) return relearn(v, learnt);
+  if (same && shape.text !== undefined) return shape.text;
+  shape.text = undefined;
+  let s = '';
+  i = 0;
+  for (const k in v) {
+    const x = v[k];
+    const next = appendScalar(s + shape.prefixes[i], x);
+    if (next === undefined) return undefined;
+    s = next;
+    shape.last[i++] = x;
+  }
+  return (shape.text = s + '}');
+}
+
+/** A list written before and its text. */
+interface ListText {
+  readonly items: readonly unknown[];
+  readonly text: string;
+}
+
+/**
+ * Lists written lately, by first item (a string): tags and interests repeat from message to message. At most
+ * LISTS_PER_FIRST_ITEM per first item, of at most MAX_KEYS items; bounded as SHAPES.
+ */
+const LISTS = new Map<string, ListText[]>();
+const LISTS_PER_FIRST_ITEM = 4;
+
+function sameItems(a: readonly unknown[], b: readonly unknown[]): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
+function flatList(v: unknown[]): string | undefined {
+  const first = v[0];
+  const known = typeof first === 'string' && v.length <= MAX_KEYS ? LISTS.get(first) : undefined;
+  if (known !== undefined) for (let i = 0; i < known.length; i++) if (sameItems(known[i].items, v)) return known[i].text;
+  let s: string | undefined = '[';
+  for (let i = 0; i < v.length && s !== undefined; i++) s = appendScalar(i === 0 ? s : s + ',', v[i]);
+  if (s === undefined) return undefined;
+  s += ']';
+  if (typeof first === 'string' && v.length <= MAX_KEYS) {
+    let list = known;
+    if (list === undefined) {
+      if (LISTS.size >= MAX_SHAPES) LISTS.clear();
+      LISTS.set(first, (list = []));
+    }
+    if (list.length >= LISTS_PER_FIRST_ITEM) list.shift();
+    // A copy: the message's list may change after this (a caller's own object).
+    list.push({ items: v.slice(), text: s });
+  }
+  return s;
 }
 
 /**
@@ -87,9 +148,7 @@ export function flatJson(v: object): string | undefined {
   const proto = Object.getPrototypeOf(v);
   if (Array.isArray(v)) {
     if (proto !== Array.prototype || (v as { toJSON?: unknown }).toJSON !== undefined) return undefined;
-    let s: string | undefined = '[';
-    for (let i = 0; i < v.length && s !== undefined; i++) s = appendScalar(i === 0 ? s : s + ',', v[i]);
-    return s === undefined ? undefined : s + ']';
+    return flatList(v);
   }
   if (proto !== Object.prototype && proto !== null) return undefined;
   return flatObject(v as Record<string, unknown>, false);
