@@ -33,6 +33,37 @@ function appendScalar(s: string, x: unknown): string | undefined {
 }
 
 /**
+ * Remembering what was written costs (a comparison, a copy); where values rarely repeat (a street, a tag unique per
+ * message) that is all cost. So texts are remembered only while it pays: a window of WINDOW lookups answering
+ * fewer than one in eight pauses remembering (and looking up) for the next PAUSE writes.
+ */
+const WINDOW = 64;
+const PAUSE = 1024;
+
+class Payoff {
+  private lookups = 0;
+  private hits = 0;
+  private paused = 0;
+
+  /** False while paused (counts one write); else counts a lookup. */
+  lookup(): boolean {
+    if (this.paused > 0) {
+      this.paused--;
+      return false;
+    }
+    if (++this.lookups === WINDOW) {
+      if (this.hits * 8 < WINDOW) this.paused = PAUSE;
+      this.lookups = this.hits = 0;
+    }
+    return true;
+  }
+
+  hit(): void {
+    this.hits++;
+  }
+}
+
+/**
  * An object's keys (for-in order) and the JSON text before each value ('{"street":', ',"city":', …); and the last
  * values written with this shape and their text: nested values often repeat from message to message (a campaign, an
  * address), and comparing the values costs less than writing them.
@@ -42,6 +73,7 @@ interface ObjectShape {
   readonly prefixes: readonly string[];
   readonly last: unknown[];
   text: string | undefined;
+  readonly payoff: Payoff;
 }
 
 /**
@@ -63,7 +95,7 @@ function learn(v: object): ObjectShape | undefined {
   }
   if (keys.length === 0) return undefined;
   if (SHAPES.size >= MAX_SHAPES) SHAPES.clear();
-  const shape: ObjectShape = { keys, prefixes, last: new Array<unknown>(keys.length).fill(undefined), text: undefined };
+  const shape: ObjectShape = { keys, prefixes, last: new Array<unknown>(keys.length).fill(undefined), text: undefined, payoff: new Payoff() };
   SHAPES.set(keys[0], shape);
   return shape;
 }
@@ -75,10 +107,11 @@ function relearn(v: Record<string, unknown>, learnt: boolean): string | undefine
 
 function flatObject(v: Record<string, unknown>, learnt: boolean): string | undefined {
   let shape: ObjectShape | undefined;
-  let same = true;
+  let remember = false;
+  let same = false;
   let i = 0;
   for (const k in v) {
-    if (i === 0) shape = SHAPES.get(k);
+    if (i === 0 && (shape = SHAPES.get(k)) !== undefined) same = remember = shape.payoff.lookup();
     if (shape === undefined || i >= shape.keys.length || shape.keys[i] !== k) return relearn(v, learnt);
     // (Equal scalars have equal JSON text; 0 and -0 are both written 0.)
     if (same && v[k] !== shape.last[i]) same = false;
@@ -86,7 +119,10 @@ function flatObject(v: Record<string, unknown>, learnt: boolean): string | undef
   }
   if (shape === undefined) return '{}';
   if (i !== shape.keys.length) return relearn(v, learnt);
-  if (same && shape.text !== undefined) return shape.text;
+  if (same && shape.text !== undefined) {
+    shape.payoff.hit();
+    return shape.text;
+  }
   shape.text = undefined;
   let s = '';
   i = 0;
@@ -95,9 +131,12 @@ function flatObject(v: Record<string, unknown>, learnt: boolean): string | undef
     const next = appendScalar(s + shape.prefixes[i], x);
     if (next === undefined) return undefined;
     s = next;
-    shape.last[i++] = x;
+    if (remember) shape.last[i] = x;
+    i++;
   }
-  return (shape.text = s + '}');
+  s += '}';
+  if (remember) shape.text = s;
+  return s;
 }
 
 /** A list written before and its text. */
@@ -113,21 +152,34 @@ interface ListText {
 const LISTS = new Map<string, ListText[]>();
 const LISTS_PER_FIRST_ITEM = 4;
 
+const listPayoff = new Payoff();
+
 function sameItems(a: readonly unknown[], b: readonly unknown[]): boolean {
   if (a.length !== b.length) return false;
   for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
   return true;
 }
 
-function flatList(v: unknown[]): string | undefined {
-  const first = v[0];
-  const known = typeof first === 'string' && v.length <= MAX_KEYS ? LISTS.get(first) : undefined;
-  if (known !== undefined) for (let i = 0; i < known.length; i++) if (sameItems(known[i].items, v)) return known[i].text;
+function writeList(v: unknown[]): string | undefined {
   let s: string | undefined = '[';
   for (let i = 0; i < v.length && s !== undefined; i++) s = appendScalar(i === 0 ? s : s + ',', v[i]);
-  if (s === undefined) return undefined;
-  s += ']';
-  if (typeof first === 'string' && v.length <= MAX_KEYS) {
+  return s === undefined ? undefined : s + ']';
+}
+
+function flatList(v: unknown[]): string | undefined {
+  const first = v[0];
+  if (typeof first !== 'string' || v.length > MAX_KEYS || !listPayoff.lookup()) return writeList(v);
+  const known = LISTS.get(first);
+  if (known !== undefined) {
+    for (let i = 0; i < known.length; i++) {
+      if (sameItems(known[i].items, v)) {
+        listPayoff.hit();
+        return known[i].text;
+      }
+    }
+  }
+  const s = writeList(v);
+  if (s !== undefined) {
     let list = known;
     if (list === undefined) {
       if (LISTS.size >= MAX_SHAPES) LISTS.clear();
