@@ -42,7 +42,7 @@ export interface TraitPlan {
   readonly keys: readonly string[];
   /** Per key: plainTraitKey's answer; NOT_CUSTOM for "__proto__". */
   readonly parts: Uint8Array;
-  /** The values of the message being mapped, by key position (overwritten by the next message of this list). */
+  /** The values of the message being mapped, by key position (cleared once it is mapped). */
   readonly values: unknown[];
   /** Per standard trait of the spec: its key position, or -1. */
   readonly standardAt: Int16Array;

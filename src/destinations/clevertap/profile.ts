@@ -152,7 +152,10 @@ export function mapIdentifyPlain(msg: InboundMessage, ctx: MappingContext, warni
       if (data === undefined) return undefined;
       if (facts) facts.profileFields = plan.profileFields;
       const ts = plan.tsAt < 0 ? undefined : plan.values[plan.tsAt];
-      return identifyRecord(msg, ctx, ts === null ? undefined : ts, plannedStandardFields(data, plan, ctx), warnings);
+      plannedStandardFields(data, plan, ctx);
+      // The plan outlives the message: it must not keep the message's values alive.
+      plan.values.fill(undefined);
+      return identifyRecord(msg, ctx, ts === null ? undefined : ts, data, warnings);
     }
   }
   learnPlan(src, ctx, plainTraitKey);
