@@ -28,6 +28,31 @@ export interface MappingContext {
    * clean, not reserved, no standard field's key), NOT_CUSTOM, or GENERAL_PATH (anything else). Otherwise undefined.
    */
   plainTraitKey?: Memo<typeof NOT_CUSTOM | typeof PLAIN_TRAIT | typeof GENERAL_PATH>;
+  /** With plainTraitKey: what mapIdentifyPlain does with each trait key list, by first key (profile.ts learnPlan). */
+  traitPlans?: Map<string, TraitPlan[]>;
+}
+
+/**
+ * mapIdentifyPlain's reading of one trait key list (for-in order), learnt once per list: messages of one kind carry
+ * the same traits in the same order, so per message the keys are compared with the list, where asking
+ * plainTraitKey about each key costs a map lookup, and the standard traits' values are taken from the one pass
+ * over the traits (`values`, by position) instead of a keyed read each.
+ */
+export interface TraitPlan {
+  readonly keys: readonly string[];
+  /** Per key: plainTraitKey's answer; NOT_CUSTOM for "__proto__". */
+  readonly parts: Uint8Array;
+  /** The values of the message being mapped, by key position (cleared once it is mapped). */
+  readonly values: unknown[];
+  /** Per standard trait of the spec: its key position, or -1. */
+  readonly standardAt: Int16Array;
+  /** Key positions of the spec's first-name and last-name traits present, in the spec's order. */
+  readonly firstNameAt: readonly number[];
+  readonly lastNameAt: readonly number[];
+  /** Key position of `ts`, or -1. */
+  readonly tsAt: number;
+  /** The profile fields (profile-fields.ts, by index) the profileData can hold: the only ones it must fix. */
+  readonly profileFields: readonly number[];
 }
 
 /** customTraitKey: a standard trait or one of the spec's notCustom. */
@@ -78,5 +103,7 @@ export function compileContext(s: CleverTapSettings): MappingContext {
           return key === k && !fieldKeys.has(k) && keyFacts(k).isClean && !keyFacts(k).reserved ? PLAIN_TRAIT : GENERAL_PATH;
         })
       : undefined,
+    // Per destination: plans follow this context's plainTraitKey, which follows its settings.
+    traitPlans: plain ? new Map() : undefined,
   };
 }

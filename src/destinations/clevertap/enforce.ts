@@ -30,13 +30,14 @@ import { DROP, items, keptAsIs, keyWarning, scalar, show, subscription, warn } f
 /**
  * Applies CleverTap's rules to the records of one message: the records to send (a token that fails its checks is
  * left out with `token_skipped`), or the rejection of the whole message. `keysChecked`: a profileData whose keys the
- * mapping knows to be clean, none reserved but the link (mapping.ts MappedFacts): only its values are checked.
+ * mapping knows to be clean, none reserved but the link (mapping.ts MappedFacts): only its values are checked;
+ * `profileFields`: the profile fields that profileData can hold (the only ones then fixed).
  */
-export function enforceRecords(records: CleverTapRecord[], o: RuleOptions, warnings: Warning[], keysChecked?: object): CleverTapRecord[] | TransformError {
+export function enforceRecords(records: CleverTapRecord[], o: RuleOptions, warnings: Warning[], keysChecked?: object, profileFields?: readonly number[]): CleverTapRecord[] | TransformError {
   let out = records;
   let rejection: TransformError | null = null;
   for (const rec of records) {
-    const err = rec.type === 'token' ? checkToken(rec) : rec.type === 'profile' ? enforceProfile(rec, o, warnings, keysChecked) : enforceEvent(rec, o, warnings);
+    const err = rec.type === 'token' ? checkToken(rec) : rec.type === 'profile' ? enforceProfile(rec, o, warnings, keysChecked, profileFields) : enforceEvent(rec, o, warnings);
     if (!err) continue;
     if (rec.type !== 'token') {
       rejection ??= err;
@@ -90,14 +91,15 @@ function checkIdsAndTs(rec: EventRecord | ProfileRecord, warnings: Warning[]): T
   return null;
 }
 
-function enforceProfile(rec: ProfileRecord, o: RuleOptions, warnings: Warning[], keysChecked: object | undefined): TransformError | null {
+function enforceProfile(rec: ProfileRecord, o: RuleOptions, warnings: Warning[], keysChecked: object | undefined, profileFields: readonly number[] | undefined): TransformError | null {
   const bad = checkIdsAndTs(rec, warnings);
   if (bad) return bad;
   if (!isObject(rec.profileData)) return reject('invalid_profile', 'profileData must be an object', CLEVERTAP_CODES.invalidProfileData);
   // Keys first, so a key that cleans into a standard one (" Email", "E.mail") is validated as that field.
-  const pd = cleanData(rec.profileData, 'profile', warnings, rec.profileData === keysChecked);
+  const checked = rec.profileData === keysChecked;
+  const pd = cleanData(rec.profileData, 'profile', warnings, checked);
   rec.profileData = pd as ProfileRecord['profileData'];
-  return fixProfileFields(pd, o, warnings) ?? customKeyLimit(pd);
+  return fixProfileFields(pd, o, warnings, checked ? profileFields : undefined) ?? customKeyLimit(pd);
 }
 
 function enforceEvent(rec: EventRecord, o: RuleOptions, warnings: Warning[]): TransformError | null {

@@ -28,6 +28,8 @@ function isError(r: object): r is TransformError {
 export interface MappedFacts {
   /** A profileData whose keys are known clean, none reserved but the link (mapIdentifyPlain). */
   keysChecked?: object;
+  /** With keysChecked: the profile fields (profile-fields.ts indices) it can hold, when known. */
+  profileFields?: readonly number[];
 }
 
 /** The records for one message before CleverTap's rules, or why there are none. */
@@ -43,7 +45,7 @@ export function mapMessage(msg: InboundMessage, ctx: MappingContext, warnings: W
       return isError(r) ? { ok: false, error: r } : [r];
     }
     case 'identify': {
-      const plain = facts ? mapIdentifyPlain(msg, ctx, warnings) : undefined;
+      const plain = facts ? mapIdentifyPlain(msg, ctx, warnings, facts) : undefined;
       if (facts && plain) facts.keysChecked = plain.profileData;
       const profile = plain ?? mapIdentify(msg, ctx, warnings);
       const token = mapToken(msg, ctx, warnings);

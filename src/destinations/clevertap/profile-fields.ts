@@ -272,10 +272,22 @@ function blank(s: string): boolean {
   return !(c > 32 && c < 127) && s.trim() === '';
 }
 
-/** Fixes the standard fields in place; returns the rejection for a value that cannot be fixed (invalidValues reject). */
-export function fixProfileFields(pd: Record<string, unknown>, o: RuleOptions, warnings: Warning[]): TransformError | null {
+/** The indices (in code order) of the profile fields among `keys`: a profileData that can hold no other key needs only these fixed. */
+export function profileFieldIndices(keys: ReadonlySet<string>): readonly number[] {
+  const out: number[] = [];
+  for (let i = 0; i < PROFILE_FIELDS.length; i++) if (keys.has(PROFILE_FIELDS[i].key)) out.push(i);
+  return out;
+}
+
+/**
+ * Fixes the standard fields in place; returns the rejection for a value that cannot be fixed (invalidValues reject).
+ * `only`: profileFieldIndices of every key pd can hold (the others are absent: nothing to fix).
+ */
+export function fixProfileFields(pd: Record<string, unknown>, o: RuleOptions, warnings: Warning[], only?: readonly number[]): TransformError | null {
   const memos = memosOf(o);
-  for (let i = 0; i < PROFILE_FIELDS.length; i++) {
+  const n = only === undefined ? PROFILE_FIELDS.length : only.length;
+  for (let c = 0; c < n; c++) {
+    const i = only === undefined ? c : only[c];
     const f = PROFILE_FIELDS[i];
     const key = f.key;
     const v = pd[key];

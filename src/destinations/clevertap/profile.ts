@@ -3,8 +3,10 @@
 import type { InboundMessage } from '../../message/schema.js';
 import type { Warning } from '../../core/job.js';
 import type { ProfileRecord } from './records.js';
-import { GENERAL_PATH, NOT_CUSTOM, PLAIN_TRAIT, RESERVED, type MappingContext } from './context.js';
-import type { TraitSource } from './modes.js';
+import { GENERAL_PATH, NOT_CUSTOM, PLAIN_TRAIT, RESERVED, type MappingContext, type TraitPlan } from './context.js';
+import type { MappedFacts } from './mapping.js';
+import { profileFieldIndices } from './profile-fields.js';
+import type { ModeSpec, TraitSource } from './modes.js';
 import { idOf } from './ids.js';
 import { resolveIds } from './identity.js';
 import { isReservedProfileKey, KeyWriter, LINK_KEY } from './keys.js';
@@ -131,12 +133,33 @@ export function mapIdentify(msg: InboundMessage, ctx: MappingContext, warnings: 
  * about. Its profileData keys then need no cleaning either (enforce.ts, `keysChecked`). undefined, with nothing
  * written or warned, for a message that needs mapIdentify.
  */
-export function mapIdentifyPlain(msg: InboundMessage, ctx: MappingContext, warnings: Warning[]): ProfileRecord | undefined {
+export function mapIdentifyPlain(msg: InboundMessage, ctx: MappingContext, warnings: Warning[], facts?: MappedFacts): ProfileRecord | undefined {
   const plainTraitKey = ctx.plainTraitKey;
   if (!plainTraitKey) return undefined;
   const src = obj(readPath(msg, ctx.traitSources[0][1]));
+  if (!src) return identifyRecord(msg, ctx, undefined, plainStandardFields({}, undefined, ctx), warnings);
+  let first: string | undefined;
+  for (const k in src) {
+    first = k;
+    break;
+  }
+  const plans = first === undefined ? undefined : ctx.traitPlans!.get(first);
+  if (plans !== undefined) {
+    for (let p = 0; p < plans.length; p++) {
+      const plan = plans[p];
+      const data = plannedTraits(src, plan);
+      if (data === OTHER_KEYS) continue;
+      if (data === undefined) return undefined;
+      if (facts) facts.profileFields = plan.profileFields;
+      const ts = plan.tsAt < 0 ? undefined : plan.values[plan.tsAt];
+      plannedStandardFields(data, plan, ctx);
+      // The plan outlives the message: it must not keep the message's values alive.
+      plan.values.fill(undefined);
+      return identifyRecord(msg, ctx, ts === null ? undefined : ts, data, warnings);
+    }
+  }
+  learnPlan(src, ctx, plainTraitKey);
   const data: Obj = {};
-  if (!src) return identifyRecord(msg, ctx, undefined, plainStandardFields(data, undefined, ctx), warnings);
   for (const k in src) {
     const v = src[k];
     if (v === undefined || v === null || k === '__proto__') continue;
@@ -148,6 +171,102 @@ export function mapIdentifyPlain(msg: InboundMessage, ctx: MappingContext, warni
   return identifyRecord(msg, ctx, ts === null ? undefined : ts, plainStandardFields(data, src, ctx), warnings);
 }
 
+/** plannedTraits: the traits' keys are not the plan's. */
+const OTHER_KEYS = 0;
+
+/** The custom traits by a plan (its `values` then hold the traits' values), undefined for the general path, OTHER_KEYS. */
+function plannedTraits(src: Obj, plan: TraitPlan): Obj | undefined | typeof OTHER_KEYS {
+  const keys = plan.keys;
+  const parts = plan.parts;
+  const values = plan.values;
+  const data: Obj = {};
+  let i = 0;
+  for (const k in src) {
+    if (i >= keys.length || keys[i] !== k) return OTHER_KEYS;
+    const v = src[k];
+    values[i] = v;
+    if (v !== undefined && v !== null) {
+      const part = parts[i];
+      if (part === PLAIN_TRAIT) data[k] = v;
+      else if (part === GENERAL_PATH) return undefined;
+    }
+    i++;
+  }
+  return i === keys.length ? data : OTHER_KEYS;
+}
+
+/**
+ * At most MAX_PLANS first keys per destination (all forgotten at once when full, as memo.ts), each with the latest
+ * PLANS_PER_FIRST_KEY key lists starting with it (optional traits make several), of at most MAX_PLAN_KEYS keys.
+ */
+const MAX_PLANS = 1000;
+const PLANS_PER_FIRST_KEY = 4;
+const MAX_PLAN_KEYS = 128;
+
+function learnPlan(src: Obj, ctx: MappingContext, plainTraitKey: NonNullable<MappingContext['plainTraitKey']>): void {
+  const plans = ctx.traitPlans!;
+  const keys: string[] = [];
+  for (const k in src) if (keys.push(k) > MAX_PLAN_KEYS) return;
+  if (keys.length === 0) return;
+  const t = ctx.spec.traits;
+  const parts = new Uint8Array(keys.length);
+  // The keys profileData can get: plain traits, the standard fields present, Name and the link.
+  const written = new Set<string>(['Name', LINK_KEY]);
+  for (let i = 0; i < keys.length; i++) {
+    parts[i] = keys[i] === '__proto__' ? NOT_CUSTOM : plainTraitKey(keys[i]);
+    if (parts[i] === PLAIN_TRAIT) written.add(keys[i]);
+  }
+  const standardAt = new Int16Array(t.standard.length);
+  for (let s = 0; s < t.standard.length; s++) {
+    standardAt[s] = keys.indexOf(t.standard[s].trait);
+    if (standardAt[s] >= 0) written.add(t.standard[s].field);
+  }
+  const at = (names: readonly string[]) => names.map((n) => keys.indexOf(n)).filter((i) => i >= 0);
+  let list = plans.get(keys[0]);
+  if (list === undefined) {
+    if (plans.size >= MAX_PLANS) plans.clear();
+    plans.set(keys[0], (list = []));
+  }
+  if (list.length >= PLANS_PER_FIRST_KEY) list.shift();
+  list.push({
+    keys,
+    parts,
+    values: new Array<unknown>(keys.length).fill(undefined),
+    standardAt,
+    firstNameAt: at(t.firstName),
+    lastNameAt: at(t.lastName),
+    tsAt: keys.indexOf('ts'),
+    profileFields: profileFieldIndices(written),
+  });
+}
+
+/** plainStandardFields from a plan's values. */
+function plannedStandardFields(data: Obj, plan: TraitPlan, ctx: MappingContext): Obj {
+  const t = ctx.spec.traits;
+  const standard = t.standard;
+  const values = plan.values;
+  const at = plan.standardAt;
+  for (let i = 0; i < standard.length; i++) {
+    if (at[i] < 0) continue;
+    const v = values[at[i]];
+    if (present(v)) data[standard[i].field] = v;
+  }
+  if (data.Name === undefined) nameFromParts(data, t.nameFromParts, presentAt(values, plan.firstNameAt), presentAt(values, plan.lastNameAt));
+  return data;
+}
+
+/** Name from the first/last name parts found (as the spec's nameFromParts says), when there is no Name. */
+function nameFromParts(data: Obj, parts: ModeSpec['traits']['nameFromParts'], first: unknown, last: unknown): void {
+  const enough = parts === 'both' ? first !== undefined && last !== undefined : first !== undefined || last !== undefined;
+  if (enough) data.Name = [first, last].filter((x) => x !== undefined).join(' ');
+}
+
+/** presentOf by key positions. */
+function presentAt(values: readonly unknown[], at: readonly number[]): unknown {
+  for (let i = 0; i < at.length; i++) if (present(values[at[i]])) return values[at[i]];
+  return undefined;
+}
+
 /** standardFields (forced) where `traits` is the only source and no field's key is taken: plain stores. */
 function plainStandardFields(data: Obj, src: Obj | undefined, ctx: MappingContext): Obj {
   if (!src) return data;
@@ -157,11 +276,7 @@ function plainStandardFields(data: Obj, src: Obj | undefined, ctx: MappingContex
     const v = src[standard[i].trait];
     if (present(v)) data[standard[i].field] = v;
   }
-  if (data.Name !== undefined) return data;
-  const first = presentOf(src, t.firstName);
-  const last = presentOf(src, t.lastName);
-  const enough = t.nameFromParts === 'both' ? first !== undefined && last !== undefined : first !== undefined || last !== undefined;
-  if (enough) data.Name = [first, last].filter((x) => x !== undefined).join(' ');
+  if (data.Name === undefined) nameFromParts(data, t.nameFromParts, presentOf(src, t.firstName), presentOf(src, t.lastName));
   return data;
 }
 

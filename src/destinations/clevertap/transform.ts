@@ -21,9 +21,10 @@ export function transformWith(ctx: MappingContext): CleverTapTransform {
   return (msg) => {
     const warnings: Warning[] = [];
     facts.keysChecked = undefined;
+    facts.profileFields = undefined;
     const mapped = mapMessage(msg, ctx, warnings, facts);
     if (!Array.isArray(mapped)) return mapped;
-    const records = enforceRecords(mapped, ctx.rules, warnings, facts.keysChecked);
+    const records = enforceRecords(mapped, ctx.rules, warnings, facts.keysChecked, facts.profileFields);
     if (Array.isArray(records)) return { ok: true, records, warnings };
     // What was fixed before the rejection is kept with the dead letter.
     return warnings.length ? { ok: false, error: records, warnings } : { ok: false, error: records };

@@ -4,7 +4,7 @@
 import type { Warning } from '../../core/job.js';
 import { CHARGED_ITEMS_KEY, CLEVERTAP_DATE, CLEVERTAP_DATE_PREFIX, MAX_KEY_BYTES, MAX_VALUE_BYTES } from '../../clevertap/limits.js';
 import { keyFacts, KeyWriter } from './keys.js';
-import { memoize } from './memo.js';
+import { flatJson, plainJsonString } from './flat-json.js';
 import { truncateUtf8, utf8Bytes } from './text.js';
 
 /** Returned instead of a value that is not sent. */
@@ -36,66 +36,6 @@ function stringify(v: unknown): string | undefined {
       return undefined;
     }
   }
-}
-
-/** True when JSON.stringify writes the string between quotes as it is (no escapes). */
-function plainJsonString(s: string): boolean {
-  for (let i = 0; i < s.length; i++) {
-    const c = s.charCodeAt(i);
-    if (c < 32 || c === 34 || c === 92 || (c >= 0xd800 && c <= 0xdfff)) return false;
-  }
-  return true;
-}
-
-/**
- * Appends a scalar as JSON.stringify writes it in an object or list to `s`; undefined for anything else (a string
- * needing escapes, nesting). Piece by piece: one concatenation per piece, no intermediate strings.
- */
-function appendScalar(s: string, x: unknown): string | undefined {
-  switch (typeof x) {
-    case 'string':
-      if (!plainJsonString(x)) return undefined;
-      s += '"';
-      s += x;
-      return s + '"';
-    case 'number':
-      return s + (Number.isFinite(x) ? String(x) : 'null');
-    case 'boolean':
-      return s + (x ? 'true' : 'false');
-    case 'object':
-      return x === null ? s + 'null' : undefined;
-    default:
-      return undefined;
-  }
-}
-
-/** A key as JSON.stringify writes it before its value ("key":), '' when it needs escapes; remembered per key. */
-const keyJson = memoize((k: string) => (plainJsonString(k) ? `"${k}":` : ''));
-
-/**
- * JSON.stringify of a plain object or list of scalars (an address, tags), by concatenation: for a few short values
- * the native serialiser's fixed cost is most of the work. Anything else (nesting, a string needing escapes, a
- * toJSON, a class instance): undefined. For-in visits inherited keys, JSON.stringify does not: only a plain object
- * qualifies.
- */
-function flatJson(v: object): string | undefined {
-  const proto = Object.getPrototypeOf(v);
-  let s: string | undefined;
-  if (Array.isArray(v)) {
-    if (proto !== Array.prototype || (v as { toJSON?: unknown }).toJSON !== undefined) return undefined;
-    s = '[';
-    for (let i = 0; i < v.length && s !== undefined; i++) s = appendScalar(i === 0 ? s : s + ',', v[i]);
-    return s === undefined ? undefined : s + ']';
-  }
-  if (proto !== Object.prototype && proto !== null) return undefined;
-  s = '{';
-  for (const k in v) {
-    const key = keyJson(k);
-    if (key === '') return undefined;
-    s = appendScalar(s.length === 1 ? s + key : s + ',' + key, (v as Record<string, unknown>)[k]);
-    if (s === undefined) return undefined;
-  }
-  return s + '}';
 }
 
 /** A value for a message: JSON, at most 60 characters (clipped with "...", never inside a surrogate pair). */

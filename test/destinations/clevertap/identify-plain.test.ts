@@ -89,3 +89,49 @@ test('the one pass stands aside for what needs the general path', () => {
   for (const bad of [{ identity: 'x' }, { Email: 'x@example.com' }, { 'a.b': 1 }, { 'msg-email': true }, { Name: 'n' }]) assert.equal(plain({ ...PLAIN, ...bad }), undefined, JSON.stringify(bad));
   assert.equal(compileContext(settings({ compat: 'rudderstack' })).plainTraitKey, undefined, 'two trait sources: the general path');
 });
+
+test('trait key lists remembered per destination (profile.ts learnPlan) change nothing: lists sharing a first key, in turns, warm and cold', () => {
+  // Six lists starting with "name" (more than are kept per first key), values varying: present, null, empty.
+  const lists = [
+    ['name', 'email', 'plan'],
+    ['name', 'email', 'phone', 'gender', 'birthday', 'msg-email'],
+    ['name', 'plan', 'ts', 'Age'],
+    ['name', 'firstName', 'lastName', 'identity'],
+    ['name', 'address', 'interests', 'MSG-push'],
+    ['name', 'email', 'employed', 'education', 'married', 'customerType', 'avatar'],
+  ];
+  const VALUES: unknown[] = ['Ada', null, '', 'yes', 'x@example.com', '+14155550123', 'male', '1990-01-01', 30, { city: 'Pune' }, ['a', 'b'], 1714566896];
+  const texts: string[] = [];
+  for (let round = 0; round < 4; round++) {
+    for (let l = 0; l < lists.length; l++) {
+      const traits: Record<string, unknown> = {};
+      lists[l].forEach((k, i) => (traits[k] = VALUES[(i * 7 + l * 3 + round * 5) % VALUES.length]));
+      texts.push(JSON.stringify({ type: 'identify', userId: 'u-1', anonymousId: 'a-1', timestamp: T, traits }));
+    }
+  }
+  for (const extra of SETTINGS) {
+    const ctx = compileContext(settings(extra));
+    const remembering = transformWith(ctx);
+    const general = transformWith({ ...ctx, plainTraitKey: undefined });
+    for (let pass = 0; pass < 2; pass++) {
+      // Each message twice in a row: the second finds its list remembered (six lists in turns evict each other).
+      for (const text of texts) {
+        for (let again = 0; again < 2; again++) assert.deepStrictEqual(remembering(JSON.parse(text)), general(JSON.parse(text)), `${JSON.stringify(extra)} pass ${pass}: ${text}`);
+      }
+    }
+  }
+});
+
+test("a destination's remembered trait lists never serve another's: the same list under own and segment keys", () => {
+  const text = JSON.stringify({ type: 'identify', userId: 'u-1', timestamp: T, traits: { name: 'Ada', firstName: 'Ada', planName: 'pro', email: 'ada@example.com' } });
+  const own = transformWith(compileContext(settings()));
+  const segment = transformWith(compileContext(settings({ compat: 'segment' })));
+  const expectOwn = transformWith(compileContext(settings()))(JSON.parse(text));
+  const expectSegment = transformWith(compileContext(settings({ compat: 'segment' })))(JSON.parse(text));
+  for (let i = 0; i < 3; i++) {
+    assert.deepStrictEqual(own(JSON.parse(text)), expectOwn);
+    assert.deepStrictEqual(segment(JSON.parse(text)), expectSegment);
+  }
+  // The two really differ (keys as sent vs snake_case), so a shared plan would show.
+  assert.notDeepStrictEqual(expectOwn, expectSegment);
+});
