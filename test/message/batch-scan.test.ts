@@ -6,7 +6,10 @@ import assert from 'node:assert/strict';
 import { Elided, materialise, scanBatch } from '../../src/message/batch-scan.js';
 import { parseBatchBody, parseBody, scannedItemTexts } from '../../src/message/ids.js';
 
-const tricky = ['a"b', 'back\\slash', 'ends with \\', '}]{[', '\\"', 'ünï\u2028cödé 🙂', '', ',', '"batch":[1]', '\u0000\u001f\t', '\ud800 lone'];
+const escaped = ['a"b', 'back\\slash', 'ends with \\', '}]{[', '\\"', 'ünï\u2028cödé 🙂', '', ',', '"batch":[1]', '\u0000\u001f\t', '\ud800 lone'];
+/** Strings JSON.stringify writes without a backslash or control character (the scan's quicker mode). */
+const unescaped = ['a b', '}]{[', 'ünï\u2028cödé 🙂', '', ',', '[1]:', "'", '/'];
+let tricky = escaped;
 const numbers = [0, -0.5, 1e-7, 123456789012345, -1.5e300, 42, 3.14159];
 
 /** A deterministic pseudo-random JSON value. */
@@ -38,6 +41,7 @@ const plain = (body: { batch: Record<string, unknown>[] }) => ({
 function bodies(): string[] {
   const out: string[] = [];
   for (let seed = 1; seed < 400; seed++) {
+    tricky = seed % 2 ? escaped : unescaped;
     const batch = Array.from({ length: seed % 6 }, (_, i) => item(seed * 10 + i));
     const doc = { sentAt: tricky[seed % tricky.length], batch, writeKey: 'k', other: value(seed, 0) };
     out.push(JSON.stringify(doc), JSON.stringify(doc, null, seed % 2 ? 2 : '\t'));
