@@ -1,7 +1,8 @@
 // Numeric ids keep every digit. JSON.parse reads 1234567890123456789 as the double 1234567890123456800, so two
 // users whose numeric ids differ past the 16th digit would become one. Before parsing, an integer literal of
 // 16 or more digits given to an id field (userId, anonymousId, previousId, anywhere in the body, so also in
-// batch items) is written as a string; JSON.parse then runs as usual (no reviver, no JavaScript parser).
+// batch items) is written as a string; JSON.parse then runs as usual (no reviver, no JavaScript parser). A batch
+// body scanned instead (batch-scan.ts) has no such literal: the scan leaves any body with one to this path.
 // Ingest turns the remaining (short) numeric ids into strings (src/ingest/accept.ts).
 // https://developer.mozilla.org/en-US/docs/Web/JavaScript/Reference/Global_Objects/Number/MAX_SAFE_INTEGER
 
