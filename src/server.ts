@@ -10,7 +10,7 @@ import { LiveTap } from './console/tap.js';
 import { createDeliverer, deviceModeSettings, platformOf } from './destinations/registry.js';
 import { connectionId, ConnectionStage } from './connections/stage.js';
 import { createIngestContext } from './ingest/accept.js';
-import { parseBody } from './message/ids.js';
+import { parseBatchBody, parseBody } from './message/ids.js';
 import { mparticleRoutes } from './sources/mparticle/routes.js';
 import { analyticsBundleRoutes } from './sources/segment/bundle.js';
 import { registerCors } from './sources/segment/cors.js';
@@ -192,10 +192,12 @@ export async function startServer(config: Config, opts: { logger?: Logger } = {}
   // Every body is parsed as JSON whatever its content type (curl and some SDKs send none or form types; Segment's
   // browser SDK and sendBeacon send text/plain, which needs no CORS preflight). Long numeric ids keep their digits.
   app.removeAllContentTypeParsers();
-  app.addContentTypeParser('*', { parseAs: 'string' }, (_req, body, done) => {
+  app.addContentTypeParser('*', { parseAs: 'string' }, (req, body, done) => {
     if (body === '' || body === undefined) return done(null, undefined);
     try {
-      done(null, parseBody(body as string));
+      // A batch route's body is scanned rather than parsed whole when it can be (message/batch-scan.ts).
+      const batch = (req.routeOptions.config as { batchBody?: boolean } | undefined)?.batchBody;
+      done(null, batch ? parseBatchBody(body as string) : parseBody(body as string));
     } catch {
       done(Object.assign(new Error('Invalid JSON'), { statusCode: 400 }), undefined);
     }

@@ -1,6 +1,7 @@
 // The one path every protocol's messages take into the store: validate, stamp, route, store durably.
 import { randomUUID } from 'node:crypto';
 import type { ConnectionConfig, SourceConfig } from '../config/schema.js';
+import { materialise } from '../message/batch-scan.js';
 import { stringifyIds } from '../message/ids.js';
 import { compileFilter, type CompiledFilter } from '../connections/filter.js';
 import { validateInbound } from '../message/schema.js';
@@ -26,6 +27,8 @@ interface Route {
   deviceMode: boolean;
   /** The connection's filter rules (and the message's integrations object): the rule that refuses a message. */
   refuse: CompiledFilter['refuse'];
+  /** The filter reads any field (a `where` expression): a scanned message's elided members are parsed for it. */
+  whole: boolean;
 }
 
 /** A destination as ingest sees it: where it delivers to (its definition's `platform`). */
@@ -45,11 +48,25 @@ export interface RouteTarget {
  */
 function stamped(text: string, m: Record<string, unknown>, original: string | undefined): string | undefined {
   const end = text.length - 1;
-  if (text.charCodeAt(0) !== 123 || text.charCodeAt(end) !== 125 || /^\{\s*\}$/.test(text)) return undefined;
+  if (text.charCodeAt(0) !== 123 || text.charCodeAt(end) !== 125) return undefined;
+  // An empty object (`{ }`) takes no comma: the serialising path has it (its first non-blank before `}` is `{`).
+  let last = end - 1;
+  while (isBlank(text.charCodeAt(last))) last--;
+  if (last === 0) return undefined;
   let stamp = `,"messageId":${JSON.stringify(m.messageId)},"receivedAt":"${m.receivedAt}","timestamp":"${m.timestamp}"`;
   if (m.sentAt !== undefined) stamp += `,"sentAt":${JSON.stringify(m.sentAt)}`;
   if (original) stamp += `,"originalTimestamp":${JSON.stringify(original)}`;
   return text.slice(0, end) + stamp + '}';
+}
+
+/** JSON's whitespace: space, tab, line feed, carriage return. */
+function isBlank(c: number): boolean {
+  return c === 32 || c === 9 || c === 10 || c === 13;
+}
+
+/** Byte length only when the char length could exceed the limit (UTF-8 is at most 3 bytes per UTF-16 unit). */
+function tooLarge(payload: string, max: number): boolean {
+  return payload.length * 3 > max && Buffer.byteLength(payload) > max;
 }
 
 function hasNumericId(m: Record<string, unknown>): boolean {
@@ -81,7 +98,7 @@ export function createIngestContext(
     const list = routes.get(c.source) ?? [];
     // Declarative rules run here, where the message is routed: no job is created for a refused message.
     const { refuse } = compileFilter(c.filter, { id: c.destination, type: typeOf.get(c.destination) ?? c.destination });
-    list.push({ destination: c.destination, guardedOrigin: c.allowCleverTapLoop ? undefined : platform.get(c.destination), deviceMode: Boolean(c.deviceMode), refuse });
+    list.push({ destination: c.destination, guardedOrigin: c.allowCleverTapLoop ? undefined : platform.get(c.destination), deviceMode: Boolean(c.deviceMode), refuse, whole: Boolean(c.filter?.where) });
     routes.set(c.source, list);
   }
   const byId = new Map(sources.map((s) => [s.id, s]));
@@ -124,10 +141,8 @@ export function createIngestContext(
       m.timestamp = ts === now ? receivedAt : (isoOrUndefined(ts) ?? receivedAt);
       if (original) m.originalTimestamp = original;
       let payload = asWritten ? stamped(text, m, original) : undefined;
-      // Byte length only when the char length could exceed the limit (UTF-8 is at most 3 bytes per UTF-16 unit).
-      const tooLarge = (p: string) => p.length * 3 > opts.maxEventBytes && Buffer.byteLength(p) > opts.maxEventBytes;
       // Near the limit the serialised form decides (the written one may hold whitespace and repeated keys).
-      if (payload === undefined || tooLarge(payload)) {
+      if (payload === undefined || tooLarge(payload, opts.maxEventBytes)) {
         try {
           payload = JSON.stringify(m);
         } catch {
@@ -136,7 +151,7 @@ export function createIngestContext(
           continue;
         }
       }
-      if (tooLarge(payload)) {
+      if (tooLarge(payload, opts.maxEventBytes)) {
         rejected.push({ index: i, messageId: m.messageId as string, error: `event larger than ${opts.maxEventBytes} bytes` });
         continue;
       }
@@ -146,7 +161,7 @@ export function createIngestContext(
         if (origin !== undefined && r.guardedOrigin === origin) (filtered ??= []).push({ destination: r.destination, reason: 'loop_guard' });
         else if (r.deviceMode && bundledToCleverTap(m)) (filtered ??= []).push({ destination: r.destination, reason: 'device_mode' });
         else {
-          const rule = r.refuse(m);
+          const rule = r.refuse(r.whole ? materialise(m) : m);
           if (rule) (filtered ??= []).push({ destination: r.destination, reason: rule });
           else dests.push(r.destination);
         }

@@ -1,9 +1,12 @@
 // Numeric ids keep every digit. JSON.parse reads 1234567890123456789 as the double 1234567890123456800, so two
 // users whose numeric ids differ past the 16th digit would become one. Before parsing, an integer literal of
 // 16 or more digits given to an id field (userId, anonymousId, previousId, anywhere in the body, so also in
-// batch items) is written as a string; JSON.parse then runs as usual (no reviver, no JavaScript parser).
+// batch items) is written as a string; JSON.parse then runs as usual (no reviver, no JavaScript parser). A batch
+// body scanned instead (batch-scan.ts) has no such literal: the scan leaves any body with one to this path.
 // Ingest turns the remaining (short) numeric ids into strings (src/ingest/accept.ts).
 // https://developer.mozilla.org/en-US/docs/Web/JavaScript/Reference/Global_Objects/Number/MAX_SAFE_INTEGER
+
+import { scanBatch } from './batch-scan.js';
 
 /** The id fields whose numeric values are quoted. */
 export const ID_FIELDS = ['userId', 'anonymousId', 'previousId'] as const;
@@ -41,4 +44,22 @@ export function bodyText(body: object): string | undefined {
 /** Numeric ids as strings (CleverTap identities are strings; a number's digits are kept as written). */
 export function stringifyIds(m: Record<string, unknown>): void {
   for (const k of ID_FIELDS) if (typeof m[k] === 'number') m[k] = String(m[k]);
+}
+
+/** Each item's text of the batch bodies parseBatchBody scanned. */
+const itemTexts = new WeakMap<object, string[]>();
+
+/** A batch body read by scanBatch (its bulky item members elided, see batch-scan.ts) when it can be, else as
+ *  parseBody reads it; long integer ids are kept as strings either way. */
+export function parseBatchBody(json: string): unknown {
+  // A body with a long integer anywhere is not scanned: it needs no quoting here.
+  const scanned = scanBatch(json);
+  if (!scanned) return parseBody(json);
+  itemTexts.set(scanned.body, scanned.texts);
+  return scanned.body;
+}
+
+/** The item texts of a body parseBatchBody scanned; undefined for a body JSON.parse read. */
+export function scannedItemTexts(body: object): string[] | undefined {
+  return itemTexts.get(body);
 }

@@ -17,7 +17,8 @@ import { TypeCompiler } from '@sinclair/typebox/compiler';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { SourceConfig } from '../../config/schema.js';
 import { InboundMessageSchema, type InboundMessage } from '../../message/schema.js';
-import { bodyText } from '../../message/ids.js';
+import { bodyText, scannedItemTexts } from '../../message/ids.js';
+import { materialise } from '../../message/batch-scan.js';
 import { arrayItemTexts } from '../../message/json-slices.js';
 import { noteSource } from '../../http/observe.js';
 import { normaliserOf, speaks } from '../registry.js';
@@ -46,7 +47,8 @@ const SHORT: Record<string, (typeof SINGLE)[number]> = { i: 'identify', t: 'trac
 function normaliseOrKeep(m: unknown, normalise: (m: InboundMessage) => InboundMessage): unknown {
   if (!m || typeof m !== 'object' || Array.isArray(m)) return m;
   try {
-    return normalise(m as InboundMessage);
+    // A normaliser reads whole messages: a scanned item's elided members are parsed first.
+    return normalise(materialise(m as Record<string, unknown>) as InboundMessage);
   } catch {
     return m;
   }
@@ -92,6 +94,8 @@ function batchItems(body: Record<string, unknown>): unknown[] {
  *  integrations are merged into them (ingest then serialises the merged message). */
 function itemTexts(body: Record<string, unknown>): string[] | undefined {
   if (body.context !== undefined || body.integrations !== undefined) return undefined;
+  const scanned = scannedItemTexts(body);
+  if (scanned) return scanned;
   const text = bodyText(body);
   const texts = text === undefined ? null : arrayItemTexts(text, 'batch');
   return texts && texts.length === (body.batch as unknown[]).length ? texts : undefined;
@@ -144,7 +148,8 @@ export const segmentRoutes: ProtocolRoutes = (app, ctx) => {
     if (body.batch.length > ctx.limits.maxBatchEvents) return fail(reply, 413, `batch holds more than ${ctx.limits.maxBatchEvents} events`);
     return handle(req, reply, batchItems(body), writeKeyOf(req, body, fromQuery), false, itemTexts(body));
   };
-  const batch = (summary: string) => ({ config: { protocol: 'segment', doc: { summary, body: BatchBody, security: 'writeKey' as const } } });
+  // batchBody: the server scans these bodies instead of parsing them whole (server.ts, message/batch-scan.ts).
+  const batch = (summary: string) => ({ config: { protocol: 'segment', batchBody: true, doc: { summary, body: BatchBody, security: 'writeKey' as const } } });
   for (const path of ['/v1/batch', '/v1/import', '/v1/b']) app.post(path, batch('A batch of messages'), batchRoute(false));
   app.post('/beacon/v1/batch', batch('A batch sent with navigator.sendBeacon (?writeKey=)'), batchRoute(true));
 };

@@ -3,7 +3,7 @@
 // commit or its fsync runs are gathered into the next group commit (commit.ts), as on one thread.
 import { parentPort, workerData } from 'node:worker_threads';
 import { SqliteStore, type SqliteStoreOptions } from './index.js';
-import { CALLS, type Call, type Reply, type ThreadEvent, errorToWire } from './thread-wire.js';
+import { type AppendColumns, CALLS, type Call, type Reply, type ThreadEvent, errorToWire, fromColumns } from './thread-wire.js';
 
 const port = parentPort!;
 const { file, opts } = workerData as { file: string; opts: SqliteStoreOptions };
@@ -29,6 +29,8 @@ post({ t: 'ready', p: await store.pendingTotal(), h: healthy, sup: [...(await st
 port.on('message', (c: Call) => {
   if (c.m === 'forget') return store.forget(c.a[0] as number);
   if (!CALLS.has(c.m)) return post({ i: c.i, e: { message: `unknown store call ${c.m}` }, p: 0, h: healthy });
+  // append's messages cross as columns (thread-wire.ts).
+  if (c.m === 'append') c.a[1] = fromColumns(c.a[1] as AppendColumns);
   const run = c.m === 'claim' ? Promise.resolve(store.claimRaw(...(c.a as Parameters<SqliteStore['claimRaw']>))) : (store[c.m] as (...a: unknown[]) => Promise<unknown>)(...c.a);
   run.then(
     async (r) => {

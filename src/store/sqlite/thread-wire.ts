@@ -1,6 +1,6 @@
 // What the main thread and the store thread (thread.ts, thread-host.ts) post to each other.
 import { StoreUnavailableError } from '../errors.js';
-import type { Store } from '../types.js';
+import type { Store, StoredMessage } from '../types.js';
 
 /** The Store methods the store thread answers (claim answers with RawJobs: the caller parses them). */
 export type CallName = Exclude<keyof Store, 'healthy' | 'pendingTotal'>;
@@ -49,4 +49,46 @@ export function errorFromWire(w: WireError): Error {
   const err = w.unavailable ? new StoreUnavailableError(w.message) : new Error(w.message);
   if (w.code) Object.assign(err, { code: w.code });
   return err;
+}
+
+/**
+ * append's messages as they cross to the store thread: one array per field instead of one object per message.
+ * A structured clone writes every object's keys and the thread builds each object again from them; arrays of
+ * strings cost about half as much in all (v8.serialize + deserialize of 100 realistic messages: 5.8 µs per message
+ * as objects, 3.6 as columns plus building the objects again).
+ */
+export interface AppendColumns {
+  messageId: string[];
+  userKey: string[];
+  anonymousId: (string | undefined)[];
+  receivedAt: number[];
+  payload: string[];
+  destinations: string[][];
+  filtered: StoredMessage['filtered'][];
+}
+
+export function toColumns(msgs: StoredMessage[]): AppendColumns {
+  const c: AppendColumns = { messageId: [], userKey: [], anonymousId: [], receivedAt: [], payload: [], destinations: [], filtered: [] };
+  for (const m of msgs) {
+    c.messageId.push(m.messageId);
+    c.userKey.push(m.userKey);
+    c.anonymousId.push(m.anonymousId);
+    c.receivedAt.push(m.receivedAt);
+    c.payload.push(m.payload);
+    c.destinations.push(m.destinations);
+    c.filtered.push(m.filtered);
+  }
+  return c;
+}
+
+/** The messages toColumns was given (an absent anonymousId or filtered stays absent). */
+export function fromColumns(c: AppendColumns): StoredMessage[] {
+  const out: StoredMessage[] = [];
+  for (let i = 0; i < c.messageId.length; i++) {
+    const m: StoredMessage = { messageId: c.messageId[i], userKey: c.userKey[i], receivedAt: c.receivedAt[i], payload: c.payload[i], destinations: c.destinations[i] };
+    if (c.anonymousId[i] !== undefined) m.anonymousId = c.anonymousId[i];
+    if (c.filtered[i] !== undefined) m.filtered = c.filtered[i];
+    out.push(m);
+  }
+  return out;
 }

@@ -14,7 +14,7 @@ import { StoreUnavailableError } from '../errors.js';
 import type { AppendResult, Counts, DeadLetter, DestinationState, FailureFilter, FilteredCount, Settlement, SourceCounts, Store, StoredMessage, UserMessagesPage, WarningCount } from '../types.js';
 import { parseJob, type SqliteStoreOptions } from './index.js';
 import type { RawJob } from './jobs.js';
-import { type Call, type CallName, errorFromWire, type Reply, type ThreadEvent } from './thread-wire.js';
+import { type Call, type CallName, errorFromWire, type Reply, type ThreadEvent, toColumns } from './thread-wire.js';
 
 // Under tsx (tests, benchmarks) this module is a .ts file and so is the thread's, which a worker loads through
 // tsx's tsImport API (https://tsx.is/dev-api/ts-import): tsx's --import hook does not reach worker threads.
@@ -152,7 +152,7 @@ export class SqliteThreadStore implements Store {
   }
 
   append(sourceId: string, msgs: StoredMessage[], rejected = 0): Promise<AppendResult> {
-    return this.call('append', sourceId, msgs, rejected);
+    return this.call('append', sourceId, toColumns(msgs), rejected);
   }
 
   async claim(destinationId: string, lanes: readonly number[], max: number, now: number, maxBytes?: number): Promise<Job[]> {
