@@ -30,7 +30,7 @@ import { DROP, items, keptAsIs, keyWarning, scalar, show, subscription, warn } f
 /**
  * Applies CleverTap's rules to the records of one message: the records to send (a token that fails its checks is
  * left out with `token_skipped`), or the rejection of the whole message. `keysChecked`: a profileData whose keys the
- * mapping knows to be clean, none reserved but the link (mapping.ts MappedFacts): only its values are checked;
+ * mapping knows to be clean, none reserved but the link (records.ts MappedFacts): only its values are checked;
  * `profileFields`: the profile fields that profileData can hold (the only ones then fixed).
  */
 export function enforceRecords(records: CleverTapRecord[], o: RuleOptions, warnings: Warning[], keysChecked?: object, profileFields?: readonly number[]): CleverTapRecord[] | TransformError {

@@ -3,7 +3,7 @@
 // docs/clevertap-mapping.md.
 import type { InboundMessage } from '../../message/schema.js';
 import type { Warning, TransformError } from '../../core/job.js';
-import type { CleverTapRecord } from './records.js';
+import type { CleverTapRecord, MappedFacts } from './records.js';
 import type { MappingContext } from './context.js';
 import { knownUserId } from './identity.js';
 import { mapIdentify, mapIdentifyPlain, mapAlias } from './profile.js';
@@ -22,14 +22,6 @@ function reject(code: string, message: string, filtered?: boolean): Rejection {
 
 function isError(r: object): r is TransformError {
   return (r as { code?: unknown }).code !== undefined;
-}
-
-/** What the mapping knows about its records that spares CleverTap's rules work (enforceRecords). */
-export interface MappedFacts {
-  /** A profileData whose keys are known clean, none reserved but the link (mapIdentifyPlain). */
-  keysChecked?: object;
-  /** With keysChecked: the profile fields (profile-fields.ts indices) it can hold, when known. */
-  profileFields?: readonly number[];
 }
 
 /** The records for one message before CleverTap's rules, or why there are none. */

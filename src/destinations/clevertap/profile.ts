@@ -4,7 +4,7 @@ import type { InboundMessage } from '../../message/schema.js';
 import type { Warning } from '../../core/job.js';
 import type { ProfileRecord } from './records.js';
 import { GENERAL_PATH, NOT_CUSTOM, PLAIN_TRAIT, RESERVED, type MappingContext, type TraitPlan } from './context.js';
-import type { MappedFacts } from './mapping.js';
+import type { MappedFacts } from './records.js';
 import { profileFieldIndices } from './profile-fields.js';
 import type { ModeSpec, TraitSource } from './modes.js';
 import { idOf } from './ids.js';

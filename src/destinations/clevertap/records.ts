@@ -21,3 +21,11 @@ export interface TokenRecord {
   tokenData: { id: string; type: string; keys?: Record<string, unknown> };
 }
 export type CleverTapRecord = EventRecord | ProfileRecord | TokenRecord;
+
+/** What the mapping knows about its records that spares CleverTap's rules work (enforceRecords). */
+export interface MappedFacts {
+  /** A profileData whose keys are known clean, none reserved but the link (mapIdentifyPlain). */
+  keysChecked?: object;
+  /** With keysChecked: the profile fields (profile-fields.ts indices) it can hold, when known. */
+  profileFields?: readonly number[];
+}

@@ -5,7 +5,8 @@ import type { TransformResult, Warning } from '../../core/job.js';
 import type { CleverTapRecord } from './records.js';
 import type { CleverTapSettings } from './settings.js';
 import { compileContext, type MappingContext } from './context.js';
-import { mapMessage, type MappedFacts } from './mapping.js';
+import { mapMessage } from './mapping.js';
+import type { MappedFacts } from './records.js';
 import { enforceRecords } from './enforce.js';
 
 export type CleverTapTransform = (msg: InboundMessage | Message) => TransformResult<CleverTapRecord>;
