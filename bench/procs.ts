@@ -142,8 +142,9 @@ export async function load(url: string, requests: number, perRequest: number, co
     Array.from({ length: concurrency }, async () => {
       while (next < requests) {
         const i = next++;
-        // Reuse pre-built bodies but keep messageIds unique by rewriting the prefix.
-        const body = i < bodies.length ? bodies[i] : bodies[i % bodies.length].replaceAll('"bench-', `"b${i}-`);
+        // Reuse pre-built bodies but keep messageIds unique by rewriting their prefix (only theirs: the body's
+        // writeKey, "bench-key", must stay as it is).
+        const body = i < bodies.length ? bodies[i] : bodies[i % bodies.length].replaceAll('"messageId":"bench-', `"messageId":"b${i}-`);
         const s = performance.now();
         const res = await pool.request({ path, method: 'POST', headers, body });
         const answer = await res.body.text();
@@ -173,7 +174,7 @@ export async function loadAtRate(url: string, requests: number, perRequest: numb
     const due = t0 + (i * 1000) / ratePerSec;
     const wait = due - performance.now();
     if (wait > 1) await new Promise((r) => setTimeout(r, wait));
-    const body = i < bodies.length ? bodies[i] : bodies[i % bodies.length].replaceAll('"bench-', `"r${i}-`);
+    const body = i < bodies.length ? bodies[i] : bodies[i % bodies.length].replaceAll('"messageId":"bench-', `"messageId":"r${i}-`);
     sends.push(
       (async () => {
         const res = await pool.request({ path: '/v1/batch', method: 'POST', headers, body });
