@@ -1,7 +1,7 @@
 // The one path every protocol's messages take into the store: validate, stamp, route, store durably.
 import { randomUUID } from 'node:crypto';
 import type { ConnectionConfig, SourceConfig } from '../config/schema.js';
-import { materialise } from '../message/batch-scan.js';
+import { hasElided, materialise, stringifyItem } from '../message/batch-scan.js';
 import { stringifyIds } from '../message/ids.js';
 import { compileFilter, type CompiledFilter } from '../connections/filter.js';
 import { validateInbound } from '../message/schema.js';
@@ -142,6 +142,8 @@ export function createIngestContext(
       if (original) m.originalTimestamp = original;
       let payload = asWritten ? stamped(text, m, original) : undefined;
       // Near the limit the serialised form decides (the written one may hold whitespace and repeated keys).
+      // An item of a scanned batch is written with its elided values as they came, unless near the limit.
+      if (payload === undefined && hasElided(m)) payload = stringifyItem(m);
       if (payload === undefined || tooLarge(payload, opts.maxEventBytes)) {
         try {
           payload = JSON.stringify(m);

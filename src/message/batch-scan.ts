@@ -288,3 +288,25 @@ export function materialise(m: Record<string, unknown>): Record<string, unknown>
   }
   return m;
 }
+
+/** Whether an item still holds an elided value. */
+export function hasElided(m: Record<string, unknown>): boolean {
+  return m.context instanceof Elided || m.properties instanceof Elided || m.traits instanceof Elided;
+}
+
+/**
+ * JSON.stringify(m) for an item holding elided values, with each of them written as its own text: the same JSON
+ * value (only the whitespace inside it may differ), without the parse and second serialisation that its toJSON
+ * costs. For an item ingest changed (a write key removed, numeric ids made strings): Segment's browser SDK puts
+ * the write key in every event, so its batches all come this way.
+ */
+export function stringifyItem(m: Record<string, unknown>): string {
+  let s = '';
+  for (const k in m) {
+    const v = m[k];
+    const t = v instanceof Elided ? v.json : JSON.stringify(v);
+    if (t === undefined) continue; // (undefined and functions are left out, as JSON.stringify does)
+    s += `${s === '' ? '{' : ','}${JSON.stringify(k)}:${t}`;
+  }
+  return s === '' ? '{}' : s + '}';
+}

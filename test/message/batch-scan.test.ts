@@ -3,7 +3,7 @@
 // never takes a text JSON.parse refuses (mutated bodies), so a request it reads is one the server accepted before.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { Elided, materialise, scanBatch } from '../../src/message/batch-scan.js';
+import { Elided, hasElided, materialise, scanBatch, stringifyItem } from '../../src/message/batch-scan.js';
 import { parseBatchBody, parseBody, scannedItemTexts } from '../../src/message/ids.js';
 
 const escaped = ['a"b', 'back\\slash', 'ends with \\', '}]{[', '\\"', 'ünï\u2028cödé 🙂', '', ',', '"batch":[1]', '\u0000\u001f\t', '\ud800 lone'];
@@ -166,4 +166,24 @@ test('parseBatchBody: scanned when it can be, else as parseBody reads it (long i
   assert.deepEqual(parsed, parseBody(long));
   assert.equal(parsed.batch[0].userId, '1234567890123456789');
   assert.throws(() => parseBatchBody('{"batch":[{]}'), SyntaxError);
+});
+
+test('stringifyItem: an item with elided values written as JSON.stringify writes it, its elided texts as they came', () => {
+  const body =
+    '{"batch":[{"type":"track","writeKey":"k","userId":7,"event":"E \\"q\\" é","properties":{"a":[1,{"b":null}],"s":"x\\ny"},' +
+    '"context":{ "page" : {"path":"/"} },"traits":{},"integrations":{"All":false},"n":-0.5e3}],"writeKey":"k"}';
+  const scanned = scanBatch(body)!;
+  const item = scanned.body.batch[0];
+  assert.ok(hasElided(item));
+  delete item.writeKey; // as ingest does
+  item.userId = '7';
+  item.receivedAt = '2026-01-01T00:00:00.000Z';
+  item.gone = undefined;
+  const written = stringifyItem(item);
+  // The same JSON value as the full serialisation (which parses every elided text again)...
+  assert.deepEqual(JSON.parse(written), JSON.parse(JSON.stringify(item)));
+  // ...and byte for byte the same but for the whitespace kept inside the elided context.
+  assert.equal(written.replace('{ "page" : {"path":"/"} }', '{"page":{"path":"/"}}'), JSON.stringify(item));
+  assert.ok(!hasElided(materialise(item)));
+  assert.equal(stringifyItem({}), '{}');
 });
