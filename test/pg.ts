@@ -6,8 +6,9 @@ import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import { startTestPostgres } from '../scripts/test-postgres.mjs';
 
-async function admin<T>(serverUrl: string, fn: (c: pg.Client) => Promise<T>): Promise<T> {
-  const c = new pg.Client({ connectionString: serverUrl });
+/** Runs fn with a client connected to url, and closes it after. */
+export async function withClient<T>(url: string, fn: (c: pg.Client) => Promise<T>): Promise<T> {
+  const c = new pg.Client({ connectionString: url });
   await c.connect();
   try {
     return await fn(c);
@@ -24,11 +25,11 @@ export async function testDatabaseUrl(): Promise<string> {
   const own = process.env.TAPROUTE_TEST_PG_URL ? null : await startTestPostgres();
   const serverUrl = own?.url ?? process.env.TAPROUTE_TEST_PG_URL!;
   const name = `taproute_test_${randomBytes(6).toString('hex')}`;
-  await admin(serverUrl, (c) => c.query(`CREATE DATABASE ${name}`));
+  await withClient(serverUrl, (c) => c.query(`CREATE DATABASE ${name}`));
   after(async () => {
     // FORCE closes connections a failed test left open (https://www.postgresql.org/docs/current/sql-dropdatabase.html).
     if (own) await own.stop();
-    else await admin(serverUrl, (c) => c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`));
+    else await withClient(serverUrl, (c) => c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`));
   });
   const url = new URL(serverUrl);
   url.pathname = `/${name}`;

@@ -3,14 +3,12 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import pg from 'pg';
 import { int4Array, int8Array, textArray } from '../../src/store/postgres/arrays.js';
-import { testDatabaseUrl } from '../pg.js';
+import { testDatabaseUrl, withClient } from '../pg.js';
 
 const url = await testDatabaseUrl();
 
 test('postgres arrays: text (quotes, backslashes, braces, unicode, empty, null), bigint and integer arrays, empty ones too', async () => {
-  const c = new pg.Client({ connectionString: url });
-  await c.connect();
-  try {
+  await withClient(url, async (c) => {
     const texts = ['a', '', null, 'ünï "q" \\ {x,y} NULL', undefined, `'); DROP TABLE x; --`];
     const big = [0, 1, -1, 2 ** 32, -(2 ** 32) - 5, Number.MAX_SAFE_INTEGER, Number.MIN_SAFE_INTEGER, 1_764_503_000_000];
     const small = [0, 1, -1, 2 ** 31 - 1, -(2 ** 31)];
@@ -22,7 +20,5 @@ test('postgres arrays: text (quotes, backslashes, braces, unicode, empty, null),
     assert.deepEqual(r.b, big.map(String));
     assert.deepEqual(r.i, small);
     assert.deepEqual([r.et, r.eb, r.ei], [[], [], []]);
-  } finally {
-    await c.end();
-  }
+  });
 });

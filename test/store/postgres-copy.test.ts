@@ -2,16 +2,13 @@
 // given, several tables in one query message, and a failed COPY rejects without leaving the connection stuck.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import pg from 'pg';
 import { copyIn } from '../../src/store/postgres/copy.js';
-import { testDatabaseUrl } from '../pg.js';
+import { testDatabaseUrl, withClient } from '../pg.js';
 
 const url = await testDatabaseUrl();
 
 test('postgres copy: text (quotes, backslashes, tabs, newlines, unicode, empty, null), bigint and integer, into two tables in one message', async () => {
-  const c = new pg.Client({ connectionString: url });
-  await c.connect();
-  try {
+  await withClient(url, async (c) => {
     await c.query('CREATE TEMP TABLE a (id bigint PRIMARY KEY, t text, n int NOT NULL DEFAULT 7)');
     await c.query('CREATE TEMP TABLE b (k int, v text)');
     const ids = [0, 1, -1, 2 ** 32, -(2 ** 32) - 5, Number.MAX_SAFE_INTEGER, Number.MIN_SAFE_INTEGER, 1_764_503_000_000];
@@ -26,15 +23,11 @@ test('postgres copy: text (quotes, backslashes, tabs, newlines, unicode, empty, 
     assert.deepEqual((await c.query('SELECT k, v FROM b')).rows, [{ k: 0, v: 'x' }, { k: 2 ** 31 - 1, v: null }, { k: -(2 ** 31), v: 'z' }]);
     await copyIn(c, ['COPY b (k, v) FROM STDIN (FORMAT binary)'], [[{ type: 'int4', values: [] }, { type: 'text', values: [] }]]);
     assert.equal((await c.query('SELECT count(*)::int AS n FROM b')).rows[0].n, 3, 'no rows: nothing added');
-  } finally {
-    await c.end();
-  }
+  });
 });
 
 test('postgres copy: a COPY that fails (duplicate key) rejects, inserts nothing, and the connection goes on', async () => {
-  const c = new pg.Client({ connectionString: url });
-  await c.connect();
-  try {
+  await withClient(url, async (c) => {
     await c.query('CREATE TEMP TABLE u (id bigint PRIMARY KEY)');
     await c.query('BEGIN');
     await assert.rejects(
@@ -45,7 +38,5 @@ test('postgres copy: a COPY that fails (duplicate key) rejects, inserts nothing,
     assert.equal((await c.query('SELECT count(*)::int AS n FROM u')).rows[0].n, 0);
     await copyIn(c, ['COPY u (id) FROM STDIN (FORMAT binary)'], [[{ type: 'int8', values: [1, 2] }]]);
     assert.equal((await c.query('SELECT count(*)::int AS n FROM u')).rows[0].n, 2);
-  } finally {
-    await c.end();
-  }
+  });
 });
