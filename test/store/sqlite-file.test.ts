@@ -6,7 +6,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import { readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { SqliteStore } from '../../src/store/sqlite/index.js';
-import { INDEXED_MESSAGES_SQL, TAIL_MESSAGES_SQL, userHash } from '../../src/store/sqlite/users.js';
+import { INDEXED_MESSAGES_SQL, RUN_BEFORE_SQL, TAIL_MESSAGES_SQL, userHash } from '../../src/store/sqlite/users.js';
 import { LANES } from '../../src/store/lanes.js';
 import { tmpDir, waitFor } from '../tmp.js';
 import { msg } from './contract.js';
@@ -23,8 +23,10 @@ describe('sqlite store file', () => {
       const plan = (sql: string, ...args: unknown[]) => (s.db.prepare(`EXPLAIN QUERY PLAN ${sql}`).all(...args) as { detail: string }[]).map((r) => r.detail).join('; ');
       // The hash is stored with each message: it must never change (cyrb53's published value for '').
       assert.deepEqual([userHash(''), userHash('u1')], [3338908027751811, 2651776275471953]);
-      assert.match(plan(INDEXED_MESSAGES_SQL, { before: 9, limit: 1, hash: userHash('u'), key: 'u' }), /SEARCH u USING PRIMARY KEY \(hash=\? AND msg_id<\?\).*SEARCH m USING INTEGER PRIMARY KEY/);
-      assert.doesNotMatch(plan(INDEXED_MESSAGES_SQL, { before: 9, limit: 1, hash: userHash('u'), key: 'u' }), /SCAN|TEMP B-TREE/);
+      const run = { run: 3, before: 9, limit: 1, hash: userHash('u'), key: 'u' };
+      assert.match(plan(INDEXED_MESSAGES_SQL, run), /SEARCH u USING PRIMARY KEY \(run=\? AND hash=\? AND msg_id<\?\).*SEARCH m USING INTEGER PRIMARY KEY/);
+      assert.doesNotMatch(plan(INDEXED_MESSAGES_SQL, run), /SCAN|TEMP B-TREE/);
+      assert.match(plan(RUN_BEFORE_SQL, 9), /SEARCH user_lookup USING PRIMARY KEY \(run<\?\)/);
       assert.match(plan(TAIL_MESSAGES_SQL, { before: 9, limit: 1, hash: userHash('u'), key: 'u', upto: 5 }), /SEARCH m USING INTEGER PRIMARY KEY \(rowid>\? AND rowid<\?\)/);
       assert.doesNotMatch(plan(TAIL_MESSAGES_SQL, { before: 9, limit: 1, hash: userHash('u'), key: 'u', upto: 5 }), /SCAN|TEMP B-TREE/);
       assert.match(plan('SELECT * FROM jobs WHERE msg_id IN (SELECT value FROM json_each(?))', '[1]'), /jobs USING (COVERING )?INDEX jobs_msg/);

@@ -116,6 +116,76 @@ describe('sqlite user lookup written behind', () => {
     }
   });
 
+  test('each run appends its entries under the watermark it started from; lookups page across runs; prune forgets entries in their run and folds the runs it emptied into run 0', async () => {
+    const file = join(t.dir, 'runs.sqlite');
+    const s = new SqliteStore(file, HELD);
+    const runs = () => s.db.prepare('SELECT run, msg_id FROM user_lookup ORDER BY run, msg_id').raw().all();
+    try {
+      await s.append('src', [msg('r1', 'u1'), msg('r2', 'u2')]);
+      await s.prune(1000, 86_400_000);
+      await s.append('src', [msg('r3', 'u1'), msg('r4', 'u1')]);
+      await s.prune(1000, 86_400_000);
+      await s.append('src', [msg('r5', 'u1')]);
+      await s.prune(1000, 86_400_000);
+      assert.deepEqual(runs(), [[0, 1], [0, 2], [2, 3], [2, 4], [4, 5]], 'three runs, each keyed by its start');
+      assert.deepEqual(await allPages(s, 'u1', 1), [['r5'], ['r4'], ['r3'], ['r1'], []], 'newest first across runs');
+      assert.deepEqual(await allPages(s, 'u1', 3), [['r5', 'r4', 'r3'], ['r1']]);
+
+      const jobs = await s.claim('d1', ALL, 10, 1000);
+      const of = (id: string) => jobs.find((j) => j.message.messageId === id)!.id;
+      await s.settle('d1', [
+        ...['r1', 'r2', 'r4', 'r5'].map((id) => ({ jobId: of(id), status: 'done' as const })),
+        { jobId: of('r3'), status: 'dead', code: '512', reason: 'refused' },
+      ], 1000);
+      await s.append('src', [msg('r6', 'u1')]);
+      await s.prune(1000, 86_400_000);
+      // r6 (run 5) keeps its job; below it only the dead letter r3 is left, folded into run 0 with its entry.
+      assert.deepEqual(runs(), [[0, 3], [5, 6]]);
+      assert.deepEqual(await allPages(s, 'u1', 1), [['r6'], ['r3'], []]);
+      assert.deepEqual(await ids(s, 'u2'), []);
+
+      // A folded entry is still forgotten in its run once its message goes (the dead letter replayed, delivered).
+      await s.replay({ destination: 'd1' }, 2000);
+      const again = await s.claim('d1', ALL, 10, 3000);
+      await s.settle('d1', again.map((j) => ({ jobId: j.id, status: 'done' as const })), 3000);
+      await s.append('src', [msg('r7', 'u2')]);
+      await s.prune(3000, 86_400_000);
+      assert.deepEqual(runs(), [[6, 7]], 'every delivered message forgotten: r6, the watermark message, pruned with the next run');
+      assert.deepEqual(await ids(s, 'u1'), []);
+      assert.deepEqual(await ids(s, 'u2'), ['r7']);
+    } finally {
+      await s.close();
+    }
+  });
+
+  test('a file whose user_lookup is keyed by (hash, msg_id) is rekeyed by run when its owner opens it', async () => {
+    const file = join(t.dir, 'by-hash.sqlite');
+    const s = new SqliteStore(file, HELD);
+    await s.append('src', [msg('h1', 'u1'), identified('h2', 'u1', 'anon-1'), msg('h3', 'u2')]);
+    await s.prune(1000, 86_400_000);
+    await s.append('src', [msg('h4', 'u1')]);
+    // As the earlier version left it: entries keyed by user hash, the last message not indexed yet.
+    s.db.exec(`CREATE TABLE old_lookup (hash INTEGER NOT NULL, msg_id INTEGER NOT NULL, PRIMARY KEY (hash, msg_id)) WITHOUT ROWID;
+      INSERT INTO old_lookup SELECT hash, msg_id FROM user_lookup; DROP TABLE user_lookup; ALTER TABLE old_lookup RENAME TO user_lookup`);
+    await s.close();
+    // close() indexes the tail: with the old table, that fails and the tail stays a tail.
+    const ro = new SqliteStore(file, { readonly: true });
+    assert.deepEqual(await ids(ro, 'u1'), ['h4', 'h2', 'h1'], 'read-only before the owner rekeys: the whole table is the tail');
+    await ro.close();
+
+    const again = new SqliteStore(file, HELD);
+    try {
+      assert.deepEqual(again.db.prepare('SELECT run, msg_id FROM user_lookup ORDER BY msg_id, run').raw().all(), [[0, 1], [0, 2], [0, 2], [0, 3]]);
+      assert.deepEqual(await ids(again, 'u1'), ['h4', 'h2', 'h1']);
+      assert.deepEqual(await ids(again, 'anon-1'), ['h2']);
+      await again.prune(1000, 86_400_000);
+      assert.deepEqual(await ids(again, 'u1'), ['h4', 'h2', 'h1']);
+      assert.equal(state(again).upto, 4);
+    } finally {
+      await again.close();
+    }
+  });
+
   test('a file of the layout that indexed messages at append is migrated: entries backfilled, those indexes dropped', async () => {
     const file = join(t.dir, 'old-layout.sqlite');
     const s = new SqliteStore(file, HELD);

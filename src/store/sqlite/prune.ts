@@ -27,10 +27,11 @@ export async function prune(db: Database.Database, now: number, dedupeWindowMs: 
     `SELECT json_group_array(id) FROM (SELECT id FROM messages WHERE id < (SELECT coalesce(min(msg_id), 9223372036854775807) FROM jobs)
        AND id < coalesce((${WATERMARK_SQL}), 0) AND id NOT IN (SELECT msg_id FROM dead_letters) LIMIT ${CHUNK})`,
   ).pluck();
+  // A message's entries are in the latest run that started before its id (indexer.ts).
   const forget = db.prepare(
-    `DELETE FROM user_lookup WHERE (hash, msg_id) IN (
-       SELECT user_hash, id FROM messages WHERE id IN (SELECT value FROM json_each(@ids)) AND user_hash IS NOT NULL
-       UNION ALL SELECT anon_hash, id FROM messages WHERE id IN (SELECT value FROM json_each(@ids)) AND anon_hash IS NOT NULL)`,
+    `DELETE FROM user_lookup WHERE (run, hash, msg_id) IN (
+       SELECT (${RUN_OF_ID}), user_hash, id FROM messages WHERE id IN (SELECT value FROM json_each(@ids)) AND user_hash IS NOT NULL
+       UNION ALL SELECT (${RUN_OF_ID}), anon_hash, id FROM messages WHERE id IN (SELECT value FROM json_each(@ids)) AND anon_hash IS NOT NULL)`,
   );
   const remove = db.prepare('DELETE FROM messages WHERE id IN (SELECT value FROM json_each(?))');
   const chunk = db.transaction(() => {
@@ -39,4 +40,19 @@ export async function prune(db: Database.Database, now: number, dedupeWindowMs: 
     return remove.run(list).changes;
   });
   while (chunk() === CHUNK) await new Promise((r) => setImmediate(r));
+  foldRuns(db);
+}
+
+const RUN_OF_ID = 'SELECT max(l.run) FROM user_lookup l WHERE l.run < messages.id';
+
+/**
+ * Folds into run 0 the runs that lie wholly below the oldest job (and the watermark): prune has just removed their
+ * messages but the dead-lettered ones, so a lookup would walk many nearly empty runs. Every folded entry's message
+ * id is at most the first remaining run's start, so "the latest run that started before the id" still finds it.
+ */
+function foldRuns(db: Database.Database): void {
+  db.prepare(
+    `UPDATE user_lookup SET run = 0 WHERE run > 0 AND run < (SELECT max(run) FROM user_lookup WHERE run < min(
+       (SELECT coalesce(min(msg_id), 9223372036854775807) FROM jobs), coalesce((${WATERMARK_SQL}), 0)))`,
+  ).run(USER_LOOKUP);
 }

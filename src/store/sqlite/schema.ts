@@ -1,7 +1,7 @@
 // The SQLite schema. Every statement is idempotent (IF NOT EXISTS), so opening a file of this version or an
 // empty one is the same step; a later change of layout adds a numbered migration here.
 import type Database from 'better-sqlite3';
-import { INDEX_SCHEMA, migrateToUserLookup } from './indexer.js';
+import { INDEX_SCHEMA, migrateToUserLookup, rekeyUserLookup } from './indexer.js';
 import { userHash } from './users.js';
 
 const SCHEMA = `
@@ -94,6 +94,7 @@ const ADDED_COLUMNS: [table: string, column: string, definition: string][] = [
 
 export function createSchema(db: Database.Database): void {
   db.exec(SCHEMA);
+  rekeyUserLookup(db);
   db.exec(INDEX_SCHEMA);
   for (const [table, column, definition] of ADDED_COLUMNS) {
     const cols = db.prepare(`SELECT name FROM pragma_table_info('${table}')`).pluck().all() as string[];

@@ -1,8 +1,8 @@
-// A user's stored messages and their outcomes (see ../user-messages.ts): the user's messages by user_lookup up to
-// the indexer's watermark and by a rowid range after it (indexer.ts), then their jobs and dead letters by message
-// id (jobs_msg, dead_msg).
+// A user's stored messages and their outcomes (see ../user-messages.ts): the user's messages by a rowid range
+// after the indexer's watermark, then by user_lookup run by run, newest first (indexer.ts), then their jobs and
+// dead letters by message id (jobs_msg, dead_msg).
 import type Database from 'better-sqlite3';
-import { USER_LOOKUP, WATERMARK_SQL } from './indexer.js';
+import { USER_LOOKUP, WATERMARK_SQL, keyedByRun } from './indexer.js';
 import { type DeadRow, type MessageRow, type PendingRow, pageLimit, userPage } from '../user-messages.js';
 import type { UserMessagesPage } from '../types.js';
 
@@ -13,9 +13,12 @@ import type { UserMessagesPage } from '../types.js';
 const OF_KEY = `((m.user_hash = @hash AND m.user_key = @key) OR (m.anon_hash = @hash AND CAST(json_extract(m.payload, '$.anonymousId') AS TEXT) = @key))`;
 const COLUMNS = 'm.id, m.source_id, m.message_id, m.received_at, m.payload, m.routes';
 
-/** The key's indexed messages, newest first, by user_lookup. Parameters: before (an id), limit, hash and key as OF_KEY. */
+/** The latest indexer run that started before a message id (a run's messages come after its start). Parameter: an id. */
+export const RUN_BEFORE_SQL = 'SELECT max(run) FROM user_lookup WHERE run < ?';
+
+/** The key's messages indexed by one run, newest first. Parameters: run, before (an id), limit, hash and key as OF_KEY. */
 export const INDEXED_MESSAGES_SQL = `SELECT ${COLUMNS} FROM user_lookup u JOIN messages m ON m.id = u.msg_id
-  WHERE u.hash = @hash AND u.msg_id < @before AND ${OF_KEY} ORDER BY u.msg_id DESC LIMIT @limit`;
+  WHERE u.run = @run AND u.hash = @hash AND u.msg_id < @before AND ${OF_KEY} ORDER BY u.msg_id DESC LIMIT @limit`;
 
 /** The key's messages not indexed yet, newest first: a rowid range over the tail (about a second of appends).
  *  Parameters: before, limit, hash, key as INDEXED_MESSAGES_SQL, upto (the watermark). */
@@ -46,11 +49,12 @@ export class UserMessages {
   private readonly s;
 
   constructor(private readonly db: Database.Database) {
-    // A read-only handle on a file no owner of this version has opened yet (createSchema adds the lookup): the
-    // whole messages table is its tail (the earlier version's indexes on user_hash and anon_hash serve it).
-    const indexed = db.prepare("SELECT 1 FROM sqlite_master WHERE name = 'user_lookup'").get() !== undefined;
+    // A read-only handle on a file no owner of this version has opened yet (createSchema adds or rekeys the
+    // lookup): the whole messages table is its tail.
+    const indexed = keyedByRun(db);
     this.s = {
       upto: indexed ? db.prepare(WATERMARK_SQL).pluck() : null,
+      runBefore: indexed ? db.prepare(RUN_BEFORE_SQL).pluck() : null,
       indexed: indexed ? db.prepare(INDEXED_MESSAGES_SQL) : null,
       tail: db.prepare(TAIL_MESSAGES_SQL),
       jobs: db.prepare('SELECT msg_id, destination_id, attempts, next_at, last_error FROM jobs WHERE msg_id IN (SELECT value FROM json_each(?))'),
@@ -68,8 +72,12 @@ export class UserMessages {
       const hash = userHash(userKey);
       // Every tail message is newer than every indexed one: the tail first, then the index for the rest.
       const messages = this.s.tail.all({ before, limit, hash, key: userKey, upto }) as MessageRow[];
-      if (messages.length < limit && this.s.indexed) {
-        messages.push(...(this.s.indexed.all({ before: Math.min(before, upto + 1), limit: limit - messages.length, hash, key: userKey }) as MessageRow[]));
+      // Then run by run, newest first, until the page is full: each run's entries are one range of the index.
+      const below = Math.min(before, upto + 1);
+      let run = this.s.runBefore?.get(below) as number | null | undefined;
+      while (messages.length < limit && run !== null && run !== undefined) {
+        messages.push(...(this.s.indexed!.all({ run, before: below, limit: limit - messages.length, hash, key: userKey }) as MessageRow[]));
+        run = this.s.runBefore!.get(run) as number | null;
       }
       if (messages.length === 0) return { messages: [] };
       const ids = JSON.stringify(messages.map((m) => m.id));
