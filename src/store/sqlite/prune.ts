@@ -52,7 +52,7 @@ const RUN_OF_ID = 'SELECT max(l.run) FROM user_lookup l WHERE l.run < messages.i
  */
 function foldRuns(db: Database.Database): void {
   db.prepare(
-    `UPDATE user_lookup SET run = 0 WHERE run > 0 AND run < (SELECT max(run) FROM user_lookup WHERE run < min(
+    `UPDATE OR REPLACE user_lookup SET run = 0 WHERE run > 0 AND run < (SELECT max(run) FROM user_lookup WHERE run < min(
        (SELECT coalesce(min(msg_id), 9223372036854775807) FROM jobs), coalesce((${WATERMARK_SQL}), 0)))`,
   ).run(USER_LOOKUP);
 }
