@@ -7,6 +7,7 @@
 // 32-bit length (-1 for NULL) and its binary value, then -1 as a 16-bit trailer
 // (https://www.postgresql.org/docs/current/sql-copy.html#id-1.9.3.55.9.4).
 import type pg from 'pg';
+import { int32, utf8 } from './bytes.js';
 
 const SIGNATURE = Buffer.from('PGCOPY\n\xff\r\n\0', 'latin1');
 
@@ -23,32 +24,6 @@ const COPY_DONE = 0x63; // 'c'
 /** The encoder's scratch space, reused by every call (encoding is synchronous); one grown past this is let go. */
 let scratch = Buffer.allocUnsafe(64 * 1024);
 const SCRATCH_KEPT = 4 * 1024 * 1024;
-/** Texts up to this length are copied byte by byte while they are ASCII: cheaper than a call into Buffer.write. */
-const SHORT_TEXT = 64;
-
-/** A 32-bit integer, big-endian (the low 32 bits of v, whatever its sign); returns the offset after it. */
-function int32(buf: Buffer, o: number, v: number): number {
-  buf[o] = v >>> 24;
-  buf[o + 1] = v >>> 16;
-  buf[o + 2] = v >>> 8;
-  buf[o + 3] = v;
-  return o + 4;
-}
-
-/** Writes v as UTF-8 at o (room for 3 bytes per UTF-16 unit there); returns its byte length. */
-function utf8(buf: Buffer, o: number, v: string): number {
-  const len = v.length;
-  if (len <= SHORT_TEXT) {
-    let i = 0;
-    for (; i < len; i++) {
-      const ch = v.charCodeAt(i);
-      if (ch > 0x7f) break;
-      buf[o + i] = ch;
-    }
-    if (i === len) return len;
-  }
-  return buf.write(v, o);
-}
 
 /**
  * Rows, given column by column (all of the same length), in COPY's binary format, framed for the socket: one
