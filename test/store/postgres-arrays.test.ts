@@ -9,7 +9,7 @@ const url = await testDatabaseUrl();
 
 test('postgres arrays: text (quotes, backslashes, braces, unicode, empty, null), bigint and integer arrays, empty ones too', async () => {
   await withClient(url, async (c) => {
-    const texts = ['a', '', null, 'ünï "q" \\ {x,y} NULL', undefined, `'); DROP TABLE x; --`];
+    const texts = ['a', '', null, 'ünï "q" \\ {x,y} NULL', undefined, `'); DROP TABLE x; --`, 'x'.repeat(100) + '€', '😀'.repeat(40), 'é'.repeat(64)];
     const big = [0, 1, -1, 2 ** 32, -(2 ** 32) - 5, Number.MAX_SAFE_INTEGER, Number.MIN_SAFE_INTEGER, 1_764_503_000_000];
     const small = [0, 1, -1, 2 ** 31 - 1, -(2 ** 31)];
     const { rows: [r] } = await c.query(

@@ -40,3 +40,25 @@ test('postgres copy: a COPY that fails (duplicate key) rejects, inserts nothing,
     assert.equal((await c.query('SELECT count(*)::int AS n FROM u')).rows[0].n, 2);
   });
 });
+
+test('postgres copy: rows larger than the encoder\'s scratch space (multi-byte text across its growth), and the scratch space reused after', async () => {
+  await withClient(url, async (c) => {
+    await c.query('CREATE TEMP TABLE big (id bigint, t text)');
+    // 3-byte and 4-byte characters, so a text's UTF-8 length differs from its length; 40 rows pass 64 KiB many times.
+    const texts = Array.from({ length: 40 }, (_, i) => `${i}:` + 'ü€😀x'.repeat(1000 + i * 400));
+    await copyIn(c, ['COPY big (id, t) FROM STDIN (FORMAT binary)'], [[{ type: 'int8', values: texts.map((_, i) => i) }, { type: 'text', values: texts }]]);
+    await copyIn(c, ['COPY big (id, t) FROM STDIN (FORMAT binary)'], [[{ type: 'int8', values: [100] }, { type: 'text', values: ['small'] }]]);
+    const rows = (await c.query<{ id: number; t: string }>('SELECT id::int AS id, t FROM big ORDER BY id')).rows;
+    assert.deepEqual(rows.map((r) => r.t), [...texts, 'small']);
+    assert.deepEqual(rows.map((r) => r.id), [...texts.map((_, i) => i), 100]);
+  });
+});
+
+test('postgres copy: texts around the short-text length, ASCII or not at their last character, read back exactly', async () => {
+  await withClient(url, async (c) => {
+    await c.query('CREATE TEMP TABLE edge (k int, t text)');
+    const texts = [63, 64, 65].flatMap((n) => ['a'.repeat(n), 'a'.repeat(n - 1) + 'é', 'é' + 'a'.repeat(n - 1), '\x7f'.repeat(n)]);
+    await copyIn(c, ['COPY edge (k, t) FROM STDIN (FORMAT binary)'], [[{ type: 'int4', values: texts.map((_, i) => i) }, { type: 'text', values: texts }]]);
+    assert.deepEqual((await c.query<{ t: string }>('SELECT t FROM edge ORDER BY k')).rows.map((r) => r.t), texts);
+  });
+});

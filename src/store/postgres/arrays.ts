@@ -6,6 +6,8 @@
 // dimensions, has-nulls flag, element type oid, then per dimension its length and lower bound (1), then each
 // element as a 32-bit length (-1 for NULL) and its binary value. No library in our dependencies writes it.
 
+import { int32, utf8 } from './bytes.js';
+
 const TEXT = 25;
 const INT8 = 20;
 const INT4 = 23;
@@ -20,28 +22,23 @@ function header(buf: Buffer, n: number, hasNull: boolean, oid: number): number {
   return 20;
 }
 
-/** A text[] parameter (bind it as `$n::text[]`). */
+/** A text[] parameter (bind it as `$n::text[]`). Each text is encoded once, into room for its UTF-8 maximum. */
 export function textArray(values: readonly (string | null | undefined)[]): Buffer {
   let size = 20;
   let hasNull = false;
-  const lengths = new Array<number>(values.length);
-  for (let i = 0; i < values.length; i++) {
-    const v = values[i];
-    if (v == null) {
-      hasNull = true;
-      lengths[i] = -1;
-      size += 4;
-    } else {
-      lengths[i] = Buffer.byteLength(v);
-      size += 4 + lengths[i];
-    }
+  for (const v of values) {
+    if (v == null) hasNull = true;
+    size += 4 + (v == null ? 0 : v.length * 3);
   }
   const buf = Buffer.allocUnsafe(size);
   let o = header(buf, values.length, hasNull, TEXT);
-  for (let i = 0; i < values.length; i++) {
-    buf.writeInt32BE(lengths[i], o);
-    o += 4;
-    if (lengths[i] > 0) o += buf.write(values[i]!, o, lengths[i], 'utf8');
+  for (const v of values) {
+    if (v == null) {
+      o = int32(buf, o, -1);
+      continue;
+    }
+    const len = utf8(buf, o + 4, v);
+    o = int32(buf, o, len) + len;
   }
   return buf.subarray(0, o);
 }

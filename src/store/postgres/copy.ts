@@ -7,6 +7,7 @@
 // 32-bit length (-1 for NULL) and its binary value, then -1 as a 16-bit trailer
 // (https://www.postgresql.org/docs/current/sql-copy.html#id-1.9.3.55.9.4).
 import type pg from 'pg';
+import { int32, utf8 } from './bytes.js';
 
 const SIGNATURE = Buffer.from('PGCOPY\n\xff\r\n\0', 'latin1');
 
@@ -16,62 +17,93 @@ export type CopyColumn =
   | { type: 'int4'; values: readonly number[] }
   | { type: 'text'; values: readonly (string | null | undefined)[] };
 
-/** Rows, given column by column (all of the same length), in COPY's binary format. */
-export function binaryRows(columns: readonly CopyColumn[]): Buffer {
+/** Protocol message types (https://www.postgresql.org/docs/current/protocol-message-formats.html). */
+const COPY_DATA = 0x64; // 'd'
+const COPY_DONE = 0x63; // 'c'
+
+/** The encoder's scratch space, reused by every call (encoding is synchronous); one grown past this is let go. */
+let scratch = Buffer.allocUnsafe(64 * 1024);
+const SCRATCH_KEPT = 4 * 1024 * 1024;
+
+/**
+ * Rows, given column by column (all of the same length), in COPY's binary format, framed for the socket: one
+ * CopyData message holding them all, then CopyDone. Each text is encoded once, straight into place (room for
+ * three bytes per UTF-16 unit, the UTF-8 maximum, its length written after it), instead of measured with
+ * Buffer.byteLength first; the result is copied out at its exact size.
+ */
+export function copyMessages(columns: readonly CopyColumn[]): Buffer {
   const n = columns[0]?.values.length ?? 0;
-  let size = SIGNATURE.length + 8 + n * 2 + 2;
-  const lengths = columns.map((c) => {
-    if (c.type !== 'text') {
-      size += n * (c.type === 'int8' ? 12 : 8);
-      return null;
-    }
-    const l = new Array<number>(n);
-    for (let i = 0; i < n; i++) {
-      const v = c.values[i];
-      l[i] = v == null ? -1 : Buffer.byteLength(v);
-      size += 4 + Math.max(l[i], 0);
-    }
-    return l;
-  });
-  const buf = Buffer.allocUnsafe(size);
-  let o = SIGNATURE.copy(buf, 0);
-  o = buf.writeInt32BE(0, o); // flags: no OIDs
-  o = buf.writeInt32BE(0, o); // header extension length
+  const width = columns.length;
+  let buf = scratch;
+  let o = 0;
+  const room = (bytes: number) => {
+    if (buf.length - o >= bytes) return;
+    const next = Buffer.allocUnsafe(Math.max(buf.length * 2, o + bytes));
+    buf.copy(next, 0, 0, o);
+    buf = next;
+  };
+  room(5 + SIGNATURE.length + 8);
+  buf[o] = COPY_DATA;
+  o += 5; // the message's length, written last
+  o += SIGNATURE.copy(buf, o);
+  o = int32(buf, o, 0); // flags: no OIDs
+  o = int32(buf, o, 0); // header extension length
   for (let i = 0; i < n; i++) {
-    o = buf.writeInt16BE(columns.length, o);
-    for (let k = 0; k < columns.length; k++) {
+    room(2);
+    buf[o++] = width >>> 8;
+    buf[o++] = width;
+    for (let k = 0; k < width; k++) {
       const c = columns[k];
       if (c.type === 'text') {
-        const len = lengths[k]![i];
-        o = buf.writeInt32BE(len, o);
-        if (len > 0) o += buf.write(c.values[i]!, o, len, 'utf8');
+        const v = c.values[i];
+        if (v == null) {
+          room(4);
+          o = int32(buf, o, -1);
+        } else {
+          room(4 + v.length * 3);
+          const len = utf8(buf, o + 4, v);
+          o = int32(buf, o, len) + len;
+        }
       } else if (c.type === 'int8') {
         const v = c.values[i];
-        o = buf.writeInt32BE(8, o);
+        room(12);
+        o = int32(buf, o, 8);
         // A safe integer in two 32-bit halves (no BigInt): the high half carries the sign.
-        o = buf.writeInt32BE(Math.floor(v / 2 ** 32), o);
-        o = buf.writeUInt32BE(((v % 2 ** 32) + 2 ** 32) % 2 ** 32, o);
+        o = int32(buf, o, Math.floor(v / 2 ** 32));
+        o = int32(buf, o, v % 2 ** 32);
       } else {
-        o = buf.writeInt32BE(4, o);
-        o = buf.writeInt32BE(c.values[i], o);
+        room(8);
+        o = int32(buf, o, 4);
+        o = int32(buf, o, c.values[i]);
       }
     }
   }
-  o = buf.writeInt16BE(-1, o);
-  return buf.subarray(0, o);
+  room(2 + 5);
+  buf[o++] = 0xff; // trailer: -1 as a 16-bit field count
+  buf[o++] = 0xff;
+  int32(buf, 1, o - 1); // CopyData's length counts itself, not its type byte
+  buf[o] = COPY_DONE;
+  o = int32(buf, o + 1, 4);
+  const out = Buffer.allocUnsafe(o);
+  buf.copy(out, 0, 0, o);
+  scratch = buf.length <= SCRATCH_KEPT ? buf : Buffer.allocUnsafe(64 * 1024);
+  return out;
 }
 
 /** The part of node-postgres's connection a query object drives (pg/lib/connection.js). */
 interface Connection {
   query(text: string): void;
-  sendCopyFromChunk(chunk: Buffer): void;
   endCopyFrom(): void;
+  /** The socket (pg/lib/connection.js); its _send writes there too, and only while it is writable. */
+  stream: { writable: boolean; write(data: Buffer): boolean };
 }
 
 /**
  * One simple-protocol query of `COPY ... FROM STDIN (FORMAT binary)` statements, run by node-postgres as a
  * custom query object (client.query(obj) calls its submit and hands it the server's messages, as
- * pg-copy-streams does): each CopyInResponse is answered with the next buffer of `data`.
+ * pg-copy-streams does): each CopyInResponse is answered with the next of `data` (CopyData and CopyDone,
+ * framed by copyMessages), written to the socket as it is: node-postgres's sendCopyFromChunk would copy the
+ * rows into a message of its own first.
  */
 class CopyIn {
   private next = 0;
@@ -89,9 +121,9 @@ class CopyIn {
   }
 
   handleCopyInResponse(connection: Connection): void {
-    const chunk = this.data[this.next++];
-    if (chunk) connection.sendCopyFromChunk(chunk);
-    connection.endCopyFrom();
+    const messages = this.data[this.next++];
+    if (!messages) connection.endCopyFrom();
+    else if (connection.stream.writable) connection.stream.write(messages);
   }
 
   handleError(err: Error): void {
@@ -118,10 +150,10 @@ for (const m of ['handleCommandComplete', 'handleRowDescription', 'handleDataRow
 
 /**
  * Runs `statements` (each a `COPY table (columns) FROM STDIN (FORMAT binary)`) in one query message on the
- * caller's connection, the i-th fed with binaryRows(columns[i]).
+ * caller's connection, the i-th fed with the rows of columns[i].
  */
 export function copyIn(c: pg.ClientBase, statements: string[], columns: CopyColumn[][]): Promise<void> {
-  const data = columns.map(binaryRows);
+  const data = columns.map(copyMessages);
   return new Promise((resolve, reject) => {
     (c as unknown as { query(q: CopyIn): void }).query(new CopyIn(statements.join(';\n'), data, (err) => (err ? reject(err) : resolve())));
   });

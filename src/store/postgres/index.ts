@@ -15,7 +15,7 @@ import { CounterDeltas, connectionCounts, deltaStatements, filteredByRule, sourc
 import { createPool, tx, unavailable } from './db.js';
 import { getFailure, listFailures, where } from './failures.js';
 import { type AppendBatch, type Fence, type InOrder, Jobs } from './jobs.js';
-import { migrate } from './migrations.js';
+import { idBlocks, migrate } from './migrations.js';
 import { userMessages } from './users.js';
 
 export interface PostgresStoreOptions {
@@ -58,6 +58,7 @@ export class PostgresStore implements Store {
     try {
       await migrate(s.pool);
       s.pending = await s.countJobs();
+      s.jobs.blocks = await idBlocks(s.pool);
     } catch (err) {
       await s.pool.end();
       throw err;

@@ -2,9 +2,13 @@
 // an advisory lock (https://www.postgresql.org/docs/current/explicit-locking.html#ADVISORY-LOCKS), so nodes
 // that start together never race; a migration is applied once, in its own transaction, and recorded.
 import type pg from 'pg';
+import type { IdBlocks } from './jobs.js';
 
 /** Key of the advisory lock held while migrating (any fixed 64-bit number unique to Taproute). */
 const MIGRATION_LOCK = 7_317_220_611;
+
+/** Ids a block holds (migration 9): more than an append commit's rows, so that a commit usually takes one. */
+const ID_BLOCK = 1024;
 
 const MIGRATIONS: string[] = [
   // 1: messages, jobs, dedupe, dead letters, counters, request ids, suppressions.
@@ -134,6 +138,13 @@ const MIGRATIONS: string[] = [
   `
   ALTER TABLE jobs SET (fillfactor = 50);
   `,
+  // 9: message and job ids in blocks (src/store/postgres/jobs.ts): one nextval reserves ID_BLOCK consecutive ids,
+  // so an append takes a block per ID_BLOCK rows instead of a nextval per row. A node still on an older
+  // version takes one value per row, which reserves its whole block all the same: ids never collide.
+  `
+  ALTER SEQUENCE messages_id_seq INCREMENT BY ${ID_BLOCK};
+  ALTER SEQUENCE jobs_id_seq INCREMENT BY ${ID_BLOCK};
+  `,
 ];
 
 export async function migrate(pool: pg.Pool): Promise<void> {
@@ -161,4 +172,13 @@ export async function migrate(pool: pg.Pool): Promise<void> {
   } finally {
     c.release();
   }
+}
+
+/** Ids per nextval of the message and job sequences, as the database has them (an operator may have changed them). */
+export async function idBlocks(pool: pg.Pool): Promise<IdBlocks> {
+  const { rows } = await pool.query<{ m: number; j: number }>(
+    `SELECT (SELECT seqincrement FROM pg_sequence WHERE seqrelid = 'messages_id_seq'::regclass) AS m,
+            (SELECT seqincrement FROM pg_sequence WHERE seqrelid = 'jobs_id_seq'::regclass) AS j`,
+  );
+  return { messages: Number(rows[0].m), jobs: Number(rows[0].j) };
 }
