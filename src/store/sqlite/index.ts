@@ -17,7 +17,7 @@ import { CounterDeltas, Counters } from './counters.js';
 import { DestinationStates } from './destination-state.js';
 import { DeadLetters } from './failures.js';
 import { INDEX_BATCH, UserIndexer } from './indexer.js';
-import { type AppendBatch, Jobs, type RawJob } from './jobs.js';
+import { type AppendBatch, Jobs, RAW, type RawJob } from './jobs.js';
 import { LastErrors } from './last-errors.js';
 import { OwnerLock } from './lock.js';
 import { prune } from './prune.js';
@@ -320,5 +320,5 @@ export class SqliteStore implements Store {
 
 /** A claimed job with its message parsed. */
 export function parseJob(r: RawJob): Job {
-  return { id: r.id, sourceId: r.sourceId, destinationId: r.destinationId, userKey: r.userKey, attempts: r.attempts, receivedAt: r.receivedAt, message: JSON.parse(r.payload) };
+  return { id: r[RAW.id], sourceId: r[RAW.sourceId], destinationId: r[RAW.destinationId], userKey: r[RAW.userKey], attempts: r[RAW.attempts], receivedAt: r[RAW.receivedAt], message: JSON.parse(r[RAW.payload]) };
 }
