@@ -37,6 +37,8 @@ export class Jobs {
   /** Claimed jobs by id, so settling needs no lookup; a job claimed by an earlier process is read instead. */
   private readonly claimed = new Map<number, JobRow>();
   private readonly s;
+  /** claim's reads in one read transaction: one WAL snapshot for all its queries instead of one each. */
+  private readonly claimRead: (destinationId: string, lanes: readonly number[], max: number, now: number, maxBytes: number) => RawJob[];
 
   constructor(
     private readonly db: Database.Database,
@@ -72,6 +74,7 @@ export class Jobs {
       retryAt: db.prepare('UPDATE jobs SET attempts = attempts + 1, next_at = ?, last_error = ? WHERE id = ?'),
       countJobs: db.prepare('SELECT count(*) FROM jobs').pluck(),
     };
+    this.claimRead = db.transaction((destinationId: string, lanes: readonly number[], max: number, now: number, maxBytes: number) => this.due(destinationId, lanes, max, now, maxBytes));
   }
 
   /** Stores one append's messages and their jobs; runs inside the group commit's transaction. */
@@ -109,6 +112,10 @@ export class Jobs {
   }
 
   claim(destinationId: string, lanes: readonly number[], max: number, now: number, maxBytes: number): RawJob[] {
+    return this.claimRead(destinationId, lanes, max, now, maxBytes);
+  }
+
+  private due(destinationId: string, lanes: readonly number[], max: number, now: number, maxBytes: number): RawJob[] {
     const s = this.s;
     // Users whose earliest job waits for a retry hold back their later jobs (and only theirs).
     const blocked = new Set<string>();
@@ -151,49 +158,66 @@ export class Jobs {
 
   /** Settles jobs in one transaction; returns how many left the jobs table. */
   settle(settlements: Settlement[], now: number): number {
-    const s = this.s;
+    return this.settleAll([{ settlements, now }]);
+  }
+
+  /**
+   * Settles several requests' jobs in one transaction (each with its own time); returns how many left the jobs
+   * table. One commit writes each page of the jobs table and its indexes to the WAL once, however many of the
+   * requests deleted rows on it: requests of different lanes interleave on the same pages.
+   */
+  settleAll(groups: readonly { settlements: Settlement[]; now: number }[]): number {
     let finished = 0;
     this.db.transaction(() => {
       const deltas = new CounterDeltas();
-      const errors = this.lastErrors.batch(now);
-      for (const o of settlements) {
-        const row = this.claimed.get(o.jobId) ?? (s.jobRow.get(o.jobId) as JobRow | undefined);
-        if (!row) continue;
-        this.claimed.delete(o.jobId);
-        switch (o.status) {
-          // Counters move only when the job row really goes: a job is never counted twice.
-          case 'done':
-            if (s.deleteJob.run(row.id).changes !== 1) break;
-            deltas.bump(row.source_id, row.destination_id, 'delivered');
-            if (o.warnings?.length) deltas.warned(row.source_id, row.destination_id, o.warnings);
-            finished++;
-            break;
-          case 'filtered':
-            if (s.deleteJob.run(row.id).changes !== 1) break;
-            deltas.filtered(row.source_id, row.destination_id, o.rule ?? 'destination');
-            s.routeFiltered.run(row.destination_id, o.rule ?? 'destination', row.msg_id);
-            finished++;
-            break;
-          case 'dead':
-            if (s.deleteJob.run(row.id).changes !== 1) break;
-            this.deadLetters.add(row, o, now);
-            deltas.bump(row.source_id, row.destination_id, 'dead');
-            if (o.warnings?.length) deltas.warned(row.source_id, row.destination_id, o.warnings);
-            finished++;
-            break;
-          case 'release':
-            s.release.run(o.reason === undefined ? null : errorText(o.code, o.reason), row.id);
-            if (o.reason !== undefined) errors.note(row.source_id, row.destination_id, o.code, o.reason);
-            break;
-          case 'retry_at':
-            s.retryAt.run(o.nextAt, errorText(o.code ?? 'retry', o.reason), row.id);
-            errors.note(row.source_id, row.destination_id, o.code, o.reason);
-            break;
-        }
+      for (const g of groups) {
+        const errors = this.lastErrors.batch(g.now);
+        finished += this.settleIn(g.settlements, g.now, deltas, errors);
+        errors.write();
       }
       this.counters.write(deltas);
-      errors.write();
     })();
+    return finished;
+  }
+
+  private settleIn(settlements: Settlement[], now: number, deltas: CounterDeltas, errors: ReturnType<LastErrors['batch']>): number {
+    const s = this.s;
+    let finished = 0;
+    for (const o of settlements) {
+      const row = this.claimed.get(o.jobId) ?? (s.jobRow.get(o.jobId) as JobRow | undefined);
+      if (!row) continue;
+      this.claimed.delete(o.jobId);
+      switch (o.status) {
+        // Counters move only when the job row really goes: a job is never counted twice.
+        case 'done':
+          if (s.deleteJob.run(row.id).changes !== 1) break;
+          deltas.bump(row.source_id, row.destination_id, 'delivered');
+          if (o.warnings?.length) deltas.warned(row.source_id, row.destination_id, o.warnings);
+          finished++;
+          break;
+        case 'filtered':
+          if (s.deleteJob.run(row.id).changes !== 1) break;
+          deltas.filtered(row.source_id, row.destination_id, o.rule ?? 'destination');
+          s.routeFiltered.run(row.destination_id, o.rule ?? 'destination', row.msg_id);
+          finished++;
+          break;
+        case 'dead':
+          if (s.deleteJob.run(row.id).changes !== 1) break;
+          this.deadLetters.add(row, o, now);
+          deltas.bump(row.source_id, row.destination_id, 'dead');
+          if (o.warnings?.length) deltas.warned(row.source_id, row.destination_id, o.warnings);
+          finished++;
+          break;
+        case 'release':
+          s.release.run(o.reason === undefined ? null : errorText(o.code, o.reason), row.id);
+          if (o.reason !== undefined) errors.note(row.source_id, row.destination_id, o.code, o.reason);
+          break;
+        case 'retry_at':
+          s.retryAt.run(o.nextAt, errorText(o.code ?? 'retry', o.reason), row.id);
+          errors.note(row.source_id, row.destination_id, o.code, o.reason);
+          break;
+      }
+    }
     return finished;
   }
 
