@@ -10,9 +10,9 @@ import type { Job } from '../../core/job.js';
  * payload is parsed once, where it is used. An array of values costs less than an object both to read out of
  * better-sqlite3 (no property set per column) and to clone to the other thread (no keys to write and read back).
  */
-export type RawJob = [id: number, msgId: number, sourceId: string, destinationId: string, userKey: string, attempts: number, receivedAt: number, nextAt: number, payload: string];
+export type RawJob = [id: number, msgId: number, sourceId: string, destinationId: string, userKey: string, attempts: number, receivedAt: number, payload: string];
 /** RawJob's fields by position. */
-export const RAW = { id: 0, msgId: 1, sourceId: 2, destinationId: 3, userKey: 4, attempts: 5, receivedAt: 6, nextAt: 7, payload: 8 } as const;
+export const RAW = { id: 0, msgId: 1, sourceId: 2, destinationId: 3, userKey: 4, attempts: 5, receivedAt: 6, payload: 7 } as const;
 import { laneOf } from '../lanes.js';
 import type { AppendResult, Settlement, StoredMessage } from '../types.js';
 import { CounterDeltas, type Counters } from './counters.js';
@@ -62,7 +62,7 @@ export class Jobs {
       // better-sqlite3 does on every call: measured, that cost about 40 µs per query, half of a claim's CPU.
       due: db
         .prepare(
-          `SELECT j.id, j.msg_id, j.source_id, j.destination_id, j.user_key, j.attempts, j.received_at, j.next_at,
+          `SELECT j.id, j.msg_id, j.source_id, j.destination_id, j.user_key, j.attempts, j.received_at,
                   CASE WHEN j.next_at <= ? THEN m.payload END AS payload
            FROM jobs j JOIN messages m ON m.id = j.msg_id
            WHERE j.destination_id = ? AND j.lane = ? AND j.id > ? ORDER BY j.id LIMIT ? + 0`,
@@ -127,18 +127,19 @@ export class Jobs {
       let after = 0;
       while (jobs.length < max) {
         const want = Math.max(max - jobs.length, 64);
-        // A job waiting for its retry comes without its payload (null): it is skipped below.
         const rows = s.due.all(now, destinationId, lane, after, want) as RawJob[];
         for (const r of rows) {
           after = r[RAW.id];
           // A waiting user with a huge backlog must not make every claim walk all of it.
           if (++scanned > MAX_SCAN_PER_CLAIM) break outer;
           const userKey = r[RAW.userKey];
-          if (r[RAW.nextAt] > now || blocked.has(userKey)) {
+          // No payload: the job waits for its retry (the payload itself is never null).
+          const payload = r[RAW.payload] as string | null;
+          if (payload === null || blocked.has(userKey)) {
             blocked.add(userKey);
             continue;
           }
-          const size = r[RAW.payload].length;
+          const size = payload.length;
           // The byte budget bounds memory in flight; a batch always takes at least one job.
           if (jobs.length > 0 && bytes + size > maxBytes) break outer;
           bytes += size;
