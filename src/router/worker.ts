@@ -303,7 +303,8 @@ export class DestinationWorker {
   /** Turns outcomes into settlements: retries past the age limit become dead letters. */
   private async settle(outcomes: Outcome[], jobs: Job[]): Promise<void> {
     const now = this.clock.now();
-    const byId = new Map(jobs.map((j) => [j.id, j]));
+    // Only a retry needs its job (attempts, age): the map is built when the first one is met.
+    let byId: Map<number, Job> | undefined;
     const settlements: Settlement[] = [];
     let requestFailure: { retryAfterMs?: number; reason: string } | null = null;
     let authFailure: string | null = null;
@@ -315,6 +316,7 @@ export class DestinationWorker {
         settlements.push(o.status === 'done' && o.warnings?.length ? { jobId: o.jobId, status: 'done', warnings: sharedByCodes(o.warnings, warningLists) } : o);
         continue;
       }
+      byId ??= new Map(jobs.map((j) => [j.id, j]));
       const job = byId.get(o.jobId);
       if (o.scope === 'auth') {
         // Credentials refused: keep the job as it is (no attempt counted, no age limit) and pause.

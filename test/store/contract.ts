@@ -146,6 +146,14 @@ export function storeContract(name: string, open: () => Promise<Store>, secondHa
       assert.equal(c.get('src>d1')?.pending, 5, 'claiming changes nothing in the store');
     }));
 
+    test('a claim pages through a lane longer than one read: every job once, in order, at most max', withStore(async (s) => {
+      const [u1] = usersInDistinctLanes(1);
+      const ids = Array.from({ length: 300 }, (_, i) => String(i));
+      await s.append('src', ids.map((id) => msg(id, u1)));
+      assert.deepEqual(events(await s.claim('d1', ALL, 150, 2000)), ids.slice(0, 150));
+      assert.deepEqual(events(await s.claim('d1', [laneOf(u1)], 1000, 2000)), ids, 'claiming changes nothing in the store');
+    }));
+
     test('a retrying job holds back only its own user', withStore(async (s) => {
       const [u1, u2] = usersInDistinctLanes(2);
       await s.append('src', [msg('1', u1), msg('2', u2), msg('3', u1), msg('4', u2)]);

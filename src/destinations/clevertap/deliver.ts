@@ -12,10 +12,21 @@ import type { CleverTapRecord } from './records.js';
 import type { CleverTapSettings } from './settings.js';
 import { compileTransform } from './transform.js';
 
-/** A job and the records it maps to (sent together, in order, in one request). */
+/** A job, the records it maps to (sent together, in order, in one request) and what the mapping fixed. */
 interface Item {
   job: Job;
   records: CleverTapRecord[];
+  warnings: Warning[];
+}
+
+// Outcomes carry what the mapping fixed (warnings) and, when dead, what was sent (records), so a dead letter shows
+// them beside the original message. Built with them from the start: not copied afterwards for every job.
+const done = (jobId: number, warnings: Warning[]): Outcome => (warnings.length ? { jobId, status: 'done', warnings } : { jobId, status: 'done' });
+
+function dead(it: Item, code: string, reason: string): Outcome {
+  const o: Outcome = { jobId: it.job.id, status: 'dead', code, reason, records: it.records };
+  if (it.warnings.length) o.warnings = it.warnings;
+  return o;
 }
 
 const jobsOf = (items: readonly Item[]): Job[] => items.map((it) => it.job);
@@ -58,7 +69,7 @@ export function createCleverTapDeliverer(settings: CleverTapSettings, ctx: Deliv
       return err;
     }
     if (items.length === 1) {
-      out.push({ jobId: items[0].job.id, status: 'dead', code: `http_${answer.status}`, reason: answer.body.error ?? `CleverTap answered ${answer.status}` });
+      out.push(dead(items[0], `http_${answer.status}`, answer.body.error ?? `CleverTap answered ${answer.status}`));
       return undefined;
     }
     // Narrow the rejection down to the jobs that cause it: each half on its own, first half first.
@@ -79,12 +90,11 @@ export function createCleverTapDeliverer(settings: CleverTapSettings, ctx: Deliv
         unmatched++;
         continue;
       }
-      const job = items[owner[idx]].job;
+      const item = items[owner[idx]];
+      const job = item.job;
       const code = String(u.code ?? 'unknown');
       const reason = u.error ?? 'unprocessed';
-      const o: Outcome = RETRYABLE_RECORD_CODES.has(Number(u.code))
-        ? { jobId: job.id, status: 'retry', code, reason, scope: 'record' }
-        : { jobId: job.id, status: 'dead', code, reason };
+      const o: Outcome = RETRYABLE_RECORD_CODES.has(Number(u.code)) ? { jobId: job.id, status: 'retry', code, reason, scope: 'record' } : dead(item, code, reason);
       const prev = worst.get(job.id);
       if (!prev || (prev.status === 'dead' && o.status === 'retry')) worst.set(job.id, o);
     }
@@ -94,7 +104,7 @@ export function createCleverTapDeliverer(settings: CleverTapSettings, ctx: Deliv
       ctx.log.warn({ unmatched }, 'clevertap: unprocessed records could not be matched; retrying the request');
       return items.map((it) => worst.get(it.job.id) ?? { jobId: it.job.id, status: 'retry', code: 'unmatched', reason: 'CleverTap refused records it did not identify', scope: 'record' });
     }
-    return items.map((it) => worst.get(it.job.id) ?? { jobId: it.job.id, status: 'done' });
+    return items.map((it) => worst.get(it.job.id) ?? done(it.job.id, it.warnings));
   }
 
   return {
@@ -103,7 +113,6 @@ export function createCleverTapDeliverer(settings: CleverTapSettings, ctx: Deliv
     async deliver(jobs: Job[]): Promise<Outcome[]> {
       const out: Outcome[] = [];
       const items: Item[] = [];
-      const mapped = new Map<number, { records?: CleverTapRecord[]; warnings?: Warning[] }>();
       for (const job of jobs) {
         let r: ReturnType<typeof transform>;
         try {
@@ -113,12 +122,12 @@ export function createCleverTapDeliverer(settings: CleverTapSettings, ctx: Deliv
           out.push({ jobId: job.id, status: 'dead', code: 'transform_error', reason: `mapping failed: ${(err as Error).message}` });
           continue;
         }
-        if (r.warnings?.length || r.ok) mapped.set(job.id, r.ok ? { records: r.records, warnings: r.warnings } : { warnings: r.warnings });
         if (!r.ok) {
           const reason = r.error.clevertapCode ? `${r.error.message} (CleverTap code ${r.error.clevertapCode})` : r.error.message;
-          out.push(r.filtered ? { jobId: job.id, status: 'filtered', reason: `${r.error.code}: ${reason}` } : { jobId: job.id, status: 'dead', code: r.error.code, reason });
-        } else if (r.records.length === 0) out.push({ jobId: job.id, status: 'done' });
-        else items.push({ job, records: r.records });
+          if (r.filtered) out.push({ jobId: job.id, status: 'filtered', reason: `${r.error.code}: ${reason}` });
+          else out.push(r.warnings?.length ? { jobId: job.id, status: 'dead', code: r.error.code, reason, warnings: r.warnings } : { jobId: job.id, status: 'dead', code: r.error.code, reason });
+        } else if (r.records.length === 0) out.push(done(job.id, r.warnings));
+        else items.push({ job, records: r.records, warnings: r.warnings });
       }
       // Mapped: no one reads the parsed message again but the router after delivery (its ids and times, for the
       // metrics and the live tap). Keeping only those lets a request's parsed messages (a few MB per 1000 jobs) die
@@ -131,7 +140,7 @@ export function createCleverTapDeliverer(settings: CleverTapSettings, ctx: Deliv
         if (failure) out.push(...batchFailureOutcomes(jobsOf(c), failure));
         else failure = await send(c, out);
       }
-      return out.map((o) => withMapping(o, mapped.get(o.jobId)));
+      return out;
     },
     close: () => client.close(),
   };
@@ -140,15 +149,6 @@ export function createCleverTapDeliverer(settings: CleverTapSettings, ctx: Deliv
 /** What of a message the router reads after its delivery (metrics: its age; live tap: its id). */
 function idsAndTimes(m: Message): Message {
   return { type: m.type, messageId: m.messageId, userId: m.userId, anonymousId: m.anonymousId, timestamp: m.timestamp, receivedAt: m.receivedAt };
-}
-
-/** A done or dead outcome with what the mapping fixed (warnings) and, when dead, what was sent (records). */
-function withMapping(o: Outcome, m: { records?: CleverTapRecord[]; warnings?: Warning[] } | undefined): Outcome {
-  if (!m || (o.status !== 'done' && o.status !== 'dead')) return o;
-  const x = { ...o };
-  if (m.warnings?.length) x.warnings = m.warnings;
-  if (x.status === 'dead' && m.records?.length) x.records = m.records;
-  return x;
 }
 
 /** Requests of at most batchSize records and MAX_TOKENS_PER_UPLOAD tokens; a job's records stay together, in order. */

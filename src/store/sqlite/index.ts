@@ -17,7 +17,7 @@ import { CounterDeltas, Counters } from './counters.js';
 import { DestinationStates } from './destination-state.js';
 import { DeadLetters } from './failures.js';
 import { INDEX_BATCH, UserIndexer } from './indexer.js';
-import { type AppendBatch, Jobs, type RawJob } from './jobs.js';
+import { type AppendBatch, Jobs, RAW, type RawJob } from './jobs.js';
 import { LastErrors } from './last-errors.js';
 import { OwnerLock } from './lock.js';
 import { prune } from './prune.js';
@@ -225,8 +225,37 @@ export class SqliteStore implements Store {
     return this.appends.healthy() && this.writeFailure === null;
   }
 
-  async settle(_destinationId: string, settlements: Settlement[], now: number): Promise<void> {
-    this.pending -= this.write(() => this.jobs.settle(settlements, now));
+  /**
+   * Settles are gathered until the event loop's next check phase and written in one transaction (Jobs.settleAll):
+   * on the store thread, the settles of the requests that finished while it was busy (an fsync, a claim) arrive
+   * together. Each resolves only once that transaction has committed.
+   */
+  settle(_destinationId: string, settlements: Settlement[], now: number): Promise<void> {
+    return new Promise((resolve, reject) => {
+      if (this.settles.push({ settlements, now, resolve, reject }) === 1) setImmediate(() => this.settleGathered());
+    });
+  }
+
+  private settles: { settlements: Settlement[]; now: number; resolve(): void; reject(err: unknown): void }[] = [];
+
+  private settleGathered(): void {
+    const gathered = this.settles;
+    this.settles = [];
+    try {
+      this.pending -= this.write(() => this.jobs.settleAll(gathered));
+      for (const g of gathered) g.resolve();
+    } catch (err) {
+      if (gathered.length === 1) return gathered[0].reject(err);
+      // One request's settle must not fail the others': each is tried again on its own (the transaction rolled back).
+      for (const g of gathered) {
+        try {
+          this.pending -= this.write(() => this.jobs.settleAll([g]));
+          g.resolve();
+        } catch (e) {
+          g.reject(e);
+        }
+      }
+    }
   }
 
   async setDestinationPaused(destinationId: string, reason: string | null, now: number): Promise<void> {
@@ -320,5 +349,5 @@ export class SqliteStore implements Store {
 
 /** A claimed job with its message parsed. */
 export function parseJob(r: RawJob): Job {
-  return { id: r.id, sourceId: r.sourceId, destinationId: r.destinationId, userKey: r.userKey, attempts: r.attempts, receivedAt: r.receivedAt, message: JSON.parse(r.payload) };
+  return { id: r[RAW.id], sourceId: r[RAW.sourceId], destinationId: r[RAW.destinationId], userKey: r[RAW.userKey], attempts: r[RAW.attempts], receivedAt: r[RAW.receivedAt], message: JSON.parse(r[RAW.payload]) };
 }

@@ -94,6 +94,14 @@ describe('per-record answers (HTTP 200 with unprocessed)', () => {
     assert.deepEqual(ct.emulator!.events('acc').map((e) => (e as { identity: string }).identity), ['u1', 'u3']);
   });
 
+  test('a record refused in the answer: its dead letter keeps what was sent and what the mapping fixed; a done job its warnings', async () => {
+    const ct = await destination('clevertap', {}, { emulator: { maxEventProperties: 2 } });
+    const { outcomes } = await ct.deliver([track('u1', 'Clicked', { 'a.b': 1 }), track('u2', 'Wide', { 'x.y': 1, b: 2, c: 3 })]);
+    const [done, dead] = [1, 2].map((id) => outcomes.find((o) => o.jobId === id) as { status: string; warnings?: { code: string }[]; records?: { evtName?: string }[] });
+    assert.deepEqual([done.status, done.warnings?.map((w) => w.code), done.records], ['done', ['key_cleaned'], undefined]);
+    assert.deepEqual([dead.status, dead.warnings?.map((w) => w.code), dead.records?.map((r) => r.evtName)], ['dead', ['key_cleaned'], ['Wide']]);
+  });
+
   test('555 → that record is retried on its own (scope record)', async () => {
     const ct = await destination('clevertap', {}, { emulator: { faults: { partialRate: 1 } } });
     const { outcomes } = await ct.deliver([track('u1'), track('u2')]);
