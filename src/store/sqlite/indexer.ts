@@ -81,7 +81,7 @@ export class UserIndexer {
   constructor(private readonly db: Database.Database) {
     this.s = {
       upto: db.prepare(WATERMARK_SQL).pluck(),
-      last: db.prepare('SELECT max(id) FROM (SELECT id FROM messages WHERE id > ? ORDER BY id LIMIT ?)').pluck(),
+      last: db.prepare('SELECT max(id) FROM (SELECT id FROM messages WHERE id > ? ORDER BY id LIMIT ? + 0)').pluck(),
       insert: db.prepare(INSERT_ENTRIES_SQL),
       mark: db.prepare('UPDATE index_state SET upto = ? WHERE name = ?'),
     };

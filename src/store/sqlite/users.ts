@@ -13,17 +13,20 @@ import type { UserMessagesPage } from '../types.js';
 const OF_KEY = `((m.user_hash = @hash AND m.user_key = @key) OR (m.anon_hash = @hash AND CAST(json_extract(m.payload, '$.anonymousId') AS TEXT) = @key))`;
 const COLUMNS = 'm.id, m.source_id, m.message_id, m.received_at, m.payload, m.routes';
 
+// `LIMIT @limit + 0`: a bare parameter in LIMIT feeds SQLite's plan, so every new binding re-prepared the
+// statement (~40 µs, and a lookup runs one per run; see jobs.ts).
+
 /** The latest indexer run that started before a message id (a run's messages come after its start). Parameter: an id. */
 export const RUN_BEFORE_SQL = 'SELECT max(run) FROM user_lookup WHERE run < ?';
 
 /** The key's messages indexed by one run, newest first. Parameters: run, before (an id), limit, hash and key as OF_KEY. */
 export const INDEXED_MESSAGES_SQL = `SELECT ${COLUMNS} FROM user_lookup u JOIN messages m ON m.id = u.msg_id
-  WHERE u.run = @run AND u.hash = @hash AND u.msg_id < @before AND ${OF_KEY} ORDER BY u.msg_id DESC LIMIT @limit`;
+  WHERE u.run = @run AND u.hash = @hash AND u.msg_id < @before AND ${OF_KEY} ORDER BY u.msg_id DESC LIMIT @limit + 0`;
 
 /** The key's messages not indexed yet, newest first: a rowid range over the tail (about a second of appends).
  *  Parameters: before, limit, hash, key as INDEXED_MESSAGES_SQL, upto (the watermark). */
 export const TAIL_MESSAGES_SQL = `SELECT ${COLUMNS} FROM messages m
-  WHERE m.id > @upto AND m.id < @before AND ${OF_KEY} ORDER BY m.id DESC LIMIT @limit`;
+  WHERE m.id > @upto AND m.id < @before AND ${OF_KEY} ORDER BY m.id DESC LIMIT @limit + 0`;
 
 /**
  * A 53-bit hash of a user key (cyrb53, public domain: https://github.com/bryc/code/blob/master/jshash/experimental/cyrb53.js),
