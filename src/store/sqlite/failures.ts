@@ -33,7 +33,7 @@ export class DeadLetters {
     const w = where(f);
     const rows = this.db
       .prepare(`SELECT d.*, m.message_id, json_extract(m.payload, '$.type') AS message_type,
-        coalesce(json_extract(m.payload, '$.event'), json_extract(m.payload, '$.name')) AS event FROM dead_letters d JOIN messages m ON m.id = d.msg_id ${w.sql} ORDER BY d.id LIMIT ?`)
+        coalesce(json_extract(m.payload, '$.event'), json_extract(m.payload, '$.name')) AS event FROM dead_letters d JOIN messages m ON m.id = d.msg_id ${w.sql} ORDER BY d.id LIMIT ? + 0`)
       .all(...w.args, f.limit ?? 100) as Record<string, unknown>[];
     return rows.map(toDeadLetter);
   }
@@ -55,7 +55,7 @@ export class DeadLetters {
     const w = where(f);
     let n = 0;
     this.db.transaction(() => {
-      const rows = this.db.prepare(`SELECT d.* FROM dead_letters d ${w.sql} ORDER BY d.id LIMIT ?`).all(...w.args, f.limit ?? -1) as Record<string, number | string>[];
+      const rows = this.db.prepare(`SELECT d.* FROM dead_letters d ${w.sql} ORDER BY d.id LIMIT ? + 0`).all(...w.args, f.limit ?? -1) as Record<string, number | string>[];
       const deltas = new CounterDeltas();
       const del = this.db.prepare('DELETE FROM dead_letters WHERE id = ?');
       for (const r of rows) {
