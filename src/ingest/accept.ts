@@ -5,7 +5,8 @@ import { hasElided, materialise, stringifyItem } from '../message/batch-scan.js'
 import { stringifyIds } from '../message/ids.js';
 import { compileFilter, type CompiledFilter } from '../connections/filter.js';
 import { validateInbound } from '../message/schema.js';
-import { correctedTimestamp, isoOrUndefined } from '../message/time.js';
+import { correctedTimestampMs, isoOrUndefined, toEpochMs } from '../message/time.js';
+import { noteSpans, type PayloadSpans } from '../message/payload-spans.js';
 import type { Store, StoredMessage } from '../store/types.js';
 import { originOf } from '../sources/registry.js';
 import { safeEqual } from '../util/secrets.js';
@@ -40,13 +41,14 @@ export interface RouteTarget {
 }
 
 /**
- * The stored form of a message from its own text: the text with what ingest set on the message appended as
- * members. JSON.parse keeps the last of repeated keys (https://tc39.es/ecma262/#sec-internalizejsonproperty), so
- * it reads back as the message ingest validated and stamped, without serialising that again; undefined when the
- * text is not an object's. (SQL JSON functions read the first of repeated keys instead: the store's own queries
- * read only type, event and name, which are never stamped.)
+ * The stored form of a message from its own text is the text without its closing `}`, then this: what ingest set
+ * on the message, appended as members, and the `}`. JSON.parse keeps the last of repeated keys
+ * (https://tc39.es/ecma262/#sec-internalizejsonproperty), so it reads back as the message ingest validated and
+ * stamped, without serialising that again; undefined when the text is not an object's. (SQL JSON functions read
+ * the first of repeated keys instead: the store's own queries read only type, event and name, which are never
+ * stamped.)
  */
-function stamped(text: string, m: Record<string, unknown>, original: string | undefined): string | undefined {
+function stampOf(text: string, m: Record<string, unknown>, original: string | undefined, q: Quoted): string | undefined {
   const end = text.length - 1;
   if (text.charCodeAt(0) !== 123 || text.charCodeAt(end) !== 125) return undefined;
   // An empty object (`{ }`) takes no comma: the serialising path has it (its first non-blank before `}` is `{`).
@@ -54,9 +56,40 @@ function stamped(text: string, m: Record<string, unknown>, original: string | un
   while (isBlank(text.charCodeAt(last))) last--;
   if (last === 0) return undefined;
   let stamp = `,"messageId":${JSON.stringify(m.messageId)},"receivedAt":"${m.receivedAt}","timestamp":"${m.timestamp}"`;
-  if (m.sentAt !== undefined) stamp += `,"sentAt":${JSON.stringify(m.sentAt)}`;
-  if (original) stamp += `,"originalTimestamp":${JSON.stringify(original)}`;
-  return text.slice(0, end) + stamp + '}';
+  if (m.sentAt !== undefined) stamp += `,"sentAt":${q.sentAt(m.sentAt as string)}`;
+  if (original) stamp += `,"originalTimestamp":${q.original(original)}`;
+  return stamp + '}';
+}
+
+/** JSON.stringify of a string, remembering the last one: a batch's items mostly share their sentAt (the
+ *  batch's), and often their times. */
+function lastQuoted(): (s: string) => string {
+  let from: string | undefined;
+  let to = '';
+  return (s) => (s === from ? to : (to = JSON.stringify((from = s))));
+}
+
+interface Quoted {
+  sentAt: (s: string) => string;
+  original: (s: string) => string;
+}
+
+/** toEpochMs, remembering the last string read (see lastQuoted). */
+function lastTime(): (s: string | undefined) => number {
+  let from: string | undefined;
+  let to = NaN;
+  return (s) => {
+    if (s === from) return to;
+    from = s;
+    return (to = s ? toEpochMs(s) : NaN);
+  };
+}
+
+/** isoOrUndefined, remembering the last time written. */
+function lastIso(): (ms: number) => string | undefined {
+  let from = NaN;
+  let to: string | undefined;
+  return (ms) => (ms === from ? to : (to = isoOrUndefined((from = ms))));
 }
 
 /** JSON's whitespace: space, tab, line feed, carriage return. */
@@ -114,6 +147,13 @@ export function createIngestContext(
     const stored: StoredMessage[] = [];
     const index: number[] = [];
     const rejected: AcceptResult['rejected'] = [];
+    // The payloads stored as written, as places in the request body (message/payload-spans.ts).
+    const within = o.within;
+    const spans: PayloadSpans | undefined = within && { text: within.text, start: [], end: [], rest: [] };
+    const quoted: Quoted = { sentAt: lastQuoted(), original: lastQuoted() };
+    const sentMs = lastTime();
+    const originalMs = lastTime();
+    const iso = lastIso();
     for (let i = 0; i < raw.length; i++) {
       const m = raw[i] as Record<string, unknown>;
       if (m === null || typeof m !== 'object' || Array.isArray(m)) {
@@ -135,16 +175,20 @@ export function createIngestContext(
       }
       if (!m.messageId) m.messageId = randomUUID();
       const original = (m.originalTimestamp ?? m.timestamp) as string | undefined;
-      const ts = correctedTimestamp(now, original, m.sentAt as string | undefined);
+      const ts = correctedTimestampMs(now, originalMs(original), sentMs(m.sentAt as string | undefined));
       m.receivedAt = receivedAt;
       // A client whose clock agrees with ours (the usual case) gets the receivedAt string: no second Date per event.
-      m.timestamp = ts === now ? receivedAt : (isoOrUndefined(ts) ?? receivedAt);
+      m.timestamp = ts === now ? receivedAt : (iso(ts) ?? receivedAt);
       if (original) m.originalTimestamp = original;
-      let payload = asWritten ? stamped(text, m, original) : undefined;
+      const stamp = asWritten ? stampOf(text, m, original, quoted) : undefined;
+      let payload = stamp === undefined ? undefined : text!.slice(0, text!.length - 1) + stamp;
+      /** The payload is the item's text but its `}`, then the stamp. */
+      let written = payload !== undefined;
       // Near the limit the serialised form decides (the written one may hold whitespace and repeated keys).
       // An item of a scanned batch is written with its elided values as they came, unless near the limit.
       if (payload === undefined && hasElided(m)) payload = stringifyItem(m);
       if (payload === undefined || tooLarge(payload, opts.maxEventBytes)) {
+        written = false;
         try {
           payload = JSON.stringify(m);
         } catch {
@@ -180,7 +224,14 @@ export function createIngestContext(
         filtered,
       });
       index.push(i);
+      if (spans) {
+        const start = written ? within!.starts[i] : -1;
+        spans.start.push(start);
+        spans.end.push(written ? start + text!.length - 1 : 0);
+        spans.rest.push(written ? stamp! : payload);
+      }
     }
+    if (spans) noteSpans(stored, spans);
     return commit(source.id, srcRoutes, stored, rejected);
   }
 

@@ -1,6 +1,7 @@
 // What the main thread and the store thread (thread.ts, thread-host.ts) post to each other.
 import { StoreUnavailableError } from '../errors.js';
 import type { Store, StoredMessage } from '../types.js';
+import { spanPayload, spansOf } from '../../message/payload-spans.js';
 
 /** The Store methods the store thread answers (claim answers with RawJobs: the caller parses them). */
 export type CallName = Exclude<keyof Store, 'healthy' | 'pendingTotal'>;
@@ -56,6 +57,8 @@ export function errorFromWire(w: WireError): Error {
  * A structured clone writes every object's keys and the thread builds each object again from them; arrays of
  * strings cost about half as much in all (v8.serialize + deserialize of 100 realistic messages: 5.8 µs per message
  * as objects, 3.6 as columns plus building the objects again).
+ * Payloads cut from one request body (message/payload-spans.ts) cross as that body, once, with their places in it
+ * and their stamps (`text`, `start`, `end`; `payload` then holds the stamps, or whole payloads where start is -1).
  */
 export interface AppendColumns {
   messageId: string[];
@@ -65,6 +68,9 @@ export interface AppendColumns {
   payload: string[];
   destinations: string[][];
   filtered: StoredMessage['filtered'][];
+  text?: string;
+  start?: number[];
+  end?: number[];
 }
 
 export function toColumns(msgs: StoredMessage[]): AppendColumns {
@@ -74,18 +80,26 @@ export function toColumns(msgs: StoredMessage[]): AppendColumns {
     c.userKey.push(m.userKey);
     c.anonymousId.push(m.anonymousId);
     c.receivedAt.push(m.receivedAt);
-    c.payload.push(m.payload);
     c.destinations.push(m.destinations);
     c.filtered.push(m.filtered);
   }
+  const spans = spansOf(msgs);
+  if (spans) {
+    c.text = spans.text;
+    c.start = spans.start;
+    c.end = spans.end;
+    c.payload = spans.rest;
+  } else for (const m of msgs) c.payload.push(m.payload);
   return c;
 }
 
 /** The messages toColumns was given (an absent anonymousId or filtered stays absent). */
 export function fromColumns(c: AppendColumns): StoredMessage[] {
   const out: StoredMessage[] = [];
+  const spans = c.text !== undefined && c.start && c.end ? { text: c.text, start: c.start, end: c.end, rest: c.payload } : undefined;
   for (let i = 0; i < c.messageId.length; i++) {
-    const m: StoredMessage = { messageId: c.messageId[i], userKey: c.userKey[i], receivedAt: c.receivedAt[i], payload: c.payload[i], destinations: c.destinations[i] };
+    const payload = spans ? spanPayload(spans, i) : c.payload[i];
+    const m: StoredMessage = { messageId: c.messageId[i], userKey: c.userKey[i], receivedAt: c.receivedAt[i], payload, destinations: c.destinations[i] };
     if (c.anonymousId[i] !== undefined) m.anonymousId = c.anonymousId[i];
     if (c.filtered[i] !== undefined) m.filtered = c.filtered[i];
     out.push(m);
