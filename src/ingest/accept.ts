@@ -1,5 +1,5 @@
 // The one path every protocol's messages take into the store: validate, stamp, route, store durably.
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID, timingSafeEqual } from 'node:crypto';
 import type { ConnectionConfig, SourceConfig } from '../config/schema.js';
 import { hasElided, materialise, stringifyItem } from '../message/batch-scan.js';
 import { stringifyIds } from '../message/ids.js';
@@ -135,6 +135,8 @@ export function createIngestContext(
     routes.set(c.source, list);
   }
   const byId = new Map(sources.map((s) => [s.id, s]));
+  const byWriteKey = secretLookup(sources, (s) => ('writeKey' in s ? s.writeKey : undefined));
+  const byKey = secretLookup(sources, (x) => ('key' in x ? x.key : undefined));
 
   // Not async itself: the messages are turned into stored text synchronously, and only the commit is waited for,
   // so the parsed request (often 100+ objects) is garbage before the wait instead of outliving it (and being
@@ -249,9 +251,9 @@ export function createIngestContext(
   return {
     sources,
     limits: { maxEventBytes: opts.maxEventBytes, maxRequestBytes: opts.maxRequestBytes, maxBatchEvents: opts.maxBatchEvents },
-    sourceByWriteKey: (key) => findSecret(sources, (s) => ('writeKey' in s ? s.writeKey : undefined), key),
+    sourceByWriteKey: (key) => byWriteKey(key),
     sourceByKeySecret: (key, secret) => {
-      const s = findSecret(sources, (x) => ('key' in x ? x.key : undefined), key);
+      const s = byKey(key);
       return s && 'secret' in s && s.secret !== undefined && safeEqual(s.secret, secret) ? s : undefined;
     },
     sourceById: (id) => byId.get(id),
@@ -262,12 +264,28 @@ export function createIngestContext(
   };
 }
 
-/** Compares against every source so the time taken does not depend on which key matched. */
-function findSecret(sources: SourceConfig[], pick: (s: SourceConfig) => string | undefined, given: string): SourceConfig | undefined {
-  let found: SourceConfig | undefined;
-  for (const s of sources) {
+/**
+ * The source whose secret (as `pick` reads it) is the one given. Compares against every source so the time taken
+ * does not depend on which key matched, and compares SHA-256 digests so it does not depend on the lengths either
+ * (as util/secrets.ts's safeEqual); the sources' digests are taken once here, the given key's once per lookup,
+ * instead of both per source and per request.
+ */
+function secretLookup(sources: SourceConfig[], pick: (s: SourceConfig) => string | undefined): (given: string) => SourceConfig | undefined {
+  const digests = sources.map((s) => {
     const v = pick(s);
-    if (v !== undefined && safeEqual(v, given) && !found) found = s;
-  }
-  return found;
+    return v === undefined ? undefined : sha256(v);
+  });
+  return (given) => {
+    const d = sha256(given);
+    let found: SourceConfig | undefined;
+    for (let i = 0; i < sources.length; i++) {
+      const own = digests[i];
+      if (own !== undefined && timingSafeEqual(own, d) && !found) found = sources[i];
+    }
+    return found;
+  };
+}
+
+function sha256(s: string): Buffer {
+  return createHash('sha256').update(s).digest();
 }
