@@ -48,30 +48,47 @@ export interface RouteTarget {
  * the first of repeated keys instead: the store's own queries read only type, event and name, which are never
  * stamped.)
  */
-function stampOf(text: string, m: Record<string, unknown>, original: string | undefined, q: Quoted): string | undefined {
+function stampOf(text: string, m: Record<string, unknown>, original: string | undefined, q: Stamps): string | undefined {
   const end = text.length - 1;
   if (text.charCodeAt(0) !== 123 || text.charCodeAt(end) !== 125) return undefined;
   // An empty object (`{ }`) takes no comma: the serialising path has it (its first non-blank before `}` is `{`).
   let last = end - 1;
   while (isBlank(text.charCodeAt(last))) last--;
   if (last === 0) return undefined;
-  let stamp = `,"messageId":${JSON.stringify(m.messageId)},"receivedAt":"${m.receivedAt}","timestamp":"${m.timestamp}"`;
-  if (m.sentAt !== undefined) stamp += `,"sentAt":${q.sentAt(m.sentAt as string)}`;
-  if (original) stamp += `,"originalTimestamp":${q.original(original)}`;
-  return stamp + '}';
+  return (
+    ',"messageId":' +
+    JSON.stringify(m.messageId) +
+    q.receivedAt +
+    q.timestamp(m.timestamp as string) +
+    (m.sentAt !== undefined ? q.sentAt(m.sentAt as string) : '') +
+    (original ? q.original(original) : '') +
+    '}'
+  );
 }
 
-/** JSON.stringify of a string, remembering the last one: a batch's items mostly share their sentAt (the
- *  batch's), and often their times. */
-function lastQuoted(): (s: string) => string {
-  let from: string | undefined;
-  let to = '';
-  return (s) => (s === from ? to : (to = JSON.stringify((from = s))));
-}
-
-interface Quoted {
+/** The stamp's members of one request, each written once per distinct value (see lastMember). */
+interface Stamps {
+  receivedAt: string;
+  timestamp: (s: string) => string;
   sentAt: (s: string) => string;
   original: (s: string) => string;
+}
+
+function stamps(receivedAt: string): Stamps {
+  return { receivedAt: member('receivedAt', receivedAt), timestamp: lastMember('timestamp'), sentAt: lastMember('sentAt'), original: lastMember('originalTimestamp') };
+}
+
+/** `,"<name>":<the value as JSON>`. */
+function member(name: string, value: string): string {
+  return `,"${name}":${JSON.stringify(value)}`;
+}
+
+/** member(), remembering the last value written: a batch's items mostly share their sentAt (the batch's), and
+ *  often their times. */
+function lastMember(name: string): (s: string) => string {
+  let from: string | undefined;
+  let to = '';
+  return (s) => (s === from ? to : (to = member(name, (from = s))));
 }
 
 /** toEpochMs, remembering the last string read (see lastQuoted). */
@@ -152,7 +169,7 @@ export function createIngestContext(
     // The payloads stored as written, as places in the request body (message/payload-spans.ts).
     const within = o.within;
     const spans: PayloadSpans | undefined = within && { text: within.text, start: [], end: [], rest: [] };
-    const quoted: Quoted = { sentAt: lastQuoted(), original: lastQuoted() };
+    const quoted = stamps(receivedAt);
     const sentMs = lastTime();
     const originalMs = lastTime();
     const iso = lastIso();
@@ -216,15 +233,9 @@ export function createIngestContext(
       }
       const userKey = String(m.userId || m.anonymousId);
       const anonymousId = m.anonymousId ? String(m.anonymousId) : undefined;
-      stored.push({
-        messageId: m.messageId as string,
-        userKey,
-        ...(anonymousId !== undefined && anonymousId !== userKey ? { anonymousId } : {}),
-        receivedAt: now,
-        payload,
-        destinations: dests,
-        filtered,
-      });
+      const sm: StoredMessage = { messageId: m.messageId as string, userKey, receivedAt: now, payload, destinations: dests, filtered };
+      if (anonymousId !== undefined && anonymousId !== userKey) sm.anonymousId = anonymousId;
+      stored.push(sm);
       index.push(i);
       if (spans) {
         const start = written ? within!.starts[i] : -1;

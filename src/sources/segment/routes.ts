@@ -118,9 +118,11 @@ export const segmentRoutes: ProtocolRoutes = (app, ctx) => {
     }
     const normalise = normaliserOf(src);
     const accepting = normalise ? ctx.accept(src, items.map((m) => normaliseOrKeep(m, normalise))) : ctx.accept(src, items, written);
-    // The messages are stored text now: let the parsed body go before the commit is waited for (see accept.ts).
+    // The messages are stored text now: let the parsed body (and its text) go before the commit is waited for
+    // (see accept.ts).
     items.length = 0;
     (req as { body?: unknown }).body = undefined;
+    written = undefined;
     const r = await accepting;
     if (single && r.rejected.length) return fail(reply, 400, r.rejected[0].error);
     if (r.rejected.length === 0 && r.duplicates === 0) return reply.send({ success: true });
