@@ -109,6 +109,12 @@ function lastIso(): (ms: number) => string | undefined {
   return (ms) => (ms === from ? to : (to = isoOrUndefined((from = ms))));
 }
 
+function sameList(a: string[], b: string[]): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
 /** JSON's whitespace: space, tab, line feed, carriage return. */
 function isBlank(c: number): boolean {
   return c === 32 || c === 9 || c === 10 || c === 13;
@@ -173,6 +179,7 @@ export function createIngestContext(
     const sentMs = lastTime();
     const originalMs = lastTime();
     const iso = lastIso();
+    let lastDests: string[] = [];
     for (let i = 0; i < raw.length; i++) {
       const m = raw[i] as Record<string, unknown>;
       if (m === null || typeof m !== 'object' || Array.isArray(m)) {
@@ -220,7 +227,7 @@ export function createIngestContext(
         rejected.push({ index: i, messageId: m.messageId as string, error: `event larger than ${opts.maxEventBytes} bytes` });
         continue;
       }
-      const dests: string[] = [];
+      let dests: string[] = [];
       let filtered: StoredMessage['filtered'];
       for (const r of srcRoutes) {
         if (origin !== undefined && r.guardedOrigin === origin) (filtered ??= []).push({ destination: r.destination, reason: 'loop_guard' });
@@ -231,6 +238,9 @@ export function createIngestContext(
           else dests.push(r.destination);
         }
       }
+      // Consecutive messages mostly go to the same destinations: one list for them (read only, by every store).
+      if (sameList(dests, lastDests)) dests = lastDests;
+      else lastDests = dests;
       const userKey = String(m.userId || m.anonymousId);
       const anonymousId = m.anonymousId ? String(m.anonymousId) : undefined;
       const sm: StoredMessage = { messageId: m.messageId as string, userKey, receivedAt: now, payload, destinations: dests, filtered };

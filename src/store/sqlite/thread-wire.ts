@@ -59,35 +59,42 @@ export function errorFromWire(w: WireError): Error {
  * as objects, 3.6 as columns plus building the objects again).
  * Payloads cut from one request body (message/payload-spans.ts) cross as that body, once, with their places in it
  * and their stamps (`text`, `start`, `end`; `payload` then holds the stamps, or whole payloads where start is -1).
+ * Numbers cross in typed arrays (one copy of their bytes instead of one value at a time), `filtered` only when a
+ * message has one, and a destinations list shared by consecutive messages (accept.ts) crosses once: a structured
+ * clone writes an object it already wrote as a reference to it.
  */
 export interface AppendColumns {
   messageId: string[];
   userKey: string[];
   anonymousId: (string | undefined)[];
-  receivedAt: number[];
+  receivedAt: Float64Array;
   payload: string[];
   destinations: string[][];
-  filtered: StoredMessage['filtered'][];
+  filtered?: StoredMessage['filtered'][];
   text?: string;
-  start?: number[];
-  end?: number[];
+  start?: Int32Array;
+  end?: Int32Array;
 }
 
 export function toColumns(msgs: StoredMessage[]): AppendColumns {
-  const c: AppendColumns = { messageId: [], userKey: [], anonymousId: [], receivedAt: [], payload: [], destinations: [], filtered: [] };
-  for (const m of msgs) {
+  const n = msgs.length;
+  const c: AppendColumns = { messageId: [], userKey: [], anonymousId: [], receivedAt: new Float64Array(n), payload: [], destinations: [] };
+  let filtered = false;
+  for (let i = 0; i < n; i++) {
+    const m = msgs[i];
     c.messageId.push(m.messageId);
     c.userKey.push(m.userKey);
     c.anonymousId.push(m.anonymousId);
-    c.receivedAt.push(m.receivedAt);
+    c.receivedAt[i] = m.receivedAt;
     c.destinations.push(m.destinations);
-    c.filtered.push(m.filtered);
+    if (m.filtered !== undefined) filtered = true;
   }
+  if (filtered) c.filtered = msgs.map((m) => m.filtered);
   const spans = spansOf(msgs);
   if (spans) {
     c.text = spans.text;
-    c.start = spans.start;
-    c.end = spans.end;
+    c.start = Int32Array.from(spans.start);
+    c.end = Int32Array.from(spans.end);
     c.payload = spans.rest;
   } else for (const m of msgs) c.payload.push(m.payload);
   return c;
@@ -101,7 +108,7 @@ export function fromColumns(c: AppendColumns): StoredMessage[] {
     const payload = spans ? spanPayload(spans, i) : c.payload[i];
     const m: StoredMessage = { messageId: c.messageId[i], userKey: c.userKey[i], receivedAt: c.receivedAt[i], payload, destinations: c.destinations[i] };
     if (c.anonymousId[i] !== undefined) m.anonymousId = c.anonymousId[i];
-    if (c.filtered[i] !== undefined) m.filtered = c.filtered[i];
+    if (c.filtered?.[i] !== undefined) m.filtered = c.filtered[i];
     out.push(m);
   }
   return out;
