@@ -1,5 +1,5 @@
 // The one path every protocol's messages take into the store: validate, stamp, route, store durably.
-import { hash, randomUUID, timingSafeEqual } from 'node:crypto';
+import { createHash, randomUUID, timingSafeEqual } from 'node:crypto';
 import type { ConnectionConfig, SourceConfig } from '../config/schema.js';
 import { hasElided, materialise, stringifyItem } from '../message/batch-scan.js';
 import { stringifyIds } from '../message/ids.js';
@@ -308,5 +308,5 @@ function secretLookup(sources: SourceConfig[], pick: (s: SourceConfig) => string
 }
 
 function sha256(s: string): Buffer {
-  return hash('sha256', s, 'buffer');
+  return createHash('sha256').update(s).digest();
 }
