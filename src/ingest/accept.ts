@@ -91,7 +91,7 @@ function lastMember(name: string): (s: string) => string {
   return (s) => (s === from ? to : (to = member(name, (from = s))));
 }
 
-/** toEpochMs, remembering the last string read (see lastQuoted). */
+/** toEpochMs, remembering the last string read (see lastMember). */
 function lastTime(): (s: string | undefined) => number {
   let from: string | undefined;
   let to = NaN;
@@ -109,6 +109,7 @@ function lastIso(): (ms: number) => string | undefined {
   return (ms) => (ms === from ? to : (to = isoOrUndefined((from = ms))));
 }
 
+/** The same destinations, in the same order. */
 function sameList(a: string[], b: string[]): boolean {
   if (a.length !== b.length) return false;
   for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
@@ -170,7 +171,6 @@ export function createIngestContext(
     const origin = originOf(source);
     const srcRoutes = routes.get(source.id) ?? [];
     const stored: StoredMessage[] = [];
-    const index: number[] = [];
     const rejected: AcceptResult['rejected'] = [];
     // The payloads stored as written, as places in the request body (message/payload-spans.ts).
     const within = o.within;
@@ -246,7 +246,6 @@ export function createIngestContext(
       const sm: StoredMessage = { messageId: m.messageId as string, userKey, receivedAt: now, payload, destinations: dests, filtered };
       if (anonymousId !== undefined && anonymousId !== userKey) sm.anonymousId = anonymousId;
       stored.push(sm);
-      index.push(i);
       if (spans) {
         const start = written ? within!.starts[i] : -1;
         spans.start.push(start);
@@ -254,7 +253,9 @@ export function createIngestContext(
         spans.rest.push(written ? stamp! : payload);
       }
     }
-    if (spans) noteSpans(stored, spans);
+    // Only when some payload is cut from the body (not, say, a browser SDK's batch with its write key in every
+    // item: those are serialised, and the body need not cross at all).
+    if (spans && spans.start.some((x) => x >= 0)) noteSpans(stored, spans);
     return commit(source.id, srcRoutes, stored, rejected);
   }
 

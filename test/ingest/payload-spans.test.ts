@@ -66,3 +66,13 @@ test('spans that do not fit the messages are not used: the payloads cross as the
   assert.equal(spansOf(other), undefined);
   assert.deepEqual(fromColumns(structuredClone(toColumns(other))), other);
 });
+
+test('a batch none of whose payloads is cut from the body (a write key in every item): the body does not cross', async () => {
+  const batch = [1, 2, 3].map((i) => ({ type: 'track', event: 'e', userId: `u${i}`, messageId: `m${i}`, writeKey: 'k', properties: { i } }));
+  const { stored } = await accepted(JSON.stringify({ batch, writeKey: 'k' }));
+  assert.equal(stored.length, 3);
+  assert.equal(spansOf(stored), undefined);
+  const c = toColumns(stored);
+  assert.equal(c.text, undefined);
+  assert.ok(!JSON.stringify(fromColumns(structuredClone(c))).includes('writeKey'));
+});
