@@ -93,8 +93,8 @@ export function toColumns(msgs: StoredMessage[]): AppendColumns {
   const spans = spansOf(msgs);
   if (spans) {
     c.text = spans.text;
-    c.start = Int32Array.from(spans.start);
-    c.end = Int32Array.from(spans.end);
+    c.start = new Int32Array(spans.start);
+    c.end = new Int32Array(spans.end);
     c.payload = spans.rest;
   } else for (const m of msgs) c.payload.push(m.payload);
   return c;
