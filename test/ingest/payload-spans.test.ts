@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { createIngestContext } from '../../src/ingest/accept.js';
 import { parseBatchBody, scannedItems } from '../../src/message/ids.js';
 import { noteSpans, spansOf } from '../../src/message/payload-spans.js';
-import { fromColumns, toColumns } from '../../src/store/sqlite/thread-wire.js';
+import { fromColumns, MAX_SHARED_TEXT, toColumns } from '../../src/store/sqlite/thread-wire.js';
 import type { SourceConfig } from '../../src/config/schema.js';
 import type { Store, StoredMessage } from '../../src/store/types.js';
 
@@ -75,4 +75,16 @@ test('a batch none of whose payloads is cut from the body (a write key in every 
   const c = toColumns(stored);
   assert.equal(c.text, undefined);
   assert.ok(!JSON.stringify(fromColumns(structuredClone(c))).includes('writeKey'));
+});
+
+test('a body longer than MAX_SHARED_TEXT does not cross whole: its payloads cross one by one, the same', async () => {
+  const pad = 'z'.repeat(1000);
+  const n = Math.ceil(MAX_SHARED_TEXT / 1000) + 5;
+  const batch = Array.from({ length: n }, (_, i) => ({ type: 'track', event: 'e', userId: `u${i}`, messageId: `m${i}`, properties: { pad } }));
+  const { stored } = await accepted(JSON.stringify({ batch }));
+  assert.equal(stored.length, n);
+  assert.ok(spansOf(stored), 'noted');
+  const c = toColumns(stored);
+  assert.equal(c.text, undefined);
+  assert.deepEqual(fromColumns(structuredClone(c)), stored.map(({ filtered: _f, ...m }) => m));
 });
