@@ -35,8 +35,3 @@ export function spansOf(msgs: readonly StoredMessage[]): PayloadSpans | undefine
   }
   return s;
 }
-
-/** Payload i as recorded. */
-export function spanPayload(s: { text: string; start: ArrayLike<number>; end: ArrayLike<number>; rest: string[] }, i: number): string {
-  return s.start[i] < 0 ? s.rest[i] : s.text.slice(s.start[i], s.end[i]) + s.rest[i];
-}

@@ -73,18 +73,33 @@ test('a batch none of whose payloads is cut from the body (a write key in every 
   assert.equal(stored.length, 3);
   assert.equal(spansOf(stored), undefined);
   const c = toColumns(stored);
-  assert.equal(c.text, undefined);
+  assert.equal(c.texts, undefined);
   assert.ok(!JSON.stringify(fromColumns(structuredClone(c))).includes('writeKey'));
 });
 
-test('a body longer than MAX_SHARED_TEXT does not cross whole: its payloads cross one by one, the same', async () => {
+test('a body longer than MAX_SHARED_TEXT crosses in pieces no longer than that: the same payloads', async () => {
   const pad = 'z'.repeat(1000);
   const n = Math.ceil(MAX_SHARED_TEXT / 1000) + 5;
   const batch = Array.from({ length: n }, (_, i) => ({ type: 'track', event: 'e', userId: `u${i}`, messageId: `m${i}`, properties: { pad } }));
-  const { stored } = await accepted(JSON.stringify({ batch }));
+  const body = JSON.stringify({ batch });
+  const { stored } = await accepted(body);
   assert.equal(stored.length, n);
   assert.ok(spansOf(stored), 'noted');
   const c = toColumns(stored);
-  assert.equal(c.text, undefined);
+  assert.ok(c.texts && c.texts.length >= 2, 'pieces');
+  for (const t of c.texts) assert.ok(t.length <= MAX_SHARED_TEXT && body.includes(t));
   assert.deepEqual(fromColumns(structuredClone(c)), stored.map(({ filtered: _f, ...m }) => m));
+});
+
+test('pieces: spans out of order, overlapping, or longer than MAX_SHARED_TEXT still give the payloads noted', () => {
+  const big = `{"p":"${'q'.repeat(MAX_SHARED_TEXT + 10)}"}`;
+  const text = `[{"a":1},${big},{"b":2}]`;
+  const a = text.indexOf('{"a"'), b = text.indexOf('{"b"'), p = text.indexOf('{"p"');
+  const cut = (s: number, e: number, rest: string) => ({ s, e, rest, payload: text.slice(s, e) + rest });
+  const parts = [cut(b, b + 6, ',"x":1}'), cut(a, a + 6, '}'), { s: -1, e: 0, rest: '{"whole":true}', payload: '{"whole":true}' }, cut(p, p + big.length - 1, '}'), cut(a, a + 6, ',"y":2}')];
+  const msgs: StoredMessage[] = parts.map((x, i) => ({ messageId: `m${i}`, userKey: 'u', receivedAt: 1, payload: x.payload, destinations: [] }));
+  noteSpans(msgs, { text, start: parts.map((x) => x.s), end: parts.map((x) => x.e), rest: parts.map((x) => x.rest) });
+  const c = toColumns(msgs);
+  assert.ok(c.texts);
+  assert.deepEqual(fromColumns(structuredClone(c)), msgs);
 });
