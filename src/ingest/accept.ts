@@ -1,11 +1,12 @@
 // The one path every protocol's messages take into the store: validate, stamp, route, store durably.
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID, timingSafeEqual } from 'node:crypto';
 import type { ConnectionConfig, SourceConfig } from '../config/schema.js';
 import { hasElided, materialise, stringifyItem } from '../message/batch-scan.js';
 import { stringifyIds } from '../message/ids.js';
 import { compileFilter, type CompiledFilter } from '../connections/filter.js';
 import { validateInbound } from '../message/schema.js';
-import { correctedTimestamp, isoOrUndefined } from '../message/time.js';
+import { correctedTimestampMs, isoOrUndefined, toEpochMs } from '../message/time.js';
+import { noteSpans, type PayloadSpans } from '../message/payload-spans.js';
 import type { Store, StoredMessage } from '../store/types.js';
 import { originOf } from '../sources/registry.js';
 import { safeEqual } from '../util/secrets.js';
@@ -40,23 +41,79 @@ export interface RouteTarget {
 }
 
 /**
- * The stored form of a message from its own text: the text with what ingest set on the message appended as
- * members. JSON.parse keeps the last of repeated keys (https://tc39.es/ecma262/#sec-internalizejsonproperty), so
- * it reads back as the message ingest validated and stamped, without serialising that again; undefined when the
- * text is not an object's. (SQL JSON functions read the first of repeated keys instead: the store's own queries
- * read only type, event and name, which are never stamped.)
+ * The stored form of a message from its own text is the text without its closing `}`, then this: what ingest set
+ * on the message, appended as members, and the `}`. JSON.parse keeps the last of repeated keys
+ * (https://tc39.es/ecma262/#sec-internalizejsonproperty), so it reads back as the message ingest validated and
+ * stamped, without serialising that again; undefined when the text is not an object's. (SQL JSON functions read
+ * the first of repeated keys instead: the store's own queries read only type, event and name, which are never
+ * stamped.)
  */
-function stamped(text: string, m: Record<string, unknown>, original: string | undefined): string | undefined {
+function stampOf(text: string, m: Record<string, unknown>, original: string | undefined, q: Stamps): string | undefined {
   const end = text.length - 1;
   if (text.charCodeAt(0) !== 123 || text.charCodeAt(end) !== 125) return undefined;
   // An empty object (`{ }`) takes no comma: the serialising path has it (its first non-blank before `}` is `{`).
   let last = end - 1;
   while (isBlank(text.charCodeAt(last))) last--;
   if (last === 0) return undefined;
-  let stamp = `,"messageId":${JSON.stringify(m.messageId)},"receivedAt":"${m.receivedAt}","timestamp":"${m.timestamp}"`;
-  if (m.sentAt !== undefined) stamp += `,"sentAt":${JSON.stringify(m.sentAt)}`;
-  if (original) stamp += `,"originalTimestamp":${JSON.stringify(original)}`;
-  return text.slice(0, end) + stamp + '}';
+  return (
+    ',"messageId":' +
+    JSON.stringify(m.messageId) +
+    q.receivedAt +
+    q.timestamp(m.timestamp as string) +
+    (m.sentAt !== undefined ? q.sentAt(m.sentAt as string) : '') +
+    (original ? q.original(original) : '') +
+    '}'
+  );
+}
+
+/** The stamp's members of one request, each written once per distinct value (see lastMember). */
+interface Stamps {
+  receivedAt: string;
+  timestamp: (s: string) => string;
+  sentAt: (s: string) => string;
+  original: (s: string) => string;
+}
+
+function stamps(receivedAt: string): Stamps {
+  return { receivedAt: member('receivedAt', receivedAt), timestamp: lastMember('timestamp'), sentAt: lastMember('sentAt'), original: lastMember('originalTimestamp') };
+}
+
+/** `,"<name>":<the value as JSON>`. */
+function member(name: string, value: string): string {
+  return `,"${name}":${JSON.stringify(value)}`;
+}
+
+/** member(), remembering the last value written: a batch's items mostly share their sentAt (the batch's), and
+ *  often their times. */
+function lastMember(name: string): (s: string) => string {
+  let from: string | undefined;
+  let to = '';
+  return (s) => (s === from ? to : (to = member(name, (from = s))));
+}
+
+/** toEpochMs, remembering the last string read (see lastMember). */
+function lastTime(): (s: string | undefined) => number {
+  let from: string | undefined;
+  let to = NaN;
+  return (s) => {
+    if (s === from) return to;
+    from = s;
+    return (to = s ? toEpochMs(s) : NaN);
+  };
+}
+
+/** isoOrUndefined, remembering the last time written. */
+function lastIso(): (ms: number) => string | undefined {
+  let from = NaN;
+  let to: string | undefined;
+  return (ms) => (ms === from ? to : (to = isoOrUndefined((from = ms))));
+}
+
+/** The same destinations, in the same order. */
+function sameList(a: string[], b: string[]): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
 }
 
 /** JSON's whitespace: space, tab, line feed, carriage return. */
@@ -102,6 +159,8 @@ export function createIngestContext(
     routes.set(c.source, list);
   }
   const byId = new Map(sources.map((s) => [s.id, s]));
+  const byWriteKey = secretLookup(sources, (s) => ('writeKey' in s ? s.writeKey : undefined));
+  const byKey = secretLookup(sources, (x) => ('key' in x ? x.key : undefined));
 
   // Not async itself: the messages are turned into stored text synchronously, and only the commit is waited for,
   // so the parsed request (often 100+ objects) is garbage before the wait instead of outliving it (and being
@@ -112,8 +171,15 @@ export function createIngestContext(
     const origin = originOf(source);
     const srcRoutes = routes.get(source.id) ?? [];
     const stored: StoredMessage[] = [];
-    const index: number[] = [];
     const rejected: AcceptResult['rejected'] = [];
+    // The payloads stored as written, as places in the request body (message/payload-spans.ts).
+    const within = o.within;
+    const spans: PayloadSpans | undefined = within && { text: within.text, start: [], end: [], rest: [] };
+    const quoted = stamps(receivedAt);
+    const sentMs = lastTime();
+    const originalMs = lastTime();
+    const iso = lastIso();
+    let lastDests: string[] = [];
     for (let i = 0; i < raw.length; i++) {
       const m = raw[i] as Record<string, unknown>;
       if (m === null || typeof m !== 'object' || Array.isArray(m)) {
@@ -135,16 +201,20 @@ export function createIngestContext(
       }
       if (!m.messageId) m.messageId = randomUUID();
       const original = (m.originalTimestamp ?? m.timestamp) as string | undefined;
-      const ts = correctedTimestamp(now, original, m.sentAt as string | undefined);
+      const ts = correctedTimestampMs(now, originalMs(original), sentMs(m.sentAt as string | undefined));
       m.receivedAt = receivedAt;
       // A client whose clock agrees with ours (the usual case) gets the receivedAt string: no second Date per event.
-      m.timestamp = ts === now ? receivedAt : (isoOrUndefined(ts) ?? receivedAt);
+      m.timestamp = ts === now ? receivedAt : (iso(ts) ?? receivedAt);
       if (original) m.originalTimestamp = original;
-      let payload = asWritten ? stamped(text, m, original) : undefined;
+      const stamp = asWritten ? stampOf(text, m, original, quoted) : undefined;
+      let payload = stamp === undefined ? undefined : text!.slice(0, text!.length - 1) + stamp;
+      /** The payload is the item's text but its `}`, then the stamp. */
+      let written = payload !== undefined;
       // Near the limit the serialised form decides (the written one may hold whitespace and repeated keys).
       // An item of a scanned batch is written with its elided values as they came, unless near the limit.
       if (payload === undefined && hasElided(m)) payload = stringifyItem(m);
       if (payload === undefined || tooLarge(payload, opts.maxEventBytes)) {
+        written = false;
         try {
           payload = JSON.stringify(m);
         } catch {
@@ -157,7 +227,7 @@ export function createIngestContext(
         rejected.push({ index: i, messageId: m.messageId as string, error: `event larger than ${opts.maxEventBytes} bytes` });
         continue;
       }
-      const dests: string[] = [];
+      let dests: string[] = [];
       let filtered: StoredMessage['filtered'];
       for (const r of srcRoutes) {
         if (origin !== undefined && r.guardedOrigin === origin) (filtered ??= []).push({ destination: r.destination, reason: 'loop_guard' });
@@ -168,19 +238,24 @@ export function createIngestContext(
           else dests.push(r.destination);
         }
       }
+      // Consecutive messages mostly go to the same destinations: one list for them (read only, by every store).
+      if (sameList(dests, lastDests)) dests = lastDests;
+      else lastDests = dests;
       const userKey = String(m.userId || m.anonymousId);
       const anonymousId = m.anonymousId ? String(m.anonymousId) : undefined;
-      stored.push({
-        messageId: m.messageId as string,
-        userKey,
-        ...(anonymousId !== undefined && anonymousId !== userKey ? { anonymousId } : {}),
-        receivedAt: now,
-        payload,
-        destinations: dests,
-        filtered,
-      });
-      index.push(i);
+      const sm: StoredMessage = { messageId: m.messageId as string, userKey, receivedAt: now, payload, destinations: dests, filtered };
+      if (anonymousId !== undefined && anonymousId !== userKey) sm.anonymousId = anonymousId;
+      stored.push(sm);
+      if (spans) {
+        const start = written ? within!.starts[i] : -1;
+        spans.start.push(start);
+        spans.end.push(written ? start + text!.length - 1 : 0);
+        spans.rest.push(written ? stamp! : payload);
+      }
     }
+    // Only when some payload is cut from the body (not, say, a browser SDK's batch with its write key in every
+    // item: those are serialised, and the body need not cross at all).
+    if (spans && spans.start.some((x) => x >= 0)) noteSpans(stored, spans);
     return commit(source.id, srcRoutes, stored, rejected);
   }
 
@@ -198,9 +273,9 @@ export function createIngestContext(
   return {
     sources,
     limits: { maxEventBytes: opts.maxEventBytes, maxRequestBytes: opts.maxRequestBytes, maxBatchEvents: opts.maxBatchEvents },
-    sourceByWriteKey: (key) => findSecret(sources, (s) => ('writeKey' in s ? s.writeKey : undefined), key),
+    sourceByWriteKey: (key) => byWriteKey(key),
     sourceByKeySecret: (key, secret) => {
-      const s = findSecret(sources, (x) => ('key' in x ? x.key : undefined), key);
+      const s = byKey(key);
       return s && 'secret' in s && s.secret !== undefined && safeEqual(s.secret, secret) ? s : undefined;
     },
     sourceById: (id) => byId.get(id),
@@ -211,12 +286,28 @@ export function createIngestContext(
   };
 }
 
-/** Compares against every source so the time taken does not depend on which key matched. */
-function findSecret(sources: SourceConfig[], pick: (s: SourceConfig) => string | undefined, given: string): SourceConfig | undefined {
-  let found: SourceConfig | undefined;
-  for (const s of sources) {
+/**
+ * The source whose secret (as `pick` reads it) is the one given. Compares against every source so the time taken
+ * does not depend on which key matched, and compares SHA-256 digests so it does not depend on the lengths either
+ * (as util/secrets.ts's safeEqual); the sources' digests are taken once here, the given key's once per lookup,
+ * instead of both per source and per request.
+ */
+function secretLookup(sources: SourceConfig[], pick: (s: SourceConfig) => string | undefined): (given: string) => SourceConfig | undefined {
+  const digests = sources.map((s) => {
     const v = pick(s);
-    if (v !== undefined && safeEqual(v, given) && !found) found = s;
-  }
-  return found;
+    return v === undefined ? undefined : sha256(v);
+  });
+  return (given) => {
+    const d = sha256(given);
+    let found: SourceConfig | undefined;
+    for (let i = 0; i < sources.length; i++) {
+      const own = digests[i];
+      if (own !== undefined && timingSafeEqual(own, d) && !found) found = sources[i];
+    }
+    return found;
+  };
+}
+
+function sha256(s: string): Buffer {
+  return createHash('sha256').update(s).digest();
 }

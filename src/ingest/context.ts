@@ -18,6 +18,9 @@ export interface AcceptOptions {
   /** Per message, the exact JSON text it was parsed from, when nothing but accept() changes it afterwards (no
    *  normaliser, no merged batch context): it is then stored as written, with ingest's stamp appended. */
   texts?: (string | undefined)[];
+  /** The text the `texts` were cut from, and where each starts in it (texts[i] === text.slice(starts[i], …)):
+   *  the payloads stored as written are then handed to the store as places in that one text. */
+  within?: { text: string; starts: number[] };
 }
 
 export interface IngestContext {

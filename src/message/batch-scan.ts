@@ -26,6 +26,9 @@ export interface ScannedBatch {
   body: { batch: Record<string, unknown>[] } & Record<string, unknown>;
   /** Each item's exact text (from `{` to `}`). */
   texts: string[];
+  /** The scanned text, and where each item's text starts in it. */
+  text: string;
+  starts: number[];
 }
 
 /** Set for a text without a backslash or a control character anywhere (the usual, compact body): its strings then
@@ -222,20 +225,22 @@ function scanItem(s: string, i: number): { item: Record<string, unknown>; end: n
 }
 
 /** The batch array at i (its `[`): its items and their texts, and the index after it; null when not all are objects. */
-function scanItems(s: string, i: number): { items: Record<string, unknown>[]; texts: string[]; end: number } | null {
+function scanItems(s: string, i: number): { items: Record<string, unknown>[]; texts: string[]; starts: number[]; end: number } | null {
   const items: Record<string, unknown>[] = [];
   const texts: string[] = [];
+  const starts: number[] = [];
   i = ws(s, i + 1);
-  if (s.charCodeAt(i) === 93) return { items, texts, end: i + 1 };
+  if (s.charCodeAt(i) === 93) return { items, texts, starts, end: i + 1 };
   for (;;) {
     if (s.charCodeAt(i) !== 123) return null;
     const r = scanItem(s, i);
     if (!r) return null;
     items.push(r.item);
     texts.push(s.slice(i, r.end));
+    starts.push(i);
     i = ws(s, r.end);
     const c = s.charCodeAt(i);
-    if (c === 93) return { items, texts, end: i + 1 };
+    if (c === 93) return { items, texts, starts, end: i + 1 };
     if (c !== 44) return null;
     i = ws(s, i + 1);
   }
@@ -247,7 +252,7 @@ export function scanBatch(s: string): ScannedBatch | null {
   let i = ws(s, 0);
   if (s.charCodeAt(i) !== 123) return null;
   const body: Record<string, unknown> = {};
-  let scanned: { items: Record<string, unknown>[]; texts: string[] } | null = null;
+  let scanned: { items: Record<string, unknown>[]; texts: string[]; starts: number[] } | null = null;
   i = ws(s, i + 1);
   if (s.charCodeAt(i) !== 125) {
     for (;;) {
@@ -277,7 +282,7 @@ export function scanBatch(s: string): ScannedBatch | null {
     }
   }
   if (!scanned || ws(s, i + 1) !== s.length) return null;
-  return { body: body as ScannedBatch['body'], texts: scanned.texts };
+  return { body: body as ScannedBatch['body'], texts: scanned.texts, text: s, starts: scanned.starts };
 }
 
 /** The item with every elided value parsed: what JSON.parse would have given (plus what was set on it since). */

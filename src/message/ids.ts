@@ -6,7 +6,7 @@
 // Ingest turns the remaining (short) numeric ids into strings (src/ingest/accept.ts).
 // https://developer.mozilla.org/en-US/docs/Web/JavaScript/Reference/Global_Objects/Number/MAX_SAFE_INTEGER
 
-import { scanBatch } from './batch-scan.js';
+import { scanBatch, type ScannedBatch } from './batch-scan.js';
 
 /** The id fields whose numeric values are quoted. */
 export const ID_FIELDS = ['userId', 'anonymousId', 'previousId'] as const;
@@ -46,8 +46,8 @@ export function stringifyIds(m: Record<string, unknown>): void {
   for (const k of ID_FIELDS) if (typeof m[k] === 'number') m[k] = String(m[k]);
 }
 
-/** Each item's text of the batch bodies parseBatchBody scanned. */
-const itemTexts = new WeakMap<object, string[]>();
+/** The batch bodies parseBatchBody scanned, with their items' texts. */
+const scannedBodies = new WeakMap<object, ScannedBatch>();
 
 /** A batch body read by scanBatch (its bulky item members elided, see batch-scan.ts) when it can be, else as
  *  parseBody reads it; long integer ids are kept as strings either way. */
@@ -55,11 +55,16 @@ export function parseBatchBody(json: string): unknown {
   // A body with a long integer anywhere is not scanned: it needs no quoting here.
   const scanned = scanBatch(json);
   if (!scanned) return parseBody(json);
-  itemTexts.set(scanned.body, scanned.texts);
+  scannedBodies.set(scanned.body, scanned);
   return scanned.body;
 }
 
 /** The item texts of a body parseBatchBody scanned; undefined for a body JSON.parse read. */
 export function scannedItemTexts(body: object): string[] | undefined {
-  return itemTexts.get(body);
+  return scannedBodies.get(body)?.texts;
+}
+
+/** The item texts of a body parseBatchBody scanned, with the body's text and where each starts in it. */
+export function scannedItems(body: object): Pick<ScannedBatch, 'texts' | 'text' | 'starts'> | undefined {
+  return scannedBodies.get(body);
 }

@@ -98,8 +98,11 @@ function parseTime(v: unknown): number {
  * Without sentAt (or originalTimestamp) the client time is kept as it is.
  */
 export function correctedTimestamp(receivedAtMs: number, originalTimestamp?: string, sentAt?: string): number {
-  const orig = originalTimestamp ? toEpochMs(originalTimestamp) : NaN;
-  const sent = sentAt ? toEpochMs(sentAt) : NaN;
+  return correctedTimestampMs(receivedAtMs, originalTimestamp ? toEpochMs(originalTimestamp) : NaN, sentAt ? toEpochMs(sentAt) : NaN);
+}
+
+/** correctedTimestamp from the times already read (NaN for one that is absent or not a time). */
+export function correctedTimestampMs(receivedAtMs: number, orig: number, sent: number): number {
   if (Number.isFinite(orig) && Number.isFinite(sent)) return receivedAtMs - (sent - orig);
   if (Number.isFinite(orig)) return orig;
   return receivedAtMs;

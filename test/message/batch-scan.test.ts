@@ -58,7 +58,10 @@ test('a valid batch body: what JSON.parse gives, item texts exactly the items, o
     const expected = JSON.parse(text) as { batch: Record<string, unknown>[] };
     assert.deepEqual(plain(s.body), expected);
     assert.equal(s.texts.length, expected.batch.length);
+    assert.equal(s.text, text);
     s.texts.forEach((t, i) => {
+      // Where the item's text starts in the body (the hand-over to the store thread cuts payloads by it).
+      assert.equal(text.slice(s.starts[i], s.starts[i] + t.length), t);
       assert.deepEqual(JSON.parse(t), expected.batch[i]);
       assert.equal(t, t.trim());
       const m = s.body.batch[i];

@@ -15,3 +15,17 @@ test('toColumns / fromColumns through a structured clone: the same messages', ()
   assert.deepStrictEqual(fromColumns(structuredClone(toColumns(msgs))), msgs);
   assert.deepStrictEqual(fromColumns(structuredClone(toColumns([]))), []);
 });
+
+test('toColumns: numbers in typed arrays, no filtered column when no message has one, a shared destinations list crosses once', () => {
+  const shared = ['ct'];
+  const msgs: StoredMessage[] = [
+    { messageId: 'm1', userKey: 'u1', receivedAt: 1_796_000_000_123, payload: '{}', destinations: shared },
+    { messageId: 'm2', userKey: 'u2', receivedAt: 2.5, payload: '{}', destinations: shared },
+  ];
+  const c = toColumns(msgs);
+  assert.ok(c.receivedAt instanceof Float64Array);
+  assert.equal(c.filtered, undefined);
+  const back = fromColumns(structuredClone(c));
+  assert.deepStrictEqual(back, msgs);
+  assert.equal(back[0].destinations, back[1].destinations);
+});

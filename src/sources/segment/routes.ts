@@ -17,13 +17,13 @@ import { TypeCompiler } from '@sinclair/typebox/compiler';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { SourceConfig } from '../../config/schema.js';
 import { InboundMessageSchema, type InboundMessage } from '../../message/schema.js';
-import { bodyText, scannedItemTexts } from '../../message/ids.js';
+import { bodyText, scannedItems } from '../../message/ids.js';
 import { materialise } from '../../message/batch-scan.js';
 import { arrayItemTexts } from '../../message/json-slices.js';
 import { noteSource } from '../../http/observe.js';
 import { normaliserOf, speaks } from '../registry.js';
 import { parseBasicAuth } from '../../util/secrets.js';
-import type { IngestContext, ProtocolRoutes } from '../../ingest/context.js';
+import type { AcceptOptions, IngestContext, ProtocolRoutes } from '../../ingest/context.js';
 import { originAllowed, withdrawCors } from './cors.js';
 
 const WriteKey = Type.Optional(Type.String({ description: 'the write key, when not sent as the HTTP Basic user' }));
@@ -92,17 +92,17 @@ function batchItems(body: Record<string, unknown>): unknown[] {
 
 /** Each batch item's own JSON text, when the items are stored as written: not when the batch's context or
  *  integrations are merged into them (ingest then serialises the merged message). */
-function itemTexts(body: Record<string, unknown>): string[] | undefined {
+function itemTexts(body: Record<string, unknown>): AcceptOptions | undefined {
   if (body.context !== undefined || body.integrations !== undefined) return undefined;
-  const scanned = scannedItemTexts(body);
-  if (scanned) return scanned;
+  const scanned = scannedItems(body);
+  if (scanned) return { texts: scanned.texts, within: { text: scanned.text, starts: scanned.starts } };
   const text = bodyText(body);
   const texts = text === undefined ? null : arrayItemTexts(text, 'batch');
-  return texts && texts.length === (body.batch as unknown[]).length ? texts : undefined;
+  return texts && texts.length === (body.batch as unknown[]).length ? { texts } : undefined;
 }
 
 export const segmentRoutes: ProtocolRoutes = (app, ctx) => {
-  async function handle(req: FastifyRequest, reply: FastifyReply, items: unknown[], key: string | undefined, single: boolean, texts?: string[]) {
+  async function handle(req: FastifyRequest, reply: FastifyReply, items: unknown[], key: string | undefined, single: boolean, written?: AcceptOptions) {
     const src = authenticate(ctx, key);
     if (src === 'missing') return fail(reply, 401, 'missing write key (HTTP Basic user or "writeKey" in the body)');
     if (src === 'unknown') return fail(reply, 401, 'unknown write key');
@@ -117,10 +117,12 @@ export const segmentRoutes: ProtocolRoutes = (app, ctx) => {
       return fail(reply, 429, 'backlog is full: retry later');
     }
     const normalise = normaliserOf(src);
-    const accepting = normalise ? ctx.accept(src, items.map((m) => normaliseOrKeep(m, normalise))) : ctx.accept(src, items, { texts });
-    // The messages are stored text now: let the parsed body go before the commit is waited for (see accept.ts).
+    const accepting = normalise ? ctx.accept(src, items.map((m) => normaliseOrKeep(m, normalise))) : ctx.accept(src, items, written);
+    // The messages are stored text now: let the parsed body (and its text) go before the commit is waited for
+    // (see accept.ts).
     items.length = 0;
     (req as { body?: unknown }).body = undefined;
+    written = undefined;
     const r = await accepting;
     if (single && r.rejected.length) return fail(reply, 400, r.rejected[0].error);
     if (r.rejected.length === 0 && r.duplicates === 0) return reply.send({ success: true });
