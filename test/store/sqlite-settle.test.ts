@@ -36,3 +36,20 @@ test('settles of one turn: written together, each resolved once committed; a fai
     await s.close();
   }
 });
+
+test('close() writes the settles gathered for the next turn before it closes the file', async () => {
+  const file = join(t.dir, 'settle-close.sqlite');
+  const s = new SqliteStore(file, { owner: true });
+  await s.append('src', [msg('1', 'u1')]);
+  const [job] = await s.claim('d1', ALL, 10, 2000);
+  const settled = s.settle('d1', [{ jobId: job.id, status: 'done' }], 3000);
+  await s.close(); // in the same turn as the settle
+  await settled;
+  const again = new SqliteStore(file, { owner: true });
+  try {
+    assert.equal((await reconciled(again)).get('src>d1')!.delivered, 1);
+    assert.deepEqual(await again.claim('d1', ALL, 10, 4000), [], 'not delivered again after the restart');
+  } finally {
+    await again.close();
+  }
+});

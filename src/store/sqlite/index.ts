@@ -64,6 +64,8 @@ export class SqliteStore implements Store {
   private readonly users: UserMessages;
   private readonly indexer: UserIndexer | null = null;
   private indexTimer: NodeJS.Timeout | null = null;
+  /** Settles waiting for the next check phase to be written together (settle()). */
+  private settles: { settlements: Settlement[]; now: number; resolve(): void; reject(err: unknown): void }[] = [];
   /** Messages appended since the indexer last ran, and whether a run is queued for them. */
   private unindexed = 0;
   private indexQueued = false;
@@ -236,8 +238,6 @@ export class SqliteStore implements Store {
     });
   }
 
-  private settles: { settlements: Settlement[]; now: number; resolve(): void; reject(err: unknown): void }[] = [];
-
   private settleGathered(): void {
     const gathered = this.settles;
     this.settles = [];
@@ -336,6 +336,8 @@ export class SqliteStore implements Store {
     if (this.probeTimer) clearInterval(this.probeTimer);
     this.probeTimer = null;
     if (this.indexTimer) clearInterval(this.indexTimer);
+    // Settles gathered for the next turn are written now: their delivery must not be repeated after a restart.
+    if (this.settles.length) this.settleGathered();
     await this.appends.close();
     // Indexed now, the tail costs the next run's lookups no scan. Not synced: the index is derived from the
     // messages, and a batch lost with its watermark is only a longer tail, as after kill -9.
