@@ -59,12 +59,8 @@ export function parseBatchBody(json: string): unknown {
   return scanned.body;
 }
 
-/** The item texts of a body parseBatchBody scanned; undefined for a body JSON.parse read. */
-export function scannedItemTexts(body: object): string[] | undefined {
-  return scannedBodies.get(body)?.texts;
-}
-
-/** The item texts of a body parseBatchBody scanned, with the body's text and where each starts in it. */
+/** The item texts of a body parseBatchBody scanned, with the body's text and where each starts in it; undefined
+ *  for a body JSON.parse read. */
 export function scannedItems(body: object): Pick<ScannedBatch, 'texts' | 'text' | 'starts'> | undefined {
   return scannedBodies.get(body);
 }

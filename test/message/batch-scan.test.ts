@@ -4,7 +4,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Elided, hasElided, materialise, scanBatch, stringifyItem } from '../../src/message/batch-scan.js';
-import { parseBatchBody, parseBody, scannedItemTexts } from '../../src/message/ids.js';
+import { parseBatchBody, parseBody, scannedItems } from '../../src/message/ids.js';
 
 const escaped = ['a"b', 'back\\slash', 'ends with \\', '}]{[', '\\"', 'ünï\u2028cödé 🙂', '', ',', '"batch":[1]', '\u0000\u001f\t', '\ud800 lone'];
 /** Strings JSON.stringify writes without a backslash or control character (the scan's quicker mode). */
@@ -162,10 +162,10 @@ test('left to JSON.parse: repeated or escaped batch keys, __proto__, a batch con
 test('parseBatchBody: scanned when it can be, else as parseBody reads it (long ids kept as strings)', () => {
   const scanned = parseBatchBody('{"batch":[{"type":"track","userId":"u","context":{"ip":"x"}}],"sentAt":"s"}') as { batch: Record<string, unknown>[] };
   assert.ok(scanned.batch[0].context instanceof Elided);
-  assert.deepEqual(scannedItemTexts(scanned), ['{"type":"track","userId":"u","context":{"ip":"x"}}']);
+  assert.deepEqual(scannedItems(scanned)?.texts, ['{"type":"track","userId":"u","context":{"ip":"x"}}']);
   const long = '{"batch":[{"type":"track","userId":1234567890123456789,"context":{"ip":"x"}}]}';
   const parsed = parseBatchBody(long) as { batch: Record<string, unknown>[] };
-  assert.equal(scannedItemTexts(parsed), undefined);
+  assert.equal(scannedItems(parsed)?.texts, undefined);
   assert.deepEqual(parsed, parseBody(long));
   assert.equal(parsed.batch[0].userId, '1234567890123456789');
   assert.throws(() => parseBatchBody('{"batch":[{]}'), SyntaxError);
