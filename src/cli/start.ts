@@ -1,6 +1,8 @@
 // `taproute start`. Errors a user can fix (config, port in use, a half-set CleverTap account) are one line on
 // stderr and exit code 1, never a stack trace. SIGTERM / SIGINT stop it gracefully: no new connections, requests
 // in flight are answered, deliveries in flight are settled and the store is closed; one line is logged; exit 0.
+// With server.processes (or --processes) above 1, on PostgreSQL, this process forks that many nodes sharing the
+// port and supervises them (src/cli/processes.ts); the same lines are printed, once for all.
 import type { Command } from 'commander';
 import type { startSandbox } from '../sandbox.js';
 import type { RunningServer } from '../server.js';
@@ -32,9 +34,13 @@ export function registerStart(program: Command): void {
     .option('-c, --config <file>', 'YAML or JSON config file')
     .option('-p, --port <port>', 'override server.port')
     .option('--data <dir>', 'sandbox data directory', 'data')
-    .action(async (opts: { config?: string; port?: string; data: string }) => {
+    .option('--processes <n>', 'override server.processes: processes sharing the port, each a node of the cluster (PostgreSQL store only; "auto" = one per core)')
+    .action(async (opts: { config?: string; port?: string; data: string; processes?: string }) => {
+      const procs = await import('./processes.js');
+      // A process forked by the primary below: it takes its config from the primary.
+      if (procs.isWorker()) return procs.runWorker();
       // Loaded here, not at the top: the other commands start without the server's modules.
-      const [{ loadConfig }, { startSandbox }, { startServer }, { createLogger }] = await Promise.all([
+      const [{ loadConfig, processesProblem }, { startSandbox }, { startServer }, { createLogger }] = await Promise.all([
         import('../config/load.js'),
         import('../sandbox.js'),
         import('../server.js'),
@@ -44,8 +50,16 @@ export function registerStart(program: Command): void {
       let server: RunningServer;
       try {
         if (opts.port !== undefined && !/^\d+$/.test(opts.port)) throw new Error(`--port: "${opts.port}" is not a port number (0-65535)`);
+        const processes = opts.processes === undefined ? undefined : procs.parseProcesses(opts.processes);
         const config = opts.config ? loadConfig(opts.config) : (sandbox = await startSandbox(opts.data, opts.port ? Number(opts.port) : undefined)).config;
         if (opts.port) config.server = { ...config.server, port: Number(opts.port) };
+        if (processes !== undefined) {
+          config.server = { ...config.server, processes };
+          const problem = processesProblem(config);
+          if (problem) throw new Error(`--processes ${opts.processes}: ${problem}`);
+        }
+        const count = procs.processCount(config.server?.processes);
+        if (count > 1) return procs.supervise(config, count, createLogger(config.log?.level));
         server = await startServer(config, { logger: createLogger(config.log?.level) });
       } catch (err) {
         await sandbox?.emulator?.close();
@@ -53,23 +67,14 @@ export function registerStart(program: Command): void {
         process.exitCode = 1;
         return;
       }
-      let stopping = false;
-      const stop = async (signal: NodeJS.Signals) => {
-        if (stopping) return;
-        stopping = true;
-        const started = Date.now();
-        try {
+      procs.stopOnSignals(
+        async () => {
           await server.close();
           await sandbox?.emulator?.close();
-        } catch (err) {
-          console.error(`taproute: stopping after ${signal} failed: ${(err as Error).message}`);
-          process.exit(1);
-        }
-        console.log(`Taproute stopped on ${signal}: requests in flight answered, store closed (${Date.now() - started} ms)`);
-        process.exit(0);
-      };
-      process.on('SIGINT', stop);
-      process.on('SIGTERM', stop);
+        },
+        (signal, ms) => console.log(`Taproute stopped on ${signal}: requests in flight answered, store closed (${ms} ms)`),
+        (signal, message) => console.error(`taproute: stopping after ${signal} failed: ${message}`),
+      );
       // Printed only once the handlers are in place: a supervisor may signal as soon as it reads this.
       console.log(sandbox ? banner(server, sandbox, opts.data) : `Taproute listening on ${server.boundUrl}${server.config.admin?.token ? ` (console: ${server.url}/console)` : ''}`);
     });

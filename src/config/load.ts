@@ -95,8 +95,19 @@ export function parseConfig(raw: unknown, baseDir = process.cwd(), env: NodeJS.P
     if (c.deviceMode && !deviceModeCapable(cfg.destinations.find((d) => d.id === c.destination)))
       throw new Error(`invalid config: connections[${i}].deviceMode: ${c.source} → ${c.destination} deviceMode needs a clevertap destination (one whose SDK kits run in the app)`);
   });
+  const many = processesProblem(cfg);
+  if (many) throw new Error(`invalid config: server.processes: ${many}`);
   if (cfg.storage?.sqlite && !isAbsolute(cfg.storage.sqlite)) cfg.storage.sqlite = resolve(baseDir, cfg.storage.sqlite);
   return cfg;
+}
+
+/** Why `server.processes` cannot be what it is, if so: processes sharing the store need PostgreSQL, since a
+ *  SQLite file has one writer. "auto" is refused too, whatever the core count, so a config means the same
+ *  everywhere. */
+export function processesProblem(cfg: Config): string | undefined {
+  const p = cfg.server?.processes;
+  if (p === undefined || p === 1 || cfg.storage?.postgres) return undefined;
+  return `${p === 'auto' ? '"auto" (one process per core)' : `${p} processes`} need storage.postgres; SQLite has one writer, so run one process`;
 }
 
 export function loadConfig(file: string, env: NodeJS.ProcessEnv = process.env): Config {

@@ -67,6 +67,11 @@ export const ConfigSchema = Type.Object(
           host: Type.Optional(Type.String()),
           /** A request must arrive whole within this (else 408); default 30s. */
           requestTimeout: Type.Optional(Duration),
+          /**
+           * Processes of this `taproute start` sharing the port, each a node of the cluster (PostgreSQL store only):
+           * an integer, or "auto" for one per core the process may use (os.availableParallelism()); default 1.
+           */
+          processes: Type.Optional(Type.Union([Type.Integer({ minimum: 1 }), Type.Literal('auto')])),
         },
         { additionalProperties: false },
       ),

@@ -8,9 +8,9 @@ export interface ServerProcess {
   output(): string;
 }
 
-/** onOutput sees everything printed so far, each time more arrives (also before it listens). */
-export function startServerProcess(cfgFile: string, opts: { onOutput?(all: string): void } = {}): Promise<ServerProcess> {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'start', '--config', cfgFile], {
+/** onOutput sees everything printed so far, each time more arrives (also before it listens); args are added to `start`'s. */
+export function startServerProcess(cfgFile: string, opts: { onOutput?(all: string): void; args?: string[] } = {}): Promise<ServerProcess> {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'start', '--config', cfgFile, ...(opts.args ?? [])], {
     stdio: ['ignore', 'pipe', 'pipe'],
     env: { ...process.env, TAPROUTE_LOG_LEVEL: 'warn' },
   });

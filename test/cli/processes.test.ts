@@ -1,0 +1,129 @@
+// `taproute start --processes 2` on PostgreSQL: one command, two real nodes sharing the port (node:cluster),
+// supervised by the primary: both join the cluster, a killed one is forked again and its lanes taken over, every
+// acknowledged event reaches the emulator, SIGTERM stops them all. And what is refused: SQLite with more than one
+// process, and a start that fails in the workers ends the command with their one-line error.
+import { after, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { get } from 'node:http';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { parseConfig } from '../../src/config/load.js';
+import { parseProcesses } from '../../src/cli/processes.js';
+import { startEmulator } from '../../src/emulator/index.js';
+import { testDatabaseUrl, withClient } from '../pg.js';
+import { startServerProcess } from '../harness/server-process.js';
+import { tmpDir, waitFor } from '../tmp.js';
+import { assertDelivered, counts, startLoad, writeClusterConfig } from '../cluster/load.js';
+
+const LEASE_MS = 2000;
+const dbUrl = await testDatabaseUrl();
+const t = tmpDir();
+after(() => t.cleanup());
+
+const SQLITE = { storage: { sqlite: 'x.sqlite' }, sources: [], destinations: [], connections: [] };
+
+/** `taproute start` to its end: exit code, stdout, stderr. */
+function run(args: string[]) {
+  return spawnSync(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'start', ...args], { encoding: 'utf8', env: { ...process.env, TAPROUTE_LOG_LEVEL: 'warn' }, timeout: 90_000 });
+}
+
+function assertOneLineError(r: ReturnType<typeof run>, pattern: RegExp) {
+  assert.equal(r.status, 1, r.stderr + r.stdout);
+  assert.match(r.stderr, pattern);
+  assert.equal(r.stderr.trim().split('\n').length, 1, r.stderr);
+  assert.doesNotMatch(r.stderr, /\n\s+at /);
+}
+
+/** The node id a new connection's /healthz names: the process that accepted it. */
+function healthNode(url: string): Promise<string> {
+  return new Promise((resolve, reject) =>
+    get(`${url}/healthz`, { agent: false }, (res) => {
+      let body = '';
+      res.on('data', (d) => (body += d));
+      res.on('end', () => resolve(JSON.parse(body).node));
+    }).on('error', reject),
+  );
+}
+
+const nodeRows = () => withClient(dbUrl, async (c) => (await c.query<{ id: string; pid: number }>('SELECT id, pid FROM nodes ORDER BY id')).rows);
+
+describe('server.processes', () => {
+  test('the setting: an integer from 1 or auto; above 1 (or auto) only with PostgreSQL', () => {
+    assert.throws(() => parseConfig({ ...SQLITE, server: { processes: 2 } }), /^Error: invalid config: server\.processes: 2 processes need storage\.postgres; SQLite has one writer/);
+    assert.throws(() => parseConfig({ ...SQLITE, server: { processes: 'auto' } }), /server\.processes: "auto" \(one process per core\) need storage\.postgres/);
+    assert.throws(() => parseConfig({ ...SQLITE, server: { processes: 0 } }), /invalid config: server\.processes/);
+    assert.equal(parseConfig({ ...SQLITE, server: { processes: 1 } }).server?.processes, 1);
+    assert.equal(parseConfig({ storage: { postgres: 'postgres://h/db' }, server: { processes: 'auto' } }).server?.processes, 'auto');
+    assert.equal(parseProcesses('3'), 3);
+    assert.equal(parseProcesses('auto'), 'auto');
+    for (const bad of ['0', '-1', '1.5', 'two']) assert.throws(() => parseProcesses(bad), /--processes: ".*" is not a number of processes/);
+  });
+
+  test('--processes 2 with SQLite is refused: one line, exit code 1', () => {
+    const file = join(t.dir, 'sqlite.yaml');
+    writeFileSync(file, 'storage: { sqlite: store.sqlite }\nsources: [{ id: web, type: segment, writeKey: k }]\n');
+    assertOneLineError(run(['--config', file, '--processes', '2']), /^taproute: --processes 2: 2 processes need storage\.postgres; SQLite has one writer, so run one process\n$/);
+  });
+
+  test('workers that fail at start (a database that does not exist): the command exits 1 with their one-line error, no restart', () => {
+    const url = new URL(dbUrl);
+    url.pathname = '/taproute_no_such_database';
+    const file = join(t.dir, 'nodb.yaml');
+    writeFileSync(file, `server: { port: 0, processes: 2 }\nstorage: { postgres: "${url}" }\nsources: [{ id: web, type: segment, writeKey: k }]\n`);
+    const r = run(['--config', file]);
+    assertOneLineError(r, /^taproute: database "taproute_no_such_database" does not exist\n$/);
+    assert.doesNotMatch(r.stdout, /listening on|exited unexpectedly/);
+  });
+
+  test('--processes 2 on PostgreSQL: two nodes on one port; a killed one is forked again; every acknowledged event delivered; SIGTERM stops all', { timeout: 240_000 }, async () => {
+    const emu = await startEmulator({ port: 0, accounts: [{ id: 'acc', passcode: 'pass' }], logger: false });
+    const cfg = writeClusterConfig(t.dir, { dbUrl, emulatorUrl: emu.url, leaseMs: LEASE_MS, batch: 50, inFlight: 5 });
+    const p = await startServerProcess(cfg, { args: ['--processes', '2'] });
+    const exited = new Promise<number | null>((r) => (p.child.exitCode !== null ? r(p.child.exitCode) : p.child.on('exit', (code) => r(code))));
+    try {
+      assert.equal(p.output().match(/listening on/g)?.length, 1, p.output());
+      assert.match(p.output(), /Taproute listening on http:\/\/127\.0\.0\.1:\d+ \(2 processes\)\n/);
+
+      // New connections are handed to both processes in turn: both answer on the one port.
+      const first = await waitFor(async () => {
+        const seen = new Set<string>();
+        for (let i = 0; i < 6; i++) seen.add(await healthNode(p.url));
+        return seen.size === 2 ? seen : null;
+      }, 30_000, 'both processes answering on the port');
+      const rows = await nodeRows();
+      assert.deepEqual(rows.map((r) => r.id), [...first].sort(), 'both processes are nodes of the cluster');
+      for (const r of rows) assert.notEqual(r.pid, p.child.pid, 'the primary is no node');
+
+      const load = startLoad(() => [p.url]);
+      await waitFor(() => load.acked.size >= 1000, 60_000, 'load');
+      const victim = rows[0];
+      process.kill(victim.pid, 'SIGKILL');
+      await waitFor(() => /process exited unexpectedly/.test(p.output()), 30_000, 'the death logged');
+      const again = await waitFor(async () => (await nodeRows()).find((r) => !first.has(r.id)), 60_000, 'a process forked in its place');
+      assert.notEqual(again.pid, victim.pid);
+      const ackedAtRestart = load.acked.size;
+      await waitFor(() => load.acked.size >= ackedAtRestart + 500, 60_000, 'load after the restart');
+      await load.stop();
+
+      await waitFor(async () => {
+        const c = await counts(p.url);
+        return c.received > 0 && c.pending === 0;
+      }, 3 * LEASE_MS + 60_000, 'every stored event settled (the killed process\'s lanes taken over)');
+      const { delivered, duplicates } = assertDelivered(emu.events('acc') as any[], load.acked);
+      console.log(`processes test: acknowledged ${load.acked.size}, delivered ${delivered} distinct, ${duplicates} duplicates after SIGKILL of a process`);
+
+      p.child.kill('SIGTERM');
+      assert.equal(await exited, 0, p.output());
+      assert.equal(p.output().match(/Taproute stopped/g)?.length, 1, p.output());
+      assert.match(p.output(), /Taproute stopped on SIGTERM: 2 processes stopped/);
+      // The processes stopped by SIGTERM left the cluster and gave their leases back; only the killed one may remain.
+      assert.deepEqual((await nodeRows()).filter((r) => r.id !== victim.id), []);
+      const held = await withClient(dbUrl, (c) => c.query('SELECT count(*)::int AS n FROM leases WHERE node_id IS NOT NULL AND node_id <> $1', [victim.id]));
+      assert.equal(held.rows[0].n, 0);
+    } finally {
+      if (p.child.exitCode === null) p.child.kill('SIGKILL');
+      await emu.close();
+    }
+  });
+});
