@@ -1,13 +1,14 @@
 // The PostgreSQL store and the cluster, against a private PostgreSQL with fsync on (the durability production
 // pays for), all in one run:
 // - durable ingest (/v1/batch, 100 events per request, 16 connections) with 1 and 2 Taproute nodes on
-//   PostgreSQL, beside the SQLite store (synchronous=FULL) and beside a bare multi-row INSERT of the same rows
+//   PostgreSQL, and with one `taproute start --processes 2` (two nodes sharing one port), beside the SQLite store (synchronous=FULL) and beside a bare multi-row INSERT of the same rows
 //   into PostgreSQL (one 100-row INSERT per request, 16 connections; rows shaped as the store's job rows with
 //   the message payload), the target being at least half of that bare rate; the same bare INSERT with as
 //   many connections as the store has append transactions in flight, as a fairness check;
 // - end to end (until the CleverTap emulator accepted every event) with 1 and 2 nodes, beside SQLite.
 // On a 2-core machine a second node measures overhead, not scaling: both nodes, PostgreSQL and the load
-// generator share the same cores.
+// generator share the same cores. The 2-process figure measures how much of one node's single main thread
+// (its limit on this machine) a second process lifts when the cores are shared that way.
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import pg from 'pg';
 import { Pool } from 'undici';
@@ -23,6 +24,8 @@ const SCALE = Number(process.env.BENCH_SCALE ?? 1);
 const PER = 100;
 const CONNECTIONS = 16;
 const TWO_NODES = 'on a 2-core machine a second node measures overhead, not scaling (both nodes, PostgreSQL and the load generator share the cores)';
+const TWO_PROCESSES =
+  'one `taproute start --processes 2`: a primary that hands connections round-robin to 2 worker nodes on one port; on the 2-core machine the workers, the primary, PostgreSQL and the load generator share the cores, so this measures how far a second process lifts the single main thread\'s limit there, not how it scales with cores (CPU and RSS: the primary and its workers together)';
 
 /** utime + stime (+ reaped children's) of /proc/<pid>/stat, in ms (clock ticks of 10 ms, USER_HZ 100). */
 function procCpuMs(pid: number, children = false): number {
@@ -34,29 +37,51 @@ function procCpuMs(pid: number, children = false): number {
   }
 }
 
+function pids(): string[] {
+  try {
+    return readdirSync('/proc').filter((d) => /^\d+$/.test(d));
+  } catch {
+    return []; // not Linux
+  }
+}
+
+/** The live child processes of `pid` (from the parent pid in /proc/<child>/stat). */
+function childrenOf(pid: number, procs = pids()): number[] {
+  return procs.filter((p) => {
+    try {
+      return readFileSync(`/proc/${p}/stat`, 'utf8').split(') ')[1].split(' ')[1] === String(pid);
+    } catch {
+      return false; // exited meanwhile
+    }
+  }).map(Number);
+}
+
+/** CPU used so far by a process, its live children and those it reaped, in ms. */
+function treeCpuMs(pid: number, procs = pids()): number {
+  return childrenOf(pid, procs).reduce((ms, c) => ms + procCpuMs(c), procCpuMs(pid, true));
+}
+
+/** Peak RSS (VmHWM) of a process and its live children together, in MB. */
+function treeRssMb(pid: number): number {
+  const hwm = (p: number) => {
+    try {
+      return Number(/VmHWM:\s+(\d+)/.exec(readFileSync(`/proc/${p}/status`, 'utf8'))![1]) / 1024;
+    } catch {
+      return 0;
+    }
+  };
+  return childrenOf(pid).reduce((mb, c) => mb + hwm(c), hwm(pid));
+}
+
 /**
  * CPU used so far by the PostgreSQL server listening on `port`: its postmaster, its live processes (backends,
  * WAL writer, checkpointer) and those that exited (reaped by the postmaster). Linux only (0 elsewhere).
  */
 function pgCpuMs(port: number): number {
-  let procs: string[];
-  try {
-    procs = readdirSync('/proc').filter((d) => /^\d+$/.test(d));
-  } catch {
-    return 0;
-  }
+  const procs = pids();
   const cmd = (pid: string) => { try { return readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0'); } catch { return []; } };
   const master = procs.find((p) => { const a = cmd(p); return a[0]?.endsWith('/postgres') && a[a.indexOf('-p') + 1] === String(port); });
-  if (!master) return 0;
-  let ms = procCpuMs(Number(master), true);
-  for (const p of procs) {
-    try {
-      if (readFileSync(`/proc/${p}/stat`, 'utf8').split(') ')[1].split(' ')[1] === master) ms += procCpuMs(Number(p));
-    } catch {
-      // exited meanwhile
-    }
-  }
-  return ms;
+  return master ? treeCpuMs(Number(master), procs) : 0;
 }
 
 /** CPU per event of this node (the client side) and of PostgreSQL, as a note beside a figure. */
@@ -113,25 +138,30 @@ export async function freshDatabase(serverUrl: string): Promise<string> {
   return u.toString();
 }
 
-async function nodes(n: number, file: string): Promise<Proc[]> {
+/** `n` commands, each `taproute start` with `processes` processes (its primary and workers when above 1). */
+async function nodes(n: number, file: string, processes = 1): Promise<Proc[]> {
   const out: Proc[] = [];
   // One at a time: the first applies the migrations, the others find them applied.
-  for (let i = 0; i < n; i++) out.push(await startTaproute(file));
+  for (let i = 0; i < n; i++) out.push(await startTaproute(file, processes > 1 ? ['--processes', String(processes)] : []));
   return out;
 }
 
-/** @param pgPort the PostgreSQL server's port (its CPU is measured too), unset for SQLite. */
-export async function ingest(label: string, file: string, n: number, requests: number, run: string, pgPort?: number): Promise<Measured> {
-  const procs = await nodes(n, file);
+/**
+ * @param pgPort the PostgreSQL server's port (its CPU is measured too), unset for SQLite.
+ * @param processes per command (`--processes`); CPU and RSS are then those of the primary and its workers together.
+ */
+export async function ingest(label: string, file: string, n: number, requests: number, run: string, pgPort?: number, processes = 1): Promise<Measured> {
+  const procs = await nodes(n, file, processes);
   const urls = procs.map((p) => p.url);
   await spread(urls, 50, CONNECTIONS, `${run}w`); // warm-up
-  const cpu = () => procs.reduce((ms, p) => ms + p.cpuMs(), 0);
+  const cpu = () => procs.reduce((ms, p) => ms + treeCpuMs(p.child.pid!), 0);
   const [c0, s0] = [cpu(), pgPort ? pgCpuMs(pgPort) : 0];
   const t = await spread(urls, requests, CONNECTIONS, run);
   const [c1, s1] = [cpu(), pgPort ? pgCpuMs(pgPort) : 0];
-  const rss = Math.max(...procs.map((p) => p.peakRssMb()));
+  const rss = Math.max(...procs.map((p) => treeRssMb(p.child.pid!)));
   await Promise.all(procs.map((p) => p.stop()));
-  const note = pgPort ? `, ${cpuNote(requests * PER, c1 - c0, s1 - s0, n > 1 ? 'nodes' : 'node')}` : `, CPU/event: node ${(((c1 - c0) * 1000) / (requests * PER)).toFixed(0)} µs`;
+  const many = n > 1 || processes > 1;
+  const note = pgPort ? `, ${cpuNote(requests * PER, c1 - c0, s1 - s0, many ? 'nodes' : 'node')}` : `, CPU/event: node ${(((c1 - c0) * 1000) / (requests * PER)).toFixed(0)} µs`;
   return { label, ops: requests * PER, ms: t.ms, rssMb: rss, unit: 'events', extra: `p99 ack ${p99(t.latencies).toFixed(1)} ms${note}` };
 }
 
@@ -239,6 +269,7 @@ export async function run(): Promise<void> {
     const port = Number(new URL(server.url).port);
     const pg1 = await ingest('PostgreSQL, 1 node: /v1/batch durable', config(undefined, await freshDatabase(server.url)), 1, requests, 'i1', port);
     const pg2 = await ingest('PostgreSQL, 2 nodes: /v1/batch durable', config(undefined, await freshDatabase(server.url)), 2, requests, 'i2', port);
+    const pgP = await ingest('PostgreSQL, 1 machine, 2 processes: /v1/batch durable', config(undefined, await freshDatabase(server.url)), 1, requests, 'ip', port, 2);
     const lite = await ingest('SQLite (FULL): /v1/batch durable', config(undefined), 1, requests, 'is');
     const e2eLite = await endToEnd('SQLite: ingest → CleverTap emulator', emulator, config(emulator.url), 1, requests, 'es');
     const e2e1 = await endToEnd('PostgreSQL, 1 node: ingest → emulator', emulator, config(emulator.url, await freshDatabase(server.url)), 1, requests, 'e1');
@@ -256,6 +287,8 @@ export async function run(): Promise<void> {
     report(`cluster: the PostgreSQL store alone (no HTTP) vs the bare INSERT with ${APPENDS_IN_FLIGHT} connections`, alone, bareInFlight);
     report('cluster: durable ingest, PostgreSQL (1 node) vs SQLite', pg1, lite);
     report('cluster: durable ingest, 2 nodes vs 1 node on PostgreSQL', pg2, pg1, [TWO_NODES]);
+    report('cluster: durable ingest on PostgreSQL (1 machine, 2 processes) vs the bare INSERT', pgP, bare, ['target: ratio >= 0.5', TWO_PROCESSES]);
+    report('cluster: durable ingest, 2 processes vs 1 node on PostgreSQL', pgP, pg1, [TWO_PROCESSES]);
     report('cluster: end to end, PostgreSQL (1 node) vs SQLite', e2e1, e2eLite);
     report('cluster: end to end, 2 nodes vs 1 node on PostgreSQL', e2e2, e2e1, [TWO_NODES]);
   } finally {
