@@ -153,7 +153,8 @@ async function nodes(n: number, file: string, processes = 1): Promise<Proc[]> {
 export async function ingest(label: string, file: string, n: number, requests: number, run: string, pgPort?: number, processes = 1): Promise<Measured> {
   const procs = await nodes(n, file, processes);
   const urls = procs.map((p) => p.url);
-  await spread(urls, 50, CONNECTIONS, `${run}w`); // warm-up
+  // Warm-up: 50 requests per node process, so that each has compiled its hot paths (each process has its own JIT).
+  await spread(urls, 50 * n * processes, CONNECTIONS, `${run}w`);
   const cpu = () => procs.reduce((ms, p) => ms + treeCpuMs(p.child.pid!), 0);
   const [c0, s0] = [cpu(), pgPort ? pgCpuMs(pgPort) : 0];
   const t = await spread(urls, requests, CONNECTIONS, run);
