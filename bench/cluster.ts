@@ -290,6 +290,9 @@ export async function run(): Promise<void> {
     report('cluster: durable ingest, 2 nodes vs 1 node on PostgreSQL', pg2, pg1, [TWO_NODES]);
     report('cluster: durable ingest on PostgreSQL (1 machine, 2 processes) vs the bare INSERT', pgP, bare, ['target: ratio >= 0.5', TWO_PROCESSES]);
     report('cluster: durable ingest, 2 processes vs 1 node on PostgreSQL', pgP, pg1, [TWO_PROCESSES]);
+    report('cluster: durable ingest on one machine, 2 processes (one command) vs 2 nodes (two commands)', pgP, pg2, [
+      'the same two nodes either way; what differs is the primary, which hands each new connection to a worker and then stays out of the way',
+    ]);
     report('cluster: end to end, PostgreSQL (1 node) vs SQLite', e2e1, e2eLite);
     report('cluster: end to end, 2 nodes vs 1 node on PostgreSQL', e2e2, e2e1, [TWO_NODES]);
   } finally {
