@@ -12,9 +12,9 @@ import { parseConfig } from '../../src/config/load.js';
 import { parseProcesses } from '../../src/cli/processes.js';
 import { startEmulator } from '../../src/emulator/index.js';
 import { testDatabaseUrl, withClient } from '../pg.js';
-import { startServerProcess } from '../harness/server-process.js';
+import { requestAcrossStop, startServerProcess } from '../harness/server-process.js';
 import { tmpDir, waitFor } from '../tmp.js';
-import { assertDelivered, counts, startLoad, writeClusterConfig } from '../cluster/load.js';
+import { assertDelivered, counts, KEY, startLoad, writeClusterConfig } from '../cluster/load.js';
 
 const LEASE_MS = 2000;
 const dbUrl = await testDatabaseUrl();
@@ -113,8 +113,14 @@ describe('server.processes', () => {
       const { delivered, duplicates } = assertDelivered(emu.events('acc') as any[], load.acked);
       console.log(`processes test: acknowledged ${load.acked.size}, delivered ${delivered} distinct, ${duplicates} duplicates after SIGKILL of a process`);
 
-      p.child.kill('SIGTERM');
+      // A request in flight when SIGTERM comes (headers and half its body sent) is answered and stored: the rest of
+      // the body is sent once the port refuses new connections, i.e. once every process stopped listening.
+      const body = JSON.stringify({ userId: 'in-flight', event: 'Finished During Shutdown', messageId: 'in-flight-1' });
+      const answer = await requestAcrossStop(new URL(p.url), '/v1/track', `Basic ${Buffer.from(`${KEY}:`).toString('base64')}`, body, () => p.child.kill('SIGTERM'));
+      assert.match(answer, /^HTTP\/1\.1 200/, answer);
       assert.equal(await exited, 0, p.output());
+      const stored = await withClient(dbUrl, (c) => c.query(`SELECT count(*)::int AS n FROM messages WHERE message_id = 'in-flight-1'`));
+      assert.equal(stored.rows[0].n, 1, 'the request in flight was stored');
       assert.equal(p.output().match(/Taproute stopped/g)?.length, 1, p.output());
       assert.match(p.output(), /Taproute stopped on SIGTERM: 2 processes stopped/);
       // The processes stopped by SIGTERM left the cluster and gave their leases back; only the killed one may remain.

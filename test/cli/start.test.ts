@@ -3,12 +3,13 @@
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
-import { createServer, connect, type Socket } from 'node:net';
+import { createServer } from 'node:net';
 import { writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3';
 import { basic, tmpDir, waitFor } from '../helpers.js';
+import { requestAcrossStop } from '../harness/server-process.js';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 const CLI = ['--import', 'tsx', join(ROOT, 'src/cli/main.ts')];
@@ -103,33 +104,11 @@ describe('taproute start', { timeout: 400_000 }, () => {
     test(`${signal}: stops accepting, answers the request in flight, stores it, logs one line, exits 0`, async () => {
       const t = tmpDir();
       const p = launch(['start', '--config', configFile(t.dir)], { TAPROUTE_LOG_LEVEL: 'warn' });
-      let socket: Socket | undefined;
       try {
         const url = new URL(await waitFor(() => /listening on (http:\/\/\S+)/.exec(p.out())?.[1], 60_000, 'listening'));
         const body = JSON.stringify({ userId: 'in-flight', event: 'Finished During Shutdown' });
-        // Headers and half the body, then the signal; the rest of the body only once the server stopped listening.
-        const s = connect(Number(url.port), url.hostname);
-        socket = s;
-        let answer = '';
-        s.on('data', (d) => (answer += d));
-        const closed = new Promise<void>((r) => s.on('close', () => r()));
-        await new Promise<void>((r) => s.on('connect', () => r()));
-        s.write(`POST /v1/track HTTP/1.1\r\nHost: x\r\nAuthorization: ${basic('start-test-key')}\r\nContent-Type: application/json\r\nContent-Length: ${body.length}\r\n\r\n${body.slice(0, 10)}`);
-        await new Promise((r) => setTimeout(r, 300));
-        p.child.kill(signal);
-        await waitFor(
-          () =>
-            new Promise<boolean>((r) => {
-              const probe = connect(Number(url.port), url.hostname);
-              probe.on('connect', () => (probe.destroy(), r(false)));
-              probe.on('error', () => r(true));
-            }),
-          20_000,
-          'the listener to close',
-        );
-        s.write(body.slice(10));
+        const answer = await requestAcrossStop(url, '/v1/track', basic('start-test-key'), body, () => p.child.kill(signal));
         assert.equal(await p.exited, 0, p.out());
-        await closed;
         assert.match(answer, /^HTTP\/1\.1 200/, answer);
         assert.equal(p.out().match(/Taproute stopped/g)?.length, 1, p.out());
         assert.match(p.out(), new RegExp(`stopped on ${signal}`));
@@ -139,7 +118,6 @@ describe('taproute start', { timeout: 400_000 }, () => {
         assert.equal(rows.length, 1);
         assert.equal(JSON.parse(rows[0].payload).event, 'Finished During Shutdown');
       } finally {
-        socket?.destroy();
         if (p.child.exitCode === null) p.child.kill('SIGKILL');
         t.cleanup();
       }
