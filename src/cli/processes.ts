@@ -14,9 +14,12 @@ import type { Logger } from '../util/logger.js';
 interface StartMessage {
   taproute: 'start';
   config: Config;
-  /** 1..N, kept by the process forked again in its place; in the log lines of that process. */
-  slot: number;
 }
+
+/** Set by the primary in each worker's environment: its slot, 1..N, kept by a process forked again in its place
+ *  (in the log lines of that process). Also what tells a worker of ours from a process that another node:cluster
+ *  primary (pm2's cluster mode, say) runs as a worker: that one is a whole `taproute start` of its own. */
+const SLOT_ENV = 'TAPROUTE_PROCESS';
 type WorkerMessage =
   | { taproute: 'hello' }
   | { taproute: 'ready'; boundUrl: string; url: string; node?: string }
@@ -41,7 +44,7 @@ export function processCount(setting: number | 'auto' | undefined): number {
   return setting === 'auto' ? availableParallelism() : (setting ?? 1);
 }
 
-export const isWorker = () => cluster.isWorker;
+export const isWorker = () => cluster.isWorker && process.env[SLOT_ENV] !== undefined;
 
 /**
  * Stops gracefully on the first SIGTERM or SIGINT, once: runs `stop`, then `done` and exit code 0, or `failed`
@@ -81,7 +84,8 @@ function tell(m: WorkerMessage): Promise<void> {
  */
 export async function runWorker(): Promise<void> {
   // Asked for, not sent unasked: a message that arrives before this listener exists would be lost.
-  const { config, slot } = await new Promise<StartMessage>((resolve) => {
+  const slot = Number(process.env[SLOT_ENV]);
+  const { config } = await new Promise<StartMessage>((resolve) => {
     const onMessage = (m: StartMessage) => {
       if (m?.taproute !== 'start') return;
       process.off('message', onMessage);
@@ -140,10 +144,10 @@ export function supervise(config: Config, count: number, log: Logger): void {
     slot.restart = undefined;
     slot.ready = false;
     slot.error = undefined;
-    const w = cluster.fork();
+    const w = cluster.fork({ [SLOT_ENV]: String(slot.n) });
     slot.worker = w;
     w.on('message', (m: WorkerMessage) => {
-      if (m?.taproute === 'hello') w.send({ taproute: 'start', config, slot: slot.n } satisfies StartMessage);
+      if (m?.taproute === 'hello') w.send({ taproute: 'start', config } satisfies StartMessage);
       else if (m?.taproute === 'failed') slot.error = m.error;
       else if (m?.taproute === 'ready') ready(slot, m);
     });

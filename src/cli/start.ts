@@ -39,19 +39,16 @@ export function registerStart(program: Command): void {
       const procs = await import('./processes.js');
       // A process forked by the primary below: it takes its config from the primary.
       if (procs.isWorker()) return procs.runWorker();
-      // Loaded here, not at the top: the other commands start without the server's modules.
-      const [{ loadConfig, processesProblem }, { startSandbox }, { startServer }, { createLogger }] = await Promise.all([
-        import('../config/load.js'),
-        import('../sandbox.js'),
-        import('../server.js'),
-        import('../util/logger.js'),
-      ]);
+      // Loaded here, not at the top: the other commands start without the server's modules (and the primary of
+      // several processes without the server's, below).
+      const [{ loadConfig, processesProblem }, { createLogger }] = await Promise.all([import('../config/load.js'), import('../util/logger.js')]);
       let sandbox: Sandbox | null = null;
       let server: RunningServer;
       try {
         if (opts.port !== undefined && !/^\d+$/.test(opts.port)) throw new Error(`--port: "${opts.port}" is not a port number (0-65535)`);
         const processes = opts.processes === undefined ? undefined : procs.parseProcesses(opts.processes);
-        const config = opts.config ? loadConfig(opts.config) : (sandbox = await startSandbox(opts.data, opts.port ? Number(opts.port) : undefined)).config;
+        const openSandbox = async () => (await import('../sandbox.js')).startSandbox(opts.data, opts.port ? Number(opts.port) : undefined);
+        const config = opts.config ? loadConfig(opts.config) : (sandbox = await openSandbox()).config;
         if (opts.port) config.server = { ...config.server, port: Number(opts.port) };
         if (processes !== undefined) {
           config.server = { ...config.server, processes };
@@ -60,7 +57,7 @@ export function registerStart(program: Command): void {
         }
         const count = procs.processCount(config.server?.processes);
         if (count > 1) return procs.supervise(config, count, createLogger(config.log?.level));
-        server = await startServer(config, { logger: createLogger(config.log?.level) });
+        server = await (await import('../server.js')).startServer(config, { logger: createLogger(config.log?.level) });
       } catch (err) {
         await sandbox?.emulator?.close();
         console.error(`taproute: ${(err as Error).message}`);
