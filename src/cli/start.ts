@@ -39,8 +39,8 @@ export function registerStart(program: Command): void {
       const procs = await import('./processes.js');
       // A process forked by the primary below: it takes its config from the primary.
       if (procs.isWorker()) return procs.runWorker();
-      // Loaded here, not at the top: the other commands start without the server's modules (and the primary of
-      // several processes without the server's, below).
+      // Loaded here, not at the top: the other commands start without the server's modules. The server itself is
+      // loaded below, only by a process that runs one (not by the primary of several processes).
       const [{ loadConfig, processesProblem }, { createLogger }] = await Promise.all([import('../config/load.js'), import('../util/logger.js')]);
       let sandbox: Sandbox | null = null;
       let server: RunningServer;
