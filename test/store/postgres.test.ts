@@ -6,6 +6,9 @@ import assert from 'node:assert/strict';
 import { LANES } from '../../src/store/lanes.js';
 import { PostgresStore } from '../../src/store/postgres/index.js';
 import { ANON_MESSAGES_SQL, USER_MESSAGES_SQL } from '../../src/store/postgres/users.js';
+import { noteSpans, spansOf } from '../../src/message/payload-spans.js';
+import type { StoredMessage } from '../../src/store/types.js';
+import { routesOf } from '../../src/store/user-messages.js';
 import { testDatabaseUrl } from '../pg.js';
 import { msg, storeContract } from './contract.js';
 
@@ -107,6 +110,45 @@ test('postgres: migration 8 upgrades a database left at version 7 that holds job
     assert.ok((await s.pool.query('SELECT 1 FROM taproute_migrations WHERE version = 8')).rowCount === 1);
     const c = (await s.counts()).find((x) => x.sourceId === 'mig-src');
     assert.deepEqual([c?.received, c?.pending], [2, 2], 'the jobs stored before the upgrade are still there');
+  } finally {
+    await s.close();
+  }
+});
+
+test('postgres: payloads handed over as places in the request text (payload spans) are stored as they read, each beside its own row; the caller\'s list is left whole', async () => {
+  const s = await PostgresStore.open(url);
+  try {
+    await s.pool.query('TRUNCATE messages, dedupe, jobs, counters, source_counters RESTART IDENTITY');
+    // Multi-byte text on either side of each place, a repeat in the same call (no row, so the places after it must
+    // still match their own messages), one payload given whole, and routes with and without a filtered destination.
+    const items = ['{"messageId":"s1","e":"ünï 😀"}', '{"messageId":"s1","e":"again"}', '{"messageId":"s2","e":"€"}', '{"messageId":"s3"}'];
+    const body = `{"batch":[${items.join(',')}],"x":"é"}`;
+    const starts = items.map((t) => body.indexOf(t));
+    const stamp = (i: number) => `,"receivedAt":"2026-01-01T00:00:0${i}Z","ü":${i}}`;
+    const whole = JSON.stringify({ messageId: 's4', written: false });
+    const msgs: StoredMessage[] = [
+      ...items.map((t, i) => ({ messageId: JSON.parse(t).messageId, userKey: `u${i}`, receivedAt: 1000, payload: t.slice(0, -1) + stamp(i), destinations: ['d1'] })),
+      { messageId: 's4', userKey: 'u4', anonymousId: 'a4', receivedAt: 1000, payload: whole, destinations: ['d1'], filtered: [{ destination: 'd2', reason: 'loop_guard' }] },
+    ];
+    noteSpans(msgs, {
+      text: body,
+      start: [...starts, -1],
+      end: [...starts.map((x, i) => x + items[i].length - 1), 0],
+      rest: [...items.map((_, i) => stamp(i)), whole],
+    });
+    assert.ok(spansOf(msgs), 'the places fit the payloads');
+    const given = [...msgs];
+    const r = await s.append('web', msgs);
+    assert.deepEqual(r, { accepted: 4, duplicates: [1] });
+    assert.deepEqual(msgs, given, 'the caller\'s list is as it was');
+    const { rows } = await s.pool.query<{ message_id: string; payload: string; user_key: string; anon_key: string | null; routes: string }>(
+      'SELECT message_id, payload, user_key, anon_key, routes FROM messages ORDER BY id',
+    );
+    const kept = [0, 2, 3, 4].map((i) => given[i]);
+    assert.deepEqual(rows.map((x) => [x.message_id, x.payload, x.user_key, x.anon_key, x.routes]), kept.map((m) => [m.messageId, m.payload, m.userKey, m.anonymousId ?? null, routesOf(m)]));
+    assert.deepEqual(JSON.parse(rows[0].payload), { messageId: 's1', e: 'ünï 😀', receivedAt: '2026-01-01T00:00:00Z', ü: 0 });
+    const counts = (await s.counts()).map((c) => [c.destinationId, c.received, c.filtered, c.pending]);
+    assert.deepEqual(counts, [['d1', 4, 0, 4], ['d2', 1, 1, 0]]);
   } finally {
     await s.close();
   }

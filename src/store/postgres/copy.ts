@@ -21,73 +21,110 @@ export type CopyColumn =
 const COPY_DATA = 0x64; // 'd'
 const COPY_DONE = 0x63; // 'c'
 
-/** The encoder's scratch space, reused by every call (encoding is synchronous); one grown past this is let go. */
+/** The encoder's scratch space, reused by every encoding (each is synchronous); one grown past this is let go. */
 let scratch = Buffer.allocUnsafe(64 * 1024);
 const SCRATCH_KEPT = 4 * 1024 * 1024;
 
 /**
- * Rows, given column by column (all of the same length), in COPY's binary format, framed for the socket: one
- * CopyData message holding them all, then CopyDone. Each text is encoded once, straight into place (room for
- * three bytes per UTF-16 unit, the UTF-8 maximum, its length written after it), instead of measured with
- * Buffer.byteLength first; the result is copied out at its exact size.
+ * Rows written field by field in COPY's binary format, framed for the socket: one CopyData message holding them
+ * all, then CopyDone (end()). Each text is encoded once, straight into place (room for three bytes per UTF-16
+ * unit, the UTF-8 maximum, its length written after it), instead of measured with Buffer.byteLength first; the
+ * result is copied out at its exact size. Written row by row, the caller needs no array per column.
+ * Only one writer is open at a time: they share the scratch space (end() hands it back).
  */
+export class CopyWriter {
+  private buf = scratch;
+  private o = 0;
+
+  constructor() {
+    this.room(5 + SIGNATURE.length + 8);
+    this.buf[0] = COPY_DATA;
+    this.o = 5; // the message's length, written at the end
+    this.o += SIGNATURE.copy(this.buf, this.o);
+    this.o = int32(this.buf, this.o, 0); // flags: no OIDs
+    this.o = int32(this.buf, this.o, 0); // header extension length
+  }
+
+  private room(bytes: number): void {
+    if (this.buf.length - this.o >= bytes) return;
+    const next = Buffer.allocUnsafe(Math.max(this.buf.length * 2, this.o + bytes));
+    this.buf.copy(next, 0, 0, this.o);
+    this.buf = next;
+  }
+
+  /** Starts a row of `width` fields. */
+  row(width: number): void {
+    this.room(2);
+    this.buf[this.o++] = width >>> 8;
+    this.buf[this.o++] = width;
+  }
+
+  /** A bigint field from a safe integer. */
+  int8(v: number): void {
+    this.room(12);
+    let o = int32(this.buf, this.o, 8);
+    // A safe integer in two 32-bit halves (no BigInt): the high half carries the sign.
+    o = int32(this.buf, o, Math.floor(v / 2 ** 32));
+    this.o = int32(this.buf, o, v % 2 ** 32);
+  }
+
+  int4(v: number): void {
+    this.room(8);
+    this.o = int32(this.buf, int32(this.buf, this.o, 4), v);
+  }
+
+  /** A text field (null and undefined as NULL). */
+  text(v: string | null | undefined): void {
+    if (v == null) {
+      this.room(4);
+      this.o = int32(this.buf, this.o, -1);
+      return;
+    }
+    this.room(4 + v.length * 3);
+    const len = utf8(this.buf, this.o + 4, v);
+    this.o = int32(this.buf, this.o, len) + len;
+  }
+
+  /**
+   * One text field holding `head` then `tail`, without joining them: a string built as a slice plus a suffix
+   * (a payload stored as written, message/payload-spans.ts) would be copied into a new flat string to be encoded.
+   */
+  text2(head: string, tail: string): void {
+    this.room(4 + (head.length + tail.length) * 3);
+    const len = utf8(this.buf, this.o + 4, head);
+    const all = len + utf8(this.buf, this.o + 4 + len, tail);
+    this.o = int32(this.buf, this.o, all) + all;
+  }
+
+  /** The trailer, CopyData's length and CopyDone; the writer is done. */
+  end(): Buffer {
+    this.room(2 + 5);
+    const buf = this.buf;
+    buf[this.o++] = 0xff; // trailer: -1 as a 16-bit field count
+    buf[this.o++] = 0xff;
+    int32(buf, 1, this.o - 1); // CopyData's length counts itself, not its type byte
+    buf[this.o] = COPY_DONE;
+    const o = int32(buf, this.o + 1, 4);
+    const out = Buffer.allocUnsafe(o);
+    buf.copy(out, 0, 0, o);
+    scratch = buf.length <= SCRATCH_KEPT ? buf : Buffer.allocUnsafe(64 * 1024);
+    return out;
+  }
+}
+
+/** Rows, given column by column (all of the same length), as CopyWriter frames them. */
 export function copyMessages(columns: readonly CopyColumn[]): Buffer {
   const n = columns[0]?.values.length ?? 0;
-  const width = columns.length;
-  let buf = scratch;
-  let o = 0;
-  const room = (bytes: number) => {
-    if (buf.length - o >= bytes) return;
-    const next = Buffer.allocUnsafe(Math.max(buf.length * 2, o + bytes));
-    buf.copy(next, 0, 0, o);
-    buf = next;
-  };
-  room(5 + SIGNATURE.length + 8);
-  buf[o] = COPY_DATA;
-  o += 5; // the message's length, written last
-  o += SIGNATURE.copy(buf, o);
-  o = int32(buf, o, 0); // flags: no OIDs
-  o = int32(buf, o, 0); // header extension length
+  const w = new CopyWriter();
   for (let i = 0; i < n; i++) {
-    room(2);
-    buf[o++] = width >>> 8;
-    buf[o++] = width;
-    for (let k = 0; k < width; k++) {
-      const c = columns[k];
-      if (c.type === 'text') {
-        const v = c.values[i];
-        if (v == null) {
-          room(4);
-          o = int32(buf, o, -1);
-        } else {
-          room(4 + v.length * 3);
-          const len = utf8(buf, o + 4, v);
-          o = int32(buf, o, len) + len;
-        }
-      } else if (c.type === 'int8') {
-        const v = c.values[i];
-        room(12);
-        o = int32(buf, o, 8);
-        // A safe integer in two 32-bit halves (no BigInt): the high half carries the sign.
-        o = int32(buf, o, Math.floor(v / 2 ** 32));
-        o = int32(buf, o, v % 2 ** 32);
-      } else {
-        room(8);
-        o = int32(buf, o, 4);
-        o = int32(buf, o, c.values[i]);
-      }
+    w.row(columns.length);
+    for (const c of columns) {
+      if (c.type === 'text') w.text(c.values[i]);
+      else if (c.type === 'int8') w.int8(c.values[i]);
+      else w.int4(c.values[i]);
     }
   }
-  room(2 + 5);
-  buf[o++] = 0xff; // trailer: -1 as a 16-bit field count
-  buf[o++] = 0xff;
-  int32(buf, 1, o - 1); // CopyData's length counts itself, not its type byte
-  buf[o] = COPY_DONE;
-  o = int32(buf, o + 1, 4);
-  const out = Buffer.allocUnsafe(o);
-  buf.copy(out, 0, 0, o);
-  scratch = buf.length <= SCRATCH_KEPT ? buf : Buffer.allocUnsafe(64 * 1024);
-  return out;
+  return w.end();
 }
 
 /** The part of node-postgres's connection a query object drives (pg/lib/connection.js). */
@@ -153,7 +190,11 @@ for (const m of ['handleCommandComplete', 'handleRowDescription', 'handleDataRow
  * caller's connection, the i-th fed with the rows of columns[i].
  */
 export function copyIn(c: pg.ClientBase, statements: string[], columns: CopyColumn[][]): Promise<void> {
-  const data = columns.map(copyMessages);
+  return copyInEncoded(c, statements, columns.map(copyMessages));
+}
+
+/** copyIn of rows already framed (copyMessages, CopyWriter), the i-th buffer for the i-th statement. */
+export function copyInEncoded(c: pg.ClientBase, statements: string[], data: readonly Buffer[]): Promise<void> {
   return new Promise((resolve, reject) => {
     (c as unknown as { query(q: CopyIn): void }).query(new CopyIn(statements.join(';\n'), data, (err) => (err ? reject(err) : resolve())));
   });

@@ -85,13 +85,12 @@ export class PostgresStore implements Store {
     return (await this.pool.query<{ n: number }>('SELECT count(*) AS n FROM jobs')).rows[0].n;
   }
 
-  async append(sourceId: string, msgs: StoredMessage[], rejected = 0): Promise<AppendResult> {
-    try {
-      return await this.appends.submit({ sourceId, msgs, rejected });
-    } catch (err) {
+  append(sourceId: string, msgs: StoredMessage[], rejected = 0): Promise<AppendResult> {
+    // Not async: a suspended frame would hold `msgs` until the commit ends, after the commit let them go.
+    return this.appends.submit({ sourceId, msgs, rejected }).catch((err) => {
       // Nothing was acknowledged: the client should send again later.
       throw (err as { statusCode?: number }).statusCode ? err : unavailable(err);
-    }
+    });
   }
 
   private commitAppends(batch: AppendBatch[], inOrder: InOrder): Promise<AppendResult[]> {

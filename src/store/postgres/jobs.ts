@@ -15,7 +15,8 @@ import type { CounterDeltas, SourceDelta } from './counters.js';
 import { routesOf } from '../user-messages.js';
 import { routeFiltered } from './users.js';
 import { int4Array, int8Array, textArray } from './arrays.js';
-import { copyIn } from './copy.js';
+import { CopyWriter, copyInEncoded } from './copy.js';
+import { spansOf } from '../../message/payload-spans.js';
 
 /** SQLSTATE of a duplicate key (https://www.postgresql.org/docs/current/errcodes-appendix.html). */
 const UNIQUE_VIOLATION = '23505';
@@ -25,6 +26,7 @@ const LANES_PER_QUERY = 8;
 
 export interface AppendBatch {
   sourceId: string;
+  /** Emptied by Jobs.append once its rows are encoded (the caller's list itself is left as it is). */
   msgs: StoredMessage[];
   /** Messages of the request refused at ingest: counted with the append, in its transaction. */
   rejected: number;
@@ -150,11 +152,67 @@ const COPY_SQL = [
   'COPY jobs (id, msg_id, source_id, destination_id, user_key, received_at, lane) FROM STDIN (FORMAT binary)',
 ];
 
-/** A message of an append, and whether it is the first of its (source, messageId) in the commit. */
-interface Occurrence {
-  sourceId: string;
-  m: StoredMessage;
-  first: boolean;
+/**
+ * The messages of one commit that are the first of their (source, messageId) in it, as columns: the message, its
+ * source and where it is in its append (batch index, index in that append's msgs).
+ */
+interface Firsts {
+  msgs: StoredMessage[];
+  sources: string[];
+  batch: number[];
+  index: number[];
+  /** Per append, the indexes of its messages seen earlier in this commit (ascending). */
+  repeated: number[][];
+}
+
+/** First occurrence of a (source, messageId) in the commit wins; the primary key decides against other commits. */
+function firstsOf(batch: readonly AppendBatch[]): Firsts {
+  const f: Firsts = { msgs: [], sources: [], batch: [], index: [], repeated: [] };
+  // Message ids per source (a commit mostly has one): no key string built per message.
+  const seen = new Map<string, Set<string>>();
+  for (let bi = 0; bi < batch.length; bi++) {
+    const { sourceId, msgs } = batch[bi];
+    let ids = seen.get(sourceId);
+    if (!ids) seen.set(sourceId, (ids = new Set()));
+    const repeated: number[] = [];
+    for (let mi = 0; mi < msgs.length; mi++) {
+      const before = ids.size;
+      if (ids.add(msgs[mi].messageId).size === before) {
+        repeated.push(mi);
+        continue;
+      }
+      f.msgs.push(msgs[mi]);
+      f.sources.push(sourceId);
+      f.batch.push(bi);
+      f.index.push(mi);
+    }
+    f.repeated.push(repeated);
+  }
+  return f;
+}
+
+/** What an append sends by COPY (its messages' and jobs' rows, COPY_SQL order) and what it answers. */
+interface Encoded {
+  data: Buffer[] | null;
+  done: AppendDone;
+}
+
+/** No messages: what an append's batch holds once its rows are encoded (see Jobs.append). */
+const NONE: StoredMessage[] = [];
+
+/**
+ * The routes column of a message (user-messages.ts routesOf), the last one remembered: consecutive messages
+ * mostly go to the same destinations (ingest hands them one list) and none is filtered.
+ */
+function routesMemo(): (m: StoredMessage) => string {
+  let dests: string[] | undefined;
+  let routes = '';
+  return (m) => {
+    if (m.filtered) return routesOf(m);
+    if (m.destinations !== dests) routes = routesOf(m);
+    dests = m.destinations;
+    return routes;
+  };
 }
 
 /** The leases this node holds on a destination's lanes, as arrays for unnest() in the settle's SQL. */
@@ -181,26 +239,26 @@ export class Jobs {
    * are written beside the other commits' (the server uses both cores).
    */
   async append(c: pg.ClientBase, batch: AppendBatch[], deltas: CounterDeltas, inOrder: InOrder = (_step, fn) => fn()): Promise<AppendDone> {
-    // First occurrence of a (source, messageId) in this commit wins; the primary key decides against other commits.
-    const seen = new Set<string>();
-    const first: Occurrence[][] = batch.map((b) =>
-      b.msgs.map((m) => {
-        const k = `${b.sourceId}\u0000${m.messageId}`;
-        const isFirst = !seen.has(k);
-        seen.add(k);
-        return { sourceId: b.sourceId, m, first: isFirst };
-      }),
-    );
-    const msgs = first.flat().filter((x) => x.first);
+    // Awaited in its own call: nothing of the messages stays reachable from here while the rows travel.
+    const { data, done } = await this.prepare(c, batch, deltas, inOrder);
+    if (data) await copyInEncoded(c, COPY_SQL, data);
+    return done;
+  }
+
+  /** append() up to its COPY: the transaction, dedupe and ids (step 0), then the rows encoded. */
+  private async prepare(c: pg.ClientBase, batch: AppendBatch[], deltas: CounterDeltas, inOrder: InOrder): Promise<Encoded> {
+    const f = firstsOf(batch);
+    const msgs = f.msgs;
     // Values travel as binary array parameters (arrays.ts). Both statements are planned at every call, knowing
     // their arrays: the generic plan of a named prepared statement (used from its sixth call) cost the server
     // up to six times the CPU in a measurement of 400-message commits.
     await c.query('BEGIN'); // needs no order: it travels while the commit before this one runs its step 0
-    if (msgs.length === 0) return this.appended(batch, first, new Set(), deltas);
-    const jobCount = msgs.reduce((n, x) => n + x.m.destinations.length, 0);
+    if (msgs.length === 0) return this.encode(batch, f, [], null, deltas);
+    let jobCount = 0;
+    for (const m of msgs) jobCount += m.destinations.length;
     const { messages: mb, jobs: jb } = this.blocks;
     const ids = await inOrder(0, async () => {
-      const keys = [textArray(msgs.map((x) => x.sourceId)), textArray(msgs.map((x) => x.m.messageId)), int8Array(msgs.map((x) => x.m.receivedAt))];
+      const keys = [textArray(f.sources), textArray(msgs.map((m) => m.messageId)), int8Array(msgs.map((m) => m.receivedAt))];
       type Ids = { kept?: number[]; m: number[]; j: number[] };
       let r: Ids | undefined;
       if (this.careful > 0) this.careful--;
@@ -216,65 +274,127 @@ export class Jobs {
           await c.query('BEGIN');
         }
       }
-      r ??= (await c.query<Ids>(DEDUPE_SQL, [...keys, int4Array(msgs.map((x) => x.m.destinations.length)), mb, jb])).rows[0];
-      return { kept: r.kept ? r.kept.sort((x, y) => x - y) : msgs.map((_, i) => i + 1), m: r.m, j: r.j };
+      r ??= (await c.query<Ids>(DEDUPE_SQL, [...keys, int4Array(msgs.map((m) => m.destinations.length)), mb, jb])).rows[0];
+      return r;
     });
-    const kept = ids.kept.map((ord) => msgs[ord - 1]);
-    if (kept.length > 0) {
-      const msgIds = idsFromBlocks(ids.m, mb, kept.length);
-      const keptJobs = kept.reduce((n, x) => n + x.m.destinations.length, 0);
-      const j = { id: idsFromBlocks(ids.j, jb, keptJobs), msg: [] as number[], src: [] as string[], dst: [] as string[], user: [] as string[], at: [] as number[], lane: [] as number[] };
-      kept.forEach(({ sourceId, m }, i) => {
-        const lane = laneOf(m.userKey);
-        for (const d of m.destinations) {
-          j.msg.push(msgIds[i]);
-          j.src.push(sourceId);
-          j.dst.push(d);
-          j.user.push(m.userKey);
-          j.at.push(m.receivedAt);
-          j.lane.push(lane);
-        }
-      });
-      await copyIn(c, COPY_SQL, [
-        [
-          { type: 'int8', values: msgIds }, { type: 'text', values: kept.map((x) => x.sourceId) }, { type: 'text', values: kept.map((x) => x.m.messageId) },
-          { type: 'int8', values: kept.map((x) => x.m.receivedAt) }, { type: 'text', values: kept.map((x) => x.m.payload) },
-          { type: 'text', values: kept.map((x) => x.m.userKey) }, { type: 'text', values: kept.map((x) => x.m.anonymousId) },
-          { type: 'text', values: kept.map((x) => routesOf(x.m)) },
-        ],
-        [
-          { type: 'int8', values: j.id }, { type: 'int8', values: j.msg }, { type: 'text', values: j.src }, { type: 'text', values: j.dst },
-          { type: 'text', values: j.user }, { type: 'int8', values: j.at }, { type: 'int4', values: j.lane },
-        ],
-      ]);
-    }
-    const keptSet = new Set(kept);
-    return this.appended(batch, first, new Set(msgs.filter((x) => !keptSet.has(x))), deltas);
+    // Positions (into msgs) of the messages to store, ascending; all of them after FRESH_SQL.
+    const kept = ids.kept ? ids.kept.map((ord) => ord - 1).sort((x, y) => x - y) : null;
+    return this.encode(batch, f, kept, ids, deltas);
   }
 
-  /** Results, job count and counter deltas of an append, given the messages found stored before. */
-  private appended(batch: AppendBatch[], first: Occurrence[][], before: Set<Occurrence>, deltas: CounterDeltas): AppendDone {
+  /**
+   * The rows of the kept messages (all, when `kept` is null) and their jobs, framed for COPY, and the append's
+   * results and counter deltas. Then each append lets its messages go: they are not needed any more, and the
+   * commit can take a while yet (its COPY, the commits before it, the WAL flush), during which they (and the
+   * request text the payloads are cut from) would be copied by every young-generation collection and promoted.
+   */
+  private encode(batch: AppendBatch[], f: Firsts, kept: number[] | null, ids: { m: number[]; j: number[] } | null, deltas: CounterDeltas): Encoded {
+    const n = kept ? kept.length : f.msgs.length;
+    // Messages found stored before: those of f not kept.
+    const before: boolean[] = [];
+    if (kept) {
+      before.length = f.msgs.length;
+      before.fill(true);
+      for (const k of kept) before[k] = false;
+    }
+    let data: Buffer[] | null = null;
+    if (n > 0 && ids) {
+      const { messages: mb, jobs: jb } = this.blocks;
+      const msgIds = idsFromBlocks(ids.m, mb, n);
+      const spans = batch.map((b) => spansOf(b.msgs));
+      const routes = routesMemo();
+      const m = new CopyWriter();
+      let jobCount = 0;
+      for (let i = 0; i < n; i++) {
+        const k = kept ? kept[i] : i;
+        const msg = f.msgs[k];
+        jobCount += msg.destinations.length;
+        m.row(8);
+        m.int8(msgIds[i]);
+        m.text(f.sources[k]);
+        m.text(msg.messageId);
+        m.int8(msg.receivedAt);
+        const s = spans[f.batch[k]];
+        const at = f.index[k];
+        // A payload stored as written is a slice of the request text and a stamp (message/payload-spans.ts).
+        if (s && s.start[at] >= 0) m.text2(s.text.slice(s.start[at], s.end[at]), s.rest[at]);
+        else m.text(msg.payload);
+        m.text(msg.userKey);
+        m.text(msg.anonymousId);
+        m.text(routes(msg));
+      }
+      const messages = m.end();
+      const jobIds = idsFromBlocks(ids.j, jb, jobCount);
+      const j = new CopyWriter();
+      let next = 0;
+      for (let i = 0; i < n; i++) {
+        const k = kept ? kept[i] : i;
+        const msg = f.msgs[k];
+        const lane = laneOf(msg.userKey);
+        for (const d of msg.destinations) {
+          j.row(7);
+          j.int8(jobIds[next++]);
+          j.int8(msgIds[i]);
+          j.text(f.sources[k]);
+          j.text(d);
+          j.text(msg.userKey);
+          j.int8(msg.receivedAt);
+          j.int4(lane);
+        }
+      }
+      data = [messages, j.end()];
+    }
+    const done = this.appended(batch, f, before, deltas);
+    for (const b of batch) b.msgs = NONE;
+    return { data, done };
+  }
+
+  /** Results, job count and counter deltas of an append, given which of its first occurrences were stored before. */
+  private appended(batch: AppendBatch[], f: Firsts, before: readonly boolean[], deltas: CounterDeltas): AppendDone {
     const results: AppendResult[] = [];
     const sources = new Map<string, [number, number, number]>();
     let jobs = 0;
-    batch.forEach((b, bi) => {
-      const duplicates: number[] = [];
-      first[bi].forEach((x, mi) => {
-        if (!x.first || before.has(x)) return duplicates.push(mi);
-        jobs += x.m.destinations.length;
-        for (const d of x.m.destinations) deltas.bump(b.sourceId, d, 'received');
-        for (const f of x.m.filtered ?? []) {
-          deltas.bump(b.sourceId, f.destination, 'received');
-          deltas.filtered(b.sourceId, f.destination, f.reason);
+    let k = 0; // walks f, whose entries come in batch order
+    for (let bi = 0; bi < batch.length; bi++) {
+      const b = batch[bi];
+      const repeated = f.repeated[bi];
+      let duplicates = repeated;
+      // Received jobs per destination, counted over runs of messages sharing one destination list (ingest hands
+      // consecutive messages the same list): one counter update per run instead of per message.
+      let dests: string[] | null = null;
+      let run = 0;
+      const flush = () => {
+        if (dests && run) for (const d of dests) deltas.bump(b.sourceId, d, 'received', run);
+      };
+      for (; k < f.msgs.length && f.batch[k] === bi; k++) {
+        if (before[k]) {
+          if (duplicates === repeated) duplicates = [...repeated];
+          duplicates.push(f.index[k]);
+          continue;
         }
-      });
-      results.push({ accepted: b.msgs.length - duplicates.length, duplicates });
+        const m = f.msgs[k];
+        jobs += m.destinations.length;
+        if (m.destinations !== dests) {
+          flush();
+          dests = m.destinations;
+          run = 0;
+        }
+        run++;
+        for (const x of m.filtered ?? []) {
+          deltas.bump(b.sourceId, x.destination, 'received');
+          deltas.filtered(b.sourceId, x.destination, x.reason);
+        }
+      }
+      flush();
+      if (duplicates !== repeated) duplicates.sort((x, y) => x - y);
+      const n = b.msgs.length;
+      results.push({ accepted: n - duplicates.length, duplicates });
       const s = sources.get(b.sourceId) ?? [0, 0, 0];
-      s[0] += b.msgs.length - duplicates.length;
+      s[0] += n - duplicates.length;
       s[1] += duplicates.length;
       s[2] += b.rejected;
       sources.set(b.sourceId, s);
-    });
+    }
     return { results, jobs, sources: [...sources].map(([id, [acc, dup, rej]]): SourceDelta => [id, acc, dup, rej]) };
   }
 
