@@ -7,8 +7,7 @@
 // reach the disk per event (14.1 -> 11.3 KB at small group commits) and the WAL's fsync waits less behind them.
 // It also gives the WAL's space back: once every frame is in the database, a WAL file larger than the limit
 // (or any WAL, when the store could not write for want of space) is truncated while the writer is idle
-// (https://www.sqlite.org/pragma.html#pragma_wal_checkpoint), and under steady load one WAL_CAP times the limit is
-// started over.
+// (https://www.sqlite.org/pragma.html#pragma_wal_checkpoint).
 import { createRequire } from 'node:module';
 import { Worker } from 'node:worker_threads';
 
@@ -26,33 +25,18 @@ try {
 const walBytes = () => { try { return statSync(workerData.file + '-wal').size; } catch { return 0; } };
 let reclaim = false;
 let lastLog = -1;
-const passive = () => db.pragma('wal_checkpoint(PASSIVE)')[0];
 const timer = setInterval(() => {
   try {
-    // A pass copies the frames that were in the WAL when it began, while the writer appends more; the writer starts
-    // the WAL over only after a checkpoint that copied every frame (https://www.sqlite.org/wal.html#ckpt). Further
-    // passes copy what came in during the one before, each shorter.
-    let r = passive();
-    for (let pass = 1; pass < workerData.passes && r && r.busy === 0 && r.checkpointed === r.log; pass++) {
-      const next = passive();
-      const grew = next && next.log > r.log;
-      r = next;
-      if (!grew) break;
-    }
+    const [r] = db.pragma('wal_checkpoint(PASSIVE)');
     const complete = r && r.busy === 0 && r.checkpointed === r.log;
-    // TRUNCATE keeps writers out while it runs: only when the writer has been idle since the last check, or when
-    // the disk is full.
+    // TRUNCATE keeps writers out while it runs: only when the writer has been idle since the last check (under
+    // load the writer starts the WAL over itself once a checkpoint is complete, cut to journal_size_limit), or
+    // when the disk is full.
     const idle = r && r.log === lastLog;
     lastLog = r ? r.log : -1;
     if (complete && (reclaim || (idle && walBytes() > workerData.walLimitBytes))) {
       const [t] = db.pragma('wal_checkpoint(TRUNCATE)');
       if (t && t.busy === 0) reclaim = false;
-    } else if (complete && walBytes() > workerData.walCapBytes) {
-      // Under steady load no pass ends between two commits, so the writer never started the WAL over and the file
-      // grew by every commit until a lull (1.1 GB after 40 s at half load), each commit's fsync also writing the
-      // file's new blocks to the journal. RESTART copies the frames the passes left and starts the WAL over (cut to
-      // journal_size_limit), keeping the writer out meanwhile: 0-13 ms after the passes, 30-90 ms without them.
-      db.pragma('wal_checkpoint(RESTART)');
     }
   } catch {}
 }, workerData.intervalMs);
@@ -64,12 +48,6 @@ parentPort.on('message', (m) => {
   parentPort.postMessage('closed');
 });
 `;
-
-/** Most PASSIVE passes of one checkpoint. */
-const PASSES = 4;
-/** A WAL this many times walLimitBytes is started over under load even if the writer waits for it (RESTART): at
- *  half load, every 3 s. */
-const WAL_CAP = 4;
 
 export interface CheckpointerOptions {
   intervalMs?: number;
@@ -84,8 +62,7 @@ export class Checkpointer {
 
   constructor(file: string, opts: CheckpointerOptions) {
     const driver = createRequire(import.meta.url).resolve('better-sqlite3');
-    const workerData = { file, driver, intervalMs: opts.intervalMs ?? 1000, walLimitBytes: opts.walLimitBytes, walCapBytes: WAL_CAP * opts.walLimitBytes, passes: PASSES };
-    this.worker = new Worker(WORKER, { eval: true, workerData });
+    this.worker = new Worker(WORKER, { eval: true, workerData: { file, driver, intervalMs: opts.intervalMs ?? 1000, walLimitBytes: opts.walLimitBytes } });
     this.worker.unref();
     // Checkpointing is an optimisation: a failure in it must never take the process down.
     this.worker.on('error', () => {});
