@@ -6,6 +6,7 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { SqliteStore } from '../../src/store/sqlite/index.js';
+import { INDEX_BATCH, INDEX_STEP } from '../../src/store/sqlite/indexer.js';
 import type { StoredMessage } from '../../src/store/types.js';
 import { LANES } from '../../src/store/lanes.js';
 import { tmpDir } from '../tmp.js';
@@ -153,6 +154,29 @@ describe('sqlite user lookup written behind', () => {
       assert.deepEqual(runs(), [[6, 7]], 'every delivered message forgotten: r6, the watermark message, pruned with the next run');
       assert.deepEqual(await ids(s, 'u1'), []);
       assert.deepEqual(await ids(s, 'u2'), ['r7']);
+    } finally {
+      await s.close();
+    }
+  });
+
+  test('a long tail is indexed in steps of INDEX_STEP, appends going on between them; the steps of a run share its key until it covers INDEX_BATCH messages', async () => {
+    const file = join(t.dir, 'steps.sqlite');
+    const s = new SqliteStore(file, HELD);
+    const total = INDEX_BATCH + INDEX_STEP + 10;
+    try {
+      await s.append('src', Array.from({ length: total }, (_, i) => msg(`s${i + 1}`, `u${i % 7}`)));
+      const pruned = s.prune(1000, 86_400_000);
+      assert.equal(state(s).upto, INDEX_STEP, 'one step now, the rest queued a turn at a time');
+      await pruned;
+      // An append made while the steps go on is committed between them and indexed by a later one.
+      const late = s.append('src', [msg('late', 'u3')]);
+      for (let turns = 0; state(s).upto < total + 1 && turns < 1000; turns++) await new Promise((r) => setImmediate(r));
+      await late;
+      assert.equal(state(s).upto, total + 1, 'the whole tail indexed');
+      const runs = s.db.prepare('SELECT run, count(*), min(msg_id), max(msg_id) FROM user_lookup GROUP BY run ORDER BY run').raw().all();
+      assert.deepEqual(runs, [[0, INDEX_BATCH, 1, INDEX_BATCH], [INDEX_BATCH, total + 1 - INDEX_BATCH, INDEX_BATCH + 1, total + 1]], 'two runs, not one per step');
+      const u3 = Array.from({ length: total }, (_, i) => i + 1).filter((i) => (i - 1) % 7 === 3).map((i) => `s${i}`).reverse();
+      assert.deepEqual((await allPages(s, 'u3', 400)).flat(), ['late', ...u3], 'every message found once, newest first, across the runs');
     } finally {
       await s.close();
     }

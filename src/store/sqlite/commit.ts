@@ -38,6 +38,11 @@ export class GroupCommit<T, R> {
     this.walFd = walFile === null ? null : openSync(walFile, 'a');
   }
 
+  /** Submissions wait for their commit (other work on this thread would delay them). */
+  pending(): boolean {
+    return this.queue.length > 0;
+  }
+
   healthy(): boolean {
     return this.failure === null;
   }

@@ -16,7 +16,7 @@ import { GroupCommit } from './commit.js';
 import { CounterDeltas, Counters } from './counters.js';
 import { DestinationStates } from './destination-state.js';
 import { DeadLetters } from './failures.js';
-import { INDEX_BATCH, UserIndexer } from './indexer.js';
+import { INDEX_STEP, UserIndexer } from './indexer.js';
 import { type AppendBatch, Jobs, RAW, type RawJob } from './jobs.js';
 import { LastErrors } from './last-errors.js';
 import { OwnerLock } from './lock.js';
@@ -48,6 +48,8 @@ const DEFAULT_WAL_LIMIT_BYTES = 16 * 1024 * 1024;
  *  the tail a user lookup scans stays about a second of appends. */
 const DEFAULT_INDEX_MS = 1000;
 const INDEX_AFTER = 20_000;
+/** Turns an indexer step gives way to appends waiting for their commit before it runs anyway. */
+const INDEX_DEFERRALS = 4;
 
 export class SqliteStore implements Store {
   readonly db: Database.Database;
@@ -69,6 +71,8 @@ export class SqliteStore implements Store {
   /** Messages appended since the indexer last ran, and whether a run is queued for them. */
   private unindexed = 0;
   private indexQueued = false;
+  /** Turns the queued step has waited for appends to commit first. */
+  private indexDeferred = 0;
   private readonly probe: Database.Statement | null = null;
   /** Set while writes fail (disk full), cleared by the next write that succeeds; a timer probes meanwhile. */
   private writeFailure: Error | null = null;
@@ -116,28 +120,37 @@ export class SqliteStore implements Store {
     if (writable) this.pending = this.jobs.count();
     if (writable && opts.owner) {
       this.indexer = new UserIndexer(this.db);
-      this.indexTimer = setInterval(() => this.indexTail(), opts.indexIntervalMs ?? DEFAULT_INDEX_MS);
+      this.indexTimer = setInterval(() => this.indexSoon(), opts.indexIntervalMs ?? DEFAULT_INDEX_MS);
       this.indexTimer.unref();
     }
   }
 
-  /** Runs the indexer (off the commit path: on its timer, before prune, at close). */
-  private indexTail(): void {
+  /** Indexes the tail in steps (indexer.ts), each in its own turn of the event loop, after the appends waiting then
+   *  are committed, and extending the latest run: the timer's and a long tail's way, off the commit path. */
+  private indexSoon(): void {
     this.unindexed = 0;
-    this.indexQueued = false;
-    // A backlog (a file just migrated, a long stall) is caught up a batch per turn, so appends go on between.
-    if (this.indexBatch() >= INDEX_BATCH && !this.indexQueued) {
-      this.indexQueued = true;
-      setImmediate(() => this.indexTail());
-    }
+    if (this.indexQueued) return;
+    this.indexQueued = true;
+    setImmediate(() => {
+      this.indexQueued = false;
+      // Appends waiting for their commit go first (a few turns at most: the indexer must not starve under load).
+      if (this.appends.pending() && this.indexDeferred++ < INDEX_DEFERRALS) return this.indexSoon();
+      this.indexDeferred = 0;
+      if (this.indexBatch(true) >= INDEX_STEP) this.indexSoon();
+    });
   }
 
-  /** One batch of the indexer; how many messages it covered. A failure (disk full, the CLI holding the write
+  /** Starts a run now (prune's: it prunes below the watermark only), and leaves the rest of the tail to indexSoon. */
+  private indexTail(): void {
+    if (this.indexBatch(false) >= INDEX_STEP) this.indexSoon();
+  }
+
+  /** One step of the indexer; how many messages it covered. A failure (disk full, the CLI holding the write
    *  lock) leaves the tail for the next run: lookups read it meanwhile. */
-  private indexBatch(): number {
+  private indexBatch(extend: boolean): number {
     if (!this.indexer || !this.db.open) return 0;
     try {
-      return this.write(() => this.indexer!.run());
+      return this.write(() => this.indexer!.run(extend));
     } catch {
       return 0;
     }
@@ -203,10 +216,7 @@ export class SqliteStore implements Store {
     })();
     this.pending += added;
     for (const r of results) this.unindexed += r.accepted;
-    if (this.indexer && !this.indexQueued && this.unindexed >= INDEX_AFTER) {
-      this.indexQueued = true;
-      setImmediate(() => this.indexTail());
-    }
+    if (this.indexer && this.unindexed >= INDEX_AFTER) this.indexSoon();
     return results;
   }
 
@@ -341,7 +351,7 @@ export class SqliteStore implements Store {
     await this.appends.close();
     // Indexed now, the tail costs the next run's lookups no scan. Not synced: the index is derived from the
     // messages, and a batch lost with its watermark is only a longer tail, as after kill -9.
-    while (this.indexBatch() >= INDEX_BATCH);
+    while (this.indexBatch(true) >= INDEX_STEP);
     // The checkpoint thread closes its connection first, so nothing writes the files after this resolves.
     await this.checkpointer?.close();
     this.db.close();

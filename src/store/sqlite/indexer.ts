@@ -1,7 +1,8 @@
 // Write-behind indexing of the user lookup (users.ts). The messages table is only appended to (rowid order), and
 // this indexer moves the entries of the messages after its watermark into user_lookup once a second (or once the
-// tail is long), in one transaction with the watermark, so the index and it always agree, also after kill -9; the
-// lookup reads the indexed part by the index and the short tail after the watermark by a rowid range.
+// tail is long), each step of at most INDEX_STEP messages in one transaction with the watermark, so the index and it
+// always agree, also after kill -9; the lookup reads the indexed part by the index and the short tail after the
+// watermark by a rowid range.
 //
 // Entries are keyed by run first: (run, hash, msg_id), where run is the watermark the run started from (its
 // messages are the ids in (run, next run]). Keyed by user first, every run put an entry beside each active user's
@@ -22,18 +23,23 @@ export const USER_LOOKUP = 'user_lookup';
 /** The highest message id whose entries are in user_lookup (0: none). Parameter: USER_LOOKUP. */
 export const WATERMARK_SQL = 'SELECT upto FROM index_state WHERE name = ?';
 
-/** Most messages one run indexes: bounds how long it holds the store thread (~10 ms; appends go on between runs,
- *  and a longer tail is caught up over several). Runs cost nothing extra in the index (each appends at its end);
- *  a lookup walks one more run per batch of undelivered messages. */
+/** Most messages one run covers: a lookup walks one run per this many undelivered messages. Runs cost nothing
+ *  extra in the index (each appends at its end). */
 export const INDEX_BATCH = 4096;
 
-/** Writes every lookup entry (run @from, hash, message id) of the messages in (from, to]: a message's user key and,
+/** Most messages one transaction of the indexer covers: it holds the store thread that long (~3 ms at 1,024, against
+ *  13-20 ms for a whole run at half load, up to 40-90 ms on a busy machine, which every acknowledgement due
+ *  meanwhile waited for). A run is written in steps of this many, appends going on between them (SqliteStore). */
+export const INDEX_STEP = 1024;
+
+/** Writes every lookup entry (@run, hash, message id) of the messages in (from, to]: a message's user key and,
  *  set after identify, its anonymousId; the two hashes once if equal. The range is read once (MATERIALIZED: the rows
- *  are large and mostly out of the page cache by now), and the entries are sorted, so the insert appends in order. */
+ *  are large and mostly out of the page cache by now), and the entries are sorted, so the insert walks its run's part
+ *  of the index once, in order (at the index's end for a run's first step). */
 const INSERT_ENTRIES_SQL = `
   WITH tail AS MATERIALIZED (SELECT id, user_hash, anon_hash FROM messages WHERE id > @from AND id <= @to)
   INSERT OR IGNORE INTO user_lookup (run, hash, msg_id)
-  SELECT @from, user_hash, id FROM tail WHERE user_hash IS NOT NULL UNION SELECT @from, anon_hash, id FROM tail WHERE anon_hash IS NOT NULL
+  SELECT @run, user_hash, id FROM tail WHERE user_hash IS NOT NULL UNION SELECT @run, anon_hash, id FROM tail WHERE anon_hash IS NOT NULL
   ORDER BY 2, 3`;
 
 const LOOKUP_TABLE = 'CREATE TABLE IF NOT EXISTS user_lookup (run INTEGER NOT NULL, hash INTEGER NOT NULL, msg_id INTEGER NOT NULL, PRIMARY KEY (run, hash, msg_id)) WITHOUT ROWID';
@@ -69,7 +75,7 @@ export function migrateToUserLookup(db: Database.Database): void {
   if (db.prepare(WATERMARK_SQL).get(USER_LOOKUP)) return;
   db.transaction(() => {
     const upto = (db.prepare('SELECT coalesce(max(id), 0) FROM messages').pluck().get() as number);
-    db.prepare(INSERT_ENTRIES_SQL).run({ from: 0, to: upto });
+    db.prepare(INSERT_ENTRIES_SQL).run({ run: 0, from: 0, to: upto });
     db.prepare('INSERT INTO index_state (name, upto) VALUES (?, ?)').run(USER_LOOKUP, upto);
     db.exec('DROP INDEX IF EXISTS messages_user_hash; DROP INDEX IF EXISTS messages_anon_hash');
   })();
@@ -84,18 +90,27 @@ export class UserIndexer {
       last: db.prepare('SELECT max(id) FROM (SELECT id FROM messages WHERE id > ? ORDER BY id LIMIT ? + 0)').pluck(),
       insert: db.prepare(INSERT_ENTRIES_SQL),
       mark: db.prepare('UPDATE index_state SET upto = ? WHERE name = ?'),
+      latestRun: db.prepare('SELECT max(run) FROM user_lookup').pluck(),
     };
   }
 
-  /** Indexes up to INDEX_BATCH messages after the watermark, in one transaction; returns how many. */
-  run(): number {
+  /**
+   * Indexes up to INDEX_STEP messages after the watermark, in one transaction; returns how many. With `extend`, they
+   * go to the latest run while it covers fewer than INDEX_BATCH messages (a run's next step): no run started after
+   * it, so its messages are still the ids after its start, as a lookup and prune read them. Otherwise they start a
+   * new run at the watermark. A step's entries fall between those of the run's earlier steps, rewriting the run's
+   * few dozen pages: about 75 bytes of WAL per message, against ~11 KB for its append.
+   */
+  run(extend = false): number {
     const s = this.s;
     // IMMEDIATE: another writer (the CLI) cannot slip in between reading the watermark and moving it.
     return this.db.transaction(() => {
       const from = s.upto.get(USER_LOOKUP) as number;
-      const to = s.last.get(from, INDEX_BATCH) as number | null;
+      const to = s.last.get(from, INDEX_STEP) as number | null;
       if (to === null) return 0;
-      s.insert.run({ from, to });
+      const latest = extend ? (s.latestRun.get() as number | null) : null;
+      const run = latest !== null && from - latest < INDEX_BATCH ? latest : from;
+      s.insert.run({ run, from, to });
       s.mark.run(to, USER_LOOKUP);
       return to - from;
     }).immediate();
