@@ -3,7 +3,7 @@
 import { test, describe, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
-import { readFileSync, statSync, writeFileSync } from 'node:fs';
+import { closeSync, openSync, readFileSync, readSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { SqliteStore } from '../../src/store/sqlite/index.js';
 import { INDEXED_MESSAGES_SQL, RUN_BEFORE_SQL, TAIL_MESSAGES_SQL, userHash } from '../../src/store/sqlite/users.js';
@@ -115,6 +115,39 @@ describe('sqlite store file', () => {
       assert.ok(statSync(`${file}-wal`).size > 4 * limit, 'the WAL grew with a large append');
       await waitFor(() => statSync(`${file}-wal`).size <= limit, 10_000, 'the WAL truncated to its limit');
     } finally {
+      await s.close();
+    }
+  });
+
+  test('under appends that never pause, the WAL is started over again and again instead of growing by every commit', async () => {
+    const file = join(t.dir, 'steady.sqlite');
+    const limit = 64 * 1024;
+    const s = new SqliteStore(file, { owner: true, walLimitBytes: limit });
+    // The WAL header's checkpoint sequence number (offset 12, big-endian) goes up each time the WAL is started over
+    // (https://www.sqlite.org/fileformat.html#the_write_ahead_log).
+    const sequence = () => {
+      const fd = openSync(`${file}-wal`, 'r');
+      try {
+        const h = Buffer.alloc(32);
+        return readSync(fd, h, 0, 32, 0) === 32 ? h.readUInt32BE(12) : 0;
+      } finally {
+        closeSync(fd);
+      }
+    };
+    const pad = 'x'.repeat(500);
+    let n = 0;
+    let stop = false;
+    // Appends always queued, so that commits follow each other with no lull for the checkpoint thread: before,
+    // every pass it made found more frames than it had copied, and the WAL was never started over.
+    const writers = Array.from({ length: 4 }, async () => {
+      while (!stop) await s.append('src', Array.from({ length: 50 }, () => msg(`s${n++}`, `u${n % 97}`, ['d1'], 1, pad)));
+    });
+    try {
+      const first = sequence();
+      await waitFor(() => sequence() >= first + 2, 30_000, 'the WAL to be started over twice while appends went on');
+    } finally {
+      stop = true;
+      await Promise.allSettled(writers);
       await s.close();
     }
   });

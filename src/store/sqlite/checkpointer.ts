@@ -8,6 +8,15 @@
 // It also gives the WAL's space back: once every frame is in the database, a WAL file larger than the limit
 // (or any WAL, when the store could not write for want of space) is truncated while the writer is idle
 // (https://www.sqlite.org/pragma.html#pragma_wal_checkpoint).
+// Under steady load it also makes sure the WAL is started over. The writer starts it over only at a write after a
+// checkpoint that copied every frame (https://www.sqlite.org/wal.html#ckpt), and a pass from this thread never ends
+// between two commits when commits come back to back, so the file grew by every commit until a lull (1.1 GB after
+// 40 s at half load, each WAL fsync also journalling the file's new blocks). Once the WAL holds more than the cap,
+// this thread makes up to PASSES passes, each copying what came in during the one before, and then asks the
+// writer (onCaughtUp) to copy the few frames left itself, between two of its commits: nothing can come in meanwhile,
+// so that pass completes and the writer's next commit starts the WAL over, reusing the file in place (its size stays
+// under journal_size_limit, so it is not cut and grown again). A RESTART from this thread instead kept the writer
+// waiting in its busy handler and put p99 acknowledgement latency at 168-281 ms against 66-83 (10K events/s).
 import { createRequire } from 'node:module';
 import { Worker } from 'node:worker_threads';
 
@@ -23,11 +32,15 @@ try {
   process.exit(0); // the store was closed (and its file removed) before this thread started
 }
 const walBytes = () => { try { return statSync(workerData.file + '-wal').size; } catch { return 0; } };
+const frameBytes = db.pragma('page_size', { simple: true }) + 24; // a WAL frame: its page and a 24-byte header
+const passive = () => db.pragma('wal_checkpoint(PASSIVE)')[0];
 let reclaim = false;
 let lastLog = -1;
 const timer = setInterval(() => {
   try {
-    const [r] = db.pragma('wal_checkpoint(PASSIVE)');
+    let r = passive();
+    const over = () => r && r.busy === 0 && r.log * frameBytes > workerData.walCapBytes;
+    for (let pass = 1; pass < workerData.passes && over() && r.checkpointed === r.log; pass++) r = passive();
     const complete = r && r.busy === 0 && r.checkpointed === r.log;
     // TRUNCATE keeps writers out while it runs: only when the writer has been idle since the last check (under
     // load the writer starts the WAL over itself once a checkpoint is complete, cut to journal_size_limit), or
@@ -37,6 +50,8 @@ const timer = setInterval(() => {
     if (complete && (reclaim || (idle && walBytes() > workerData.walLimitBytes))) {
       const [t] = db.pragma('wal_checkpoint(TRUNCATE)');
       if (t && t.busy === 0) reclaim = false;
+    } else if (!idle && over()) {
+      parentPort.postMessage('caught-up');
     }
   } catch {}
 }, workerData.intervalMs);
@@ -49,10 +64,18 @@ parentPort.on('message', (m) => {
 });
 `;
 
+/** Most PASSIVE passes of one checkpoint over the cap. */
+const PASSES = 4;
+
 export interface CheckpointerOptions {
   intervalMs?: number;
   /** A fully checkpointed WAL file larger than this is truncated. */
   walLimitBytes: number;
+  /** Frames beyond this many bytes in the WAL: onCaughtUp is called after the passes (default 4 × walLimitBytes). */
+  walCapBytes?: number;
+  /** Called on the writer's thread when the WAL is over the cap and the passes are done: the writer runs a PASSIVE
+   *  checkpoint itself (between its commits) so that its next commit starts the WAL over. */
+  onCaughtUp?: () => void;
 }
 
 export class Checkpointer {
@@ -62,11 +85,15 @@ export class Checkpointer {
 
   constructor(file: string, opts: CheckpointerOptions) {
     const driver = createRequire(import.meta.url).resolve('better-sqlite3');
-    this.worker = new Worker(WORKER, { eval: true, workerData: { file, driver, intervalMs: opts.intervalMs ?? 1000, walLimitBytes: opts.walLimitBytes } });
+    const workerData = { file, driver, intervalMs: opts.intervalMs ?? 1000, walLimitBytes: opts.walLimitBytes, walCapBytes: opts.walCapBytes ?? 4 * opts.walLimitBytes, passes: PASSES };
+    this.worker = new Worker(WORKER, { eval: true, workerData });
     this.worker.unref();
     // Checkpointing is an optimisation: a failure in it must never take the process down.
     this.worker.on('error', () => {});
     this.worker.on('exit', () => (this.exited = true));
+    this.worker.on('message', (m) => {
+      if (m === 'caught-up') opts.onCaughtUp?.();
+    });
   }
 
   /** The disk is full: truncate the WAL as soon as it is fully checkpointed, whatever its size. */
@@ -77,7 +104,7 @@ export class Checkpointer {
   async close(): Promise<void> {
     if (this.exited) return;
     const done = new Promise<void>((r) => {
-      this.worker.once('message', () => r());
+      this.worker.on('message', (m) => m === 'closed' && r());
       this.worker.once('exit', () => r());
     });
     this.worker.postMessage('close');
