@@ -62,6 +62,8 @@ export class SqliteStore implements Store {
   readonly db: Database.Database;
   private readonly lock: OwnerLock | null = null;
   private readonly checkpointer: Checkpointer | null = null;
+  /** Raises journal_size_limit while the WAL is started over under load (see the constructor). */
+  private wideJournal: () => void = () => {};
   private readonly appends: GroupCommit<AppendBatch, AppendResult>;
   private readonly counters: Counters;
   private readonly deadLetters: DeadLetters;
@@ -103,11 +105,15 @@ export class SqliteStore implements Store {
         const walCap = WAL_CAP * walLimit;
         this.db.pragma('wal_autocheckpoint = 0');
         // When the writer starts the WAL over it truncates the file to this size
-        // (https://www.sqlite.org/pragma.html#pragma_journal_size_limit): above what the WAL grows to under load
-        // (the cap and about a second of commits), so the file is reused in place instead of cut and grown again
-        // (growing it is what makes each WAL fsync journal new blocks too). Idle, the checkpointer cuts it to walLimit.
-        this.db.pragma(`journal_size_limit = ${2 * walCap}`);
-        this.checkpointer = new Checkpointer(file, { walLimitBytes: walLimit, walCapBytes: walCap, onCaughtUp: () => this.finishCheckpoint() });
+        // (https://www.sqlite.org/pragma.html#pragma_journal_size_limit). Under load (finishCheckpoint) it is raised
+        // above what the WAL grows to, so the file is reused in place instead of cut and grown again (growing it is
+        // what makes each WAL fsync journal new blocks too); once the load eases it is walLimit again.
+        const journalLimit = (bytes: number) => () => {
+          if (this.db.open) this.db.pragma(`journal_size_limit = ${bytes}`);
+        };
+        this.wideJournal = journalLimit(2 * walCap);
+        journalLimit(walLimit)();
+        this.checkpointer = new Checkpointer(file, { walLimitBytes: walLimit, walCapBytes: walCap, onCaughtUp: () => this.finishCheckpoint(), onLight: journalLimit(walLimit) });
       }
       createSchema(this.db);
       if (opts.owner && synchronous === 'FULL') {
@@ -194,6 +200,7 @@ export class SqliteStore implements Store {
   private finishCheckpoint(): void {
     if (!this.db.open || this.db.inTransaction) return;
     try {
+      this.wideJournal();
       this.db.pragma('wal_checkpoint(PASSIVE)');
     } catch {
       // the next pass asks again
