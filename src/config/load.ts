@@ -107,7 +107,7 @@ export function parseConfig(raw: unknown, baseDir = process.cwd(), env: NodeJS.P
 export function processesProblem(cfg: Config): string | undefined {
   const p = cfg.server?.processes;
   if (p === undefined || p === 1 || cfg.storage?.postgres) return undefined;
-  return `${p === 'auto' ? '"auto" (one process per core)' : `${p} processes`} need storage.postgres; SQLite has one writer, so run one process`;
+  return `${p === 'auto' ? '"auto" (one process per core) needs' : `${p} processes need`} storage.postgres; SQLite has one writer, so run one process`;
 }
 
 export function loadConfig(file: string, env: NodeJS.ProcessEnv = process.env): Config {

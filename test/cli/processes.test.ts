@@ -51,7 +51,7 @@ const nodeRows = () => withClient(dbUrl, async (c) => (await c.query<{ id: strin
 describe('server.processes', () => {
   test('the setting: an integer from 1 or auto; above 1 (or auto) only with PostgreSQL', () => {
     assert.throws(() => parseConfig({ ...SQLITE, server: { processes: 2 } }), /^Error: invalid config: server\.processes: 2 processes need storage\.postgres; SQLite has one writer/);
-    assert.throws(() => parseConfig({ ...SQLITE, server: { processes: 'auto' } }), /server\.processes: "auto" \(one process per core\) need storage\.postgres/);
+    assert.throws(() => parseConfig({ ...SQLITE, server: { processes: 'auto' } }), /server\.processes: "auto" \(one process per core\) needs storage\.postgres/);
     assert.throws(() => parseConfig({ ...SQLITE, server: { processes: 0 } }), /invalid config: server\.processes/);
     assert.equal(parseConfig({ ...SQLITE, server: { processes: 1 } }).server?.processes, 1);
     assert.equal(parseConfig({ storage: { postgres: 'postgres://h/db' }, server: { processes: 'auto' } }).server?.processes, 'auto');
