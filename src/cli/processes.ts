@@ -31,6 +31,8 @@ type WorkerMessage =
 const RESTART_FIRST_MS = 1000;
 const RESTART_MAX_MS = 60_000;
 const STEADY_MS = 30_000;
+/** How long a process's exit waits for its channel's close to be reported (see fork). */
+const EXIT_GRACE_MS = 1000;
 
 /** `--processes <n>`: an integer from 1, or auto. */
 export function parseProcesses(v: string): number | 'auto' {
@@ -153,9 +155,14 @@ export function supervise(config: Config, count: number, log: Logger): void {
     });
     // A message that cannot be sent (the worker just died): its exit is handled below.
     w.on('error', (err) => log.warn({ process: slot.n, err: err.message }, 'process channel error'));
-    // Handled once the channel closed too: a message sent just before exiting (its error) is read by then.
-    const exit = new Promise<[number | null, string | null]>((r) => w.once('exit', (code, signal) => r([code, signal])));
-    void Promise.all([exit, new Promise((r) => w.once('disconnect', r))]).then(([[code, signal]]) => exited(slot, w, code, signal));
+    // Handled once the channel closed too: a message sent just before exiting (its error) is read by then. But a
+    // channel that does not report its close soon after the exit must not keep a dead process from being handled
+    // (forked again): after EXIT_GRACE_MS the exit is handled without it.
+    const disconnected = new Promise((r) => w.once('disconnect', r));
+    w.once('exit', (code, signal) => {
+      const grace = new Promise((r) => setTimeout(r, EXIT_GRACE_MS).unref());
+      void Promise.race([disconnected, grace]).then(() => exited(slot, w, code, signal));
+    });
   };
 
   const ready = (slot: Slot, m: { boundUrl: string; url: string; node?: string }) => {

@@ -46,6 +46,16 @@ function healthNode(url: string): Promise<string> {
   );
 }
 
+/** Whether a process exists (signal 0 checks without signalling). */
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 const nodeRows = () => withClient(dbUrl, async (c) => (await c.query<{ id: string; pid: number }>('SELECT id, pid FROM nodes ORDER BY id')).rows);
 
 describe('server.processes', () => {
@@ -122,7 +132,9 @@ describe('server.processes', () => {
       await waitFor(() => load.acked.size >= 600, 60_000, 'load');
       const victim = rows[0];
       process.kill(victim.pid, 'SIGKILL');
-      await waitFor(() => /process exited unexpectedly/.test(p.output()), 30_000, 'the death logged');
+      await waitFor(() => /process exited unexpectedly/.test(p.output()), 60_000, 'the death logged').catch((err) => {
+        throw new Error(`${(err as Error).message}; killed ${victim.pid}, alive: ${alive(victim.pid)}; output:\n${p.output().slice(-3000)}`);
+      });
       await load.stop();
       const again = await waitFor(async () => (await nodeRows()).find((r) => !first.has(r.id)), 60_000, 'a process forked in its place');
       assert.notEqual(again.pid, victim.pid);
