@@ -114,6 +114,7 @@ describe('server.processes', () => {
     const cfg = writeClusterConfig(t.dir, { dbUrl, emulatorUrl: emu.url, leaseMs: LEASE_MS, batch: 50, inFlight: 5 });
     const p = await startServerProcess(cfg, { args: ['--processes', '2'] });
     const exited = new Promise<number | null>((r) => (p.child.exitCode !== null ? r(p.child.exitCode) : p.child.on('exit', (code) => r(code))));
+    let load: ReturnType<typeof startLoad> | undefined;
     try {
       assert.equal(p.output().match(/listening on/g)?.length, 1, p.output());
       assert.match(p.output(), /Taproute listening on http:\/\/127\.0\.0\.1:\d+ \(2 processes\)\n/);
@@ -128,14 +129,14 @@ describe('server.processes', () => {
       assert.deepEqual(rows.map((r) => r.id), [...first].sort(), 'both processes are nodes of the cluster');
       for (const r of rows) assert.notEqual(r.pid, p.child.pid, 'the primary is no node');
 
-      const load = startLoad(() => [p.url]);
-      await waitFor(() => load.acked.size >= 600, 60_000, 'load');
+      const running = (load = startLoad(() => [p.url]));
+      await waitFor(() => running.acked.size >= 600, 60_000, 'load');
       const victim = rows[0];
       process.kill(victim.pid, 'SIGKILL');
       await waitFor(() => /process exited unexpectedly/.test(p.output()), 60_000, 'the death logged').catch((err) => {
         throw new Error(`${(err as Error).message}; killed ${victim.pid}, alive: ${alive(victim.pid)}; output:\n${p.output().slice(-3000)}`);
       });
-      await load.stop();
+      await running.stop();
       const again = await waitFor(async () => (await nodeRows()).find((r) => !first.has(r.id)), 60_000, 'a process forked in its place');
       assert.notEqual(again.pid, victim.pid);
 
@@ -161,6 +162,8 @@ describe('server.processes', () => {
       const held = await withClient(dbUrl, (c) => c.query('SELECT count(*)::int AS n FROM leases WHERE node_id IS NOT NULL AND node_id <> $1', [victim.id]));
       assert.equal(held.rows[0].n, 0);
     } finally {
+      // A load still running (the test failed before stopping it) would keep this file from ending.
+      await load?.stop();
       if (p.child.exitCode === null) p.child.kill('SIGKILL');
       await emu.close();
     }
