@@ -62,8 +62,8 @@ export class SqliteStore implements Store {
   readonly db: Database.Database;
   private readonly lock: OwnerLock | null = null;
   private readonly checkpointer: Checkpointer | null = null;
-  /** Raises journal_size_limit while the WAL is started over under load (see the constructor). */
-  private wideJournal: () => void = () => {};
+  /** journal_size_limit: walLimitBytes, or above the cap while the WAL is started over under load (constructor). */
+  private journal = { narrow: 0, wide: 0, now: 0 };
   private readonly appends: GroupCommit<AppendBatch, AppendResult>;
   private readonly counters: Counters;
   private readonly deadLetters: DeadLetters;
@@ -108,12 +108,9 @@ export class SqliteStore implements Store {
         // (https://www.sqlite.org/pragma.html#pragma_journal_size_limit). Under load (finishCheckpoint) it is raised
         // above what the WAL grows to, so the file is reused in place instead of cut and grown again (growing it is
         // what makes each WAL fsync journal new blocks too); once the load eases it is walLimit again.
-        const journalLimit = (bytes: number) => () => {
-          if (this.db.open) this.db.pragma(`journal_size_limit = ${bytes}`);
-        };
-        this.wideJournal = journalLimit(2 * walCap);
-        journalLimit(walLimit)();
-        this.checkpointer = new Checkpointer(file, { walLimitBytes: walLimit, walCapBytes: walCap, onCaughtUp: () => this.finishCheckpoint(), onLight: journalLimit(walLimit) });
+        this.journal = { narrow: walLimit, wide: 2 * walCap, now: 0 };
+        this.journalLimit(walLimit);
+        this.checkpointer = new Checkpointer(file, { walLimitBytes: walLimit, walCapBytes: walCap, onCaughtUp: () => this.finishCheckpoint(), onLight: () => this.journalLimit(this.journal.narrow) });
       }
       createSchema(this.db);
       if (opts.owner && synchronous === 'FULL') {
@@ -200,11 +197,18 @@ export class SqliteStore implements Store {
   private finishCheckpoint(): void {
     if (!this.db.open || this.db.inTransaction) return;
     try {
-      this.wideJournal();
+      this.journalLimit(this.journal.wide);
       this.db.pragma('wal_checkpoint(PASSIVE)');
     } catch {
       // the next pass asks again
     }
+  }
+
+  /** Sets journal_size_limit (only when it changes: the checkpointer reports a light load every second). */
+  private journalLimit(bytes: number): void {
+    if (bytes === this.journal.now || !this.db.open) return;
+    this.db.pragma(`journal_size_limit = ${bytes}`);
+    this.journal.now = bytes;
   }
 
   private cannotWrite(err: Error): void {
