@@ -7,6 +7,7 @@
 // https://developer.mozilla.org/en-US/docs/Web/JavaScript/Reference/Global_Objects/Number/MAX_SAFE_INTEGER
 
 import { scanBatch, type ScannedBatch } from './batch-scan.js';
+import { attach, attached } from '../util/attached.js';
 
 /** The id fields whose numeric values are quoted. */
 export const ID_FIELDS = ['userId', 'anonymousId', 'previousId'] as const;
@@ -25,20 +26,20 @@ export function quoteLongIds(json: string): string {
   return json.replace(LONG_ID, '$1"$2"');
 }
 
-/** The text each parsed request body was parsed from (see bodyText). */
-const texts = new WeakMap<object, string>();
+/** Where a parsed request body keeps the text it was parsed from (see bodyText; util/attached.ts). */
+const TEXT = Symbol('text');
 
 /** JSON.parse of a request body, long integer ids kept as strings. */
 export function parseBody(json: string): unknown {
   const text = quoteLongIds(json);
   const body: unknown = JSON.parse(text);
-  if (body !== null && typeof body === 'object') texts.set(body, text);
+  if (body !== null && typeof body === 'object') attach(body, TEXT, text);
   return body;
 }
 
 /** The exact text parseBody() parsed this body from (its messages can then be stored as they were written). */
 export function bodyText(body: object): string | undefined {
-  return texts.get(body);
+  return attached<string>(body, TEXT);
 }
 
 /** Numeric ids as strings (CleverTap identities are strings; a number's digits are kept as written). */
@@ -46,8 +47,8 @@ export function stringifyIds(m: Record<string, unknown>): void {
   for (const k of ID_FIELDS) if (typeof m[k] === 'number') m[k] = String(m[k]);
 }
 
-/** The batch bodies parseBatchBody scanned, with their items' texts. */
-const scannedBodies = new WeakMap<object, ScannedBatch>();
+/** Where a batch body parseBatchBody scanned keeps the scan, with its items' texts. */
+const SCANNED = Symbol('scanned');
 
 /** A batch body read by scanBatch (its bulky item members elided, see batch-scan.ts) when it can be, else as
  *  parseBody reads it; long integer ids are kept as strings either way. */
@@ -55,12 +56,12 @@ export function parseBatchBody(json: string): unknown {
   // A body with a long integer anywhere is not scanned: it needs no quoting here.
   const scanned = scanBatch(json);
   if (!scanned) return parseBody(json);
-  scannedBodies.set(scanned.body, scanned);
+  attach(scanned.body, SCANNED, scanned);
   return scanned.body;
 }
 
 /** The item texts of a body parseBatchBody scanned, with the body's text and where each starts in it; undefined
  *  for a body JSON.parse read. */
 export function scannedItems(body: object): Pick<ScannedBatch, 'texts' | 'text' | 'starts'> | undefined {
-  return scannedBodies.get(body);
+  return attached<ScannedBatch>(body, SCANNED);
 }

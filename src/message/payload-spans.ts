@@ -5,6 +5,7 @@
 // and a payload built as body slice + stamp is first copied into a flat string to be written: on the ingest thread
 // that was most of postMessage's cost.
 import type { StoredMessage } from '../store/types.js';
+import { attach, attached } from '../util/attached.js';
 
 export interface PayloadSpans {
   /** The text the payloads were cut from (the request body). */
@@ -17,17 +18,18 @@ export interface PayloadSpans {
   rest: string[];
 }
 
-const spans = new WeakMap<readonly StoredMessage[], PayloadSpans>();
+/** Where a list of stored messages keeps its spans (util/attached.ts). */
+const SPANS = Symbol('spans');
 
 /** Records that msgs[i].payload === (start[i] < 0 ? '' : text.slice(start[i], end[i])) + rest[i], for every i. */
 export function noteSpans(msgs: readonly StoredMessage[], s: PayloadSpans): void {
-  spans.set(msgs, s);
+  attach(msgs, SPANS, s);
 }
 
 /** The spans noted for exactly these messages; undefined when none were, or when they do not fit the payloads
  *  (the list changed after it was noted): the payloads then cross as they are. */
 export function spansOf(msgs: readonly StoredMessage[]): PayloadSpans | undefined {
-  const s = spans.get(msgs);
+  const s = attached<PayloadSpans>(msgs, SPANS);
   if (!s || s.start.length !== msgs.length || s.end.length !== msgs.length || s.rest.length !== msgs.length) return undefined;
   for (let i = 0; i < msgs.length; i++) {
     const own = s.start[i] < 0 ? 0 : s.end[i] - s.start[i];
