@@ -80,10 +80,13 @@ export function writeConfig(o: { emulatorUrl?: string; synchronous?: 'FULL' | 'N
   return { file, dir };
 }
 
-/** Runs Taproute with the same V8 heap cap as bin/taproute.js; BENCH_NODE_OPTIONS adds flags to it, given on the
- *  command line (NODE_OPTIONS refuses some, such as --cpu-prof). `args` are added to `start`'s (--processes). */
+/** bin/taproute.js's V8 flags (its shebang line). */
+const V8_FLAGS = readFileSync(new URL('../bin/taproute.js', import.meta.url), 'utf8').split('\n')[0].split(/\s+/).filter((f) => f.startsWith('--'));
+/** Runs Taproute with the same V8 heap flags as bin/taproute.js; BENCH_NODE_OPTIONS adds flags after them (a
+ *  repeated flag overrides), given on the command line (NODE_OPTIONS refuses some, such as --cpu-prof). `args`
+ *  are added to `start`'s (--processes). */
 export const startTaproute = (file: string, args: string[] = []) =>
-  spawnProc([...(process.env.BENCH_NODE_OPTIONS?.split(/\s+/).filter(Boolean) ?? []), '--max-old-space-size=256', 'src/cli/main.ts', 'start', '--config', file, ...args], /listening on (http:\/\/[\d.:]+)/);
+  spawnProc([...V8_FLAGS, ...(process.env.BENCH_NODE_OPTIONS?.split(/\s+/).filter(Boolean) ?? []), 'src/cli/main.ts', 'start', '--config', file, ...args], /listening on (http:\/\/[\d.:]+)/);
 export const startEmulatorProc = (extra: string[] = []) =>
   spawnProc(['src/cli/main.ts', 'emulator', '--port', '0', '--account', 'acc:pass', '--retain', '1000', ...extra], /listening on (http:\/\/[\d.:]+)/);
 export const startBaseline = () => spawnProc(['bench/baseline-server.ts'], /listening on (http:\/\/[\d.:]+)/);

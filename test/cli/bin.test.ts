@@ -51,3 +51,14 @@ test('LICENSE is the full Apache License 2.0 text that package.json names', () =
   for (let i = 1; i <= 9; i++) assert.match(text, new RegExp(`\\n\\s+${i}\\. [A-Z]`), `section ${i}`);
   assert.match(text, /END OF TERMS AND CONDITIONS/);
 });
+
+test('npm start and the taproute command give Node the same V8 heap flags, and Node accepts them', () => {
+  // The shebang's flags (bin/taproute.js says why each is there) are what the bin runs with; `npm start` runs the
+  // bin through `node` itself, which ignores the shebang, so its script must repeat them.
+  const shebang = readFileSync(join(ROOT, pkg.bin.taproute), 'utf8').split('\n')[0];
+  const flags = shebang.split(/\s+/).filter((f) => f.startsWith('--'));
+  assert.deepEqual(flags.map((f) => f.split('=')[0]).sort(), ['--max-old-space-size', '--max-semi-space-size']);
+  assert.deepEqual(pkg.scripts.start.split(/\s+/).filter((f: string) => f.startsWith('--')), flags);
+  const run = spawnSync(process.execPath, [...flags, '-e', 'process.exit(0)'], { encoding: 'utf8' });
+  assert.equal(run.status, 0, run.stderr);
+});
