@@ -31,7 +31,7 @@ test('a parsed body serialises and copies as JSON.parse gave it, and still knows
 
 test("a request's parsed body and payload spans die in the young generation once let go", () => {
   // In a child process with the collector exposed: young-gc-probe.ts prints, per kind of request data, the bytes of
-  // the young generation that survived one young collection after 40 requests' worth (about 500 KB) was let go.
+  // the young generation that survived one young collection after 40 requests' worth (about 450 KB) was let go.
   // Kept in module-level WeakMaps, all of it survived (and each request's data reached the old generation).
   const probe = fileURLToPath(new URL('./young-gc-probe.ts', import.meta.url));
   const out = execFileSync(process.execPath, ['--expose-gc', '--import', 'tsx', probe], { encoding: 'utf8' });

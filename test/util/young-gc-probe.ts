@@ -8,7 +8,7 @@ import type { StoredMessage } from '../../src/store/types.js';
 
 const gc = (globalThis as { gc?: (o?: { type: 'minor' | 'major' }) => void }).gc!;
 const REQUESTS = 40;
-/** A body of about 30 KB, its own string (not one shared with an earlier request). */
+/** A body of about 11 KB, its own string (not one shared with an earlier request). */
 const body = (r: number) =>
   JSON.stringify({ batch: Array.from({ length: 100 }, (_, i) => ({ type: 'track', event: 'Viewed', userId: `u${i}`, messageId: `r${r}-${i}`, properties: { n: i, page: '/products/123' } })) });
 
