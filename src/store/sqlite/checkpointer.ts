@@ -15,8 +15,9 @@
 // this thread makes up to PASSES passes, each copying what came in during the one before, and then asks the
 // writer (onCaughtUp) to copy the few frames left itself, between two of its commits: nothing can come in meanwhile,
 // so that pass completes and the writer's next commit starts the WAL over, reusing the file in place (the writer
-// raises journal_size_limit meanwhile, so the file is not cut and grown again; onLight lowers it once the load eases). A RESTART from this thread instead kept the writer
-// waiting in its busy handler and put p99 acknowledgement latency at 168-281 ms against 66-83 (10K events/s).
+// raises journal_size_limit meanwhile, so the file is not cut and grown again; onLight lowers it once the load
+// eases). A RESTART from this thread instead kept the writer waiting in its busy handler and put p99
+// acknowledgement latency at 168-281 ms against 66-83 (10K events/s).
 import { createRequire } from 'node:module';
 import { Worker } from 'node:worker_threads';
 
