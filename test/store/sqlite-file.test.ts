@@ -119,6 +119,39 @@ describe('sqlite store file', () => {
     }
   });
 
+  test('once the load eases, the WAL file is cut a step at a time, not at once', { timeout: 60_000 }, async () => {
+    const file = join(t.dir, 'eased.sqlite');
+    const limit = 256 * 1024;
+    const step = 2 * limit; // SHRINK_STEPS × walLimitBytes (checkpointer.ts)
+    const s = new SqliteStore(file, { owner: true, walLimitBytes: limit });
+    const walSize = () => statSync(`${file}-wal`).size;
+    try {
+      const pad = 'x'.repeat(2000);
+      await s.append('src', Array.from({ length: 2000 }, (_, k) => msg(`m${k}`, `u${k}`, ['d1'], 1, pad)));
+      const grown = walSize();
+      assert.ok(grown > 16 * limit, `the WAL grew with a large append (${grown} bytes)`);
+      // A light load: a small append every 20 ms, so the WAL is never idle (which would truncate it at once) and
+      // every checkpoint completes. Each start-over may cut the file; cutting it frees its blocks inside the
+      // writer's commit, so no cut may be larger than a step (before: the first cut went to the limit at once).
+      // Three cuts take 3-5 s (one per checkpoint, once a second).
+      let last = grown;
+      const cuts: number[] = [];
+      let n = 0;
+      const until = Date.now() + 40_000;
+      while (cuts.length < 3 && Date.now() < until) {
+        await s.append('src', [msg(`l${n++}`, 'u1')]);
+        await new Promise((r) => setTimeout(r, 20));
+        const now = walSize();
+        if (now < last) cuts.push(last - now);
+        last = now;
+      }
+      assert.equal(cuts.length, 3, `the WAL was cut three times (${grown} -> ${last} bytes)`);
+      for (const c of cuts) assert.ok(c <= step, `a cut of ${c} bytes is at most a step (${step}); cuts: ${cuts.join(', ')}`);
+    } finally {
+      await s.close();
+    }
+  });
+
   test('under appends that never pause, the WAL is started over again and again instead of growing by every commit', async () => {
     const file = join(t.dir, 'steady.sqlite');
     const limit = 64 * 1024;

@@ -54,7 +54,10 @@ const timer = setInterval(() => {
     } else if (!idle && over()) {
       parentPort.postMessage('caught-up');
     } else if (complete && walBytes() > workerData.walLimitBytes) {
-      parentPort.postMessage('light'); // the load eased: the writer's next start-over may cut the file again
+      // The load eased: the writer's next start-over may cut the file, keeping twice what the WAL held at this pass
+      // and cutting at most shrinkStepBytes (see onLight).
+      const keep = Math.max(workerData.walLimitBytes, 2 * r.log * frameBytes, walBytes() - workerData.shrinkStepBytes);
+      parentPort.postMessage({ light: keep });
     }
   } catch {}
 }, workerData.intervalMs);
@@ -69,6 +72,9 @@ parentPort.on('message', (m) => {
 
 /** Most PASSIVE passes of one checkpoint over the cap. */
 const PASSES = 4;
+/** A start-over after the load eased cuts the WAL file by at most this many times walLimitBytes (32 MB by default:
+ *  ~10 ms of ftruncate on a disk mounted with discard; see onLight). */
+const SHRINK_STEPS = 2;
 
 export interface CheckpointerOptions {
   intervalMs?: number;
@@ -79,8 +85,16 @@ export interface CheckpointerOptions {
   /** Called on the writer's thread when the WAL is over the cap and the passes are done: the writer runs a PASSIVE
    *  checkpoint itself (between its commits) so that its next commit starts the WAL over. */
   onCaughtUp?: () => void;
-  /** Called when a pass copied every frame of a WAL under the cap but its file is larger than walLimitBytes. */
-  onLight?: () => void;
+  /**
+   * Called when a pass copied every frame of a WAL under the cap but its file is larger than walLimitBytes, with the
+   * size the writer's next start-over may cut the file to (journal_size_limit): twice what the WAL held at that pass
+   * (so a steady load does not cut and grow it again every second), and at most SHRINK_STEPS × walLimitBytes less
+   * than the file. Cutting a file frees its blocks inside the writer's commit, and every acknowledgement due
+   * meanwhile waits behind that commit: on ext4 mounted with discard, ftruncate took 22 ms per 64 MB cut and 112 ms
+   * for 344 MB. Cut to walLimitBytes at once, a WAL grown under full load made the first commit after the load eased
+   * take 195 ms.
+   */
+  onLight?: (keepBytes: number) => void;
 }
 
 export class Checkpointer {
@@ -90,7 +104,15 @@ export class Checkpointer {
 
   constructor(file: string, opts: CheckpointerOptions) {
     const driver = createRequire(import.meta.url).resolve('better-sqlite3');
-    const workerData = { file, driver, intervalMs: opts.intervalMs ?? 1000, walLimitBytes: opts.walLimitBytes, walCapBytes: opts.walCapBytes ?? 4 * opts.walLimitBytes, passes: PASSES };
+    const workerData = {
+      file,
+      driver,
+      intervalMs: opts.intervalMs ?? 1000,
+      walLimitBytes: opts.walLimitBytes,
+      walCapBytes: opts.walCapBytes ?? 4 * opts.walLimitBytes,
+      shrinkStepBytes: SHRINK_STEPS * opts.walLimitBytes,
+      passes: PASSES,
+    };
     this.worker = new Worker(WORKER, { eval: true, workerData });
     this.worker.unref();
     // Checkpointing is an optimisation: a failure in it must never take the process down.
@@ -98,7 +120,7 @@ export class Checkpointer {
     this.worker.on('exit', () => (this.exited = true));
     this.worker.on('message', (m) => {
       if (m === 'caught-up') opts.onCaughtUp?.();
-      else if (m === 'light') opts.onLight?.();
+      else if (typeof m === 'object' && m !== null && 'light' in m) opts.onLight?.(m.light as number);
     });
   }
 

@@ -62,8 +62,9 @@ export class SqliteStore implements Store {
   readonly db: Database.Database;
   private readonly lock: OwnerLock | null = null;
   private readonly checkpointer: Checkpointer | null = null;
-  /** journal_size_limit: walLimitBytes, or above the cap while the WAL is started over under load (constructor). */
-  private journal = { narrow: 0, wide: 0, now: 0 };
+  /** journal_size_limit: above the cap while the WAL is started over under load, stepped down once the load eases
+   *  (constructor). */
+  private journal = { wide: 0, now: 0 };
   private readonly appends: GroupCommit<AppendBatch, AppendResult>;
   private readonly counters: Counters;
   private readonly deadLetters: DeadLetters;
@@ -107,10 +108,11 @@ export class SqliteStore implements Store {
         // When the writer starts the WAL over it truncates the file to this size
         // (https://www.sqlite.org/pragma.html#pragma_journal_size_limit). Under load (finishCheckpoint) it is raised
         // above what the WAL grows to, so the file is reused in place instead of cut and grown again (growing it is
-        // what makes each WAL fsync journal new blocks too); once the load eases it is walLimit again.
-        this.journal = { narrow: walLimit, wide: 2 * walCap, now: 0 };
-        this.journalLimit(walLimit);
-        this.checkpointer = new Checkpointer(file, { walLimitBytes: walLimit, walCapBytes: walCap, onCaughtUp: () => this.finishCheckpoint(), onLight: () => this.journalLimit(this.journal.narrow) });
+        // what makes each WAL fsync journal new blocks too); once the load eases it comes down a step at a time
+        // (the checkpointer's onLight). It starts high too: a WAL left large by the last run is cut the same way.
+        this.journal = { wide: 2 * walCap, now: 0 };
+        this.journalLimit(this.journal.wide);
+        this.checkpointer = new Checkpointer(file, { walLimitBytes: walLimit, walCapBytes: walCap, onCaughtUp: () => this.finishCheckpoint(), onLight: (keep) => this.journalLimit(keep) });
       }
       createSchema(this.db);
       if (opts.owner && synchronous === 'FULL') {
