@@ -75,6 +75,7 @@ CREATE TABLE IF NOT EXISTS last_errors (
   PRIMARY KEY (source_id, destination_id)
 ) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS destination_state (destination_id TEXT PRIMARY KEY, paused TEXT, since INTEGER NOT NULL) WITHOUT ROWID;
+-- One-row writes made for their side effect: the store's write probe (id 1), the checkpointer's WAL trim (id 2).
 CREATE TABLE IF NOT EXISTS write_probe (id INTEGER PRIMARY KEY, at INTEGER NOT NULL);
 `;
 
