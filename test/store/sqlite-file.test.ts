@@ -142,8 +142,8 @@ describe('sqlite store file', () => {
       await s.append('src', Array.from({ length: 2000 }, (_, k) => msg(`m${k}`, `u${k}`, ['d1'], 1, pad)));
       const grown = walSize();
       assert.ok(grown > 16 * limit, `the WAL grew with a large append (${grown} bytes)`);
-      // A light load: a small append every 20 ms, so the WAL is never idle (which would truncate it at once) and
-      // every checkpoint completes. Each start-over may cut the file; cutting it frees its blocks inside the
+      // A light load: a small append every 20 ms, so the WAL is never idle (the checkpoint thread would cut it
+      // itself) and every checkpoint completes. Each start-over may cut the file; cutting it frees its blocks inside the
       // writer's commit, so no cut may be larger than a step (before: the first cut went to the limit at once).
       // Three cuts take 3-5 s (one per checkpoint, once a second).
       let last = grown;

@@ -86,8 +86,9 @@ parentPort.on('message', (m) => {
 
 /** Most PASSIVE passes of one checkpoint over the cap. */
 const PASSES = 4;
-/** A start-over after the load eased cuts the WAL file by at most this many times walLimitBytes (32 MB by default:
- *  ~10 ms of ftruncate on a disk mounted with discard; see onLight). */
+/** One cut of the WAL file (the writer's start-over after the load eased, or this thread's trim of an idle WAL) takes
+ *  at most this many times walLimitBytes off it (32 MB by default: ~10 ms of ftruncate on a disk mounted with
+ *  discard; see onLight). */
 const SHRINK_STEPS = 2;
 
 export interface CheckpointerOptions {

@@ -33,7 +33,8 @@ export interface SqliteStoreOptions {
   /** The process that delivers (the server). In-flight state lives only in its memory, so jobs that
    *  were in flight when a previous run died are simply pending again: delivery is at-least-once. */
   owner?: boolean;
-  /** WAL bytes kept for reuse after a checkpoint; beyond this the WAL file is cut, a step at a time (space given back). */
+  /** WAL bytes kept for reuse after a checkpoint; beyond this the WAL file is cut, a step at a time (space given
+   *  back). */
   walLimitBytes?: number;
   /** The store has a thread of its own (thread.ts): the group commit fsyncs on it instead of the thread pool. */
   ownThread?: boolean;
