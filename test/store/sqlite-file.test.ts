@@ -105,62 +105,73 @@ describe('sqlite store file', () => {
     await b.close();
   });
 
-  test('an idle WAL gives its space back once checkpointed, a step at a time', { timeout: 60_000 }, async () => {
-    const file = join(t.dir, 'wal.sqlite');
-    const limit = 1024 * 1024;
+  /** A store whose WAL a large append grew, and a watch over the file: sample() notes any cut since the last sample
+   *  and returns the file's size; assertSteps() checks that no cut took more than a step off. */
+  async function grownWal(name: string, limit: number) {
+    const file = join(t.dir, name);
     const step = 2 * limit; // SHRINK_STEPS × walLimitBytes (checkpointer.ts)
     const s = new SqliteStore(file, { owner: true, walLimitBytes: limit });
     const walSize = () => statSync(`${file}-wal`).size;
     try {
       const pad = 'x'.repeat(2000);
       await s.append('src', Array.from({ length: 2000 }, (_, k) => msg(`m${k}`, `u${k}`, ['d1'], 1, pad)));
-      assert.ok(walSize() > 4 * limit, 'the WAL grew with a large append');
-      // Nothing writes from here on. A writer coming back waits for the cut in progress (it holds the write lock),
-      // so no cut may be larger than a step (before: TRUNCATE cut the whole file at once).
-      let last = walSize();
-      const cuts: number[] = [];
-      await waitFor(() => {
+    } catch (err) {
+      await s.close();
+      throw err;
+    }
+    const grown = walSize();
+    let last = grown;
+    const cuts: number[] = [];
+    return {
+      s,
+      grown,
+      cuts,
+      sample(): number {
         const now = walSize();
         if (now < last) cuts.push(last - now);
-        last = now;
-        return now <= limit;
-      }, 40_000, 'the WAL cut to its limit');
-      for (const c of cuts) assert.ok(c <= step, `a cut of ${c} bytes is at most a step (${step}); cuts: ${cuts.join(', ')}`);
+        return (last = now);
+      },
+      assertSteps(): void {
+        for (const c of cuts) assert.ok(c <= step, `a cut of ${c} bytes is at most a step (${step}); cuts: ${cuts.join(', ')}`);
+      },
+    };
+  }
+
+  test('an idle WAL gives its space back once checkpointed, a step at a time', { timeout: 60_000 }, async () => {
+    const limit = 1024 * 1024;
+    const w = await grownWal('wal.sqlite', limit);
+    try {
+      assert.ok(w.grown > 4 * limit, 'the WAL grew with a large append');
+      // Nothing writes from here on. A writer coming back waits for the cut in progress (it holds the write lock),
+      // so no cut may be larger than a step (before: TRUNCATE cut the whole file at once).
+      await waitFor(() => w.sample() <= limit, 40_000, 'the WAL cut to its limit');
+      w.assertSteps();
     } finally {
-      await s.close();
+      await w.s.close();
     }
   });
 
   test('once the load eases, the WAL file is cut a step at a time, not at once', { timeout: 60_000 }, async () => {
-    const file = join(t.dir, 'eased.sqlite');
     const limit = 256 * 1024;
-    const step = 2 * limit; // SHRINK_STEPS × walLimitBytes (checkpointer.ts)
-    const s = new SqliteStore(file, { owner: true, walLimitBytes: limit });
-    const walSize = () => statSync(`${file}-wal`).size;
+    const w = await grownWal('eased.sqlite', limit);
     try {
-      const pad = 'x'.repeat(2000);
-      await s.append('src', Array.from({ length: 2000 }, (_, k) => msg(`m${k}`, `u${k}`, ['d1'], 1, pad)));
-      const grown = walSize();
-      assert.ok(grown > 16 * limit, `the WAL grew with a large append (${grown} bytes)`);
+      assert.ok(w.grown > 16 * limit, `the WAL grew with a large append (${w.grown} bytes)`);
       // A light load: a small append every 20 ms, so the WAL is never idle (the checkpoint thread would cut it
-      // itself) and every checkpoint completes. Each start-over may cut the file; cutting it frees its blocks inside the
-      // writer's commit, so no cut may be larger than a step (before: the first cut went to the limit at once).
-      // Three cuts take 3-5 s (one per checkpoint, once a second).
-      let last = grown;
-      const cuts: number[] = [];
+      // itself) and every checkpoint completes. Each start-over may cut the file; cutting it frees its blocks
+      // inside the writer's commit, so no cut may be larger than a step (before: the first cut went to the limit
+      // at once). Three cuts take 3-5 s (one per checkpoint, once a second).
+      let last = w.grown;
       let n = 0;
       const until = Date.now() + 40_000;
-      while (cuts.length < 3 && Date.now() < until) {
-        await s.append('src', [msg(`l${n++}`, 'u1')]);
+      while (w.cuts.length < 3 && Date.now() < until) {
+        await w.s.append('src', [msg(`l${n++}`, 'u1')]);
         await new Promise((r) => setTimeout(r, 20));
-        const now = walSize();
-        if (now < last) cuts.push(last - now);
-        last = now;
+        last = w.sample();
       }
-      assert.equal(cuts.length, 3, `the WAL was cut three times (${grown} -> ${last} bytes)`);
-      for (const c of cuts) assert.ok(c <= step, `a cut of ${c} bytes is at most a step (${step}); cuts: ${cuts.join(', ')}`);
+      assert.equal(w.cuts.length, 3, `the WAL was cut three times (${w.grown} -> ${last} bytes)`);
+      w.assertSteps();
     } finally {
-      await s.close();
+      await w.s.close();
     }
   });
 
